@@ -1,0 +1,6 @@
+import type { ConnectorPlugin } from '../runtime/api/index.js';
+import { fileStreamSink } from './file-stream/sink.js';
+import { fileStreamSource } from './file-stream/source.js';
+
+/** Connector plugins shipped with coldstore. */
+export const builtInPlugins: readonly ConnectorPlugin[] = [fileStreamSink, fileStreamSource];

@@ -1,0 +1,39 @@
+import type { ConfigDef, ConfigKeys, RawConfig } from './config-def.js';
+import type { SinkTask } from './sink.js';
+import type { SourceTask } from './source.js';
+
+export type ConnectorType = 'sink' | 'source';
+
+export interface ConnectorContext {
+  /** Name the connector was created with. */
+  readonly name: string;
+  /** Ask the runtime to recompute task configs (e.g. the set of inputs changed). */
+  requestTaskReconfiguration(): void;
+  /** Report an unrecoverable problem; the connector becomes FAILED with this trace. */
+  raiseError(err: Error): void;
+}
+
+/**
+ * A connector plugin: declares its config and splits the work into task
+ * configs. It holds no loops, commits or retries — the runtime does.
+ */
+export interface Connector<T extends SinkTask | SourceTask = SinkTask | SourceTask> {
+  start(config: RawConfig, context: ConnectorContext): Promise<void> | void;
+  /** At most maxTasks configs; each becomes one task. */
+  taskConfigs(maxTasks: number): RawConfig[];
+  stop(): Promise<void> | void;
+  createTask(): T;
+}
+
+export interface ConnectorPlugin {
+  /** Fully qualified name used as `connector.class`. */
+  className: string;
+  /** Short aliases also accepted as `connector.class` (Kafka Connect accepts the simple class name). */
+  aliases?: readonly string[];
+  type: ConnectorType;
+  version: string;
+  config: ConfigDef<ConfigKeys>;
+  create(): Connector;
+  /** Cross-field checks the per-key declaration cannot express. */
+  validateAll?: (config: RawConfig) => { field: string; message: string }[];
+}

@@ -1,0 +1,27 @@
+import type { RawConfig } from './config-def.js';
+import type { SourceOffset, SourcePartition, SourceRecord } from './records.js';
+import type { TaskStateStore } from './task-state.js';
+import type { TaskLogger } from './task-logger.js';
+
+export interface SourceTaskContext {
+  readonly connectorName: string;
+  readonly taskId: number;
+  readonly log: TaskLogger;
+  readonly state: TaskStateStore;
+  /** The last offset the runtime persisted for this source partition (after the destination acknowledged it). */
+  offset(partition: SourcePartition): Promise<SourceOffset | undefined>;
+}
+
+/** What poll returns: records to deliver, or `done` when a finite job has nothing left to do. */
+export type PollResult = { records: SourceRecord[] } | { done: true; summary?: Record<string, unknown> };
+
+export interface SourceTask {
+  start(config: RawConfig, context: SourceTaskContext): Promise<void>;
+  /** Returns the next records; an empty list means "nothing now", and the runtime polls again shortly. */
+  poll(): Promise<PollResult>;
+  /** The destination acknowledged this record and its offset is persisted. */
+  commitRecord?(record: SourceRecord): Promise<void> | void;
+  /** Progress figures shown in the task status (e.g. objects and records restored). */
+  progress?(): Record<string, unknown>;
+  stop(): Promise<void>;
+}

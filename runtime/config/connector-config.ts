@@ -1,0 +1,100 @@
+import { defineConfig, type ConfigDef, type ConfigKeys, type DescribedKey, type RawConfig } from '../api/config-def.js';
+import type { ConnectorPlugin } from '../api/connector.js';
+import type { FieldError } from '../api/errors.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+import { resolvePlaceholders } from './placeholders.js';
+
+/** Keys every connector has, whatever its plugin. */
+export const commonConnectorConfig = defineConfig({
+  'name': { type: 'string', required: true, importance: 'HIGH', group: 'Common', doc: 'Unique name of the connector.' },
+  'connector.class': { type: 'string', required: true, importance: 'HIGH', group: 'Common', doc: 'Plugin class name or alias (GET /connector-plugins lists them).' },
+  'tasks.max': { type: 'int', default: 1, min: 1, max: 1024, importance: 'HIGH', group: 'Common', doc: 'Most tasks the connector may run.' },
+});
+
+/** Keys every sink connector has: what to consume. */
+export const sinkConnectorConfig = commonConnectorConfig.extend({
+  'topics': { type: 'list', group: 'Common', doc: 'Topics to consume. Exactly one of topics and topics.regex.' },
+  'topics.regex': {
+    type: 'string',
+    group: 'Common',
+    doc: 'Regular expression of topics to consume (whole-name match). Exactly one of topics and topics.regex.',
+    check: (value: string) => {
+      try {
+        new RegExp(value);
+        return undefined;
+      } catch (err) {
+        return `is not a valid regular expression: ${(err as Error).message}`;
+      }
+    },
+  },
+});
+
+export interface ConnectorValidation {
+  plugin: ConnectorPlugin | undefined;
+  /** The config with placeholders resolved: what a task would receive. */
+  resolved: RawConfig;
+  errors: FieldError[];
+  definition: ConfigDef<ConfigKeys>;
+}
+
+export function definitionFor(plugin: ConnectorPlugin | undefined): ConfigDef<ConfigKeys> {
+  const base: ConfigDef<ConfigKeys> = plugin?.type === 'sink' ? sinkConnectorConfig : commonConnectorConfig;
+  return plugin ? base.extend(plugin.config.keys) : base;
+}
+
+/** Validates a connector config and reports every bad field, never just the first. */
+export function validateConnectorConfig(registry: PluginRegistry, raw: RawConfig): ConnectorValidation {
+  const className = raw['connector.class'];
+  const plugin = className ? registry.find(className) : undefined;
+  const definition = definitionFor(plugin);
+  const { config: resolved, errors: placeholderErrors } = resolvePlaceholders(raw);
+  const { errors } = definition.validate(resolved);
+  const extra: FieldError[] = [];
+  if (className && !plugin) {
+    extra.push({ field: 'connector.class', message: `unknown connector plugin "${className}"; known: ${registry.names().join(', ')}` });
+  }
+  if (plugin?.type === 'sink') {
+    const hasTopics = (resolved['topics'] ?? '').trim() !== '';
+    const hasRegex = (resolved['topics.regex'] ?? '').trim() !== '';
+    if (hasTopics === hasRegex) {
+      extra.push({ field: 'topics', message: 'set exactly one of topics and topics.regex' });
+    }
+  }
+  if (plugin?.validateAll && errors.length === 0) extra.push(...plugin.validateAll(resolved));
+  return { plugin, resolved, errors: [...placeholderErrors, ...errors, ...extra], definition };
+}
+
+/** The Kafka Connect `ConfigInfos` shape answered by PUT /connector-plugins/{type}/config/validate. */
+export function configInfos(validation: ConnectorValidation, raw: RawConfig, name: string) {
+  const described: DescribedKey[] = validation.definition.describe();
+  const errorsByField = new Map<string, string[]>();
+  for (const e of validation.errors) errorsByField.set(e.field, [...(errorsByField.get(e.field) ?? []), e.message]);
+  const groups = [...new Set(described.map((d) => d.group ?? 'Common'))];
+  return {
+    name,
+    error_count: validation.errors.length,
+    groups,
+    configs: described.map((d, order) => ({
+      definition: {
+        name: d.name,
+        type: d.type.toUpperCase(),
+        required: d.required,
+        default_value: d.defaultValue,
+        importance: d.importance,
+        documentation: d.doc,
+        group: d.group,
+        width: 'NONE',
+        display_name: d.name,
+        dependents: [],
+        order,
+      },
+      value: {
+        name: d.name,
+        value: validation.definition.isSecret(d.name) && raw[d.name] !== undefined ? '[hidden]' : (raw[d.name] ?? null),
+        recommended_values: d.allowed ?? [],
+        errors: errorsByField.get(d.name) ?? [],
+        visible: true,
+      },
+    })),
+  };
+}

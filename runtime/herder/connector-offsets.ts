@@ -1,0 +1,76 @@
+import type { ConnectorType } from '../api/connector.js';
+import { ColdstoreError, ErrorCodes } from '../api/errors.js';
+import { parseTpKey, tpKey } from '../api/records.js';
+import { KafkaAdmin } from '../kafka/admin.js';
+import { namespaces } from '../storage/checkpoint-store.js';
+import { sourcePartitionKey, type StoredSourceOffset } from '../worker/source-offsets.js';
+import { EARLIEST } from '../worker/sink-runner.js';
+import type { Worker } from '../worker/worker.js';
+
+/** KIP-875 shapes: `{partition: {...}, offset: {...} | null}`. */
+export interface OffsetEntry {
+  partition: Record<string, unknown>;
+  offset: Record<string, unknown> | null;
+}
+
+function invalid(message: string): ColdstoreError {
+  return new ColdstoreError(ErrorCodes.OFFSETS_INVALID, `${message}. Expected {"offsets": [{"partition": {...}, "offset": {...} | null}]}.`);
+}
+
+/** Reads, alters and resets a connector's offsets in the checkpoint store (the connector must be STOPPED to change them). */
+export class ConnectorOffsets {
+  constructor(private readonly worker: Worker) {}
+
+  private namespace(name: string, type: ConnectorType): string {
+    return type === 'sink' ? namespaces.sinkOffsets(name) : namespaces.sourceOffsets(name);
+  }
+
+  async read(name: string, type: ConnectorType): Promise<{ offsets: OffsetEntry[] }> {
+    const stored = await this.worker.store.read(this.namespace(name, type));
+    const offsets = Object.entries(stored)
+      .filter(([, value]) => value !== EARLIEST)
+      .map(([key, value]): OffsetEntry => {
+        if (type === 'source') return value as StoredSourceOffset;
+        const tp = parseTpKey(key);
+        return { partition: { kafka_topic: tp.topic, kafka_partition: tp.partition }, offset: { kafka_offset: Number(value) } };
+      });
+    return { offsets };
+  }
+
+  async alter(name: string, type: ConnectorType, body: unknown): Promise<void> {
+    const entries = (body as { offsets?: unknown })?.offsets;
+    if (!Array.isArray(entries) || entries.length === 0) throw invalid('The request body has no offsets');
+    const changes: Record<string, unknown> = {};
+    for (const [i, entry] of entries.entries()) {
+      const { partition, offset } = (entry ?? {}) as Partial<OffsetEntry>;
+      if (!partition || typeof partition !== 'object') throw invalid(`offsets[${i}].partition is missing`);
+      if (offset !== null && (offset === undefined || typeof offset !== 'object')) throw invalid(`offsets[${i}].offset must be an object or null`);
+      if (type === 'sink') {
+        const { kafka_topic: topic, kafka_partition: p } = partition as { kafka_topic?: unknown; kafka_partition?: unknown };
+        if (typeof topic !== 'string' || !Number.isInteger(p) || (p as number) < 0) {
+          throw invalid(`offsets[${i}].partition needs kafka_topic (string) and kafka_partition (integer ≥ 0)`);
+        }
+        const next = offset?.['kafka_offset'];
+        if (offset !== null && (!Number.isInteger(next) || (next as number) < 0)) throw invalid(`offsets[${i}].offset.kafka_offset must be an integer ≥ 0`);
+        changes[tpKey({ topic, partition: p as number })] = offset === null ? EARLIEST : String(next);
+      } else {
+        changes[sourcePartitionKey(partition as StoredSourceOffset['partition'])] = offset === null ? null : { partition, offset };
+      }
+    }
+    await this.worker.store.write(this.namespace(name, type), changes);
+  }
+
+  /** Forgets every offset and every task's own state, so the connector starts over; a sink's consumer group is deleted too. */
+  async reset(name: string, type: ConnectorType): Promise<void> {
+    if (type === 'sink') {
+      const admin = new KafkaAdmin(this.worker.kafka, `coldstore-admin-${name}`);
+      try {
+        await admin.deleteGroup(`connect-${name}`);
+      } finally {
+        admin.disconnect();
+      }
+    }
+    await this.worker.store.drop(this.namespace(name, type));
+    for (const ns of await this.worker.store.list(namespaces.taskStatePrefix(name))) await this.worker.store.drop(ns);
+  }
+}

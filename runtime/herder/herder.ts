@@ -1,0 +1,186 @@
+import type { RawConfig } from '../api/config-def.js';
+import { ColdstoreError, ConfigError, ErrorCodes } from '../api/errors.js';
+import { configInfos, validateConnectorConfig } from '../config/connector-config.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+import type { ConfigStore, ConnectorRecord, TargetState } from '../storage/config-store.js';
+import type { Worker } from '../worker/worker.js';
+import { ConnectorInstance } from './connector-instance.js';
+import { ConnectorOffsets, type OffsetEntry } from './connector-offsets.js';
+
+export interface ConnectorInfo {
+  name: string;
+  config: RawConfig;
+  tasks: { connector: string; task: number }[];
+  type: 'sink' | 'source';
+}
+
+/**
+ * The standalone herder: keeps the desired state (configs and target states,
+ * persisted in the config store) apart from the observed state (connector
+ * instances and their tasks), and applies one to the other. Changes to the
+ * same worker are serialised so concurrent REST calls cannot interleave.
+ */
+export class Herder {
+  private readonly instances = new Map<string, ConnectorInstance>();
+  private queue: Promise<unknown> = Promise.resolve();
+  readonly offsets: ConnectorOffsets;
+
+  constructor(
+    private readonly worker: Worker,
+    private readonly configs: ConfigStore,
+    readonly plugins: PluginRegistry,
+  ) {
+    this.offsets = new ConnectorOffsets(worker);
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Resumes every connector the config store holds, each in its target state. */
+  start(): Promise<void> {
+    return this.serial(async () => {
+      for (const record of await this.configs.list()) {
+        const plugin = this.plugins.find(record.config['connector.class'] ?? '');
+        if (!plugin) {
+          this.worker.log.error({ connector: record.name, class: record.config['connector.class'] }, 'stored connector has no installed plugin; it is not started');
+          continue;
+        }
+        const instance = new ConnectorInstance(record, plugin, this.worker);
+        this.instances.set(record.name, instance);
+        await instance.apply();
+      }
+    });
+  }
+
+  stop(): Promise<void> {
+    return this.serial(async () => {
+      await Promise.all([...this.instances.values()].map((i) => i.shutdown()));
+    });
+  }
+
+  names(): string[] {
+    return [...this.instances.keys()].sort();
+  }
+
+  private instance(name: string): ConnectorInstance {
+    const found = this.instances.get(name);
+    if (!found) throw new ColdstoreError(ErrorCodes.CONNECTOR_NOT_FOUND, `Connector ${name} not found. GET /connectors lists the existing ones.`);
+    return found;
+  }
+
+  info(name: string): ConnectorInfo {
+    const instance = this.instance(name);
+    return {
+      name,
+      config: instance.maskedConfig(),
+      tasks: instance.maskedTaskConfigs().map((_, task) => ({ connector: name, task })),
+      type: instance.plugin.type,
+    };
+  }
+
+  status(name: string) {
+    return this.instance(name).status();
+  }
+
+  taskStatus(name: string, id: number) {
+    const found = this.instance(name).taskStatus(id);
+    if (!found) throw new ColdstoreError(ErrorCodes.TASK_NOT_FOUND, `Task ${id} of connector ${name} not found.`);
+    return found;
+  }
+
+  tasks(name: string) {
+    return this.instance(name)
+      .maskedTaskConfigs()
+      .map((config, task) => ({ id: { connector: name, task }, config }));
+  }
+
+  validate(pluginName: string, config: RawConfig) {
+    const plugin = this.plugins.get(pluginName);
+    const withClass = { ...config, 'connector.class': config['connector.class'] ?? plugin.className };
+    return configInfos(validateConnectorConfig(this.plugins, withClass), withClass, plugin.className);
+  }
+
+  /** Creates or replaces a connector's config. `created` tells which. */
+  putConfig(name: string, config: RawConfig, mustNotExist: boolean): Promise<{ created: boolean; info: ConnectorInfo }> {
+    return this.serial(async () => {
+      const existing = this.instances.get(name);
+      if (existing && mustNotExist) throw new ColdstoreError(ErrorCodes.CONNECTOR_EXISTS, `Connector ${name} already exists. Use PUT /connectors/${name}/config to change it.`);
+      if (config['name'] !== undefined && config['name'] !== name) {
+        throw new ConfigError([{ field: 'name', message: `must match the connector name in the path ("${name}")` }], 'connector config');
+      }
+      const full = { ...config, name };
+      const validation = validateConnectorConfig(this.plugins, full);
+      if (validation.errors.length > 0 || !validation.plugin) throw new ConfigError(validation.errors, `connector config for ${name}`);
+      const record: ConnectorRecord = { name, config: full, target: existing?.record.target ?? 'RUNNING' };
+      await this.configs.put(record);
+      await existing?.shutdown();
+      const instance = new ConnectorInstance(record, validation.plugin, this.worker);
+      this.instances.set(name, instance);
+      await instance.apply();
+      return { created: !existing, info: this.info(name) };
+    });
+  }
+
+  delete(name: string): Promise<void> {
+    return this.serial(async () => {
+      const instance = this.instance(name);
+      await instance.shutdown();
+      await this.configs.remove(name);
+      this.instances.delete(name);
+    });
+  }
+
+  setTarget(name: string, target: TargetState): Promise<void> {
+    return this.serial(async () => {
+      const instance = this.instance(name);
+      instance.record = { ...instance.record, target };
+      await this.configs.put(instance.record);
+      await instance.apply();
+    });
+  }
+
+  restart(name: string, includeTasks: boolean, onlyFailed: boolean): Promise<void> {
+    return this.serial(() => this.instance(name).restart(includeTasks, onlyFailed));
+  }
+
+  restartTask(name: string, id: number): Promise<void> {
+    return this.serial(async () => {
+      const instance = this.instance(name);
+      if (!instance.hasTask(id)) throw new ColdstoreError(ErrorCodes.TASK_NOT_FOUND, `Task ${id} of connector ${name} not found.`);
+      await instance.restartTask(id);
+    });
+  }
+
+  getOffsets(name: string): Promise<{ offsets: OffsetEntry[] }> {
+    const instance = this.instance(name);
+    return this.offsets.read(name, instance.plugin.type);
+  }
+
+  private requireStopped(name: string): ConnectorInstance {
+    const instance = this.instance(name);
+    if (instance.record.target !== 'STOPPED') {
+      throw new ColdstoreError(
+        ErrorCodes.CONNECTOR_NOT_STOPPED,
+        `Connector ${name} must be in the STOPPED state before its offsets can be changed: PUT /connectors/${name}/stop first.`,
+      );
+    }
+    return instance;
+  }
+
+  alterOffsets(name: string, body: unknown): Promise<void> {
+    return this.serial(async () => {
+      const instance = this.requireStopped(name);
+      await this.offsets.alter(name, instance.plugin.type, body);
+    });
+  }
+
+  resetOffsets(name: string): Promise<void> {
+    return this.serial(async () => {
+      const instance = this.requireStopped(name);
+      await this.offsets.reset(name, instance.plugin.type);
+    });
+  }
+}

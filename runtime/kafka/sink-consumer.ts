@@ -1,0 +1,123 @@
+import KafkaLib from '@confluentinc/kafka-javascript';
+import type { LibrdKafkaError, Assignment } from '@confluentinc/kafka-javascript';
+import type { SinkRecord, TopicPartition } from '../api/records.js';
+import { clientConfig, type KafkaClientConfig, type KafkaConnection } from './client-config.js';
+import { fromKafkaError } from './errors.js';
+import { toSinkRecord } from './message.js';
+
+const { KafkaConsumer, CODES } = KafkaLib;
+
+export type RebalanceEvent =
+  | { kind: 'assigned'; partitions: TopicPartition[] }
+  | { kind: 'revoked'; partitions: TopicPartition[] };
+
+export interface SinkConsumerOptions {
+  connection: KafkaConnection;
+  groupId: string;
+  clientId: string;
+  /** Either explicit topics or a regex (Java/PCRE-style, matched against whole names). */
+  topics: readonly string[];
+  topicsRegex?: string;
+  overrides?: KafkaClientConfig;
+  /** Called from the client's thread hand-off; the owner must later call assign/unassign. */
+  onRebalance: (event: RebalanceEvent) => void;
+  /** Longest a consume call waits for records. */
+  pollTimeoutMs?: number;
+}
+
+/**
+ * The consumer side of the sink loop. Rebalances are handed to the owner
+ * instead of being applied here, so the owner can flush and commit a revoked
+ * partition before giving it up, and choose where an assigned one starts.
+ */
+export class SinkConsumer {
+  private readonly consumer: InstanceType<typeof KafkaConsumer>;
+
+  constructor(private readonly options: SinkConsumerOptions) {
+    this.consumer = new KafkaConsumer(
+      clientConfig(options.connection, options.clientId, {
+        'group.id': options.groupId,
+        'enable.auto.commit': false,
+        'enable.auto.offset.store': false,
+        'enable.partition.eof': false,
+        'partition.assignment.strategy': 'range,roundrobin',
+        'rebalance_cb': (err: LibrdKafkaError, assignment: Assignment[]) => this.handleRebalance(err, assignment),
+        ...(options.overrides ?? {}),
+      }) as never,
+      { 'auto.offset.reset': 'earliest' },
+    );
+  }
+
+  private handleRebalance(err: LibrdKafkaError, assignment: Assignment[]): void {
+    const partitions = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
+    if (err.code === CODES.ERRORS.ERR__ASSIGN_PARTITIONS) this.options.onRebalance({ kind: 'assigned', partitions });
+    else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) this.options.onRebalance({ kind: 'revoked', partitions });
+  }
+
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.consumer.connect({ timeout: 30_000 }, (err) => {
+        if (err) return reject(fromKafkaError(err, 'consumer connect'));
+        this.consumer.setDefaultConsumeTimeout(this.options.pollTimeoutMs ?? 200);
+        const subscription = this.options.topicsRegex ? [`^${this.options.topicsRegex}$`] : [...this.options.topics];
+        this.consumer.subscribe(subscription);
+        resolve();
+      });
+    });
+  }
+
+  /** Up to `max` records; an empty list after the poll timeout. Serves rebalance callbacks too. */
+  consume(max: number): Promise<SinkRecord[]> {
+    return new Promise((resolve, reject) => {
+      this.consumer.consume(max, (err, messages) => {
+        if (err) return reject(fromKafkaError(err, 'consume'));
+        resolve(messages.map(toSinkRecord));
+      });
+    });
+  }
+
+  /** Start consuming these partitions; `offset` is the next offset to read, or absent for the group's committed one. */
+  assign(partitions: (TopicPartition & { offset?: bigint })[]): void {
+    this.consumer.assign(
+      partitions.map((p) => (p.offset === undefined ? { topic: p.topic, partition: p.partition } : { topic: p.topic, partition: p.partition, offset: Number(p.offset) })),
+    );
+  }
+
+  unassign(): void {
+    this.consumer.unassign();
+  }
+
+  pause(partitions: TopicPartition[]): void {
+    if (partitions.length > 0) this.consumer.pause(partitions);
+  }
+
+  resume(partitions: TopicPartition[]): void {
+    if (partitions.length > 0) this.consumer.resume(partitions);
+  }
+
+  seek(partition: TopicPartition, offset: bigint): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.consumer.seek({ ...partition, offset: Number(offset) }, 5_000, (err) => (err ? reject(fromKafkaError(err, 'seek')) : resolve()));
+    });
+  }
+
+  /**
+   * Mirrors offsets into the consumer group so standard tooling shows lag.
+   * Asynchronous and best effort: the checkpoint store is the source of truth.
+   */
+  commit(offsets: (TopicPartition & { offset: bigint })[]): void {
+    if (offsets.length === 0) return;
+    try {
+      this.consumer.commit(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset) })));
+    } catch {
+      // Not connected or not in the group any more; the next commit carries the same offsets.
+    }
+  }
+
+  disconnect(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.consumer.isConnected()) return resolve();
+      this.consumer.disconnect(() => resolve());
+    });
+  }
+}

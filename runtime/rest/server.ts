@@ -1,0 +1,35 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { readFileSync } from 'node:fs';
+import { ErrorCodes } from '../api/errors.js';
+import type { Herder } from '../herder/herder.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { authHook, type RestAuth } from './auth.js';
+import { errorBody, errorHandler } from './errors.js';
+import { connectorRoutes } from './routes/connectors.js';
+import { pluginRoutes } from './routes/plugins.js';
+import { systemRoutes, type SystemInfo } from './routes/system.js';
+
+export interface ServerOptions {
+  herder: Herder;
+  metrics: Metrics;
+  log: Logger;
+  info: SystemInfo;
+  auth: RestAuth;
+  tls?: { certFile: string; keyFile: string };
+}
+
+/** The REST app, not listening: the worker calls listen(), tests use inject(). */
+export function buildServer(options: ServerOptions): FastifyInstance {
+  const https = options.tls ? { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) } : null;
+  const app = (https ? Fastify({ https }) : Fastify()) as unknown as FastifyInstance;
+  app.addHook('onRequest', authHook(options.auth));
+  app.setErrorHandler(errorHandler(options.log));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody(404, ErrorCodes.ROUTE_NOT_FOUND, `No endpoint ${request.method} ${request.url.split('?')[0]}. See docs/rest-api.md.`)),
+  );
+  systemRoutes(app, options.info, options.metrics);
+  connectorRoutes(app, options.herder);
+  pluginRoutes(app, options.herder);
+  return app;
+}

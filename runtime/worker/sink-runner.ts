@@ -1,0 +1,271 @@
+import type { RawConfig } from '../api/config-def.js';
+import { isRetriable } from '../api/errors.js';
+import { tpKey, type PartitionOffsets, type SinkRecord, type TopicPartition } from '../api/records.js';
+import type { SinkTask, SinkTaskContext } from '../api/sink.js';
+import type { KafkaConnection } from '../kafka/client-config.js';
+import { SinkConsumer, type RebalanceEvent } from '../kafka/sink-consumer.js';
+import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
+import { Backoff } from './backoff.js';
+import { taskLogger, taskStateStore } from './task-context.js';
+import { TaskRunner, type TaskRunnerDeps } from './task-runner.js';
+
+export interface SinkRunnerDeps extends TaskRunnerDeps {
+  task: SinkTask;
+  config: RawConfig;
+  store: CheckpointStore;
+  kafka: KafkaConnection;
+  commitIntervalMs: number;
+  maxPollRecords?: number;
+  consumerOverrides?: Record<string, string>;
+}
+
+/** Stored for a partition whose offset was reset: start from the earliest offset, ignoring the consumer group. */
+export const EARLIEST = 'earliest';
+/** librdkafka's logical offset for "the beginning of the partition". */
+const OFFSET_BEGINNING = -2n;
+
+/** The stored form of a sink offset: the next offset to consume as a decimal string, or EARLIEST. */
+export function storedSinkOffset(value: unknown): bigint | undefined {
+  if (value === EARLIEST) return OFFSET_BEGINNING;
+  return typeof value === 'string' && /^\d+$/.test(value) ? BigInt(value) : undefined;
+}
+
+/**
+ * The sink loop: consume, put, and periodically commit exactly the offsets the
+ * task reports durable through preCommit — first to the checkpoint store (the
+ * source of truth), then mirrored to the consumer group. Rebalances are applied
+ * between batches: a revoked partition is committed and closed before it is
+ * given up; an assigned one starts at its stored offset.
+ */
+export class SinkTaskRunner extends TaskRunner {
+  private consumer!: SinkConsumer;
+  private readonly owned = new Map<string, TopicPartition>();
+  private readonly consumed: PartitionOffsets = new Map();
+  private readonly committed: PartitionOffsets = new Map();
+  private readonly rebalances: RebalanceEvent[] = [];
+  private readonly seeks: PartitionOffsets = new Map();
+  private consumerPaused = false;
+  private retrying = false;
+  private commitRequested = false;
+  private lastCommitAt = Date.now();
+  private closing = false;
+
+  constructor(private readonly sink: SinkRunnerDeps) {
+    super(sink);
+  }
+
+  private get offsetsNamespace(): string {
+    return namespaces.sinkOffsets(this.sink.connector);
+  }
+
+  private get attributes() {
+    return { connector: this.sink.connector, task: this.sink.taskId };
+  }
+
+  protected async run(): Promise<void> {
+    const { task, config, connector, taskId } = this.sink;
+    await task.start(config, this.context());
+    this.consumer = new SinkConsumer({
+      connection: this.sink.kafka,
+      groupId: `connect-${connector}`,
+      clientId: `coldstore-${connector}-${taskId}`,
+      topics: (config['topics'] ?? '').split(',').map((t) => t.trim()).filter(Boolean),
+      topicsRegex: config['topics.regex'] || undefined,
+      overrides: this.sink.consumerOverrides,
+      onRebalance: (event) => this.onRebalance(event),
+    });
+    await this.consumer.connect();
+    try {
+      await this.loop();
+      await this.commit();
+    } finally {
+      this.closing = true;
+      await this.closeOwned().catch((err) => this.sink.log.warn({ err }, 'closing partitions on shutdown failed'));
+      await task.stop().catch((err) => this.sink.log.warn({ err }, 'task stop failed'));
+      this.consumer.unassign();
+      await this.consumer.disconnect();
+    }
+  }
+
+  private onRebalance(event: RebalanceEvent): void {
+    // While shutting down nobody runs the loop; give partitions back at once.
+    if (this.closing) {
+      this.consumer.unassign();
+      return;
+    }
+    this.rebalances.push(event);
+  }
+
+  private async loop(): Promise<void> {
+    const backoff = new Backoff();
+    let backlog: SinkRecord[] = [];
+    while (!this.stopping) {
+      await this.applyRebalances();
+      this.applySeeks();
+      this.syncPause();
+      let records: SinkRecord[];
+      try {
+        records = backlog.length > 0 ? backlog : await this.consumer.consume(this.sink.maxPollRecords ?? 1000);
+        backlog = [];
+        backoff.reset();
+      } catch (err) {
+        if (!isRetriable(err)) throw err;
+        this.countError('retriable');
+        this.sink.log.warn({ err }, 'consume failed; retrying');
+        await this.wakeup.sleep(backoff.next());
+        continue;
+      }
+      const mine = records.filter((r) => this.owned.has(tpKey(r)));
+      if (mine.length > 0) backlog = await this.deliver(mine);
+      if (this.commitRequested || Date.now() - this.lastCommitAt >= this.sink.commitIntervalMs) await this.commit();
+    }
+  }
+
+  /**
+   * Hands a batch to the task, retrying retriable failures with backoff while
+   * every partition is paused (so the consumer keeps its group membership but
+   * fetches nothing new). Returns records that still arrived meanwhile.
+   */
+  private async deliver(records: SinkRecord[]): Promise<SinkRecord[]> {
+    const backoff = new Backoff(500, 30_000);
+    const arrived: SinkRecord[] = [];
+    for (;;) {
+      try {
+        await this.sink.task.put(records);
+        break;
+      } catch (err) {
+        if (!isRetriable(err)) throw err;
+        this.countError('retriable');
+        this.sink.log.warn({ err, attempt: backoff.attempts + 1 }, 'put failed; retrying the same records after backoff');
+        this.retrying = true;
+        this.syncPause();
+        const until = Date.now() + backoff.next();
+        while (Date.now() < until && !this.stopping) {
+          arrived.push(...(await this.consumer.consume(100).catch(() => [])).filter((r) => this.owned.has(tpKey(r))));
+        }
+        if (this.stopping) throw err;
+      }
+    }
+    this.retrying = false;
+    for (const r of records) this.consumed.set(tpKey(r), r.offset + 1n);
+    this.sink.metrics.sinkRecords.add(records.length, this.attributes);
+    return arrived;
+  }
+
+  /** Asks the task what is durable and commits exactly that, never beyond. */
+  private async commit(): Promise<void> {
+    this.commitRequested = false;
+    this.lastCommitAt = Date.now();
+    if (this.owned.size === 0) return;
+    const started = performance.now();
+    let durable: PartitionOffsets;
+    try {
+      durable = await this.sink.task.preCommit(new Map(this.consumed));
+    } catch (err) {
+      if (!isRetriable(err)) throw err;
+      this.countError('retriable');
+      this.sink.log.warn({ err }, 'preCommit failed; offsets stay where they were and the commit is retried');
+      return;
+    }
+    const changes: Record<string, string> = {};
+    const toGroup: (TopicPartition & { offset: bigint })[] = [];
+    for (const [key, offset] of durable) {
+      const tp = this.owned.get(key);
+      if (!tp || offset <= (this.committed.get(key) ?? -1n)) continue;
+      changes[key] = offset.toString();
+      toGroup.push({ ...tp, offset });
+    }
+    if (toGroup.length === 0) return;
+    await this.sink.store.write(this.offsetsNamespace, changes);
+    let advanced = 0n;
+    for (const tp of toGroup) {
+      const key = tpKey(tp);
+      advanced += tp.offset - (this.committed.get(key) ?? tp.offset);
+      this.committed.set(key, tp.offset);
+    }
+    this.consumer.commit(toGroup);
+    this.sink.metrics.commits.add(1, this.attributes);
+    this.sink.metrics.committedOffsets.add(Number(advanced), this.attributes);
+    this.sink.metrics.commitLatency.record((performance.now() - started) / 1000, this.attributes);
+  }
+
+  private async applyRebalances(): Promise<void> {
+    while (this.rebalances.length > 0) {
+      const event = this.rebalances.shift()!;
+      if (event.kind === 'revoked') {
+        await this.commit();
+        await this.closeOwned();
+        this.consumer.unassign();
+      } else {
+        await this.assign(event.partitions);
+      }
+    }
+  }
+
+  private async assign(partitions: TopicPartition[]): Promise<void> {
+    const stored = await this.sink.store.read(this.offsetsNamespace);
+    const withOffsets = partitions.map((tp) => ({ ...tp, offset: storedSinkOffset(stored[tpKey(tp)]) }));
+    this.consumer.assign(withOffsets);
+    this.consumerPaused = false;
+    for (const tp of withOffsets) {
+      const key = tpKey(tp);
+      this.owned.set(key, { topic: tp.topic, partition: tp.partition });
+      if (tp.offset !== undefined && tp.offset >= 0n) {
+        this.consumed.set(key, tp.offset);
+        this.committed.set(key, tp.offset);
+      }
+    }
+    this.sink.log.info({ partitions: partitions.map(tpKey) }, 'partitions assigned');
+    await this.sink.task.open(partitions);
+  }
+
+  private async closeOwned(): Promise<void> {
+    const partitions = [...this.owned.values()];
+    this.owned.clear();
+    this.consumed.clear();
+    this.committed.clear();
+    if (partitions.length === 0) return;
+    this.sink.log.info({ partitions: partitions.map(tpKey) }, 'partitions revoked');
+    await this.sink.task.close(partitions);
+  }
+
+  private applySeeks(): void {
+    for (const [key, offset] of this.seeks) {
+      const tp = this.owned.get(key);
+      if (!tp) continue;
+      this.consumed.set(key, offset);
+      this.consumer.seek(tp, offset).catch((err) => this.sink.log.warn({ err, partition: key }, 'seek failed'));
+    }
+    this.seeks.clear();
+  }
+
+  /** The consumer fetches only while the task runs and is not retrying a batch. */
+  private syncPause(): void {
+    const shouldPause = this.paused || this.retrying;
+    if (shouldPause === this.consumerPaused) return;
+    const partitions = [...this.owned.values()];
+    if (shouldPause) this.consumer.pause(partitions);
+    else this.consumer.resume(partitions);
+    this.consumerPaused = shouldPause;
+  }
+
+  private countError(kind: string): void {
+    this.sink.metrics.taskErrors.add(1, { ...this.attributes, kind });
+  }
+
+  private context(): SinkTaskContext {
+    return {
+      connectorName: this.sink.connector,
+      taskId: this.sink.taskId,
+      log: taskLogger(this.sink.log),
+      state: taskStateStore(this.sink.store, namespaces.taskState(this.sink.connector, this.sink.taskId)),
+      assignment: () => [...this.owned.values()],
+      seek: (offsets) => offsets.forEach((offset, key) => this.seeks.set(key, offset)),
+      requestCommit: () => {
+        this.commitRequested = true;
+      },
+      pause: (partitions) => this.consumer.pause(partitions),
+      resume: (partitions) => this.consumer.resume(partitions),
+    };
+  }
+}

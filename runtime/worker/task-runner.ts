@@ -1,0 +1,96 @@
+import { describeError, isRetriable } from '../api/errors.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { State, TaskStatus } from './task-status.js';
+import { Wakeup } from './wakeup.js';
+
+export interface TaskRunnerDeps {
+  connector: string;
+  taskId: number;
+  workerId: string;
+  log: Logger;
+  metrics: Metrics;
+  shutdownTimeoutMs: number;
+}
+
+/**
+ * Lifecycle shared by sink and source tasks: one async loop per task, paused
+ * and resumed by flags, FAILED with a trace when the loop throws, stopped
+ * gracefully (the loop flushes and commits) within a deadline.
+ */
+export abstract class TaskRunner {
+  protected state: State = 'UNASSIGNED';
+  protected trace: string | undefined;
+  protected paused = false;
+  protected stopping = false;
+  protected readonly wakeup = new Wakeup();
+  private running: Promise<void> | undefined;
+
+  constructor(protected readonly deps: TaskRunnerDeps) {}
+
+  protected abstract run(): Promise<void>;
+  protected progress(): Record<string, unknown> | undefined {
+    return undefined;
+  }
+
+  start(initiallyPaused: boolean): void {
+    this.paused = initiallyPaused;
+    this.state = initiallyPaused ? 'PAUSED' : 'RUNNING';
+    this.running = this.run().then(
+      () => {
+        if (this.state !== 'FINISHED' && this.state !== 'FAILED') this.state = 'STOPPED';
+      },
+      (err: unknown) => this.fail(err),
+    );
+  }
+
+  protected fail(err: unknown): void {
+    this.state = 'FAILED';
+    this.trace = describeError(err);
+    this.deps.metrics.taskErrors.add(1, { connector: this.deps.connector, task: this.deps.taskId, kind: 'fatal' });
+    this.deps.log.error({ err, retriable: isRetriable(err) }, 'task failed; fix the cause and restart the task');
+  }
+
+  pause(): void {
+    this.paused = true;
+    if (this.state === 'RUNNING') this.state = 'PAUSED';
+    this.wakeup.notify();
+  }
+
+  resume(): void {
+    this.paused = false;
+    if (this.state === 'PAUSED') this.state = 'RUNNING';
+    this.wakeup.notify();
+  }
+
+  /** Asks the loop to flush, commit and end; resolves when it did or the deadline passed. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeup.notify();
+    if (!this.running) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.deps.shutdownTimeoutMs);
+    });
+    const outcome = await Promise.race([this.running.then(() => 'done' as const), deadline]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      this.deps.log.warn({ timeoutMs: this.deps.shutdownTimeoutMs }, 'task did not stop in time; its uncommitted work will be redone on restart');
+    }
+  }
+
+  status(): TaskStatus {
+    const progress = this.progress();
+    return {
+      id: this.deps.taskId,
+      state: this.state,
+      worker_id: this.deps.workerId,
+      ...(this.trace ? { trace: this.trace } : {}),
+      ...(progress ? { progress } : {}),
+    };
+  }
+
+  get currentState(): State {
+    return this.state;
+  }
+}

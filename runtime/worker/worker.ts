@@ -1,0 +1,56 @@
+import type { RawConfig } from '../api/config-def.js';
+import type { Connector, ConnectorPlugin } from '../api/connector.js';
+import type { SinkTask } from '../api/sink.js';
+import type { SourceTask } from '../api/source.js';
+import type { KafkaConnection } from '../kafka/client-config.js';
+import { withPrefix } from '../config/raw-config.js';
+import type { WorkerConfig } from '../config/worker-config.js';
+import type { CheckpointStore } from '../storage/checkpoint-store.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { SinkTaskRunner } from './sink-runner.js';
+import { SourceTaskRunner } from './source-runner.js';
+import type { TaskRunner } from './task-runner.js';
+
+/** What every task of this worker shares: Kafka connection, checkpoint store, telemetry. */
+export class Worker {
+  readonly kafka: KafkaConnection;
+
+  constructor(
+    readonly config: WorkerConfig,
+    public workerId: string,
+    readonly store: CheckpointStore,
+    readonly metrics: Metrics,
+    readonly log: Logger,
+  ) {
+    this.kafka = { bootstrapServers: config['bootstrap.servers'], extra: config.kafka };
+  }
+
+  /** A runner for one task; `taskConfig` is resolved (placeholders replaced) and never stored. */
+  createRunner(connectorName: string, taskId: number, plugin: ConnectorPlugin, connector: Connector, taskConfig: RawConfig): TaskRunner {
+    const common = {
+      connector: connectorName,
+      taskId,
+      workerId: this.workerId,
+      log: this.log.child({ connector: connectorName, task: taskId }),
+      metrics: this.metrics,
+      shutdownTimeoutMs: this.config['task.shutdown.graceful.timeout.ms'],
+      store: this.store,
+      kafka: this.kafka,
+      config: taskConfig,
+    };
+    if (plugin.type === 'sink') {
+      return new SinkTaskRunner({
+        ...common,
+        task: connector.createTask() as SinkTask,
+        commitIntervalMs: this.config['offset.flush.interval.ms'],
+        consumerOverrides: withPrefix(taskConfig, 'consumer.override.'),
+      });
+    }
+    return new SourceTaskRunner({
+      ...common,
+      task: connector.createTask() as SourceTask,
+      producerOverrides: withPrefix(taskConfig, 'producer.override.'),
+    });
+  }
+}
