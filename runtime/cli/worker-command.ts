@@ -1,27 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { builtInPlugins } from '../../connectors/index.js';
 import { ColdstoreError, ErrorCodes } from '../api/errors.js';
-import { parseBasicUsers, type RestAuth } from '../rest/auth.js';
+import { createApp, type App } from '../app.js';
 import { toRawConfig } from '../config/raw-config.js';
-import { parseWorkerConfig, type WorkerConfig } from '../config/worker-config.js';
-import { Herder } from '../herder/herder.js';
-import { PluginRegistry } from '../plugins/registry.js';
-import { buildServer } from '../rest/server.js';
-import { ConfigStore } from '../storage/config-store.js';
-import { FileCheckpointStore } from '../storage/file-checkpoint-store.js';
-import { createLogger, type Logger } from '../telemetry/logger.js';
-import { Metrics } from '../telemetry/metrics.js';
-import { commitId, VERSION } from '../version.js';
-import { Worker } from '../worker/worker.js';
+import { parseWorkerConfig } from '../config/worker-config.js';
 
-export interface RunningWorker {
+export interface RunningWorker extends App {
   url: string;
-  herder: Herder;
-  log: Logger;
-  stop(): Promise<void>;
 }
 
-async function readJson(path: string, what: string): Promise<unknown> {
+export async function readJson(path: string, what: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -35,19 +22,8 @@ async function readJson(path: string, what: string): Promise<unknown> {
   }
 }
 
-function restAuth(config: WorkerConfig): RestAuth {
-  switch (config['rest.auth.type']) {
-    case 'bearer':
-      return { type: 'bearer', token: config['rest.auth.token'] ?? '' };
-    case 'basic':
-      return { type: 'basic', users: parseBasicUsers(config['rest.auth.users'] ?? '') };
-    default:
-      return { type: 'none' };
-  }
-}
-
 /** A connector file holds `{name, config}` (the POST /connectors body) or a flat config with `name`. */
-function connectorFromFile(content: unknown, path: string): { name: string; config: Record<string, string> } {
+export function connectorFromFile(content: unknown, path: string): { name: string; config: Record<string, string> } {
   const body = content as { name?: unknown; config?: unknown };
   const config = toRawConfig(body?.config ?? body, `connector file ${path}`);
   const name = typeof body?.name === 'string' ? body.name : config['name'];
@@ -55,50 +31,19 @@ function connectorFromFile(content: unknown, path: string): { name: string; conf
   return { name, config };
 }
 
-/** Starts a worker: REST API, herder with the stored connectors, then the connectors given as files. */
+/** Starts a worker: REST API, the stored connectors, then the connectors given as files (like connect-standalone). */
 export async function startWorker(workerConfigPath: string, connectorPaths: readonly string[] = []): Promise<RunningWorker> {
   const config = parseWorkerConfig(await readJson(workerConfigPath, 'worker config'));
-  const log = createLogger(config['log.level']);
-  const store = new FileCheckpointStore(config['data.dir']);
-  const plugins = new PluginRegistry(builtInPlugins);
-  await plugins.load(config['plugin.path']);
-  let started = false;
-  const metrics: Metrics = new Metrics(() =>
-    herder.names().flatMap((name) => herder.status(name).tasks.map((t) => ({ connector: name, task: t.id, state: t.state }))),
-  );
-  const worker: Worker = new Worker(config, config['worker.id'] ?? '', store, metrics, log);
-  const herder: Herder = new Herder(worker, new ConfigStore(store), plugins);
-  const tls = config['rest.tls.cert.file'] && config['rest.tls.key.file'] ? { certFile: config['rest.tls.cert.file'], keyFile: config['rest.tls.key.file'] } : undefined;
-  const app = buildServer({
-    herder,
-    metrics,
-    log,
-    auth: restAuth(config),
-    ...(tls ? { tls } : {}),
-    info: { version: VERSION, commit: commitId(), kafkaClusterId: () => null, healthy: () => started },
-  });
-  const url = await app.listen({ host: config['rest.host'], port: config['rest.port'] });
-  const address = app.server.address();
-  // Known only now when rest.port is 0; no task exists before herder.start().
-  if (!worker.workerId) worker.workerId = typeof address === 'object' && address ? `${config['rest.host']}:${address.port}` : url;
-  await herder.start();
+  const app = await createApp(config);
+  const url = await app.server.listen({ host: config['rest.host'], port: config['rest.port'] });
+  const port = app.server.server.address();
+  // With rest.port 0 the real port is known only now; no task exists before start().
+  if (!config['worker.id'] && typeof port === 'object' && port) app.worker.workerId = `${config['rest.host']}:${port.port}`;
+  await app.start();
   for (const path of connectorPaths) {
     const { name, config: connectorConfig } = connectorFromFile(await readJson(path, 'connector file'), path);
-    await herder.putConfig(name, connectorConfig, false);
+    await app.herder.putConfig(name, connectorConfig, false);
   }
-  started = true;
-  log.info({ url, workerId: worker.workerId, connectors: herder.names() }, 'worker started');
-  return {
-    url,
-    herder,
-    log,
-    async stop() {
-      started = false;
-      await herder.stop();
-      await app.close();
-      await store.close();
-      await metrics.shutdown();
-      log.info({}, 'worker stopped');
-    },
-  };
+  app.log.info({ url, workerId: app.worker.workerId, connectors: app.herder.names() }, 'worker started');
+  return { ...app, url };
 }

@@ -15,6 +15,11 @@ export interface SinkConsumerOptions {
   connection: KafkaConnection;
   groupId: string;
   clientId: string;
+  /**
+   * Static group membership: a restarted task with the same id takes its
+   * partitions back at once instead of waiting for the dead member's session to expire.
+   */
+  groupInstanceId?: string;
   /** Either explicit topics or a regex (Java/PCRE-style, matched against whole names). */
   topics: readonly string[];
   topicsRegex?: string;
@@ -37,6 +42,7 @@ export class SinkConsumer {
     this.consumer = new KafkaConsumer(
       clientConfig(options.connection, options.clientId, {
         'group.id': options.groupId,
+        ...(options.groupInstanceId ? { 'group.instance.id': options.groupInstanceId } : {}),
         'enable.auto.commit': false,
         'enable.auto.offset.store': false,
         'enable.partition.eof': false,

@@ -69,6 +69,7 @@ export class SinkTaskRunner extends TaskRunner {
       connection: this.sink.kafka,
       groupId: `connect-${connector}`,
       clientId: `coldstore-${connector}-${taskId}`,
+      groupInstanceId: `${this.sink.workerId}-${connector}-${taskId}`,
       topics: (config['topics'] ?? '').split(',').map((t) => t.trim()).filter(Boolean),
       topicsRegex: config['topics.regex'] || undefined,
       overrides: this.sink.consumerOverrides,

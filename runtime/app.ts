@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify';
+import { builtInPlugins } from '../connectors/index.js';
+import type { WorkerConfig } from './config/worker-config.js';
+import { Herder } from './herder/herder.js';
+import { PluginRegistry } from './plugins/registry.js';
+import { parseBasicUsers, type RestAuth } from './rest/auth.js';
+import { buildServer } from './rest/server.js';
+import { ConfigStore } from './storage/config-store.js';
+import { FileCheckpointStore } from './storage/file-checkpoint-store.js';
+import { createLogger, type Logger } from './telemetry/logger.js';
+import { Metrics } from './telemetry/metrics.js';
+import { commitId, VERSION } from './version.js';
+import { Worker } from './worker/worker.js';
+
+export interface App {
+  server: FastifyInstance;
+  herder: Herder;
+  worker: Worker;
+  log: Logger;
+  /** Starts the stored connectors; the REST API answers /health with 200 from then on. */
+  start(): Promise<void>;
+  /** Stops every task (each flushes and commits), then the REST API and the store. */
+  stop(): Promise<void>;
+}
+
+function restAuth(config: WorkerConfig): RestAuth {
+  switch (config['rest.auth.type']) {
+    case 'bearer':
+      return { type: 'bearer', token: config['rest.auth.token'] ?? '' };
+    case 'basic':
+      return { type: 'basic', users: parseBasicUsers(config['rest.auth.users'] ?? '') };
+    default:
+      return { type: 'none' };
+  }
+}
+
+/** Wires a worker together without listening, so tests can drive the REST API with inject(). */
+export async function createApp(config: WorkerConfig, logger?: Logger): Promise<App> {
+  const log = logger ?? createLogger(config['log.level']);
+  const store = new FileCheckpointStore(config['data.dir']);
+  const plugins = new PluginRegistry(builtInPlugins);
+  await plugins.load(config['plugin.path']);
+  let started = false;
+  const metrics: Metrics = new Metrics(() =>
+    herder.names().flatMap((name) => herder.status(name).tasks.map((t) => ({ connector: name, task: t.id, state: t.state }))),
+  );
+  const worker: Worker = new Worker(config, config['worker.id'] ?? `${config['rest.host']}:${config['rest.port']}`, store, metrics, log);
+  const herder: Herder = new Herder(worker, new ConfigStore(store), plugins);
+  const certFile = config['rest.tls.cert.file'];
+  const keyFile = config['rest.tls.key.file'];
+  const server = buildServer({
+    herder,
+    metrics,
+    log,
+    auth: restAuth(config),
+    ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}),
+    info: { version: VERSION, commit: commitId(), kafkaClusterId: () => null, healthy: () => started },
+  });
+  return {
+    server,
+    herder,
+    worker,
+    log,
+    async start() {
+      await herder.start();
+      started = true;
+    },
+    async stop() {
+      started = false;
+      await herder.stop();
+      await server.close();
+      await store.close();
+      await metrics.shutdown();
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * vitest globalSetup: brings up the real local stack (Kafka + S3Proxy) before any test.
+ * If it cannot, the whole run fails: tests never silently skip the real servers.
+ *
+ * Teardown stops only what this run started, so a stack brought up beforehand with
+ * `npm run stack -- up` stays up; COLDSTORE_STACK_KEEP=1 keeps everything running (fast
+ * re-runs while developing).
+ */
+import type { TestProject } from 'vitest/node';
+import { stackUp, stopService } from './stack/stack.js';
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const result = await stackUp({ log: (line) => console.error(`[stack] ${line}`) });
+  const { endpoints } = result;
+  // Workers are forked after globalSetup, so they inherit these.
+  process.env.COLDSTORE_TEST_KAFKA = endpoints.kafkaBootstrap;
+  process.env.COLDSTORE_TEST_S3 = endpoints.s3Endpoint;
+  project.provide('stack', endpoints);
+
+  return async () => {
+    if (process.env.COLDSTORE_STACK_KEEP === '1') return;
+    for (const name of result.started) await stopService(name);
+  };
+}

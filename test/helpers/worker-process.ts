@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { waitFor } from './wait.js';
+
+const CLI = resolve(import.meta.dirname, '../../dist/runtime/cli/main.js');
+
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** A real worker process (the built CLI), so tests can SIGKILL it like an operator's machine would. */
+export class WorkerProcess {
+  private child: ChildProcess | undefined;
+  readonly url: string;
+  readonly configPath: string;
+  readonly logPath: string;
+
+  constructor(
+    readonly dir: string,
+    readonly port: number,
+    config: Record<string, unknown>,
+  ) {
+    this.url = `http://127.0.0.1:${port}`;
+    this.configPath = join(dir, 'worker.json');
+    this.logPath = join(dir, 'worker.log');
+    writeFileSync(this.configPath, JSON.stringify({ 'rest.port': port, 'data.dir': join(dir, 'data'), ...config }));
+  }
+
+  async start(connectorFiles: string[] = []): Promise<void> {
+    const log = createWriteStream(this.logPath, { flags: 'a' });
+    const child = spawn(process.execPath, [CLI, 'worker', '--config', this.configPath, ...connectorFiles], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+    this.child = child;
+    await waitFor('worker health', async () => {
+      if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}; see ${this.logPath}`);
+      const res = await fetch(`${this.url}/health`).catch(() => undefined);
+      return res?.status === 200;
+    });
+  }
+
+  /** Sends a signal and waits for the process to end. */
+  async kill(signal: NodeJS.Signals): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const ended = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    child.kill(signal);
+    return ended;
+  }
+
+  async api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+}
