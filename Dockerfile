@@ -20,7 +20,7 @@ FROM node:20-bookworm-slim AS build
 # pkg-config lets librdkafka's configure find the Debian libraries reliably.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      build-essential python3 pkg-config \
+      build-essential python3 pkg-config patch \
       libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev libcurl4-openssl-dev \
  && rm -rf /var/lib/apt/lists/*
 
@@ -34,13 +34,15 @@ ENV CKJS_LINKING=dynamic \
     npm_config_build_from_source=@confluentinc/kafka-javascript
 
 # Dependencies first, so this slow layer (librdkafka takes minutes to compile) is
-# cached until package.json / package-lock.json change.
-# --ignore-scripts: package.json's "prepare" script runs tsc, and the sources are
-# not copied yet; the only dependency with an install script (the Kafka client)
-# is then built explicitly with `npm rebuild`.
+# cached until package.json / package-lock.json or the client patch change.
+# --ignore-scripts: the Kafka client must be built once, after coldstore's fidelity
+# patch is applied (scripts/patch-kafka-client.sh); "prepare" (tsc) needs sources.
 COPY package.json package-lock.json ./
-RUN CKJS_LINKING=dynamic npm ci --ignore-scripts \
- && CKJS_LINKING=dynamic npm rebuild @confluentinc/kafka-javascript
+COPY patches/ patches/
+COPY scripts/patch-kafka-client.sh scripts/
+RUN npm ci --ignore-scripts \
+ && npm rebuild esbuild \
+ && bash scripts/patch-kafka-client.sh
 
 COPY tsconfig.json ./
 COPY runtime/ runtime/

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { builtInPlugins } from '../connectors/index.js';
 import type { WorkerConfig } from './config/worker-config.js';
 import { Herder } from './herder/herder.js';
+import { assertPatchedKafkaClient } from './kafka/client-check.js';
 import { PluginRegistry } from './plugins/registry.js';
 import { parseBasicUsers, type RestAuth } from './rest/auth.js';
 import { buildServer } from './rest/server.js';
@@ -36,6 +37,7 @@ function restAuth(config: WorkerConfig): RestAuth {
 
 /** Wires a worker together without listening, so tests can drive the REST API with inject(). */
 export async function createApp(config: WorkerConfig, logger?: Logger): Promise<App> {
+  assertPatchedKafkaClient();
   const log = logger ?? createLogger(config['log.level']);
   const store = new FileCheckpointStore(config['data.dir']);
   const plugins = new PluginRegistry(builtInPlugins);

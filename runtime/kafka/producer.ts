@@ -73,7 +73,8 @@ export class KafkaProducer {
           record.key,
           record.timestamp ?? null,
           id,
-          record.headers?.map((h) => ({ [h.key]: h.value ?? Buffer.alloc(0) })),
+          // The patched binding accepts null header values (scripts/patch-kafka-client.sh).
+          record.headers?.map((h) => ({ [h.key]: h.value as Buffer })),
         );
         return acknowledged;
       } catch (err) {

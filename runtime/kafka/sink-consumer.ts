@@ -47,6 +47,8 @@ export class SinkConsumer {
         'enable.auto.offset.store': false,
         'enable.partition.eof': false,
         'partition.assignment.strategy': 'range,roundrobin',
+        // Topics created after the task started (or newly matching topics.regex) are found within seconds, not minutes.
+        'topic.metadata.refresh.interval.ms': 10_000,
         'rebalance_cb': (err: LibrdKafkaError, assignment: Assignment[]) => this.handleRebalance(err, assignment),
         ...(options.overrides ?? {}),
       }) as never,

@@ -1,13 +1,13 @@
 /**
- * Manages the real local test stack: `npm run stack -- up [--fresh] | down | status | restart <kafka|s3>`.
+ * Manages the real local test stack: `npm run stack -- up [--fresh] | down | status | restart <kafka|s3> | fetch`.
  * Servers keep running after this exits; `down` stops them.
  */
 import {
-  SERVICES, stackDown, stackEndpoints, stackStatus, stackUp, startService, stopService,
+  SERVICES, fetchStackJars, stackDown, stackEndpoints, stackStatus, stackUp, startService, stopService,
   type ServiceName,
 } from './stack.js';
 
-const USAGE = 'usage: stack up [--fresh] | down | status | restart <kafka|s3>';
+const USAGE = 'usage: stack up [--fresh] | down | status | restart <kafka|s3> | fetch';
 
 const say = (line: string) => console.log(line);
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
@@ -50,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
     case 'down': return down();
     case 'status': return status();
     case 'restart': return restart(rest[0]);
+    case 'fetch': return fetchStackJars(say);
     default: throw new Error(USAGE);
   }
 }

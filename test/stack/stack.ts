@@ -178,7 +178,10 @@ async function runLogged(cmd: string, args: string[], logFile: string, cwd: stri
 async function ensureJars(name: ServiceName, log: (line: string) => void): Promise<void> {
   const lib = paths(name).lib;
   const marker = join(lib, '.fetched');
-  if (existsSync(marker)) return;
+  // The marker names what was fetched, so a version bump in the pom fetches again.
+  const wanted = name === 'kafka' ? readFileSync(KAFKA_POM, 'utf8') : `s3proxy ${S3PROXY_VERSION}`;
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return;
+  rmSync(lib, { recursive: true, force: true });
   mkdirSync(lib, { recursive: true });
   log(`fetching ${name} jars from Maven Central into ${lib} (first run only)…`);
   const args =
@@ -194,7 +197,12 @@ async function ensureJars(name: ServiceName, log: (line: string) => void): Promi
     throw failure(`could not run mvn (is Maven installed?): ${err.message}`, MAVEN_LOG);
   });
   if (code !== 0) throw failure(`mvn failed (exit ${code}) fetching ${name} jars`, MAVEN_LOG);
-  writeFileSync(marker, `${new Date().toISOString()}\n`);
+  writeFileSync(marker, wanted);
+}
+
+/** Fetches every server's jars without starting anything (setup scripts, CI caches). */
+export async function fetchStackJars(log: (line: string) => void = () => {}): Promise<void> {
+  for (const name of SERVICES) await ensureJars(name, log);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs everything coldstore needs on a fresh Debian machine, idempotently:
+#   - Debian packages: the dev libraries librdkafka links against (the Confluent
+#     client is built from source here, its prebuilt download being unreachable),
+#     kcat and the aws CLI (independent clients used by tests), openssl (TLS tests);
+#   - npm packages; @confluentinc/kafka-javascript patched and built from source
+#     with CKJS_LINKING=dynamic (scripts/patch-kafka-client.sh);
+#   - the Maven Central jars of the local test stack (Kafka, S3Proxy) into .stack/.
+# Usage: bash scripts/setup.sh          (npm install; keeps an existing node_modules)
+#        bash scripts/setup.sh --ci     (npm ci: exactly the lockfile, from scratch)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(build-essential python3 pkg-config patch libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev
+  libcurl4-openssl-dev kcat awscli openssl maven default-jdk-headless)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+# A JDK 17+ and Maven that came with the machine count as installed.
+if command -v java >/dev/null && command -v mvn >/dev/null; then
+  missing=("${missing[@]/default-jdk-headless}"); missing=("${missing[@]/maven}")
+fi
+read -r -a missing <<<"${missing[*]}"
+if ((${#missing[@]} > 0)); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Install scripts are skipped so the Kafka client is built once, with coldstore's
+# fidelity patch applied first (see scripts/patch-kafka-client.sh).
+if [ "${1:-}" = "--ci" ] || [ ! -d node_modules ]; then
+  echo "setup: npm ci"
+  npm ci --ignore-scripts --no-audit --no-fund
+else
+  npm install --ignore-scripts --no-audit --no-fund
+fi
+npm rebuild esbuild >/dev/null
+bash scripts/patch-kafka-client.sh
+npm run build
+
+echo "setup: fetching the local stack's jars from Maven Central (first run only)"
+npx tsx test/stack/cli.ts fetch
+
+echo "setup: done. Start the local stack with 'npm run stack -- up', run tests with 'npm test'."

@@ -1,0 +1,442 @@
+/**
+ * REST API of DESIGN §3 (everything but offsets and auth/TLS), driven through fastify's
+ * inject() against a real herder whose tasks talk to the real local Kafka.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTopic, produceLines } from '../helpers/kafka.js';
+import { badFields, connectorsFile, createTestApp, decoded, expectError, metricSample, sinkLines, type TestApp } from '../helpers/rest-app.js';
+import { tmpDir, uniqueName } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+
+const SINK_CLASS = 'coldstore.connectors.FileStreamSink';
+const SOURCE_CLASS = 'coldstore.connectors.FileStreamSource';
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const WORKER_ID = uniqueName('rest-worker');
+
+let t: TestApp;
+let topic: string;
+const files = tmpDir('rest-out');
+
+beforeAll(async () => {
+  topic = uniqueName('rest');
+  await createTopic(topic, 1);
+  t = await createTestApp({ 'worker.id': WORKER_ID }, { captureLogs: true });
+});
+
+afterAll(async () => {
+  await t?.app.stop();
+});
+
+function sinkConfig(file = join(files, `${uniqueName('out')}.jsonl`)): Record<string, string> {
+  return { 'connector.class': 'FileStreamSink', topics: topic, file };
+}
+
+/** Creates a FileStreamSink connector and returns its name. */
+async function createSink(config: Record<string, string> = sinkConfig(), name = uniqueName('sink')): Promise<string> {
+  const res = await t.call('POST', '/connectors', { name, config });
+  expect(res.status, res.text).toBe(201);
+  return name;
+}
+
+async function status(name: string) {
+  const res = await t.call('GET', `/connectors/${name}/status`);
+  expect(res.status, res.text).toBe(200);
+  return res.body as { name: string; connector: { state: string; worker_id: string; trace?: string }; tasks: { id: number; state: string; worker_id: string; trace?: string }[]; type: string };
+}
+
+function waitForTaskState(name: string, state: string, id = 0) {
+  return waitFor(`task ${id} of ${name} to be ${state}`, async () => {
+    const s = await status(name);
+    return s.tasks[id]?.state === state ? s : undefined;
+  });
+}
+
+describe('system endpoints', () => {
+  it('GET / answers version, commit and kafka_cluster_id', async () => {
+    const res = await t.call('GET', '/');
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body).sort()).toEqual(['commit', 'kafka_cluster_id', 'version']);
+    expect(res.body.version).toBe(VERSION);
+    expect(res.body.commit).toEqual(expect.any(String));
+    expect(res.body.commit.length).toBeGreaterThan(0);
+  });
+
+  // BUG (runtime/app.ts, not fixed here): createApp passes `kafkaClusterId: () => null`, so
+  // GET / always answers kafka_cluster_id: null. Kafka Connect answers the cluster's id.
+  // Turn this into a plain `it` once the worker asks the broker for it.
+  it.fails('GET / answers the id of the Kafka cluster it talks to', async () => {
+    const res = await t.call('GET', '/');
+    expect(res.body.kafka_cluster_id).toEqual(expect.any(String));
+    expect(res.body.kafka_cluster_id.length).toBeGreaterThan(0);
+  });
+
+  it('GET /health is 503 before start() and 200 after', async () => {
+    const fresh = await createTestApp({}, { start: false });
+    try {
+      const before = await fresh.call('GET', '/health');
+      expect(before.status).toBe(503);
+      expect(before.body).toMatchObject({ status: 'starting' });
+      await fresh.app.start();
+      const after = await fresh.call('GET', '/health');
+      expect(after.status).toBe(200);
+      expect(after.body).toMatchObject({ status: 'healthy' });
+    } finally {
+      await fresh.app.stop();
+    }
+  });
+
+  it('GET /metrics is Prometheus text with one coldstore_task_state series per task and state', async () => {
+    const name = await createSink();
+    const res = await t.call('GET', '/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.text).toMatch(/^# HELP coldstore_task_state /m);
+    expect(res.text).toMatch(/^# TYPE coldstore_task_state gauge$/m);
+    const state = (s: string) => metricSample(res.text, 'coldstore_task_state', { connector: name, task: '0', state: s });
+    expect(state('RUNNING')).toBe(1);
+    for (const other of ['UNASSIGNED', 'PAUSED', 'STOPPED', 'FAILED', 'RESTARTING', 'FINISHED']) expect(state(other), other).toBe(0);
+  });
+});
+
+describe('connector plugins', () => {
+  it('GET /connector-plugins lists both FileStream plugins with class, type and version', async () => {
+    const res = await t.call('GET', '/connector-plugins');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual([
+      { class: SINK_CLASS, type: 'sink', version: '1.0.0' },
+      { class: SOURCE_CLASS, type: 'source', version: '1.0.0' },
+    ]);
+  });
+
+  it('validate answers ConfigInfos with error_count 0 for a good config', async () => {
+    const res = await t.call('PUT', '/connector-plugins/FileStreamSink/config/validate', { name: 'v', topics: topic, file: '/tmp/x' });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ name: SINK_CLASS, error_count: 0, groups: expect.arrayContaining(['Common']) });
+    const names = res.body.configs.map((c: { definition: { name: string } }) => c.definition.name);
+    expect(names).toEqual(expect.arrayContaining(['name', 'connector.class', 'tasks.max', 'topics', 'topics.regex', 'file']));
+    for (const c of res.body.configs) expect(c.value.errors).toEqual([]);
+    const file = res.body.configs.find((c: { definition: { name: string } }) => c.definition.name === 'file');
+    expect(file.definition).toMatchObject({
+      name: 'file',
+      type: 'STRING',
+      required: true,
+      default_value: null,
+      importance: 'HIGH',
+      documentation: expect.any(String),
+    });
+    expect(file.value).toEqual({ name: 'file', value: '/tmp/x', recommended_values: [], errors: [], visible: true });
+    const tasksMax = res.body.configs.find((c: { definition: { name: string } }) => c.definition.name === 'tasks.max');
+    expect(tasksMax.definition).toMatchObject({ type: 'INT', required: false, default_value: '1' });
+    expect(tasksMax.value).toMatchObject({ value: null, errors: [] });
+  });
+
+  it('validate counts every bad field and lists errors on each of them only', async () => {
+    const res = await t.call('PUT', '/connector-plugins/FileStreamSink/config/validate', { name: 'v', 'tasks.max': 'abc' });
+    expect(res.status, res.text).toBe(200);
+    const bad = ['file', 'tasks.max', 'topics'];
+    expect(res.body.error_count).toBe(bad.length);
+    for (const c of res.body.configs as { definition: { name: string }; value: { name: string; errors: string[] } }[]) {
+      expect(c.value.name).toBe(c.definition.name);
+      if (bad.includes(c.definition.name)) expect(c.value.errors.length, c.definition.name).toBeGreaterThan(0);
+      else expect(c.value.errors, c.definition.name).toEqual([]);
+    }
+  });
+
+  it('validate of an unknown plugin is 404', async () => {
+    expectError(await t.call('PUT', '/connector-plugins/NoSuchConnector/config/validate', { name: 'v' }), 404, /NoSuchConnector/);
+  });
+});
+
+describe('connector CRUD', () => {
+  it('POST /connectors creates (201 with info), then 409 for the same name', async () => {
+    const name = uniqueName('crud');
+    const config = sinkConfig();
+    const res = await t.call('POST', '/connectors', { name, config });
+    expect(res.status, res.text).toBe(201);
+    expect(res.body).toEqual({ name, config: { ...config, name }, tasks: [{ connector: name, task: 0 }], type: 'sink' });
+    expect(res.headers['location']).toBe(`/connectors/${name}`);
+    expectError(await t.call('POST', '/connectors', { name, config }), 409, new RegExp(name));
+  });
+
+  it('POST /connectors with an invalid config is 400 naming every bad field', async () => {
+    const res = await t.call('POST', '/connectors', { name: uniqueName('bad'), config: { 'connector.class': 'FileStreamSink', 'tasks.max': 'abc' } });
+    expectError(res, 400);
+    expect(badFields(res)).toEqual(['file', 'tasks.max', 'topics']);
+    for (const field of ['file', 'tasks.max', 'topics']) expect(res.body.message).toContain(field);
+
+    const unknown = await t.call('POST', '/connectors', { name: uniqueName('bad'), config: { 'connector.class': 'com.example.Nope', 'tasks.max': 'abc' } });
+    expectError(unknown, 400, /com\.example\.Nope/);
+    expect(badFields(unknown)).toEqual(['connector.class', 'tasks.max']);
+  });
+
+  it('POST /connectors without a name, or with a body that is not an object, is 400', async () => {
+    expectError(await t.call('POST', '/connectors', { config: sinkConfig() }), 400, /name/);
+    expectError(await t.call('POST', '/connectors', { name: 'a/b', config: sinkConfig() }), 400, /name/);
+    expectError(await t.call('POST', '/connectors', '"just a string"'), 400);
+    expectError(await t.call('POST', '/connectors', { name: uniqueName('x'), config: 'nope' }), 400);
+  });
+
+  it('GET /connectors lists names; expand=status, expand=info and both add those objects', async () => {
+    const a = await createSink();
+    const b = await createSink();
+    const plain = await t.call('GET', '/connectors');
+    expect(plain.status).toBe(200);
+    expect(plain.body).toEqual(expect.arrayContaining([a, b]));
+    expect(plain.body.every((n: unknown) => typeof n === 'string')).toBe(true);
+
+    const withStatus = await t.call('GET', '/connectors?expand=status');
+    expect(withStatus.status).toBe(200);
+    expect(Object.keys(withStatus.body).sort()).toEqual([...plain.body].sort());
+    expect(withStatus.body[a]).toEqual({ status: await status(a) });
+
+    const withInfo = await t.call('GET', '/connectors?expand=info');
+    expect(withInfo.body[b]).toEqual({ info: (await t.call('GET', `/connectors/${b}`)).body });
+
+    const both = await t.call('GET', '/connectors?expand=status&expand=info');
+    expect(Object.keys(both.body[a]).sort()).toEqual(['info', 'status']);
+    expect(both.body[a].info).toMatchObject({ name: a, type: 'sink', tasks: [{ connector: a, task: 0 }] });
+    expect(both.body[a].status).toMatchObject({ name: a, connector: { state: 'RUNNING' } });
+  });
+
+  it('GET /connectors/{name} and /config; PUT /config creates (201), updates (200), rejects a name mismatch (400)', async () => {
+    const name = uniqueName('put');
+    const first = sinkConfig();
+    const created = await t.call('PUT', `/connectors/${name}/config`, first);
+    expect(created.status, created.text).toBe(201);
+    expect(created.body).toEqual({ name, config: { ...first, name }, tasks: [{ connector: name, task: 0 }], type: 'sink' });
+
+    const second = { ...sinkConfig(), 'tasks.max': '2' };
+    const updated = await t.call('PUT', `/connectors/${name}/config`, second);
+    expect(updated.status, updated.text).toBe(200);
+    expect(updated.body.config).toEqual({ ...second, name });
+
+    const info = await t.call('GET', `/connectors/${name}`);
+    expect(info.status).toBe(200);
+    // FileStreamSink runs one task whatever tasks.max says.
+    expect(info.body).toEqual({ name, config: { ...second, name }, tasks: [{ connector: name, task: 0 }], type: 'sink' });
+    const config = await t.call('GET', `/connectors/${name}/config`);
+    expect(config.status).toBe(200);
+    expect(config.body).toEqual({ ...second, name });
+
+    const mismatch = await t.call('PUT', `/connectors/${name}/config`, { ...second, name: 'other' });
+    expectError(mismatch, 400);
+    expect(badFields(mismatch)).toEqual(['name']);
+    const invalid = await t.call('PUT', `/connectors/${name}/config`, { 'connector.class': 'FileStreamSink', topics: topic });
+    expectError(invalid, 400);
+    expect(badFields(invalid)).toEqual(['file']);
+    expect((await t.call('GET', `/connectors/${name}/config`)).body).toEqual({ ...second, name });
+  });
+
+  it('DELETE /connectors/{name} is 204, then the connector is 404 everywhere', async () => {
+    const name = await createSink();
+    const res = await t.call('DELETE', `/connectors/${name}`);
+    expect(res.status).toBe(204);
+    expect(res.text).toBe('');
+    expect((await t.call('GET', '/connectors')).body).not.toContain(name);
+    const calls: [string, string][] = [
+      ['GET', ''],
+      ['GET', '/config'],
+      ['GET', '/status'],
+      ['GET', '/tasks'],
+      ['GET', '/tasks/0/status'],
+      ['POST', '/tasks/0/restart'],
+      ['PUT', '/pause'],
+      ['PUT', '/resume'],
+      ['PUT', '/stop'],
+      ['POST', '/restart'],
+      ['GET', '/offsets'],
+      ['DELETE', '/offsets'],
+      ['DELETE', ''],
+    ];
+    for (const [method, suffix] of calls) {
+      const reply = await t.call(method, `/connectors/${name}${suffix}`);
+      expect(reply.status, `${method} /connectors/${name}${suffix}`).toBe(404);
+      expectError(reply, 404, new RegExp(name));
+    }
+    const patch = await t.call('PATCH', `/connectors/${name}/offsets`, { offsets: [] });
+    expectError(patch, 404);
+  });
+});
+
+describe('secrets in connector configs', () => {
+  const RESOLVED = `resolved-${uniqueName('s3cr3t')}`;
+
+  it('are masked or left as placeholders in every answer, the store and the logs', async () => {
+    process.env['CS_REST_TEST_SECRET'] = RESOLVED;
+    const name = uniqueName('secret');
+    const config = { ...sinkConfig(), 'aws.secret.access.key': 'plain-secret', 'db.password': '${env:CS_REST_TEST_SECRET}' };
+    const shown = { ...config, name, 'aws.secret.access.key': '[hidden]' };
+
+    const created = await t.call('POST', '/connectors', { name, config });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.config).toEqual(shown);
+    expect((await t.call('GET', `/connectors/${name}`)).body.config).toEqual(shown);
+    expect((await t.call('GET', `/connectors/${name}/config`)).body).toEqual(shown);
+    expect((await t.call('GET', '/connectors?expand=info')).body[name].info.config).toEqual(shown);
+    const tasks = await t.call('GET', `/connectors/${name}/tasks`);
+    expect(tasks.body).toEqual([{ id: { connector: name, task: 0 }, config: shown }]);
+    const updated = await t.call('PUT', `/connectors/${name}/config`, config);
+    expect(updated.body.config).toEqual(shown);
+
+    const everything = [
+      created.text,
+      tasks.text,
+      updated.text,
+      (await t.call('GET', `/connectors?expand=info&expand=status`)).text,
+      (await t.call('GET', `/connectors/${name}/status`)).text,
+      (await t.call('GET', `/connectors/${name}/tasks/0/status`)).text,
+    ].join('\n');
+    expect(everything).not.toContain(RESOLVED);
+    expect(everything).not.toContain('plain-secret');
+
+    const stored = readFileSync(connectorsFile(t.dataDir), 'utf8');
+    expect(JSON.parse(stored)[name].config['db.password']).toBe('${env:CS_REST_TEST_SECRET}');
+    expect(stored).not.toContain(RESOLVED);
+
+    const logs = t.logs.join('');
+    expect(logs).toContain(name);
+    expect(logs).not.toContain(RESOLVED);
+    expect(logs).not.toContain('plain-secret');
+  });
+
+  it('an unresolvable placeholder is 400 naming its field', async () => {
+    const res = await t.call('POST', '/connectors', { name: uniqueName('secret'), config: { ...sinkConfig(), 'db.password': '${env:NOT_SET_ANYWHERE}' } });
+    expectError(res, 400, /NOT_SET_ANYWHERE/);
+    expect(badFields(res)).toEqual(['db.password']);
+  });
+});
+
+describe('status, pause, resume, stop', () => {
+  it('RUNNING status has the Kafka Connect shape, with per-task status', async () => {
+    const name = await createSink();
+    expect(await status(name)).toEqual({
+      name,
+      connector: { state: 'RUNNING', worker_id: WORKER_ID },
+      tasks: [{ id: 0, state: 'RUNNING', worker_id: WORKER_ID }],
+      type: 'sink',
+    });
+    const task = await t.call('GET', `/connectors/${name}/tasks/0/status`);
+    expect(task.status).toBe(200);
+    expect(task.body).toEqual({ id: 0, state: 'RUNNING', worker_id: WORKER_ID });
+    expectError(await t.call('GET', `/connectors/${name}/tasks/1/status`), 404, /Task 1/);
+    expectError(await t.call('GET', `/connectors/${name}/tasks/abc/status`), 404);
+    expectError(await t.call('POST', `/connectors/${name}/tasks/7/restart`), 404, /Task 7/);
+  });
+
+  it('pause → PAUSED, resume → RUNNING, stop → STOPPED without tasks, resume → RUNNING again', async () => {
+    const output = join(files, `${uniqueName('out')}.jsonl`);
+    const name = await createSink(sinkConfig(output));
+    const put = async (action: string) => {
+      const res = await t.call('PUT', `/connectors/${name}/${action}`);
+      expect(res.status, `${action}: ${res.text}`).toBe(202);
+    };
+
+    await put('pause');
+    expect(await status(name)).toMatchObject({ connector: { state: 'PAUSED' }, tasks: [{ id: 0, state: 'PAUSED' }] });
+    expect((await t.call('GET', `/connectors/${name}/tasks/0/status`)).body.state).toBe('PAUSED');
+
+    await put('resume');
+    expect(await status(name)).toMatchObject({ connector: { state: 'RUNNING' }, tasks: [{ id: 0, state: 'RUNNING' }] });
+
+    // Like Kafka Connect, a STOPPED connector keeps its config but has no tasks at all
+    // (ConnectorInstance.apply shuts every task down), so status, info and tasks list none.
+    await put('stop');
+    const stopped = await status(name);
+    expect(stopped).toEqual({ name, connector: { state: 'STOPPED', worker_id: WORKER_ID }, tasks: [], type: 'sink' });
+    expect((await t.call('GET', `/connectors/${name}/tasks`)).body).toEqual([]);
+    expect((await t.call('GET', `/connectors/${name}`)).body).toMatchObject({ name, tasks: [], config: { name } });
+    expectError(await t.call('GET', `/connectors/${name}/tasks/0/status`), 404);
+
+    // A connector paused while stopped comes back paused, and the target state survives a config update.
+    await put('pause');
+    expect(await status(name)).toMatchObject({ connector: { state: 'PAUSED' }, tasks: [{ id: 0, state: 'PAUSED' }] });
+    const updated = await t.call('PUT', `/connectors/${name}/config`, sinkConfig(output));
+    expect(updated.status).toBe(200);
+    expect(await status(name)).toMatchObject({ connector: { state: 'PAUSED' }, tasks: [{ id: 0, state: 'PAUSED' }] });
+
+    await put('resume');
+    expect(await status(name)).toMatchObject({ connector: { state: 'RUNNING' }, tasks: [{ id: 0, state: 'RUNNING' }] });
+    // And it really works again: a record produced now reaches the file.
+    const marker = uniqueName('after-resume');
+    produceLines(topic, 0, [`k:${marker}`]);
+    await waitFor('the record to reach the file', () => sinkLines(output).some((l) => decoded(l.value) === marker));
+  });
+
+  it('a task that cannot open its file is FAILED with a trace; restart after fixing the cause makes it RUNNING', async () => {
+    const dir = join(tmpDir('rest-missing'), 'not-yet');
+    const output = join(dir, 'out.jsonl');
+    const name = await createSink(sinkConfig(output));
+
+    const failed = await waitForTaskState(name, 'FAILED');
+    expect(failed.connector.state).toBe('RUNNING');
+    expect(failed.tasks[0]!.trace).toContain(output);
+    const task = await t.call('GET', `/connectors/${name}/tasks/0/status`);
+    expect(task.body).toMatchObject({ id: 0, state: 'FAILED', worker_id: WORKER_ID, trace: expect.stringContaining(output) });
+    const metrics = await t.call('GET', '/metrics');
+    expect(metricSample(metrics.text, 'coldstore_task_state', { connector: name, task: '0', state: 'FAILED' })).toBe(1);
+    expect(metricSample(metrics.text, 'coldstore_task_state', { connector: name, task: '0', state: 'RUNNING' })).toBe(0);
+
+    // Restarting only failed tasks while the cause is still there: 202 with the status, and FAILED again.
+    const again = await t.call('POST', `/connectors/${name}/restart?includeTasks=true&onlyFailed=true`);
+    expect(again.status, again.text).toBe(202);
+    expect(again.body).toMatchObject({ name, connector: { state: 'RUNNING' }, tasks: [{ id: 0 }], type: 'sink' });
+    await waitForTaskState(name, 'FAILED');
+
+    mkdirSync(dir);
+    const restarted = await t.call('POST', `/connectors/${name}/tasks/0/restart`);
+    expect(restarted.status, restarted.text).toBe(204);
+    expect(restarted.text).toBe('');
+    const running = await waitForTaskState(name, 'RUNNING');
+    expect(running.tasks[0]!.trace).toBeUndefined();
+    const marker = uniqueName('after-restart');
+    produceLines(topic, 0, [`k:${marker}`]);
+    await waitFor('the restarted task to write the record', () => sinkLines(output).some((l) => decoded(l.value) === marker));
+    expect((await status(name)).tasks[0]!.state).toBe('RUNNING');
+  });
+
+  it('POST /connectors/{name}/restart is 204; with includeTasks&onlyFailed it is 202 with the status', async () => {
+    const name = await createSink();
+    const plain = await t.call('POST', `/connectors/${name}/restart`);
+    expect(plain.status, plain.text).toBe(204);
+    expect(plain.text).toBe('');
+    expect(await status(name)).toMatchObject({ connector: { state: 'RUNNING' }, tasks: [{ id: 0, state: 'RUNNING' }] });
+
+    const extended = await t.call('POST', `/connectors/${name}/restart?includeTasks=true&onlyFailed=true`);
+    expect(extended.status, extended.text).toBe(202);
+    expect(extended.body).toEqual({
+      name,
+      connector: { state: 'RUNNING', worker_id: WORKER_ID },
+      tasks: [{ id: 0, state: 'RUNNING', worker_id: WORKER_ID }],
+      type: 'sink',
+    });
+
+    const all = await t.call('POST', `/connectors/${name}/restart?includeTasks=true`);
+    expect(all.status, all.text).toBe(202);
+    expect(all.body).toMatchObject({ name, connector: { state: 'RUNNING' }, tasks: [{ id: 0, state: 'RUNNING' }] });
+  });
+});
+
+describe('tasks', () => {
+  it('GET /connectors/{name}/tasks lists each task id with its config', async () => {
+    const config = sinkConfig();
+    const name = await createSink(config);
+    const res = await t.call('GET', `/connectors/${name}/tasks`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual([{ id: { connector: name, task: 0 }, config: { ...config, name } }]);
+  });
+});
+
+describe('errors', () => {
+  it('an unknown route is 404 with error_code and message', async () => {
+    expectError(await t.call('GET', '/no/such/route'), 404, /\/no\/such\/route/);
+    expectError(await t.call('PATCH', '/connectors'), 404);
+  });
+
+  it('a malformed JSON body is 400 with error_code and message', async () => {
+    expectError(await t.call('POST', '/connectors', '{"name": "x", "config": {'), 400);
+    expectError(await t.call('PUT', `/connectors/${uniqueName('x')}/config`, '{not json'), 400);
+    expectError(await t.call('PUT', `/connectors/${uniqueName('x')}/config`, '["a", "b"]'), 400);
+  });
+});
