@@ -21,6 +21,7 @@ export interface FileSinkLine {
   partition: number;
   offset: string;
   timestamp: number;
+  timestampType: string;
   key: string | null;
   value: string | null;
   headers: { key: string; value: string | null }[];
@@ -32,6 +33,7 @@ function toLine(r: SinkRecord): string {
     partition: r.partition,
     offset: r.offset.toString(),
     timestamp: r.timestamp,
+    timestampType: r.timestampType,
     key: r.key?.toString('base64') ?? null,
     value: r.value?.toString('base64') ?? null,
     headers: r.headers.map((h) => ({ key: h.key, value: h.value?.toString('base64') ?? null })),

@@ -60,17 +60,30 @@ export class ConnectorOffsets {
     await this.worker.store.write(this.namespace(name, type), changes);
   }
 
-  /** Forgets every offset and every task's own state, so the connector starts over; a sink's consumer group is deleted too. */
+  /**
+   * Forgets every offset and every task's own state, so the connector starts over.
+   * A sink's partitions are marked EARLIEST rather than only forgotten: its consumers use
+   * static group membership and do not leave the group when they stop, so the group stays
+   * non-empty (and cannot be deleted) until their session times out, and a forgotten
+   * partition would resume from the group's committed offset. Deleting the group is still
+   * tried, so that Kafka tooling stops showing the old offsets when it is possible.
+   */
   async reset(name: string, type: ConnectorType): Promise<void> {
+    const namespace = this.namespace(name, type);
     if (type === 'sink') {
+      const partitions = Object.keys(await this.worker.store.read(namespace));
+      await this.worker.store.write(namespace, Object.fromEntries(partitions.map((tp) => [tp, EARLIEST])));
       const admin = new KafkaAdmin(this.worker.kafka, `coldstore-admin-${name}`);
       try {
         await admin.deleteGroup(`connect-${name}`);
+      } catch (err) {
+        this.worker.log.warn({ err, connector: name }, 'consumer group not deleted; the reset offsets apply anyway (the checkpoint store decides where tasks start)');
       } finally {
         admin.disconnect();
       }
+    } else {
+      await this.worker.store.drop(namespace);
     }
-    await this.worker.store.drop(this.namespace(name, type));
     for (const ns of await this.worker.store.list(namespaces.taskStatePrefix(name))) await this.worker.store.drop(ns);
   }
 }
