@@ -1,7 +1,7 @@
 import type { RawConfig } from '../api/config-def.js';
 import type { Connector, ConnectorPlugin } from '../api/connector.js';
 import { describeError } from '../api/errors.js';
-import { definitionFor } from '../config/connector-config.js';
+import { definitionFor, redactResolved, resolvedSecrets } from '../config/connector-config.js';
 import { hasPlaceholder, resolvePlaceholders } from '../config/placeholders.js';
 import { maskConfig } from '../config/secrets.js';
 import type { ConnectorRecord } from '../storage/config-store.js';
@@ -27,6 +27,8 @@ export class ConnectorInstance {
   private taskConfigs: RawConfig[] = [];
   private state: State = 'UNASSIGNED';
   private trace: string | undefined;
+  /** Values the config's placeholders resolved to, hidden from traces shown by the API. */
+  private secrets: [string, string][] = [];
   private readonly log: Logger;
 
   constructor(
@@ -69,6 +71,7 @@ export class ConnectorInstance {
   /** Starts the plugin's connector with the resolved config and computes task configs; undefined if it failed. */
   private async startInstance(): Promise<Connector | undefined> {
     const { config } = resolvePlaceholders(this.record.config);
+    this.secrets = resolvedSecrets(this.record.config);
     const connector = this.plugin.create();
     try {
       await connector.start(config, {
@@ -154,14 +157,20 @@ export class ConnectorInstance {
   status(): ConnectorStatus {
     return {
       name: this.name,
-      connector: { state: this.state, worker_id: this.worker.workerId, ...(this.trace ? { trace: this.trace } : {}) },
-      tasks: this.runners.map((r) => r.status()),
+      connector: { state: this.state, worker_id: this.worker.workerId, ...(this.trace ? { trace: redactResolved(this.trace, this.secrets) } : {}) },
+      tasks: this.runners.map((r) => this.redacted(r.status())),
       type: this.plugin.type,
     };
   }
 
   taskStatus(id: number): TaskStatus | undefined {
-    return this.runners[id]?.status();
+    const runner = this.runners[id];
+    return runner && this.redacted(runner.status());
+  }
+
+  /** A task's error may quote a resolved secret (e.g. a path or URL built from a placeholder); the API shows the placeholder. */
+  private redacted(status: TaskStatus): TaskStatus {
+    return status.trace ? { ...status, trace: redactResolved(status.trace, this.secrets) } : status;
   }
 
   maskedConfig(): RawConfig {

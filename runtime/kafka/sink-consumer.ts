@@ -43,6 +43,8 @@ export class SinkConsumer {
       clientConfig(options.connection, options.clientId, {
         'group.id': options.groupId,
         ...(options.groupInstanceId ? { 'group.instance.id': options.groupInstanceId } : {}),
+        // A static member that goes away for good (tasks.max lowered) holds its partitions until this expires.
+        'session.timeout.ms': 20_000,
         'enable.auto.commit': false,
         'enable.auto.offset.store': false,
         'enable.partition.eof': false,

@@ -61,15 +61,8 @@ describe('system endpoints', () => {
     expect(res.body.version).toBe(VERSION);
     expect(res.body.commit).toEqual(expect.any(String));
     expect(res.body.commit.length).toBeGreaterThan(0);
-  });
-
-  // BUG (runtime/app.ts, not fixed here): createApp passes `kafkaClusterId: () => null`, so
-  // GET / always answers kafka_cluster_id: null. Kafka Connect answers the cluster's id.
-  // Turn this into a plain `it` once the worker asks the broker for it.
-  it.fails('GET / answers the id of the Kafka cluster it talks to', async () => {
-    const res = await t.call('GET', '/');
-    expect(res.body.kafka_cluster_id).toEqual(expect.any(String));
-    expect(res.body.kafka_cluster_id.length).toBeGreaterThan(0);
+    // docs/rest-api.md: null, since the Kafka client library does not expose the cluster id.
+    expect(res.body.kafka_cluster_id).toBeNull();
   });
 
   it('GET /health is 503 before start() and 200 after', async () => {
@@ -227,6 +220,10 @@ describe('connector CRUD', () => {
     expectError(invalid, 400);
     expect(badFields(invalid)).toEqual(['file']);
     expect((await t.call('GET', `/connectors/${name}/config`)).body).toEqual({ ...second, name });
+
+    // PUT checks the name from the path like POST checks the body's.
+    for (const bad of ['a%2Fb', '%20padded', 'back%5Cslash']) expectError(await t.call('PUT', `/connectors/${bad}/config`, sinkConfig()), 400, /name/);
+    expect((await t.call('GET', '/connectors')).body).not.toContain('a/b');
   });
 
   it('DELETE /connectors/{name} is 204, then the connector is 404 everywhere', async () => {
@@ -262,9 +259,11 @@ describe('connector CRUD', () => {
 
 describe('secrets in connector configs', () => {
   const RESOLVED = `resolved-${uniqueName('s3cr3t')}`;
+  beforeAll(() => {
+    process.env['CS_REST_TEST_SECRET'] = RESOLVED;
+  });
 
   it('are masked or left as placeholders in every answer, the store and the logs', async () => {
-    process.env['CS_REST_TEST_SECRET'] = RESOLVED;
     const name = uniqueName('secret');
     const config = { ...sinkConfig(), 'aws.secret.access.key': 'plain-secret', 'db.password': '${env:CS_REST_TEST_SECRET}' };
     const shown = { ...config, name, 'aws.secret.access.key': '[hidden]' };
@@ -299,6 +298,35 @@ describe('secrets in connector configs', () => {
     expect(logs).toContain(name);
     expect(logs).not.toContain(RESOLVED);
     expect(logs).not.toContain('plain-secret');
+  });
+
+  it('a value from a placeholder is quoted as the placeholder in validation errors', async () => {
+    const config = { ...sinkConfig(), 'tasks.max': '${env:CS_REST_TEST_SECRET}' };
+    const created = await t.call('POST', '/connectors', { name: uniqueName('secret'), config });
+    expectError(created, 400, /\$\{env:CS_REST_TEST_SECRET\}/);
+    expect(badFields(created)).toEqual(['tasks.max']);
+    expect(created.text).not.toContain(RESOLVED);
+
+    const validated = await t.call('PUT', '/connector-plugins/FileStreamSink/config/validate', { ...config, name: 'v' });
+    expect(validated.body.error_count).toBe(1);
+    expect(validated.text).toContain('${env:CS_REST_TEST_SECRET}');
+    expect(validated.text).not.toContain(RESOLVED);
+  });
+
+  it('a task trace quotes the placeholder, not the value it resolved to', async () => {
+    const name = await createSink(sinkConfig(join(files, 'no-such-dir', '${env:CS_REST_TEST_SECRET}', 'out.jsonl')));
+    const failed = await waitForTaskState(name, 'FAILED');
+    expect(failed.tasks[0]!.trace).toContain(join(files, 'no-such-dir', '${env:CS_REST_TEST_SECRET}', 'out.jsonl'));
+    const answers = [JSON.stringify(failed), (await t.call('GET', `/connectors/${name}/tasks/0/status`)).text, (await t.call('GET', '/connectors?expand=status')).text];
+    for (const text of answers) expect(text).not.toContain(RESOLVED);
+  });
+
+  // BUG (runtime/worker/task-runner.ts, not fixed here): TaskRunner.fail logs `{ err }` as is, so
+  // the "task failed" line of the task above quotes the resolved path, secret included.
+  // DESIGN §3: secrets are masked in every log line. Turn into a plain `it` once fixed.
+  it.fails('the task failure log line does not quote the resolved value either', async () => {
+    await waitFor('the task failure to be logged', () => t.logs.some((l) => l.includes('task failed')));
+    expect(t.logs.join('')).not.toContain(RESOLVED);
   });
 
   it('an unresolvable placeholder is 400 naming its field', async () => {
@@ -341,7 +369,7 @@ describe('status, pause, resume, stop', () => {
     expect(await status(name)).toMatchObject({ connector: { state: 'RUNNING' }, tasks: [{ id: 0, state: 'RUNNING' }] });
 
     // Like Kafka Connect, a STOPPED connector keeps its config but has no tasks at all
-    // (ConnectorInstance.apply shuts every task down), so status, info and tasks list none.
+    // (ConnectorInstance.apply shuts every task down; docs/rest-api.md: "status shows no tasks").
     await put('stop');
     const stopped = await status(name);
     expect(stopped).toEqual({ name, connector: { state: 'STOPPED', worker_id: WORKER_ID }, tasks: [], type: 'sink' });
@@ -438,5 +466,6 @@ describe('errors', () => {
     expectError(await t.call('POST', '/connectors', '{"name": "x", "config": {'), 400);
     expectError(await t.call('PUT', `/connectors/${uniqueName('x')}/config`, '{not json'), 400);
     expectError(await t.call('PUT', `/connectors/${uniqueName('x')}/config`, '["a", "b"]'), 400);
+    expectError(await t.call('POST', '/connectors', '<connector/>', { 'content-type': 'application/xml' }), 415);
   });
 });

@@ -12,6 +12,14 @@ function taskId(raw: string): number {
   return id;
 }
 
+/** Names go into URLs and checkpoint namespaces (`task-state/<name>/...`), so no slashes or surrounding spaces. */
+function checkedName(name: string | undefined): string {
+  if (!name || /[\/\\]/.test(name) || name.trim() !== name) {
+    throw new ColdstoreError(ErrorCodes.REQUEST_INVALID, 'Connector name is missing or invalid: give a non-empty "name" without slashes or surrounding spaces.');
+  }
+  return name;
+}
+
 function flag(value: unknown): boolean {
   return value === 'true' || value === true;
 }
@@ -36,10 +44,7 @@ export function connectorRoutes(app: FastifyInstance, herder: Herder): void {
     const body = request.body as { name?: unknown; config?: unknown } | undefined;
     if (!body || typeof body !== 'object') throw new ColdstoreError(ErrorCodes.REQUEST_INVALID, 'Body must be {"name": ..., "config": {...}}.');
     const config = toRawConfig(body.config ?? {}, 'config');
-    const name = typeof body.name === 'string' && body.name ? body.name : config['name'];
-    if (!name || /[\/\\]/.test(name) || name.trim() !== name) {
-      throw new ColdstoreError(ErrorCodes.REQUEST_INVALID, 'Connector name is missing or invalid: give a non-empty "name" without slashes or surrounding spaces.');
-    }
+    const name = checkedName(typeof body.name === 'string' && body.name ? body.name : config['name']);
     const { info } = await herder.putConfig(name, config, true);
     return reply.code(201).header('Location', `/connectors/${encodeURIComponent(name)}`).send(info);
   });
@@ -48,7 +53,7 @@ export function connectorRoutes(app: FastifyInstance, herder: Herder): void {
   app.get<NameParams>('/connectors/:name/config', async (request) => herder.info(request.params.name).config);
 
   app.put<NameParams>('/connectors/:name/config', async (request, reply) => {
-    const { created, info } = await herder.putConfig(request.params.name, toRawConfig(request.body, 'config'), false);
+    const { created, info } = await herder.putConfig(checkedName(request.params.name), toRawConfig(request.body, 'config'), false);
     return reply.code(created ? 201 : 200).send(info);
   });
 

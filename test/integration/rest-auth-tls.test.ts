@@ -1,0 +1,159 @@
+/**
+ * REST security (DESIGN §3): bearer and basic authentication through inject(), and TLS
+ * through a real HTTPS listener with a self-signed certificate.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, expectError, type Reply, type TestApp } from '../helpers/rest-app.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+function basic(user: string, password: string): Record<string, string> {
+  return { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+}
+
+function expectUnauthorized(reply: Reply, scheme: 'Bearer' | 'Basic'): void {
+  expectError(reply, 401);
+  expect(reply.headers['www-authenticate']).toMatch(new RegExp(`^${scheme} realm=`));
+}
+
+describe('bearer token authentication', () => {
+  const TOKEN = 'tok-3f9a1c';
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ 'rest.auth.type': 'bearer', 'rest.auth.token': TOKEN });
+  });
+  afterAll(async () => {
+    await t?.app.stop();
+  });
+
+  it('refuses requests without the token (401 with WWW-Authenticate)', async () => {
+    for (const path of ['/', '/connectors', '/connector-plugins', '/metrics', '/no/such/route']) {
+      expectUnauthorized(await t.call('GET', path), 'Bearer');
+    }
+    expectUnauthorized(await t.call('POST', '/connectors', { name: 'x', config: {} }), 'Bearer');
+  });
+
+  it('refuses a wrong token, another scheme, and the token as a prefix', async () => {
+    expectUnauthorized(await t.call('GET', '/', undefined, { authorization: 'Bearer wrong' }), 'Bearer');
+    expectUnauthorized(await t.call('GET', '/', undefined, { authorization: `Bearer ${TOKEN}x` }), 'Bearer');
+    expectUnauthorized(await t.call('GET', '/', undefined, { authorization: TOKEN }), 'Bearer');
+    expectUnauthorized(await t.call('GET', '/', undefined, basic('admin', TOKEN)), 'Bearer');
+  });
+
+  it('accepts the right token', async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const root = await t.call('GET', '/', undefined, auth);
+    expect(root.status).toBe(200);
+    expect(root.body).toMatchObject({ version: expect.any(String) });
+    const list = await t.call('GET', '/connectors', undefined, auth);
+    expect(list.status).toBe(200);
+    expect(list.body).toEqual([]);
+    // Authenticated requests still get the normal error answers.
+    expectError(await t.call('GET', '/connectors/nope', undefined, auth), 404);
+  });
+
+  it('leaves /health open for liveness probes', async () => {
+    const health = await t.call('GET', '/health');
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ status: 'healthy' });
+    expect((await t.call('GET', '/health?verbose=true')).status).toBe(200);
+  });
+});
+
+describe('basic authentication', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ 'rest.auth.type': 'basic', 'rest.auth.users': 'alice:pw1,bob:pw2' });
+  });
+  afterAll(async () => {
+    await t?.app.stop();
+  });
+
+  it('refuses requests without credentials (401 with WWW-Authenticate)', async () => {
+    expectUnauthorized(await t.call('GET', '/'), 'Basic');
+    expectUnauthorized(await t.call('GET', '/connectors'), 'Basic');
+  });
+
+  it('refuses a wrong password, an unknown user, another user\'s password and garbage', async () => {
+    expectUnauthorized(await t.call('GET', '/', undefined, basic('alice', 'nope')), 'Basic');
+    expectUnauthorized(await t.call('GET', '/', undefined, basic('alice', 'pw2')), 'Basic');
+    expectUnauthorized(await t.call('GET', '/', undefined, basic('carol', 'pw1')), 'Basic');
+    expectUnauthorized(await t.call('GET', '/', undefined, basic('alice', '')), 'Basic');
+    expectUnauthorized(await t.call('GET', '/', undefined, { authorization: 'Basic !!!not-base64' }), 'Basic');
+    expectUnauthorized(await t.call('GET', '/', undefined, { authorization: 'Bearer pw1' }), 'Basic');
+  });
+
+  it('accepts every configured user', async () => {
+    expect((await t.call('GET', '/', undefined, basic('alice', 'pw1'))).status).toBe(200);
+    expect((await t.call('GET', '/connectors', undefined, basic('bob', 'pw2'))).status).toBe(200);
+  });
+
+  it('leaves /health open', async () => {
+    expect((await t.call('GET', '/health')).status).toBe(200);
+  });
+});
+
+describe('TLS', () => {
+  const dir = tmpDir('rest-tls');
+  const cert = join(dir, 'c.pem');
+  const key = join(dir, 'k.pem');
+  let t: TestApp;
+  let port: number;
+
+  beforeAll(async () => {
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=127.0.0.1', '-days', '1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+      { stdio: 'ignore' },
+    );
+    t = await createTestApp({ 'rest.tls.cert.file': cert, 'rest.tls.key.file': key });
+    await t.app.server.listen({ host: '127.0.0.1', port: 0 });
+    port = (t.app.server.server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await t?.app.stop();
+  });
+
+  it('serves HTTPS with the configured certificate', async () => {
+    const res = await new Promise<{ status: number; body: string; peer: string }>((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port, path: '/', method: 'GET', ca: readFileSync(cert) }, (response) => {
+        const peer = String((response.socket as TLSSocket).getPeerCertificate().subject?.CN ?? '');
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body, peer }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ version: expect.any(String), commit: expect.any(String) });
+    expect(res.peer).toBe('127.0.0.1');
+  });
+
+  it('refuses a client that does not trust the certificate', async () => {
+    const outcome = await new Promise<string>((resolve) => {
+      const req = httpsRequest({ host: '127.0.0.1', port, path: '/', method: 'GET' }, () => resolve('answered'));
+      req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      req.end();
+    });
+    expect(outcome).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+  });
+
+  it('does not answer plain HTTP on the same port', async () => {
+    const outcome = await new Promise<string>((resolve) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/', method: 'GET', timeout: 5_000 }, (response) => resolve(`HTTP ${response.statusCode}`));
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (err: NodeJS.ErrnoException) => resolve(`error ${err.code ?? err.message}`));
+      req.end();
+    });
+    // Node's TLS server resets a connection that does not start with a TLS handshake.
+    expect(outcome).toBe('error ECONNRESET');
+  });
+});
