@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// Test processes run sink tasks in-process; size libuv's pool as the CLI does (runtime/cli/main.ts).
+process.env['UV_THREADPOOL_SIZE'] ??= '64';
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],

@@ -43,9 +43,10 @@ export async function createApp(config: WorkerConfig, logger?: Logger): Promise<
   const plugins = new PluginRegistry(builtInPlugins);
   await plugins.load(config['plugin.path']);
   let started = false;
-  const metrics: Metrics = new Metrics(() =>
-    herder.names().flatMap((name) => herder.status(name).tasks.map((t) => ({ connector: name, task: t.id, state: t.state }))),
-  );
+  const metrics: Metrics = new Metrics({
+    taskStates: () => herder.names().flatMap((name) => herder.status(name).tasks.map((t) => ({ connector: name, task: t.id, state: t.state }))),
+    sinkPositions: () => herder.committedOffsets(),
+  });
   const worker: Worker = new Worker(config, config['worker.id'] ?? `${config['rest.host']}:${config['rest.port']}`, store, metrics, log);
   const herder: Herder = new Herder(worker, new ConfigStore(store), plugins);
   const certFile = config['rest.tls.cert.file'];

@@ -2,7 +2,7 @@ import { defineConfig, type ConfigDef, type ConfigKeys, type DescribedKey, type 
 import type { ConnectorPlugin } from '../api/connector.js';
 import type { FieldError } from '../api/errors.js';
 import type { PluginRegistry } from '../plugins/registry.js';
-import { resolvePlaceholders } from './placeholders.js';
+import { createRedactor, resolvePlaceholders } from './placeholders.js';
 
 /** Keys every connector has, whatever its plugin. */
 export const commonConnectorConfig = defineConfig({
@@ -62,31 +62,9 @@ export function validateConnectorConfig(registry: PluginRegistry, raw: RawConfig
   }
   if (plugin?.validateAll && errors.length === 0) extra.push(...plugin.validateAll(resolved));
   // Messages quote bad values; a value that came from a placeholder is quoted as the placeholder.
-  const secrets = resolvedSecrets(raw);
-  const all = [...placeholderErrors, ...errors, ...extra].map((e) => ({ ...e, message: redactResolved(e.message, secrets) }));
+  const redact = createRedactor(raw);
+  const all = [...placeholderErrors, ...errors, ...extra].map((e) => ({ ...e, message: redact(e.message) }));
   return { plugin, resolved, errors: all, definition };
-}
-
-/** Same syntax as config/placeholders.ts. */
-const PLACEHOLDER = /\$\{(?:env|file):[^}]+\}/g;
-/** Shorter resolved values are not worth hiding, and replacing them (e.g. "1") would garble messages and stack traces. */
-const MIN_SECRET_LENGTH = 4;
-
-/** What each placeholder in `raw` resolves to, paired with the placeholder, longest value first. */
-export function resolvedSecrets(raw: RawConfig): [value: string, placeholder: string][] {
-  const pairs: [string, string][] = [];
-  for (const value of Object.values(raw)) {
-    for (const [token] of value.matchAll(PLACEHOLDER)) {
-      const resolved = resolvePlaceholders({ token }).config['token'] ?? '';
-      if (resolved.length >= MIN_SECRET_LENGTH) pairs.push([resolved, token]);
-    }
-  }
-  return pairs.sort((a, b) => b[0].length - a[0].length);
-}
-
-/** `text` (an error message, a trace) with every resolved placeholder value replaced by its placeholder. */
-export function redactResolved(text: string, secrets: readonly [string, string][]): string {
-  return secrets.reduce((out, [value, placeholder]) => out.split(value).join(placeholder), text);
 }
 
 /** The Kafka Connect `ConfigInfos` shape answered by PUT /connector-plugins/{type}/config/validate. */

@@ -40,3 +40,25 @@ export function resolvePlaceholders(config: RawConfig, env: NodeJS.ProcessEnv = 
   }
   return { config: out, errors };
 }
+
+/** Shorter resolved values are not worth hiding, and replacing them (e.g. "1") would garble messages and stack traces. */
+const MIN_SECRET_LENGTH = 4;
+
+/**
+ * A function that replaces, in any text (an error message, a trace, a log line),
+ * every value the config's placeholders resolve to by the placeholder itself:
+ * a path or URL built from `${env:TOKEN}` must not reveal the token.
+ */
+export function createRedactor(raw: RawConfig): (text: string) => string {
+  const pairs: [string, string][] = [];
+  for (const value of Object.values(raw)) {
+    for (const [token] of value.matchAll(PLACEHOLDER)) {
+      const resolved = resolvePlaceholders({ token }).config['token'] ?? '';
+      if (resolved.length >= MIN_SECRET_LENGTH) pairs.push([resolved, token]);
+    }
+  }
+  // Longest first, so a value containing another is replaced whole.
+  pairs.sort((a, b) => b[0].length - a[0].length);
+  if (pairs.length === 0) return (text) => text;
+  return (text) => pairs.reduce((out, [value, placeholder]) => out.split(value).join(placeholder), text);
+}

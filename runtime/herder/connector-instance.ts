@@ -1,11 +1,11 @@
 import type { RawConfig } from '../api/config-def.js';
 import type { Connector, ConnectorPlugin } from '../api/connector.js';
 import { describeError } from '../api/errors.js';
-import { definitionFor, redactResolved, resolvedSecrets } from '../config/connector-config.js';
-import { hasPlaceholder, resolvePlaceholders } from '../config/placeholders.js';
+import { definitionFor } from '../config/connector-config.js';
+import { createRedactor, hasPlaceholder, resolvePlaceholders } from '../config/placeholders.js';
 import { maskConfig } from '../config/secrets.js';
 import type { ConnectorRecord } from '../storage/config-store.js';
-import type { Logger } from '../telemetry/logger.js';
+import { redactingLogger, type Logger } from '../telemetry/logger.js';
 import type { TaskRunner } from '../worker/task-runner.js';
 import type { State, TaskStatus } from '../worker/task-status.js';
 import type { Worker } from '../worker/worker.js';
@@ -27,8 +27,8 @@ export class ConnectorInstance {
   private taskConfigs: RawConfig[] = [];
   private state: State = 'UNASSIGNED';
   private trace: string | undefined;
-  /** Values the config's placeholders resolved to, hidden from traces shown by the API. */
-  private secrets: [string, string][] = [];
+  /** Hides what the config's placeholders resolve to from traces and log lines. */
+  private readonly redact: (text: string) => string;
   private readonly log: Logger;
 
   constructor(
@@ -36,7 +36,8 @@ export class ConnectorInstance {
     readonly plugin: ConnectorPlugin,
     private readonly worker: Worker,
   ) {
-    this.log = worker.log.child({ connector: record.name });
+    this.redact = createRedactor(record.config);
+    this.log = redactingLogger(worker.log.child({ connector: record.name }), this.redact);
   }
 
   get name(): string {
@@ -62,7 +63,7 @@ export class ConnectorInstance {
   private async startConnector(): Promise<void> {
     const connector = await this.startInstance();
     if (!connector) return;
-    this.runners = this.taskConfigs.map((tc, id) => this.worker.createRunner(this.name, id, this.plugin, connector, tc));
+    this.runners = this.taskConfigs.map((tc, id) => this.createRunner(id, connector, tc));
     const paused = this.record.target === 'PAUSED';
     this.runners.forEach((r) => r.start(paused));
     this.log.info({ tasks: this.runners.length, config: this.maskedConfig() }, 'connector started');
@@ -71,7 +72,6 @@ export class ConnectorInstance {
   /** Starts the plugin's connector with the resolved config and computes task configs; undefined if it failed. */
   private async startInstance(): Promise<Connector | undefined> {
     const { config } = resolvePlaceholders(this.record.config);
-    this.secrets = resolvedSecrets(this.record.config);
     const connector = this.plugin.create();
     try {
       await connector.start(config, {
@@ -90,9 +90,13 @@ export class ConnectorInstance {
     return connector;
   }
 
+  private createRunner(id: number, connector: Connector, config: RawConfig): TaskRunner {
+    return this.worker.createRunner(this.name, id, this.plugin, connector, config, this.log.child({ task: id }), this.redact);
+  }
+
   private failConnector(err: unknown): void {
     this.state = 'FAILED';
-    this.trace = describeError(err);
+    this.trace = this.redact(describeError(err));
     this.log.error({ err }, 'connector failed; fix its config or cause and restart it');
   }
 
@@ -145,7 +149,7 @@ export class ConnectorInstance {
     const config = this.taskConfigs[id];
     if (!old || !config || !this.connector) return;
     await old.stop();
-    const runner = this.worker.createRunner(this.name, id, this.plugin, this.connector, config);
+    const runner = this.createRunner(id, this.connector, config);
     this.runners[id] = runner;
     runner.start(this.record.target === 'PAUSED');
   }
@@ -157,20 +161,18 @@ export class ConnectorInstance {
   status(): ConnectorStatus {
     return {
       name: this.name,
-      connector: { state: this.state, worker_id: this.worker.workerId, ...(this.trace ? { trace: redactResolved(this.trace, this.secrets) } : {}) },
-      tasks: this.runners.map((r) => this.redacted(r.status())),
+      connector: { state: this.state, worker_id: this.worker.workerId, ...(this.trace ? { trace: this.trace } : {}) },
+      tasks: this.runners.map((r) => r.status()),
       type: this.plugin.type,
     };
   }
 
-  taskStatus(id: number): TaskStatus | undefined {
-    const runner = this.runners[id];
-    return runner && this.redacted(runner.status());
+  committedOffsets() {
+    return this.runners.flatMap((runner, task) => runner.committedOffsets().map((o) => ({ connector: this.name, task, ...o })));
   }
 
-  /** A task's error may quote a resolved secret (e.g. a path or URL built from a placeholder); the API shows the placeholder. */
-  private redacted(status: TaskStatus): TaskStatus {
-    return status.trace ? { ...status, trace: redactResolved(status.trace, this.secrets) } : status;
+  taskStatus(id: number): TaskStatus | undefined {
+    return this.runners[id]?.status();
   }
 
   maskedConfig(): RawConfig {

@@ -81,6 +81,11 @@ export class Herder {
     };
   }
 
+  /** Every sink partition's committed position, for the metrics. */
+  committedOffsets() {
+    return [...this.instances.values()].flatMap((i) => i.committedOffsets());
+  }
+
   status(name: string) {
     return this.instance(name).status();
   }

@@ -4,7 +4,6 @@ import type { Logger } from '../telemetry/logger.js';
 
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   CONFIG_INVALID: 400,
-  CONFIG_PLACEHOLDER_UNRESOLVED: 400,
   REQUEST_INVALID: 400,
   OFFSETS_INVALID: 400,
   CONNECTOR_NOT_STOPPED: 400,

@@ -6,3 +6,22 @@ export type { Logger };
 export function createLogger(level = 'info', bindings: Record<string, unknown> = {}): Logger {
   return pino({ level, base: { service: 'coldstore', ...bindings }, timestamp: pino.stdTimeFunctions.isoTime });
 }
+
+/**
+ * A child logger whose error objects and `trace` fields pass through `redact`
+ * (a connector's placeholder redactor) before they are written.
+ */
+export function redactingLogger(log: Logger, redact: (text: string) => string): Logger {
+  return log.child(
+    {},
+    {
+      serializers: {
+        err: (err: Error) => {
+          const out = pino.stdSerializers.err(err);
+          return { ...out, message: redact(out.message), stack: redact(out.stack ?? '') };
+        },
+        trace: (trace: string) => redact(String(trace)),
+      },
+    },
+  );
+}

@@ -3,6 +3,14 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
 
 export type TaskStateSample = { connector: string; task: number; state: string };
+export type SinkPositionSample = { connector: string; task: number; topic: string; partition: number; offset: bigint };
+
+/** Where the observable gauges read their current values. */
+export interface MetricSources {
+  taskStates(): TaskStateSample[];
+  /** Each sink partition's committed next-offset (end offset minus this is the backlog). */
+  sinkPositions(): SinkPositionSample[];
+}
 
 /**
  * Every metric the runtime exports, declared once. Names follow Prometheus
@@ -23,9 +31,6 @@ export class Metrics {
   readonly commits: Counter = this.meter.createCounter('coldstore_offset_commits', {
     description: 'Offset commits to the checkpoint store',
   });
-  readonly committedOffsets: Counter = this.meter.createCounter('coldstore_committed_offsets', {
-    description: 'Offsets advanced by commits (records made durable)',
-  });
   readonly taskErrors: Counter = this.meter.createCounter('coldstore_task_errors', {
     description: 'Errors seen by tasks, by kind (retriable, fatal)',
   });
@@ -35,18 +40,28 @@ export class Metrics {
     advice: { explicitBucketBoundaries: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30] },
   });
 
-  constructor(taskStates: () => TaskStateSample[]) {
+  constructor(sources: MetricSources) {
     const states = ['UNASSIGNED', 'RUNNING', 'PAUSED', 'STOPPED', 'FAILED', 'RESTARTING', 'FINISHED'];
     this.meter
       .createObservableGauge('coldstore_task_state', { description: '1 for the state each task is in, 0 for the others' })
       .addCallback((result) => {
-        for (const sample of taskStates()) {
+        for (const sample of sources.taskStates()) {
           for (const state of states) {
             result.observe(sample.state === state ? 1 : 0, { connector: sample.connector, task: sample.task, state });
           }
         }
       });
+    this.sinkPosition.addCallback((result) => {
+      for (const s of sources.sinkPositions()) {
+        result.observe(Number(s.offset), { connector: s.connector, task: s.task, topic: s.topic, partition: s.partition });
+      }
+    });
   }
+
+  private readonly sinkPosition = this.meter
+    .createObservableGauge('coldstore_sink_committed_offset', {
+      description: 'Next offset to consume that is committed (durable) per sink partition',
+    });
 
   static taskAttributes(connector: string, task: number): Attributes {
     return { connector, task };

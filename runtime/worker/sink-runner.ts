@@ -178,16 +178,17 @@ export class SinkTaskRunner extends TaskRunner {
     }
     if (toGroup.length === 0) return;
     await this.sink.store.write(this.offsetsNamespace, changes);
-    let advanced = 0n;
-    for (const tp of toGroup) {
-      const key = tpKey(tp);
-      advanced += tp.offset - (this.committed.get(key) ?? tp.offset);
-      this.committed.set(key, tp.offset);
-    }
+    for (const tp of toGroup) this.committed.set(tpKey(tp), tp.offset);
     this.consumer.commit(toGroup);
     this.sink.metrics.commits.add(1, this.attributes);
-    this.sink.metrics.committedOffsets.add(Number(advanced), this.attributes);
     this.sink.metrics.commitLatency.record((performance.now() - started) / 1000, this.attributes);
+  }
+
+  override committedOffsets(): { topic: string; partition: number; offset: bigint }[] {
+    return [...this.committed].flatMap(([key, offset]) => {
+      const tp = this.owned.get(key);
+      return tp && offset >= 0n ? [{ ...tp, offset }] : [];
+    });
   }
 
   private async applyRebalances(): Promise<void> {

@@ -11,6 +11,8 @@ export interface TaskRunnerDeps {
   log: Logger;
   metrics: Metrics;
   shutdownTimeoutMs: number;
+  /** Hides resolved placeholder values (secrets) from traces. */
+  redact: (text: string) => string;
 }
 
 /**
@@ -33,6 +35,11 @@ export abstract class TaskRunner {
     return undefined;
   }
 
+  /** Committed positions of the partitions this task consumes (sinks only). */
+  committedOffsets(): { topic: string; partition: number; offset: bigint }[] {
+    return [];
+  }
+
   start(initiallyPaused: boolean): void {
     this.paused = initiallyPaused;
     this.state = initiallyPaused ? 'PAUSED' : 'RUNNING';
@@ -46,7 +53,7 @@ export abstract class TaskRunner {
 
   protected fail(err: unknown): void {
     this.state = 'FAILED';
-    this.trace = describeError(err);
+    this.trace = this.deps.redact(describeError(err));
     this.deps.metrics.taskErrors.add(1, { connector: this.deps.connector, task: this.deps.taskId, kind: 'fatal' });
     this.deps.log.error({ err, retriable: isRetriable(err) }, 'task failed; fix the cause and restart the task');
   }

@@ -26,13 +26,25 @@ export class Worker {
     this.kafka = { bootstrapServers: config['bootstrap.servers'], extra: config.kafka };
   }
 
-  /** A runner for one task; `taskConfig` is resolved (placeholders replaced) and never stored. */
-  createRunner(connectorName: string, taskId: number, plugin: ConnectorPlugin, connector: Connector, taskConfig: RawConfig): TaskRunner {
+  /**
+   * A runner for one task; `taskConfig` is resolved (placeholders replaced) and never
+   * stored, and `redact` hides those resolved values from the task's traces.
+   */
+  createRunner(
+    connectorName: string,
+    taskId: number,
+    plugin: ConnectorPlugin,
+    connector: Connector,
+    taskConfig: RawConfig,
+    log: Logger,
+    redact: (text: string) => string,
+  ): TaskRunner {
     const common = {
       connector: connectorName,
       taskId,
       workerId: this.workerId,
-      log: this.log.child({ connector: connectorName, task: taskId }),
+      log,
+      redact,
       metrics: this.metrics,
       shutdownTimeoutMs: this.config['task.shutdown.graceful.timeout.ms'],
       store: this.store,
