@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { defineConfig, type ConfigValues } from '../api/config-def.js';
 import { ConfigError } from '../api/errors.js';
 import { resolvePlaceholders } from './placeholders.js';

@@ -2,10 +2,9 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FileSinkLine } from '../../connectors/file-stream/sink.js';
-import { createApp, type App } from '../../runtime/app.js';
-import { parseWorkerConfig } from '../../runtime/config/worker-config.js';
+import type { App } from '../../runtime/app.js';
+import { createTestApp } from '../helpers/test-app.js';
 import { KafkaProducer, type OutgoingRecord } from '../../runtime/kafka/producer.js';
-import { createLogger } from '../../runtime/telemetry/logger.js';
 import { bootstrap, consumeAll, createTopic } from '../helpers/kafka.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -58,8 +57,7 @@ describe('records keep null apart from empty, header order and duplicates, and t
     expect(wire[2]!.headers).toEqual(['a', null, 'a', '', 'b', 'x', 'a', 'y']);
 
     const out = join(dir, 'out.jsonl');
-    app = await createApp(parseWorkerConfig({ 'bootstrap.servers': bootstrap(), 'data.dir': join(dir, 'data') }), createLogger('silent'));
-    await app.start();
+    ({ app } = await createTestApp());
     await app.herder.putConfig(uniqueName('fid-sink'), { 'connector.class': 'FileStreamSink', topics: `${topic},${logAppend}`, file: out }, true);
     const lines = await waitFor('records in the sink output', () => {
       if (!existsSync(out)) return undefined;

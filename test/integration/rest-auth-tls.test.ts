@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectError, type Reply, type TestApp } from '../helpers/rest-app.js';
+import { createTestApp, expectError, type Reply, type TestApp } from '../helpers/test-app.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 function basic(user: string, password: string): Record<string, string> {

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTopic, produceLines } from '../helpers/kafka.js';
-import { badFields, connectorsFile, createTestApp, decoded, expectError, metricSample, sinkLines, type TestApp } from '../helpers/rest-app.js';
+import { badFields, connectorsFile, createTestApp, decoded, expectError, metricSample, sinkLines, type TestApp } from '../helpers/test-app.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 

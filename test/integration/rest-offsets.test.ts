@@ -6,7 +6,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumeAll, createTopic, produceLines } from '../helpers/kafka.js';
-import { createTestApp, decoded, expectError, metricSample, sinkLines, type TestApp } from '../helpers/rest-app.js';
+import { createTestApp, decoded, expectError, metricSample, sinkLines, type TestApp } from '../helpers/test-app.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 

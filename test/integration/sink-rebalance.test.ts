@@ -1,11 +1,9 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../runtime/app.js';
-import { parseWorkerConfig } from '../../runtime/config/worker-config.js';
-import { createLogger } from '../../runtime/telemetry/logger.js';
-import { bootstrap, createTopic, produceLines } from '../helpers/kafka.js';
+import type { App } from '../../runtime/app.js';
+import { createTestApp } from '../helpers/test-app.js';
+import { createTopic, produceLines } from '../helpers/kafka.js';
 import { scripts, scriptedSink, type Script } from '../helpers/scripted-sink.js';
-import { tmpDir, uniqueName } from '../helpers/tmp.js';
+import { uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
 const PARTITIONS = 4;
@@ -27,8 +25,7 @@ function expectEachOffsetOnce(script: Script, topic: string, perPartition: numbe
 describe('sink loop across rebalances: tasks share partitions, restarts and reconfiguration lose and repeat nothing', () => {
   let app: App;
   beforeAll(async () => {
-    const config = parseWorkerConfig({ 'bootstrap.servers': bootstrap(), 'data.dir': join(tmpDir('rebalance'), 'data'), 'offset.flush.interval.ms': 100 });
-    app = await createApp(config, createLogger('silent'));
+    ({ app } = await createTestApp({ 'offset.flush.interval.ms': 100 }, { start: false }));
     app.herder.plugins.add(scriptedSink);
     await app.start();
   });

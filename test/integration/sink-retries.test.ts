@@ -1,18 +1,15 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../runtime/app.js';
-import { parseWorkerConfig } from '../../runtime/config/worker-config.js';
-import { createLogger } from '../../runtime/telemetry/logger.js';
-import { bootstrap, createTopic, produceLines } from '../helpers/kafka.js';
-import { tmpDir, uniqueName } from '../helpers/tmp.js';
+import type { App } from '../../runtime/app.js';
+import { createTestApp } from '../helpers/test-app.js';
+import { createTopic, produceLines } from '../helpers/kafka.js';
+import { uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { scripts, scriptedSink, type Script } from '../helpers/scripted-sink.js';
 
 describe('sink loop under put failures', () => {
   let app: App;
   beforeAll(async () => {
-    const config = parseWorkerConfig({ 'bootstrap.servers': bootstrap(), 'data.dir': join(tmpDir('retries'), 'data'), 'offset.flush.interval.ms': 100 });
-    app = await createApp(config, createLogger('silent'));
+    ({ app } = await createTestApp({ 'offset.flush.interval.ms': 100 }, { start: false }));
     app.herder.plugins.add(scriptedSink);
     await app.start();
   });

@@ -1,10 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../runtime/app.js';
-import { parseWorkerConfig } from '../../runtime/config/worker-config.js';
-import { createLogger } from '../../runtime/telemetry/logger.js';
-import { bootstrap, consumeAll } from '../helpers/kafka.js';
+import type { App } from '../../runtime/app.js';
+import { createTestApp } from '../helpers/test-app.js';
+import { consumeAll } from '../helpers/kafka.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -18,10 +17,8 @@ describe('source loop: a finite job finishes once, survives a restart, and runs 
   });
 
   async function startApp(): Promise<App> {
-    const config = parseWorkerConfig({ 'bootstrap.servers': bootstrap(), 'data.dir': join(dir, 'data'), 'rest.port': 0 });
-    const app = await createApp(config, createLogger('silent'));
+    const { app } = await createTestApp({}, { dataDir: join(dir, 'data') });
     apps.push(app);
-    await app.start();
     return app;
   }
 

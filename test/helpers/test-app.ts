@@ -28,8 +28,11 @@ export interface TestApp {
  * A worker wired by createApp against the real local Kafka, with a fresh data dir and
  * fast offset flushes, not listening (tests use inject()). Call `app.stop()` when done.
  */
-export async function createTestApp(extra: Record<string, unknown> = {}, options: { captureLogs?: boolean; start?: boolean } = {}): Promise<TestApp> {
-  const dataDir = tmpDir('rest-data');
+export async function createTestApp(
+  extra: Record<string, unknown> = {},
+  options: { captureLogs?: boolean; start?: boolean; dataDir?: string } = {},
+): Promise<TestApp> {
+  const dataDir = options.dataDir ?? tmpDir('app-data');
   const logs: string[] = [];
   const logger = options.captureLogs ? pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }) : createLogger('silent');
   const config = parseWorkerConfig({ 'bootstrap.servers': bootstrap(), 'data.dir': dataDir, 'offset.flush.interval.ms': 200, ...extra });
