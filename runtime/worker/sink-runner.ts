@@ -45,6 +45,8 @@ export class SinkTaskRunner extends TaskRunner {
   private readonly rebalances: RebalanceEvent[] = [];
   private readonly seeks: PartitionOffsets = new Map();
   private consumerPaused = false;
+  /** Partitions the task itself paused (e.g. backpressure); they stay paused when the runner resumes. */
+  private readonly taskPaused = new Set<string>();
   private retrying = false;
   private commitRequested = false;
   private lastCommitAt = Date.now();
@@ -226,6 +228,7 @@ export class SinkTaskRunner extends TaskRunner {
     this.owned.clear();
     this.consumed.clear();
     this.committed.clear();
+    this.taskPaused.clear();
     if (partitions.length === 0) return;
     this.sink.log.info({ partitions: partitions.map(tpKey) }, 'partitions revoked');
     await this.sink.task.close(partitions);
@@ -245,9 +248,8 @@ export class SinkTaskRunner extends TaskRunner {
   private syncPause(): void {
     const shouldPause = this.paused || this.retrying;
     if (shouldPause === this.consumerPaused) return;
-    const partitions = [...this.owned.values()];
-    if (shouldPause) this.consumer.pause(partitions);
-    else this.consumer.resume(partitions);
+    if (shouldPause) this.consumer.pause([...this.owned.values()]);
+    else this.consumer.resume([...this.owned].filter(([key]) => !this.taskPaused.has(key)).map(([, tp]) => tp));
     this.consumerPaused = shouldPause;
   }
 
@@ -266,8 +268,14 @@ export class SinkTaskRunner extends TaskRunner {
       requestCommit: () => {
         this.commitRequested = true;
       },
-      pause: (partitions) => this.consumer.pause(partitions),
-      resume: (partitions) => this.consumer.resume(partitions),
+      pause: (partitions) => {
+        partitions.forEach((tp) => this.taskPaused.add(tpKey(tp)));
+        this.consumer.pause(partitions);
+      },
+      resume: (partitions) => {
+        partitions.forEach((tp) => this.taskPaused.delete(tpKey(tp)));
+        if (!this.consumerPaused) this.consumer.resume(partitions);
+      },
     };
   }
 }
