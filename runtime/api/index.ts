@@ -7,3 +7,4 @@ export * from './sink.js';
 export * from './source.js';
 export * from './task-state.js';
 export * from './task-logger.js';
+export * from './failpoints.js';

@@ -1,5 +1,6 @@
 import type { RawConfig } from '../api/config-def.js';
 import { isRetriable } from '../api/errors.js';
+import { failpoint } from '../api/failpoints.js';
 import { tpKey, type PartitionOffsets, type SinkRecord, type TopicPartition } from '../api/records.js';
 import type { SinkTask, SinkTaskContext } from '../api/sink.js';
 import type { KafkaConnection } from '../kafka/client-config.js';
@@ -179,6 +180,7 @@ export class SinkTaskRunner extends TaskRunner {
       toGroup.push({ ...tp, offset });
     }
     if (toGroup.length === 0) return;
+    failpoint('sink.before-commit');
     await this.sink.store.write(this.offsetsNamespace, changes);
     for (const tp of toGroup) this.committed.set(tpKey(tp), tp.offset);
     this.consumer.commit(toGroup);

@@ -35,9 +35,13 @@ export class WorkerProcess {
     writeFileSync(this.configPath, JSON.stringify({ 'rest.port': port, 'data.dir': join(dir, 'data'), ...config }));
   }
 
-  async start(connectorFiles: string[] = []): Promise<void> {
+  /** Starts the worker; `env` adds variables (e.g. COLDSTORE_FAILPOINTS) for this run only. */
+  async start(connectorFiles: string[] = [], env: Record<string, string> = {}): Promise<void> {
     const log = createWriteStream(this.logPath, { flags: 'a' });
-    const child = spawn(process.execPath, [CLI, 'worker', '--config', this.configPath, ...connectorFiles], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'worker', '--config', this.configPath, ...connectorFiles], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     this.child = child;
@@ -46,6 +50,13 @@ export class WorkerProcess {
       const res = await fetch(`${this.url}/health`).catch(() => undefined);
       return res?.status === 200;
     });
+  }
+
+  /** Resolves with the exit code or signal once the process has ended by itself (e.g. at a failpoint). */
+  exited(): Promise<number | string | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child?.exitCode ?? child?.signalCode ?? null);
+    return new Promise((done) => child.once('exit', (code, signal) => done(code ?? signal)));
   }
 
   /** Sends a signal and waits for the process to end. */
