@@ -1,4 +1,6 @@
 import type { ConfigDef, ConfigKeys, RawConfig } from './config-def.js';
+import type { MetricSpec } from './metrics.js';
+import type { TaskLogger } from './task-logger.js';
 import type { SinkTask } from './sink.js';
 import type { SourceTask } from './source.js';
 
@@ -7,6 +9,7 @@ export type ConnectorType = 'sink' | 'source';
 export interface ConnectorContext {
   /** Name the connector was created with. */
   readonly name: string;
+  readonly log: TaskLogger;
   /** Ask the runtime to recompute task configs (e.g. the set of inputs changed). */
   requestTaskReconfiguration(): void;
   /** Report an unrecoverable problem; the connector becomes FAILED with this trace. */
@@ -34,6 +37,8 @@ export interface ConnectorPlugin {
   version: string;
   config: ConfigDef<ConfigKeys>;
   create(): Connector;
+  /** Metrics its tasks record (context.metrics). */
+  metrics?: readonly MetricSpec[];
   /** Cross-field checks the per-key declaration cannot express. */
   validateAll?: (config: RawConfig) => { field: string; message: string }[];
 }

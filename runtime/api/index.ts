@@ -8,3 +8,4 @@ export * from './source.js';
 export * from './task-state.js';
 export * from './task-logger.js';
 export * from './failpoints.js';
+export * from './metrics.js';

@@ -2,13 +2,29 @@ import type { RawConfig } from './config-def.js';
 import type { PartitionOffsets, SinkRecord, TopicPartition } from './records.js';
 import type { TaskStateStore } from './task-state.js';
 import type { TaskLogger } from './task-logger.js';
+import type { TaskMetrics } from './metrics.js';
+
+/** A partition handed to open(): where the runtime would start reading it (the committed next offset), if known. */
+export interface AssignedPartition extends TopicPartition {
+  committed?: bigint;
+}
+
+/** Why preCommit is called: on `revoke` and `shutdown` the task should make everything it holds durable first. */
+export type CommitReason = 'interval' | 'requested' | 'revoke' | 'shutdown';
 
 export interface SinkTaskContext {
   readonly connectorName: string;
   readonly taskId: number;
   readonly log: TaskLogger;
-  /** Durable per-task state (write-ahead intents, progress) in the checkpoint store. */
+  /** Durable per-task state in the checkpoint store. */
   readonly state: TaskStateStore;
+  /**
+   * Durable state shared by every task of the connector (e.g. per-partition
+   * write-ahead intents, which must survive a partition moving to another task).
+   */
+  readonly connectorState: TaskStateStore;
+  /** The plugin's declared metrics, with connector and task attributes added. */
+  readonly metrics: TaskMetrics;
   assignment(): TopicPartition[];
   /** Ask the runtime to rewind consumption of these partitions to these next-offsets. */
   seek(offsets: PartitionOffsets): void;
@@ -24,15 +40,19 @@ export interface SinkTaskContext {
  */
 export interface SinkTask {
   start(config: RawConfig, context: SinkTaskContext): Promise<void>;
-  /** Partitions newly assigned to this task; state for them starts here. */
-  open(partitions: TopicPartition[]): Promise<void>;
+  /**
+   * Partitions newly assigned to this task; state for them starts here. May return
+   * where to start reading some of them instead of their committed offset (e.g.
+   * past data the task finds already durable); the runtime then commits from there.
+   */
+  open(partitions: AssignedPartition[]): Promise<PartitionOffsets | void>;
   /** A batch in offset order per partition. May buffer; need not be durable on return. */
   put(records: SinkRecord[]): Promise<void>;
   /**
    * Called before each commit with the offsets consumed so far. Returns the
    * next-offsets that are durably stored; only those are committed.
    */
-  preCommit(consumed: PartitionOffsets): Promise<PartitionOffsets>;
+  preCommit(consumed: PartitionOffsets, reason: CommitReason): Promise<PartitionOffsets>;
   /** Partitions taken away (rebalance, stop); the task must not write them again. */
   close(partitions: TopicPartition[]): Promise<void>;
   stop(): Promise<void>;

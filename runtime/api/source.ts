@@ -2,12 +2,17 @@ import type { RawConfig } from './config-def.js';
 import type { SourceOffset, SourcePartition, SourceRecord } from './records.js';
 import type { TaskStateStore } from './task-state.js';
 import type { TaskLogger } from './task-logger.js';
+import type { TaskMetrics } from './metrics.js';
 
 export interface SourceTaskContext {
   readonly connectorName: string;
   readonly taskId: number;
   readonly log: TaskLogger;
   readonly state: TaskStateStore;
+  /** Durable state shared by every task of the connector. */
+  readonly connectorState: TaskStateStore;
+  /** The plugin's declared metrics, with connector and task attributes added. */
+  readonly metrics: TaskMetrics;
   /** The last offset the runtime persisted for this source partition (after the destination acknowledged it). */
   offset(partition: SourcePartition): Promise<SourceOffset | undefined>;
 }

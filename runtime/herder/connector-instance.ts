@@ -8,6 +8,7 @@ import type { ConnectorRecord } from '../storage/config-store.js';
 import { redactingLogger, type Logger } from '../telemetry/logger.js';
 import type { TaskRunner } from '../worker/task-runner.js';
 import type { State, TaskStatus } from '../worker/task-status.js';
+import { taskLogger } from '../worker/task-context.js';
 import type { Worker } from '../worker/worker.js';
 
 export interface ConnectorStatus {
@@ -76,6 +77,7 @@ export class ConnectorInstance {
     try {
       await connector.start(config, {
         name: this.name,
+        log: taskLogger(this.log),
         requestTaskReconfiguration: () => void this.restart(true, false),
         raiseError: (err) => this.failConnector(err),
       });

@@ -85,5 +85,6 @@ export class ConnectorOffsets {
       await this.worker.store.drop(namespace);
     }
     for (const ns of await this.worker.store.list(namespaces.taskStatePrefix(name))) await this.worker.store.drop(ns);
+    await this.worker.store.drop(namespaces.connectorState(name));
   }
 }

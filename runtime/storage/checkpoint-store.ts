@@ -21,4 +21,5 @@ export const namespaces = {
   sourceOffsets: (connector: string) => `source-offsets/${connector}`,
   taskState: (connector: string, task: number) => `task-state/${connector}/${task}`,
   taskStatePrefix: (connector: string) => `task-state/${connector}/`,
+  connectorState: (connector: string) => `connector-state/${connector}`,
 };

@@ -1,6 +1,7 @@
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
+import type { MetricAttributes, MetricSpec, TaskMetrics } from '../api/metrics.js';
 
 export type TaskStateSample = { connector: string; task: number; state: string };
 export type SinkPositionSample = { connector: string; task: number; topic: string; partition: number; offset: bigint };
@@ -63,8 +64,30 @@ export class Metrics {
       description: 'Next offset to consume that is committed (durable) per sink partition',
     });
 
-  static taskAttributes(connector: string, task: number): Attributes {
-    return { connector, task };
+  private readonly pluginInstruments = new Map<string, { kind: MetricSpec['kind']; instrument: Counter | Histogram }>();
+
+  /** Registers a plugin's declared metrics (once per name) and returns a recorder bound to one task. */
+  taskMetrics(specs: readonly MetricSpec[], connector: string, task: number): TaskMetrics {
+    for (const spec of specs) {
+      if (this.pluginInstruments.has(spec.name)) continue;
+      const options = { description: spec.description, ...(spec.unit ? { unit: spec.unit } : {}) };
+      const instrument =
+        spec.kind === 'counter'
+          ? this.meter.createCounter(spec.name, options)
+          : this.meter.createHistogram(spec.name, { ...options, ...(spec.buckets ? { advice: { explicitBucketBoundaries: spec.buckets } } : {}) });
+      this.pluginInstruments.set(spec.name, { kind: spec.kind, instrument });
+    }
+    const declared = new Set(specs.map((s) => s.name));
+    const find = (name: string, kind: MetricSpec['kind']) => {
+      const found = this.pluginInstruments.get(name);
+      if (!found || !declared.has(name) || found.kind !== kind) throw new Error(`Metric ${name} is not declared as a ${kind} by this plugin`);
+      return found.instrument;
+    };
+    const attributes = (extra?: MetricAttributes): Attributes => ({ connector, task, ...extra });
+    return {
+      add: (name, value, extra) => (find(name, 'counter') as Counter).add(value, attributes(extra)),
+      record: (name, value, extra) => (find(name, 'histogram') as Histogram).record(value, attributes(extra)),
+    };
   }
 
   async prometheusText(): Promise<string> {

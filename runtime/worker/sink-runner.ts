@@ -2,7 +2,7 @@ import type { RawConfig } from '../api/config-def.js';
 import { isRetriable } from '../api/errors.js';
 import { failpoint } from '../api/failpoints.js';
 import { tpKey, type PartitionOffsets, type SinkRecord, type TopicPartition } from '../api/records.js';
-import type { SinkTask, SinkTaskContext } from '../api/sink.js';
+import type { CommitReason, SinkTask, SinkTaskContext } from '../api/sink.js';
 import type { KafkaConnection } from '../kafka/client-config.js';
 import { SinkConsumer, type RebalanceEvent } from '../kafka/sink-consumer.js';
 import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
@@ -81,7 +81,7 @@ export class SinkTaskRunner extends TaskRunner {
     await this.consumer.connect();
     try {
       await this.loop();
-      await this.commit();
+      await this.commit('shutdown');
     } finally {
       this.closing = true;
       await this.closeOwned().catch((err) => this.sink.log.warn({ err }, 'closing partitions on shutdown failed'));
@@ -121,7 +121,8 @@ export class SinkTaskRunner extends TaskRunner {
       }
       const mine = records.filter((r) => this.owned.has(tpKey(r)));
       if (mine.length > 0) backlog = await this.deliver(mine);
-      if (this.commitRequested || Date.now() - this.lastCommitAt >= this.sink.commitIntervalMs) await this.commit();
+      if (this.commitRequested) await this.commit('requested');
+      else if (Date.now() - this.lastCommitAt >= this.sink.commitIntervalMs) await this.commit('interval');
     }
   }
 
@@ -157,14 +158,14 @@ export class SinkTaskRunner extends TaskRunner {
   }
 
   /** Asks the task what is durable and commits exactly that, never beyond. */
-  private async commit(): Promise<void> {
+  private async commit(reason: CommitReason): Promise<void> {
     this.commitRequested = false;
     this.lastCommitAt = Date.now();
     if (this.owned.size === 0) return;
     const started = performance.now();
     let durable: PartitionOffsets;
     try {
-      durable = await this.sink.task.preCommit(new Map(this.consumed));
+      durable = await this.sink.task.preCommit(new Map(this.consumed), reason);
     } catch (err) {
       if (!isRetriable(err)) throw err;
       this.countError('retriable');
@@ -199,7 +200,7 @@ export class SinkTaskRunner extends TaskRunner {
     while (this.rebalances.length > 0) {
       const event = this.rebalances.shift()!;
       if (event.kind === 'revoked') {
-        await this.commit();
+        await this.commit('revoke');
         await this.closeOwned();
         this.consumer.unassign();
       } else {
@@ -210,19 +211,21 @@ export class SinkTaskRunner extends TaskRunner {
 
   private async assign(partitions: TopicPartition[]): Promise<void> {
     const stored = await this.sink.store.read(this.offsetsNamespace);
-    const withOffsets = partitions.map((tp) => ({ ...tp, offset: storedSinkOffset(stored[tpKey(tp)]) }));
-    this.consumer.assign(withOffsets);
+    const assigned = partitions.map((tp) => ({ ...tp, committed: storedSinkOffset(stored[tpKey(tp)]) }));
+    this.sink.log.info({ partitions: partitions.map(tpKey) }, 'partitions assigned');
+    const chosen = (await this.sink.task.open(assigned.map((a) => ({ ...a, committed: a.committed !== undefined && a.committed >= 0n ? a.committed : undefined })))) ?? new Map();
+    const starts = assigned.map((a) => ({ topic: a.topic, partition: a.partition, offset: chosen.get(tpKey(a)) ?? a.committed }));
+    this.consumer.assign(starts);
     this.consumerPaused = false;
-    for (const tp of withOffsets) {
+    for (const tp of starts) {
       const key = tpKey(tp);
       this.owned.set(key, { topic: tp.topic, partition: tp.partition });
       if (tp.offset !== undefined && tp.offset >= 0n) {
         this.consumed.set(key, tp.offset);
+        // The task may move the start below what was committed (e.g. a new backup); commits go on from there.
         this.committed.set(key, tp.offset);
       }
     }
-    this.sink.log.info({ partitions: partitions.map(tpKey) }, 'partitions assigned');
-    await this.sink.task.open(partitions);
   }
 
   private async closeOwned(): Promise<void> {
@@ -241,6 +244,8 @@ export class SinkTaskRunner extends TaskRunner {
       const tp = this.owned.get(key);
       if (!tp) continue;
       this.consumed.set(key, offset);
+      if (offset >= 0n) this.committed.set(key, offset);
+      else this.committed.delete(key);
       this.consumer.seek(tp, offset).catch((err) => this.sink.log.warn({ err, partition: key }, 'seek failed'));
     }
     this.seeks.clear();
@@ -265,6 +270,8 @@ export class SinkTaskRunner extends TaskRunner {
       taskId: this.sink.taskId,
       log: taskLogger(this.sink.log),
       state: taskStateStore(this.sink.store, namespaces.taskState(this.sink.connector, this.sink.taskId)),
+      connectorState: this.sink.connectorState,
+      metrics: this.sink.taskMetrics,
       assignment: () => [...this.owned.values()],
       seek: (offsets) => offsets.forEach((offset, key) => this.seeks.set(key, offset)),
       requestCommit: () => {

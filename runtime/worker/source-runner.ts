@@ -165,6 +165,8 @@ export class SourceTaskRunner extends TaskRunner {
       taskId: this.source.taskId,
       log: taskLogger(this.source.log),
       state: taskStateStore(this.source.store, this.stateNamespace),
+      connectorState: this.source.connectorState,
+      metrics: this.source.taskMetrics,
       offset: async (partition) => {
         const stored = (await this.source.store.read(namespaces.sourceOffsets(this.source.connector)))[sourcePartitionKey(partition)];
         return (stored as StoredSourceOffset | undefined)?.offset;

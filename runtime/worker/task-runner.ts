@@ -1,4 +1,6 @@
 import { describeError, isRetriable } from '../api/errors.js';
+import type { TaskMetrics } from '../api/metrics.js';
+import type { TaskStateStore } from '../api/task-state.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { State, TaskStatus } from './task-status.js';
@@ -13,6 +15,10 @@ export interface TaskRunnerDeps {
   shutdownTimeoutMs: number;
   /** Hides resolved placeholder values (secrets) from traces. */
   redact: (text: string) => string;
+  /** The plugin's declared metrics bound to this task. */
+  taskMetrics: TaskMetrics;
+  /** The connector's shared state (every task sees the same). */
+  connectorState: TaskStateStore;
 }
 
 /**

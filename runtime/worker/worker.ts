@@ -5,10 +5,11 @@ import type { SourceTask } from '../api/source.js';
 import type { KafkaConnection } from '../kafka/client-config.js';
 import { withPrefix } from '../config/raw-config.js';
 import type { WorkerConfig } from '../config/worker-config.js';
-import type { CheckpointStore } from '../storage/checkpoint-store.js';
+import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { SinkTaskRunner } from './sink-runner.js';
+import { taskStateStore } from './task-context.js';
 import { SourceTaskRunner } from './source-runner.js';
 import type { TaskRunner } from './task-runner.js';
 
@@ -40,6 +41,8 @@ export class Worker {
     redact: (text: string) => string,
   ): TaskRunner {
     const common = {
+      taskMetrics: this.metrics.taskMetrics(plugin.metrics ?? [], connectorName, taskId),
+      connectorState: taskStateStore(this.store, namespaces.connectorState(connectorName)),
       connector: connectorName,
       taskId,
       workerId: this.workerId,

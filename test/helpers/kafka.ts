@@ -1,6 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { inject } from 'vitest';
+import KafkaLib from '@confluentinc/kafka-javascript';
 import { KafkaAdmin } from '../../runtime/kafka/admin.js';
+import { KafkaProducer, type OutgoingRecord } from '../../runtime/kafka/producer.js';
 
 export function bootstrap(): string {
   return inject('stack').kafkaBootstrap;
@@ -49,4 +51,32 @@ export function produceLinesAsync(topic: string, partition: number, lines: reado
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kcat exited ${code}: ${stderr}`))));
     child.stdin.end(`${lines.join('\n')}\n`);
   });
+}
+
+/** Produces with coldstore's idempotent producer wrapper; resolves when all are acknowledged. */
+export async function produceRecords(records: OutgoingRecord[]): Promise<void> {
+  const producer = new KafkaProducer({ bootstrapServers: bootstrap(), extra: {} }, 'test-producer');
+  await producer.connect();
+  try {
+    await Promise.all(records.map((r) => producer.send(r)));
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Runs transactions with a plain transactional producer: committed ones become visible, aborted ones leave gaps. */
+export async function produceTransactions(topic: string, partition: number, transactions: { commit: boolean; values: string[] }[]): Promise<void> {
+  const producer = new KafkaLib.Producer({ 'bootstrap.servers': bootstrap(), 'transactional.id': `test-txn-${topic}`, dr_cb: false });
+  const call = (fn: (cb: (err: unknown) => void) => void) => new Promise<void>((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
+  await call((cb) => producer.connect({}, cb));
+  await call((cb) => producer.initTransactions(10_000, cb));
+  for (const txn of transactions) {
+    await call((cb) => producer.beginTransaction(cb));
+    for (const value of txn.values) producer.produce(topic, partition, Buffer.from(value), Buffer.from(value), null);
+    // Send before ending the transaction: an abort would otherwise drop unsent records instead of writing them.
+    await call((cb) => producer.flush(10_000, cb));
+    if (txn.commit) await call((cb) => producer.commitTransaction(10_000, cb));
+    else await call((cb) => producer.abortTransaction(10_000, cb));
+  }
+  await call((cb) => producer.disconnect(cb));
 }

@@ -361,6 +361,8 @@ function kafkaServerProperties(): string {
     'transaction.state.log.replication.factor=1',
     'transaction.state.log.min.isr=1',
     'group.initial.rebalance.delay.ms=0',
+    // Compaction within seconds, so tests can back up compacted topics with real offset gaps.
+    'log.cleaner.backoff.ms=500',
     '',
   ].join('\n');
 }

@@ -1,0 +1,59 @@
+import type { ConfigValues } from '../../runtime/api/index.js';
+import { storeConfig } from '../shared/object-store/store-config.js';
+
+const MiB = 1024 * 1024;
+
+/** BackupSink's own settings, merged with the shared storage settings. */
+export const backupSinkConfig = storeConfig.extend({
+  'layout': { type: 'string', default: 'kafka', oneOf: ['kafka'], group: 'Backup', doc: 'Object layout: `kafka` (any topic, docs/formats.md).' },
+  'topics.exclude.regex': {
+    type: 'string',
+    group: 'Backup',
+    doc: 'Topics matching this regular expression (whole name) are not backed up, e.g. to leave internal topics out of topics.regex.',
+    check: (value: string) => {
+      try {
+        new RegExp(value);
+        return undefined;
+      } catch (err) {
+        return `is not a valid regular expression: ${(err as Error).message}`;
+      }
+    },
+  },
+  'backup.label': {
+    type: 'string',
+    default: 'default',
+    group: 'Backup',
+    doc: 'Names this backup; changing it starts a fresh full backup from the beginning of every topic into new buckets.',
+    check: (value: string) => (/^[a-z0-9][a-z0-9-]{0,40}$/.test(value) ? undefined : 'must be 1-41 characters of a-z, 0-9 and -, starting with a letter or digit'),
+  },
+  'bucket.prefix': {
+    type: 'string',
+    default: 'coldstore-',
+    group: 'Backup',
+    doc: 'Prefix of the bucket names: <bucket.prefix><backup.label>-events and -streams.',
+    check: (value: string) => (/^[a-z0-9.-]*$/.test(value) ? undefined : 'may contain only a-z, 0-9, "." and "-"'),
+  },
+  'events.bucket': { type: 'string', group: 'Backup', doc: 'Explicit events bucket name, instead of the prefix + label naming.' },
+  'streams.bucket': { type: 'string', group: 'Backup', doc: 'Explicit streams bucket name, instead of the prefix + label naming.' },
+  'bucket.shared': { type: 'string', group: 'Backup', doc: 'One bucket for everything, with events/ and streams/ key prefixes.' },
+  'bundle.max.records': { type: 'int', default: 1000, min: 1, max: 1_000_000, group: 'Bundles', doc: 'A bundle closes when it holds this many records.' },
+  'bundle.max.bytes': { type: 'int', default: 64 * MiB, min: 1024, group: 'Bundles', doc: 'A bundle closes when its records hold this many bytes (keys, values, headers).' },
+  'bundle.max.age.ms': { type: 'int', default: 600_000, min: 100, group: 'Bundles', doc: 'A bundle closes this long after its first record arrived, so data is durable within about this time (plus offset.flush.interval.ms).' },
+  'gzip.level': { type: 'int', default: 6, min: 1, max: 9, group: 'Bundles', doc: 'gzip compression level of bundles (1 fastest, 9 smallest).' },
+  'upload.max.in.flight': { type: 'int', default: 4, min: 1, max: 64, group: 'Bundles', doc: 'Bundles a task encodes and uploads at the same time; more waits (bounded memory).' },
+  'upload.permanent.error.retries': { type: 'int', default: 3, min: 0, group: 'Bundles', doc: 'Retries of an upload failing with a non-transient error (e.g. access denied) before the task fails. Transient errors (network, 5xx) are retried until the store is back.' },
+  'lifecycle.expire.days': { type: 'int', default: 0, min: 0, group: 'Age-off', doc: 'If set, a lifecycle rule expires bundles of every topic this many days after they were written (0: keep forever).' },
+  'lifecycle.expire.topics': {
+    type: 'list',
+    default: [],
+    group: 'Age-off',
+    doc: 'Per-topic expiry as topic:days entries, overriding lifecycle.expire.days for those topics.',
+    check: (entries: readonly string[]) => {
+      const bad = entries.filter((e) => !/^[a-zA-Z0-9._-]+:\d+$/.test(e));
+      return bad.length ? `entries must be topic:days, got ${bad.join(', ')}` : undefined;
+    },
+  },
+  'lifecycle.abort.incomplete.days': { type: 'int', default: 7, min: 0, group: 'Age-off', doc: 'A lifecycle rule aborts multipart uploads left incomplete this many days (0: no rule).' },
+});
+
+export type BackupSinkSettings = ConfigValues<typeof backupSinkConfig.keys>;

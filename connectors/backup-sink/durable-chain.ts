@@ -1,0 +1,35 @@
+/**
+ * One partition's bundles in offset order and which are durable. The durable
+ * position — what preCommit may report — is the end + 1 of the longest prefix
+ * of durable bundles; uploads may finish in any order.
+ */
+export class DurableChain {
+  private readonly pending: { start: bigint; end: bigint; done: boolean }[] = [];
+
+  constructor(private position: bigint | undefined) {}
+
+  get durablePosition(): bigint | undefined {
+    return this.position;
+  }
+
+  get outstanding(): number {
+    return this.pending.filter((p) => !p.done).length;
+  }
+
+  /** Registers a bundle (in offset order); a bundle already registered by its start is kept. */
+  add(start: bigint, end: bigint, done = false): void {
+    if (this.pending.some((p) => p.start === start)) return;
+    this.pending.push({ start, end, done });
+    this.advance();
+  }
+
+  markDone(start: bigint): void {
+    const entry = this.pending.find((p) => p.start === start);
+    if (entry) entry.done = true;
+    this.advance();
+  }
+
+  private advance(): void {
+    while (this.pending[0]?.done) this.position = this.pending.shift()!.end + 1n;
+  }
+}

@@ -1,0 +1,38 @@
+import type { TaskLogger } from '../../runtime/api/index.js';
+import type { LifecycleRule } from '../shared/object-store/object-store.js';
+import { createObjectStore } from '../shared/object-store/store-config.js';
+import { eventsLocation } from './buckets.js';
+import type { BackupSinkSettings } from './config.js';
+
+/** The age-off rules the settings ask for: per-topic and default expiry, and aborting stale multipart uploads. */
+export function lifecycleRules(settings: BackupSinkSettings): LifecycleRule[] {
+  const { prefix } = eventsLocation(settings);
+  const rules: LifecycleRule[] = [];
+  for (const entry of settings['lifecycle.expire.topics']) {
+    const [topic, days] = entry.split(':');
+    if (Number(days) > 0) rules.push({ id: `coldstore-expire-${topic}`, prefix: `${prefix}${topic}/`, expireAfterDays: Number(days) });
+  }
+  const defaultDays = settings['lifecycle.expire.days'];
+  const perTopic = new Set(settings['lifecycle.expire.topics'].map((e) => e.split(':')[0]));
+  // S3 applies every matching rule, so a default rule cannot coexist with per-topic ones over the same prefix.
+  if (defaultDays > 0 && perTopic.size === 0) rules.push({ id: 'coldstore-expire-all', prefix, expireAfterDays: defaultDays });
+  const abortDays = settings['lifecycle.abort.incomplete.days'];
+  if (abortDays > 0) rules.push({ id: 'coldstore-abort-incomplete-uploads', prefix, abortIncompleteMultipartAfterDays: abortDays });
+  return rules;
+}
+
+/** Applies the rules once at connector start; a store without lifecycle support is reported, not fatal. */
+export async function applyLifecycle(settings: BackupSinkSettings, log: TaskLogger): Promise<void> {
+  const rules = lifecycleRules(settings);
+  if (rules.length === 0) return;
+  const store = createObjectStore(settings);
+  const { bucket } = eventsLocation(settings);
+  try {
+    await store.ensureBucket(bucket);
+    const { supported } = await store.setLifecycle(bucket, rules);
+    if (supported) log.info({ bucket, rules: rules.map((r) => r.id) }, 'lifecycle rules applied');
+    else log.warn({ bucket, store: store.description }, 'the store does not support lifecycle rules; configure age-off on the store itself');
+  } catch (err) {
+    log.warn({ bucket, err: (err as Error).message }, 'could not apply lifecycle rules; backups continue without them');
+  }
+}

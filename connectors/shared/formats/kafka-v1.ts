@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import avro from 'avsc';
+import type { SinkRecord, TimestampType } from '../../../runtime/api/index.js';
+import { AvroContainerWriter, syncMarkerFor } from './avro-container.js';
+
+/** The `kafka` layout's record schema, exactly as docs/formats.md states it. */
+export const KAFKA_RECORD_SCHEMA = {
+  type: 'record',
+  name: 'KafkaRecord',
+  namespace: 'coldstore.v1',
+  fields: [
+    { name: 'topic', type: 'string' },
+    { name: 'partition', type: 'int' },
+    { name: 'offset', type: 'long' },
+    { name: 'timestamp', type: 'long' },
+    { name: 'timestampType', type: { type: 'enum', name: 'TimestampType', symbols: ['CREATE_TIME', 'LOG_APPEND_TIME', 'NOT_AVAILABLE'] } },
+    { name: 'key', type: ['null', 'bytes'] },
+    { name: 'value', type: ['null', 'bytes'] },
+    {
+      name: 'headers',
+      type: {
+        type: 'array',
+        items: { type: 'record', name: 'Header', fields: [{ name: 'key', type: 'string' }, { name: 'value', type: ['null', 'bytes'] }] },
+      },
+    },
+  ],
+} as const;
+
+export const FORMAT_KAFKA_V1 = 'kafka-v1';
+const SCHEMA_JSON = JSON.stringify(KAFKA_RECORD_SCHEMA);
+const recordType = avro.Type.forSchema(KAFKA_RECORD_SCHEMA as unknown as avro.Schema);
+
+interface AvroKafkaRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  timestampType: TimestampType;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: { key: string; value: Buffer | null }[];
+}
+
+/** Offsets beyond 2^53 cannot be carried by avsc's default long; Kafka's never get near. */
+function safeNumber(offset: bigint): number {
+  if (offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`Offset ${offset} exceeds 2^53 and cannot be encoded`);
+  return Number(offset);
+}
+
+export interface EncodedBundle {
+  /** The uncompressed Avro container. */
+  container: Buffer;
+  metadata: Record<string, string>;
+}
+
+const pad = (n: bigint) => n.toString().padStart(20, '0');
+
+/** `<topic>/<partition>/<start:020>-<end:020>.avro.gz`, the covered range inclusive. */
+export function kafkaBundleKey(topic: string, partition: number, start: bigint, end: bigint): string {
+  return `${topic}/${partition}/${pad(start)}-${pad(end)}.avro.gz`;
+}
+
+/** Where a partition's bundles start in a listing, so `StartAfter` skips bundles starting before `offset`. */
+export function kafkaListStartAfter(topic: string, partition: number, offset: bigint): string {
+  return `${topic}/${partition}/${pad(offset)}`;
+}
+
+const KEY_PATTERN = /^(.+)\/(\d+)\/(\d{20})-(\d{20})\.avro\.gz$/;
+
+export function parseKafkaBundleKey(key: string): { topic: string; partition: number; start: bigint; end: bigint } | undefined {
+  const m = KEY_PATTERN.exec(key);
+  if (!m) return undefined;
+  return { topic: m[1]!, partition: Number(m[2]), start: BigInt(m[3]!), end: BigInt(m[4]!) };
+}
+
+/** Encodes one bundle (records of one partition, in offset order) and its object metadata. */
+export function encodeKafkaBundle(key: string, start: bigint, end: bigint, records: readonly SinkRecord[]): EncodedBundle {
+  let bytes = 0;
+  let minTs = Number.POSITIVE_INFINITY;
+  let maxTs = Number.NEGATIVE_INFINITY;
+  for (const r of records) {
+    bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
+    for (const h of r.headers) bytes += h.key.length + (h.value?.length ?? 0) + 8;
+    if (r.timestamp < minTs) minTs = r.timestamp;
+    if (r.timestamp > maxTs) maxTs = r.timestamp;
+  }
+  const writer = new AvroContainerWriter<AvroKafkaRecord>(recordType, SCHEMA_JSON, syncMarkerFor(key), bytes + 1024);
+  for (const r of records) {
+    writer.append({
+      topic: r.topic,
+      partition: r.partition,
+      offset: safeNumber(r.offset),
+      timestamp: r.timestamp,
+      timestampType: r.timestampType,
+      key: r.key,
+      value: r.value,
+      headers: r.headers,
+    });
+  }
+  const container = writer.finish();
+  const first = records[0]!;
+  const last = records[records.length - 1]!;
+  return {
+    container,
+    metadata: {
+      'coldstore-format': FORMAT_KAFKA_V1,
+      'coldstore-records': String(records.length),
+      'coldstore-range-start': start.toString(),
+      'coldstore-range-end': end.toString(),
+      'coldstore-first-offset': first.offset.toString(),
+      'coldstore-last-offset': last.offset.toString(),
+      'coldstore-min-timestamp': String(minTs),
+      'coldstore-max-timestamp': String(maxTs),
+      'coldstore-first-timestamp': String(first.timestamp),
+      'coldstore-last-timestamp': String(last.timestamp),
+      'coldstore-body-sha256': createHash('sha256').update(container).digest('hex'),
+      'coldstore-body-bytes': String(container.length),
+    },
+  };
+}

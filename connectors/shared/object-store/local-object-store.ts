@@ -1,0 +1,137 @@
+import { link, mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { LifecycleRule, ObjectInfo, ObjectMetadata, ObjectStore, PutOutcome, StoredObject } from './object-store.js';
+
+const META_DIR = '.coldstore-meta';
+
+async function writeDurably(path: string, data: Buffer | string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const file = await open(path, 'w');
+  try {
+    await file.writeFile(data);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+/**
+ * The embedded object store: a bucket is a directory under the root, an object a
+ * file, its metadata a JSON file in a parallel tree (docs/formats.md). Keys that
+ * would resolve outside the root are refused. Create-if-absent is atomic: the
+ * object is written to a temp file and hard-linked into place, which fails if the
+ * key exists.
+ */
+export class LocalObjectStore implements ObjectStore {
+  readonly description: string;
+  private readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.description = `local directory ${this.root}`;
+  }
+
+  private inside(...parts: string[]): string {
+    const path = resolve(this.root, ...parts);
+    const rel = relative(this.root, path);
+    if (rel === '' || rel.startsWith('..') || rel.split(sep).includes('..') || resolve(this.root, rel) !== path) {
+      throw new Error(`Object path ${parts.join('/')} escapes the store root ${this.root}`);
+    }
+    return path;
+  }
+
+  private objectPath(bucket: string, key: string): string {
+    if (!key || key.includes('\0') || key.startsWith('/') || key.split('/').some((s) => s === '..' || s === '.' || s === '')) {
+      throw new Error(`Invalid object key "${key}": keys are relative paths without empty, "." or ".." segments`);
+    }
+    if (!bucket || bucket.includes('/') || bucket.startsWith('.')) throw new Error(`Invalid bucket name "${bucket}"`);
+    return this.inside(bucket, key);
+  }
+
+  private metaPath(bucket: string, key: string): string {
+    this.objectPath(bucket, key);
+    return this.inside(META_DIR, bucket, `${key}.json`);
+  }
+
+  async ensureBucket(bucket: string): Promise<void> {
+    if (!bucket || bucket.includes('/') || bucket.startsWith('.')) throw new Error(`Invalid bucket name "${bucket}"`);
+    await mkdir(this.inside(bucket), { recursive: true });
+  }
+
+  async putIfAbsent(bucket: string, key: string, body: Buffer, metadata: ObjectMetadata): Promise<PutOutcome> {
+    const path = this.objectPath(bucket, key);
+    const existing = await this.head(bucket, key);
+    if (existing) return { created: false, existing };
+    // Metadata first: an object file never exists without its metadata.
+    await writeDurably(this.metaPath(bucket, key), JSON.stringify(metadata));
+    const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
+    await writeDurably(temp, body);
+    try {
+      await link(temp, path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const raced = await this.head(bucket, key);
+      if (raced) return { created: false, existing: raced };
+      throw err;
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+    const dir = await open(dirname(path), 'r');
+    await dir.sync().finally(() => dir.close());
+    return { created: true };
+  }
+
+  async head(bucket: string, key: string): Promise<StoredObject | undefined> {
+    try {
+      const info = await stat(this.objectPath(bucket, key));
+      const metadata = JSON.parse(await readFile(this.metaPath(bucket, key), 'utf8').catch(() => '{}')) as ObjectMetadata;
+      return { size: info.size, metadata };
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async get(bucket: string, key: string): Promise<Buffer> {
+    return readFile(this.objectPath(bucket, key));
+  }
+
+  async *list(bucket: string, prefix: string, startAfter?: string): AsyncIterable<ObjectInfo> {
+    const base = this.inside(bucket);
+    const keys: ObjectInfo[] = [];
+    // Only the directories the prefix can reach are walked.
+    const fixedDir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(join(base, dir), { withFileTypes: true });
+      } catch (err) {
+        if (isMissing(err)) return;
+        throw err;
+      }
+      for (const entry of entries) {
+        const key = dir ? `${dir}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) await walk(key);
+        else if (entry.isFile() && key.startsWith(prefix) && !/\.tmp-\d+-\d+$/.test(key) && (startAfter === undefined || key > startAfter)) {
+          keys.push({ key, size: (await stat(join(base, key))).size });
+        }
+      }
+    };
+    await walk(fixedDir);
+    keys.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    yield* keys;
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    await rm(this.objectPath(bucket, key), { force: true });
+    await rm(this.metaPath(bucket, key), { force: true });
+  }
+
+  async setLifecycle(_bucket: string, _rules: LifecycleRule[]): Promise<{ supported: boolean }> {
+    return { supported: false };
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The object store port. Connectors talk to S3 or the local filesystem only
+ * through this interface; both implementations keep the same semantics.
+ */
+export type ObjectMetadata = Record<string, string>;
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+}
+
+export interface StoredObject {
+  size: number;
+  metadata: ObjectMetadata;
+}
+
+/** What a create-if-absent found: it wrote the object, or one was already there. */
+export type PutOutcome = { created: true } | { created: false; existing: StoredObject };
+
+export interface PutOptions {
+  /** Called once while a large upload is between its first and last part (crash tests use it). */
+  onPartUploaded?: () => void;
+}
+
+export interface LifecycleRule {
+  id: string;
+  /** Key prefix the rule applies to; '' for the whole bucket. */
+  prefix: string;
+  expireAfterDays?: number;
+  abortIncompleteMultipartAfterDays?: number;
+}
+
+export interface ObjectStore {
+  /** Human-readable location for messages, e.g. `s3://bucket` endpoint or a directory. */
+  readonly description: string;
+  ensureBucket(bucket: string): Promise<void>;
+  /**
+   * Writes the object unless the key exists. Uses the store's conditional create
+   * where it has one, so two writers cannot both believe they created it.
+   */
+  putIfAbsent(bucket: string, key: string, body: Buffer, metadata: ObjectMetadata, options?: PutOptions): Promise<PutOutcome>;
+  head(bucket: string, key: string): Promise<StoredObject | undefined>;
+  get(bucket: string, key: string): Promise<Buffer>;
+  /** Keys under `prefix` in lexical order, strictly after `startAfter` when given. */
+  list(bucket: string, prefix: string, startAfter?: string): AsyncIterable<ObjectInfo>;
+  delete(bucket: string, key: string): Promise<void>;
+  /** Replaces the bucket's lifecycle rules; `supported: false` when the store has no lifecycle support. */
+  setLifecycle(bucket: string, rules: LifecycleRule[]): Promise<{ supported: boolean }>;
+}
+
+/** A store error that should succeed when retried later (network, throttling, 5xx). */
+export class TransientStoreError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransientStoreError';
+  }
+}

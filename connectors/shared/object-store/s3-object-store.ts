@@ -1,0 +1,199 @@
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutBucketLifecycleConfigurationCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  type PutObjectCommandInput,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import {
+  TransientStoreError,
+  type LifecycleRule,
+  type ObjectInfo,
+  type ObjectMetadata,
+  type ObjectStore,
+  type PutOptions,
+  type PutOutcome,
+  type StoredObject,
+} from './object-store.js';
+
+export interface S3StoreOptions {
+  endpoint?: string;
+  region: string;
+  pathStyle: boolean;
+  /** Static credentials; omitted: the AWS default credential chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** `aws:kms` or `AES256`; omitted: the bucket's default. */
+  sse?: 'AES256' | 'aws:kms';
+  sseKmsKeyId?: string;
+  /** `when_required` for stores that reject the SDK's default CRC checksums. */
+  checksums: 'when_supported' | 'when_required';
+  /** Bodies at least this large go up as multipart uploads. */
+  multipartThresholdBytes: number;
+  partSizeBytes: number;
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as S3ServiceException)?.$metadata?.httpStatusCode;
+}
+
+function nameOf(err: unknown): string {
+  return (err as Error)?.name ?? '';
+}
+
+/** Network trouble, throttling and 5xx are worth retrying; 4xx (auth, bad request) are not. */
+function classify(err: unknown, doing: string): Error {
+  const status = statusOf(err);
+  const message = `S3 ${doing} failed: ${(err as Error)?.message ?? String(err)}${status ? ` (HTTP ${status})` : ''}`;
+  if (status === undefined || status >= 500 || status === 429 || nameOf(err) === 'SlowDown' || nameOf(err) === 'RequestTimeout') {
+    return new TransientStoreError(`${message}; retrying`, { cause: err });
+  }
+  return new Error(`${message}. Check the bucket name, credentials and permissions.`, { cause: err });
+}
+
+/** The object store on S3 or an S3-compatible server, with AWS SDK v3. */
+export class S3ObjectStore implements ObjectStore {
+  readonly description: string;
+  private readonly client: S3Client;
+
+  constructor(private readonly options: S3StoreOptions) {
+    this.description = `S3 ${options.endpoint ?? `region ${options.region}`}`;
+    this.client = new S3Client({
+      region: options.region,
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      forcePathStyle: options.pathStyle,
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      requestChecksumCalculation: options.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+      responseChecksumValidation: options.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+      maxAttempts: 3,
+    });
+  }
+
+  private async call<T>(doing: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw classify(err, doing);
+    }
+  }
+
+  async ensureBucket(bucket: string): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
+      return;
+    } catch (err) {
+      if (statusOf(err) !== 404 && nameOf(err) !== 'NotFound' && nameOf(err) !== 'NoSuchBucket') throw classify(err, `HEAD bucket ${bucket}`);
+    }
+    try {
+      await this.client.send(new CreateBucketCommand({ Bucket: bucket }));
+    } catch (err) {
+      if (nameOf(err) === 'BucketAlreadyOwnedByYou' || nameOf(err) === 'BucketAlreadyExists') return;
+      throw classify(err, `create bucket ${bucket}`);
+    }
+  }
+
+  private encryption(): Partial<PutObjectCommandInput> {
+    if (!this.options.sse) return {};
+    return { ServerSideEncryption: this.options.sse, ...(this.options.sseKmsKeyId ? { SSEKMSKeyId: this.options.sseKmsKeyId } : {}) };
+  }
+
+  async putIfAbsent(bucket: string, key: string, body: Buffer, metadata: ObjectMetadata, options: PutOptions = {}): Promise<PutOutcome> {
+    const params: PutObjectCommandInput = { Bucket: bucket, Key: key, Body: body, Metadata: metadata, ...this.encryption() };
+    if (body.length < this.options.multipartThresholdBytes) {
+      try {
+        await this.client.send(new PutObjectCommand({ ...params, IfNoneMatch: '*' }));
+        return { created: true };
+      } catch (err) {
+        if (statusOf(err) !== 412 && nameOf(err) !== 'PreconditionFailed') throw classify(err, `PUT ${bucket}/${key}`);
+      }
+      return { created: false, existing: await this.mustHead(bucket, key) };
+    }
+    // Multipart: not every store honours a condition on completion, so look first.
+    // A racing writer can only write the same bytes (bundles are deterministic).
+    const existing = await this.head(bucket, key);
+    if (existing) return { created: false, existing };
+    const upload = new Upload({ client: this.client, params, partSize: this.options.partSizeBytes, queueSize: 4, leavePartsOnError: false });
+    let reported = false;
+    upload.on('httpUploadProgress', (progress) => {
+      if (!reported && progress.loaded !== undefined && progress.loaded < body.length) {
+        reported = true;
+        options.onPartUploaded?.();
+      }
+    });
+    await this.call(`multipart upload ${bucket}/${key}`, () => upload.done());
+    return { created: true };
+  }
+
+  private async mustHead(bucket: string, key: string): Promise<StoredObject> {
+    const found = await this.head(bucket, key);
+    if (!found) throw new TransientStoreError(`S3 said ${bucket}/${key} exists but HEAD finds nothing; retrying`);
+    return found;
+  }
+
+  async head(bucket: string, key: string): Promise<StoredObject | undefined> {
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return { size: res.ContentLength ?? 0, metadata: res.Metadata ?? {} };
+    } catch (err) {
+      if (statusOf(err) === 404 || nameOf(err) === 'NotFound') return undefined;
+      throw classify(err, `HEAD ${bucket}/${key}`);
+    }
+  }
+
+  async get(bucket: string, key: string): Promise<Buffer> {
+    return this.call(`GET ${bucket}/${key}`, async () => {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Buffer.from(await res.Body!.transformToByteArray());
+    });
+  }
+
+  async *list(bucket: string, prefix: string, startAfter?: string): AsyncIterable<ObjectInfo> {
+    let token: string | undefined;
+    do {
+      const page = await this.call(`LIST ${bucket}/${prefix}`, () =>
+        this.client.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: prefix,
+            ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}),
+          }),
+        ),
+      );
+      for (const item of page.Contents ?? []) if (item.Key) yield { key: item.Key, size: item.Size ?? 0 };
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    await this.call(`DELETE ${bucket}/${key}`, () => this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
+  }
+
+  async setLifecycle(bucket: string, rules: LifecycleRule[]): Promise<{ supported: boolean }> {
+    try {
+      await this.client.send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket: bucket,
+          LifecycleConfiguration: {
+            Rules: rules.map((r) => ({
+              ID: r.id,
+              Status: 'Enabled',
+              Filter: { Prefix: r.prefix },
+              ...(r.expireAfterDays ? { Expiration: { Days: r.expireAfterDays } } : {}),
+              ...(r.abortIncompleteMultipartAfterDays ? { AbortIncompleteMultipartUpload: { DaysAfterInitiation: r.abortIncompleteMultipartAfterDays } } : {}),
+            })),
+          },
+        }),
+      );
+      return { supported: true };
+    } catch (err) {
+      if (statusOf(err) === 501 || nameOf(err) === 'NotImplemented') return { supported: false };
+      throw classify(err, `PUT lifecycle of ${bucket}`);
+    }
+  }
+}

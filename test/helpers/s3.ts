@@ -1,0 +1,55 @@
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { inject } from 'vitest';
+
+/** A plain SDK client on the test S3 server, independent of coldstore's object store code. */
+export function s3Client(): S3Client {
+  const stack = inject('stack');
+  return new S3Client({
+    endpoint: stack.s3Endpoint,
+    region: stack.s3Region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: stack.s3AccessKey, secretAccessKey: stack.s3SecretKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/** The connector settings that point a BackupSink at the test S3 server. */
+export function s3Settings(): Record<string, string> {
+  const stack = inject('stack');
+  return {
+    'storage.type': 's3',
+    's3.endpoint': stack.s3Endpoint,
+    's3.region': stack.s3Region,
+    's3.path.style': 'true',
+    's3.access.key.id': stack.s3AccessKey,
+    's3.secret.access.key': stack.s3SecretKey,
+  };
+}
+
+export interface FetchedObject {
+  key: string;
+  body: Buffer;
+  metadata: Record<string, string>;
+}
+
+export async function listKeys(client: S3Client, bucket: string, prefix = ''): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const item of page.Contents ?? []) keys.push(item.Key!);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+export async function fetchAll(client: S3Client, bucket: string, prefix = ''): Promise<FetchedObject[]> {
+  const out: FetchedObject[] = [];
+  for (const key of await listKeys(client, bucket, prefix)) {
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    out.push({ key, body: Buffer.from(await got.Body!.transformToByteArray()), metadata: head.Metadata ?? {} });
+  }
+  return out;
+}
