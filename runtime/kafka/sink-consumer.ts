@@ -124,6 +124,16 @@ export class SinkConsumer {
     }
   }
 
+  /** The partition's end offset as last seen by the fetcher (no broker round trip); undefined before the first fetch. */
+  highWatermark(partition: TopicPartition): bigint | undefined {
+    try {
+      const { highOffset } = this.consumer.getWatermarkOffsets(partition.topic, partition.partition);
+      return highOffset >= 0 ? BigInt(highOffset) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   disconnect(): Promise<void> {
     return new Promise((resolve) => {
       if (!this.consumer.isConnected()) return resolve();

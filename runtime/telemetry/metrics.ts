@@ -4,7 +4,7 @@ import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
 import type { MetricAttributes, MetricSpec, TaskMetrics } from '../api/metrics.js';
 
 export type TaskStateSample = { connector: string; task: number; state: string };
-export type SinkPositionSample = { connector: string; task: number; topic: string; partition: number; offset: bigint };
+export type SinkPositionSample = { connector: string; task: number; topic: string; partition: number; offset: bigint; highWatermark?: bigint };
 
 /** Where the observable gauges read their current values. */
 export interface MetricSources {
@@ -52,17 +52,24 @@ export class Metrics {
           }
         }
       });
-    this.sinkPosition.addCallback((result) => {
-      for (const s of sources.sinkPositions()) {
-        result.observe(Number(s.offset), { connector: s.connector, task: s.task, topic: s.topic, partition: s.partition });
-      }
-    });
+    this.meter.addBatchObservableCallback(
+      (result) => {
+        for (const s of sources.sinkPositions()) {
+          const attributes = { connector: s.connector, task: s.task, topic: s.topic, partition: s.partition };
+          result.observe(this.sinkPosition, Number(s.offset), attributes);
+          if (s.highWatermark !== undefined) result.observe(this.sinkLag, Math.max(0, Number(s.highWatermark - s.offset)), attributes);
+        }
+      },
+      [this.sinkPosition, this.sinkLag],
+    );
   }
 
-  private readonly sinkPosition = this.meter
-    .createObservableGauge('coldstore_sink_committed_offset', {
-      description: 'Next offset to consume that is committed (durable) per sink partition',
-    });
+  private readonly sinkPosition = this.meter.createObservableGauge('coldstore_sink_committed_offset', {
+    description: 'Next offset to consume that is committed (durable) per sink partition',
+  });
+  private readonly sinkLag = this.meter.createObservableGauge('coldstore_sink_lag', {
+    description: 'Records in a sink partition not yet committed (durable): end offset minus committed offset',
+  });
 
   private readonly pluginInstruments = new Map<string, { kind: MetricSpec['kind']; instrument: Counter | Histogram }>();
 

@@ -189,10 +189,12 @@ export class SinkTaskRunner extends TaskRunner {
     this.sink.metrics.commitLatency.record((performance.now() - started) / 1000, this.attributes);
   }
 
-  override committedOffsets(): { topic: string; partition: number; offset: bigint }[] {
+  override committedOffsets(): { topic: string; partition: number; offset: bigint; highWatermark?: bigint }[] {
     return [...this.committed].flatMap(([key, offset]) => {
       const tp = this.owned.get(key);
-      return tp && offset >= 0n ? [{ ...tp, offset }] : [];
+      if (!tp || offset < 0n) return [];
+      const highWatermark = this.consumer.highWatermark(tp);
+      return [{ ...tp, offset, ...(highWatermark !== undefined ? { highWatermark } : {}) }];
     });
   }
 

@@ -41,8 +41,8 @@ export abstract class TaskRunner {
     return undefined;
   }
 
-  /** Committed positions of the partitions this task consumes (sinks only). */
-  committedOffsets(): { topic: string; partition: number; offset: bigint }[] {
+  /** Committed positions (and end offsets, when known) of the partitions this task consumes (sinks only). */
+  committedOffsets(): { topic: string; partition: number; offset: bigint; highWatermark?: bigint }[] {
     return [];
   }
 
