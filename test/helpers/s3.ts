@@ -1,11 +1,11 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
 
-/** A plain SDK client on the test S3 server, independent of coldstore's object store code. */
-export function s3Client(): S3Client {
+/** A plain SDK client on the test S3 server (or another one), independent of coldstore's object store code. */
+export function s3Client(endpoint?: string): S3Client {
   const stack = inject('stack');
   return new S3Client({
-    endpoint: stack.s3Endpoint,
+    endpoint: endpoint ?? stack.s3Endpoint,
     region: stack.s3Region,
     forcePathStyle: true,
     credentials: { accessKeyId: stack.s3AccessKey, secretAccessKey: stack.s3SecretKey },

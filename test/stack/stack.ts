@@ -419,15 +419,15 @@ async function launchKafka(): Promise<number> {
 // ---------------------------------------------------------------------------------------
 // S3Proxy
 
-function s3proxyConf(): string {
+function s3proxyConf(port = ports().s3, basedir = paths('s3').data): string {
   return [
     '# Written by test/stack/stack.ts on every start; edits are overwritten.',
-    `s3proxy.endpoint=http://127.0.0.1:${ports().s3}`,
+    `s3proxy.endpoint=http://127.0.0.1:${port}`,
     's3proxy.authorization=aws-v2-or-v4',
     `s3proxy.identity=${S3_ACCESS_KEY}`,
     `s3proxy.credential=${S3_SECRET_KEY}`,
     'jclouds.provider=filesystem',
-    `jclouds.filesystem.basedir=${paths('s3').data}`,
+    `jclouds.filesystem.basedir=${basedir}`,
     '',
   ].join('\n');
 }
@@ -632,4 +632,45 @@ export async function stackStatus(): Promise<ServiceStatus[]> {
       return { name, state, pid, endpoint: endpointOf(name), logFile: paths(name).log };
     }),
   );
+}
+
+/**
+ * An S3 server owned by one test (its own port and data), so fault tests can stop
+ * and restart it without disturbing tests that share the stack's server.
+ */
+export class PrivateS3 {
+  private child: import('node:child_process').ChildProcess | undefined;
+  readonly endpoint: string;
+
+  constructor(
+    private readonly dir: string,
+    readonly port: number,
+  ) {
+    this.endpoint = `http://127.0.0.1:${port}`;
+  }
+
+  async start(): Promise<void> {
+    const data = join(this.dir, 'data');
+    mkdirSync(data, { recursive: true });
+    const config = join(this.dir, 's3proxy.conf');
+    writeFileSync(config, s3proxyConf(this.port, data));
+    const jar = join(paths('s3').lib, `s3proxy-${S3PROXY_VERSION}-jar-with-dependencies.jar`);
+    const log = openSync(join(this.dir, 's3proxy.log'), 'a');
+    this.child = spawn('java', ['-Xmx256m', '-jar', jar, '--properties', config], { stdio: ['ignore', log, log] });
+    closeSync(log);
+    const deadline = Date.now() + 60_000;
+    while (!(await s3Answers(this.port))) {
+      if (Date.now() > deadline || this.child.exitCode !== null) throw new Error(`private S3Proxy on ${this.port} did not start; see ${join(this.dir, 's3proxy.log')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Stops the server abruptly (like a crash or a network cut); its data stays. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const ended = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await ended;
+  }
 }
