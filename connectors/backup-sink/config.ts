@@ -47,10 +47,13 @@ export const backupSinkConfig = storeConfig.extend({
     type: 'list',
     default: [],
     group: 'Age-off',
-    doc: 'Per-topic expiry as topic:days entries, overriding lifecycle.expire.days for those topics.',
+    doc: 'Per-topic expiry as topic:days entries. When set, only these topics expire and lifecycle.expire.days is not applied (S3 applies every matching rule, so a catch-all rule would also cut these topics short).',
     check: (entries: readonly string[]) => {
       const bad = entries.filter((e) => !/^[a-zA-Z0-9._-]+:\d+$/.test(e));
-      return bad.length ? `entries must be topic:days, got ${bad.join(', ')}` : undefined;
+      if (bad.length) return `entries must be topic:days, got ${bad.join(', ')}`;
+      const topics = entries.map((e) => e.split(':')[0]);
+      const twice = topics.filter((t, i) => topics.indexOf(t) !== i);
+      return twice.length ? `lists ${[...new Set(twice)].join(', ')} more than once` : undefined;
     },
   },
   'lifecycle.abort.incomplete.days': { type: 'int', default: 7, min: 0, group: 'Age-off', doc: 'A lifecycle rule aborts multipart uploads left incomplete this many days (0: no rule).' },

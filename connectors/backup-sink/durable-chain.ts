@@ -16,10 +16,11 @@ export class DurableChain {
     return this.pending.filter((p) => !p.done).length;
   }
 
-  /** Registers a bundle (in offset order); a bundle already registered by its start is kept. */
+  /** Registers a bundle, kept in offset order whatever the order of calls; a start already registered is kept. */
   add(start: bigint, end: bigint, done = false): void {
     if (this.pending.some((p) => p.start === start)) return;
-    this.pending.push({ start, end, done });
+    const at = this.pending.findIndex((p) => p.start > start);
+    this.pending.splice(at < 0 ? this.pending.length : at, 0, { start, end, done });
     this.advance();
   }
 

@@ -1,8 +1,14 @@
+import { createHash } from 'node:crypto';
 import type { TaskLogger } from '../../runtime/api/index.js';
 import type { LifecycleRule } from '../shared/object-store/object-store.js';
 import { createObjectStore } from '../shared/object-store/store-config.js';
 import { eventsLocation } from './buckets.js';
 import type { BackupSinkSettings } from './config.js';
+
+/** S3 limits rule ids to 255 characters; a long topic name keeps its start and a hash of the whole. */
+function ruleId(id: string): string {
+  return id.length <= 255 ? id : `${id.slice(0, 238)}-${createHash('sha256').update(id).digest('hex').slice(0, 16)}`;
+}
 
 /** The age-off rules the settings ask for: per-topic and default expiry, and aborting stale multipart uploads. */
 export function lifecycleRules(settings: BackupSinkSettings): LifecycleRule[] {
@@ -10,7 +16,7 @@ export function lifecycleRules(settings: BackupSinkSettings): LifecycleRule[] {
   const rules: LifecycleRule[] = [];
   for (const entry of settings['lifecycle.expire.topics']) {
     const [topic, days] = entry.split(':');
-    if (Number(days) > 0) rules.push({ id: `coldstore-expire-${topic}`, prefix: `${prefix}${topic}/`, expireAfterDays: Number(days) });
+    if (Number(days) > 0) rules.push({ id: ruleId(`coldstore-expire-${topic}`), prefix: `${prefix}${topic}/`, expireAfterDays: Number(days) });
   }
   const defaultDays = settings['lifecycle.expire.days'];
   const perTopic = new Set(settings['lifecycle.expire.topics'].map((e) => e.split(':')[0]));

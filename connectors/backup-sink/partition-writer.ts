@@ -72,7 +72,11 @@ export class PartitionWriter {
     const out: WriterOutput = { sealed: [], skipped: [] };
     const o = record.offset;
     // Planned ranges the stream has moved past are complete: their missing records no longer exist.
-    while (this.plan[0] && o > this.plan[0].end) this.finishPlanned(out);
+    while (this.plan[0] && o > this.plan[0].end) {
+      // A normal bundle open before the range ends where the range begins.
+      if (this.buffer.length > 0 && !this.bufferIsPlanned(this.plan[0])) out.sealed.push(this.seal(this.plan[0].start - 1n));
+      this.finishPlanned(out);
+    }
     const planned = this.plan[0];
     if (planned && o >= planned.start) {
       if (this.buffer.length > 0 && !this.bufferIsPlanned(planned)) out.sealed.push(this.seal(planned.start - 1n));

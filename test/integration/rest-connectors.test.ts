@@ -100,10 +100,11 @@ describe('system endpoints', () => {
 });
 
 describe('connector plugins', () => {
-  it('GET /connector-plugins lists both FileStream plugins with class, type and version', async () => {
+  it('GET /connector-plugins lists the built-in plugins with class, type and version', async () => {
     const res = await t.call('GET', '/connector-plugins');
     expect(res.status).toBe(200);
     expect(res.body).toEqual([
+      { class: 'coldstore.connectors.BackupSink', type: 'sink', version: '1.0.0' },
       { class: SINK_CLASS, type: 'sink', version: '1.0.0' },
       { class: SOURCE_CLASS, type: 'source', version: '1.0.0' },
     ]);

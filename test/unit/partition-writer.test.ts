@@ -275,29 +275,14 @@ describe('PartitionWriter: planned ranges (rebuilt after a crash)', () => {
     ]);
   });
 
-  // BUG: PartitionWriter.add(): when a record arrives past the whole of the first planned
-  // range while the buffer holds a *normal* bundle (records before planned.start), the
-  // while-loop calls finishPlanned(), which sees a non-empty buffer and seals it with
-  // end = planned.end, i.e. the normal bundle [0..19] swallows the non-durable planned
-  // range [10..19]: a key different from the write-ahead intent (start 0, not 10), and the
-  // planned range is neither sealed nor reported in `skipped` (so task.ts never forgets
-  // its intent nor marks the chain entry at 10 done: the partition's durable position
-  // stops advancing). Expected: the normal bundle closes at planned.start - 1 = 9, the
-  // planned range (no records left) is reported skipped.
-  it.fails('closes a normal buffer at planned.start - 1 when the next record jumps over a non-durable planned range', () => {
+  it('closes a normal buffer at planned.start - 1 when the next record jumps over a non-durable planned range', () => {
     const w = new PartitionWriter(TP, LIMITS, 0n, [range(10, 19)]);
     feed(w, [5, 7]);
     expect(feed(w, [25])).toEqual({ sealed: [[0, 9, [5, 7]]], skipped: [[10, 19, false]] });
     expect(w.sealBuffered().map(shape)).toEqual([[20, 25, [25]]]);
   });
 
-  // BUG: PartitionWriter.add(): same path with a *durable* planned range: finishPlanned()
-  // reports it skipped and sets nextStart, but leaves the normal buffer (bufferStart 0)
-  // open, so the next record joins it and the bundle finally sealed is [0..25], which
-  // overlaps the durable bundle [10..19] already in the store (offsets 10..19 covered
-  // twice; the chain sees two bundles overlapping). Expected: [0..9] sealed when 25
-  // arrives, [10..19] skipped, then [20..25].
-  it.fails('closes a normal buffer at planned.start - 1 when the next record jumps over a durable planned range', () => {
+  it('closes a normal buffer at planned.start - 1 when the next record jumps over a durable planned range', () => {
     const w = new PartitionWriter(TP, LIMITS, 0n, [range(10, 19, true)]);
     feed(w, [5]);
     expect(feed(w, [25])).toEqual({ sealed: [[0, 9, [5]]], skipped: [[10, 19, true]] });

@@ -41,9 +41,9 @@ interface AvroKafkaRecord {
   headers: { key: string; value: Buffer | null }[];
 }
 
-/** Offsets beyond 2^53 cannot be carried by avsc's default long; Kafka's never get near. */
+/** Offsets from 2^53 - 1 on cannot be carried by avsc's default long; Kafka's never get near. */
 function safeNumber(offset: bigint): number {
-  if (offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`Offset ${offset} exceeds 2^53 and cannot be encoded`);
+  if (offset >= BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`Offset ${offset} exceeds 2^53 - 2 and cannot be encoded`);
   return Number(offset);
 }
 

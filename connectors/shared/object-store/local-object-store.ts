@@ -1,8 +1,23 @@
-import { link, mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { LifecycleRule, ObjectInfo, ObjectMetadata, ObjectStore, PutOutcome, StoredObject } from './object-store.js';
 
 const META_DIR = '.coldstore-meta';
+const TEMP_FILE = /\.tmp-\d+-[^/]+$/;
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  await handle.sync().finally(() => handle.close());
+}
+
+/** Replaces a file atomically (temp, fsync, rename, fsync of the directory). */
+async function writeFileAtomic(path: string, data: string): Promise<void> {
+  const temp = `${path}.tmp-${process.pid}-${randomUUID()}`;
+  await writeDurably(temp, data);
+  await rename(temp, path);
+  await fsyncDir(dirname(path));
+}
 
 async function writeDurably(path: string, data: Buffer | string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
@@ -23,8 +38,8 @@ function isMissing(err: unknown): boolean {
  * The embedded object store: a bucket is a directory under the root, an object a
  * file, its metadata a JSON file in a parallel tree (docs/formats.md). Keys that
  * would resolve outside the root are refused. Create-if-absent is atomic: the
- * object is written to a temp file and hard-linked into place, which fails if the
- * key exists.
+ * object is written to a uniquely named temp file and hard-linked into place, which
+ * fails if the key exists; only the creator then writes the metadata.
  */
 export class LocalObjectStore implements ObjectStore {
   readonly description: string;
@@ -48,8 +63,12 @@ export class LocalObjectStore implements ObjectStore {
     if (!key || key.includes('\0') || key.startsWith('/') || key.split('/').some((s) => s === '..' || s === '.' || s === '')) {
       throw new Error(`Invalid object key "${key}": keys are relative paths without empty, "." or ".." segments`);
     }
-    if (!bucket || bucket.includes('/') || bucket.startsWith('.')) throw new Error(`Invalid bucket name "${bucket}"`);
+    this.checkBucket(bucket);
     return this.inside(bucket, key);
+  }
+
+  private checkBucket(bucket: string): void {
+    if (!bucket || bucket.includes('/') || bucket.includes('\\') || bucket.startsWith('.')) throw new Error(`Invalid bucket name "${bucket}"`);
   }
 
   private metaPath(bucket: string, key: string): string {
@@ -58,36 +77,54 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async ensureBucket(bucket: string): Promise<void> {
-    if (!bucket || bucket.includes('/') || bucket.startsWith('.')) throw new Error(`Invalid bucket name "${bucket}"`);
+    this.checkBucket(bucket);
     await mkdir(this.inside(bucket), { recursive: true });
   }
 
   async putIfAbsent(bucket: string, key: string, body: Buffer, metadata: ObjectMetadata): Promise<PutOutcome> {
     const path = this.objectPath(bucket, key);
     const existing = await this.head(bucket, key);
-    if (existing) return { created: false, existing };
-    // Metadata first: an object file never exists without its metadata.
-    await writeDurably(this.metaPath(bucket, key), JSON.stringify(metadata));
-    const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
+    if (existing) return this.settleExisting(bucket, key, body, metadata, existing);
+    const temp = `${path}.tmp-${process.pid}-${randomUUID()}`;
     await writeDurably(temp, body);
     try {
+      // The hard link is the create-if-absent: exactly one writer gets the key.
       await link(temp, path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const raced = await this.head(bucket, key);
-      if (raced) return { created: false, existing: raced };
-      throw err;
+      return this.settleExisting(bucket, key, body, metadata, (await this.head(bucket, key))!);
     } finally {
       await unlink(temp).catch(() => undefined);
     }
-    const dir = await open(dirname(path), 'r');
-    await dir.sync().finally(() => dir.close());
+    await fsyncDir(dirname(path));
+    // Only the writer that created the object writes its metadata (atomically).
+    await writeFileAtomic(this.metaPath(bucket, key), JSON.stringify(metadata));
     return { created: true };
+  }
+
+  /**
+   * The key exists. If its metadata is missing (a writer died between the object and
+   * its metadata), the object is completed when it holds exactly our bytes.
+   */
+  private async settleExisting(bucket: string, key: string, body: Buffer, metadata: ObjectMetadata, existing: StoredObject): Promise<PutOutcome> {
+    if (Object.keys(existing.metadata).length > 0) return { created: false, existing };
+    if ((await this.get(bucket, key)).equals(body)) {
+      await writeFileAtomic(this.metaPath(bucket, key), JSON.stringify(metadata));
+      return { created: false, existing: { size: existing.size, metadata } };
+    }
+    // Different bytes: the creator may be writing its metadata right now; give it a moment.
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      const now = await this.head(bucket, key);
+      if (now && Object.keys(now.metadata).length > 0) return { created: false, existing: now };
+    }
+    return { created: false, existing };
   }
 
   async head(bucket: string, key: string): Promise<StoredObject | undefined> {
     try {
       const info = await stat(this.objectPath(bucket, key));
+      if (!info.isFile()) return undefined;
       const metadata = JSON.parse(await readFile(this.metaPath(bucket, key), 'utf8').catch(() => '{}')) as ObjectMetadata;
       return { size: info.size, metadata };
     } catch (err) {
@@ -101,6 +138,10 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async *list(bucket: string, prefix: string, startAfter?: string): AsyncIterable<ObjectInfo> {
+    this.checkBucket(bucket);
+    if (prefix.split('/').some((segment) => segment === '..' || segment === '.') || prefix.startsWith('/') || prefix.includes('\0')) {
+      throw new Error(`Invalid list prefix "${prefix}": prefixes are relative paths without "." or ".." segments`);
+    }
     const base = this.inside(bucket);
     const keys: ObjectInfo[] = [];
     // Only the directories the prefix can reach are walked.
@@ -116,7 +157,7 @@ export class LocalObjectStore implements ObjectStore {
       for (const entry of entries) {
         const key = dir ? `${dir}/${entry.name}` : entry.name;
         if (entry.isDirectory()) await walk(key);
-        else if (entry.isFile() && key.startsWith(prefix) && !/\.tmp-\d+-\d+$/.test(key) && (startAfter === undefined || key > startAfter)) {
+        else if (entry.isFile() && key.startsWith(prefix) && !TEMP_FILE.test(key) && (startAfter === undefined || key > startAfter)) {
           keys.push({ key, size: (await stat(join(base, key))).size });
         }
       }
