@@ -1,4 +1,4 @@
-import type { ConfigValues } from '../../runtime/api/index.js';
+import { checks, type ConfigValues } from '../../runtime/api/index.js';
 import { storeConfig } from '../shared/object-store/store-config.js';
 
 const MiB = 1024 * 1024;
@@ -10,14 +10,7 @@ export const backupSinkConfig = storeConfig.extend({
     type: 'string',
     group: 'Backup',
     doc: 'Topics matching this regular expression (whole name) are not backed up, e.g. to leave internal topics out of topics.regex.',
-    check: (value: string) => {
-      try {
-        new RegExp(value);
-        return undefined;
-      } catch (err) {
-        return `is not a valid regular expression: ${(err as Error).message}`;
-      }
-    },
+    check: checks.regex,
   },
   'backup.label': {
     type: 'string',

@@ -143,3 +143,15 @@ function parseValue(key: ConfigKey, text: string): { value: unknown } | { error:
 export function defineConfig<K extends ConfigKeys>(keys: K): ConfigDef<K> {
   return new ConfigDef(keys);
 }
+
+/** Reusable `check` functions for declared keys. */
+export const checks = {
+  regex(value: string): string | undefined {
+    try {
+      new RegExp(value);
+      return undefined;
+    } catch (err) {
+      return `is not a valid regular expression: ${(err as Error).message}`;
+    }
+  },
+};

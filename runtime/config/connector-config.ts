@@ -1,4 +1,4 @@
-import { defineConfig, type ConfigDef, type ConfigKeys, type DescribedKey, type RawConfig } from '../api/config-def.js';
+import { checks, defineConfig, type ConfigDef, type ConfigKeys, type DescribedKey, type RawConfig } from '../api/config-def.js';
 import type { ConnectorPlugin } from '../api/connector.js';
 import type { FieldError } from '../api/errors.js';
 import type { PluginRegistry } from '../plugins/registry.js';
@@ -18,14 +18,7 @@ export const sinkConnectorConfig = commonConnectorConfig.extend({
     type: 'string',
     group: 'Common',
     doc: 'Regular expression of topics to consume (whole-name match). Exactly one of topics and topics.regex.',
-    check: (value: string) => {
-      try {
-        new RegExp(value);
-        return undefined;
-      } catch (err) {
-        return `is not a valid regular expression: ${(err as Error).message}`;
-      }
-    },
+    check: checks.regex,
   },
 });
 

@@ -20,6 +20,13 @@ export interface Script {
 }
 export const scripts = new Map<string, Script>();
 
+/** A fresh script registered under the connector's name (its `script` setting). */
+export function newScript(name: string, faults: Partial<Pick<Script, 'failPutCalls' | 'fatalOnCall'>> = {}): Script {
+  const script: Script = { accepted: [], events: [], failPutCalls: new Set(), preCommitCalls: [], ...faults };
+  scripts.set(name, script);
+  return script;
+}
+
 class ScriptedSinkTask implements SinkTask {
   private script!: Script;
   private calls = 0;

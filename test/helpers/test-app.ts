@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { expect } from 'vitest';
+import type { ConnectorPlugin } from '../../runtime/api/index.js';
 import { createApp, type App } from '../../runtime/app.js';
 import { parseWorkerConfig } from '../../runtime/config/worker-config.js';
 import { createLogger } from '../../runtime/telemetry/logger.js';
@@ -30,13 +31,14 @@ export interface TestApp {
  */
 export async function createTestApp(
   extra: Record<string, unknown> = {},
-  options: { captureLogs?: boolean; start?: boolean; dataDir?: string } = {},
+  options: { captureLogs?: boolean; start?: boolean; dataDir?: string; plugins?: ConnectorPlugin[] } = {},
 ): Promise<TestApp> {
   const dataDir = options.dataDir ?? tmpDir('app-data');
   const logs: string[] = [];
   const logger = options.captureLogs ? pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }) : createLogger('silent');
   const config = parseWorkerConfig({ 'bootstrap.servers': bootstrap(), 'data.dir': dataDir, 'offset.flush.interval.ms': 200, ...extra });
   const app = await createApp(config, logger);
+  for (const plugin of options.plugins ?? []) app.herder.plugins.add(plugin);
   if (options.start !== false) await app.start();
   return {
     app,

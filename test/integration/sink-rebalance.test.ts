@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../runtime/app.js';
 import { createTestApp } from '../helpers/test-app.js';
 import { createTopic, produceLines } from '../helpers/kafka.js';
-import { scripts, scriptedSink, type Script } from '../helpers/scripted-sink.js';
+import { newScript, scriptedSink, type Script } from '../helpers/scripted-sink.js';
 import { uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -25,9 +25,7 @@ function expectEachOffsetOnce(script: Script, topic: string, perPartition: numbe
 describe('sink loop across rebalances: tasks share partitions, restarts and reconfiguration lose and repeat nothing', () => {
   let app: App;
   beforeAll(async () => {
-    ({ app } = await createTestApp({ 'offset.flush.interval.ms': 100 }, { start: false }));
-    app.herder.plugins.add(scriptedSink);
-    await app.start();
+    ({ app } = await createTestApp({ 'offset.flush.interval.ms': 100 }, { plugins: [scriptedSink] }));
   });
   afterAll(async () => {
     await app.stop();
@@ -36,8 +34,7 @@ describe('sink loop across rebalances: tasks share partitions, restarts and reco
   it('delivers each offset once through task restarts and a change of tasks.max', async () => {
     const topic = uniqueName('rebalance');
     const name = uniqueName('scripted');
-    const script: Script = { accepted: [], events: [], failPutCalls: new Set(), preCommitCalls: [] };
-    scripts.set(name, script);
+    const script = newScript(name);
     await createTopic(topic, PARTITIONS);
     produceRound(topic, 0, 100);
     const config = { 'connector.class': 'test.ScriptedSink', topics: topic, script: name, 'tasks.max': '2' };

@@ -4,14 +4,12 @@ import { createTestApp } from '../helpers/test-app.js';
 import { createTopic, produceLines } from '../helpers/kafka.js';
 import { uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { scripts, scriptedSink, type Script } from '../helpers/scripted-sink.js';
+import { newScript, scriptedSink } from '../helpers/scripted-sink.js';
 
 describe('sink loop under put failures', () => {
   let app: App;
   beforeAll(async () => {
-    ({ app } = await createTestApp({ 'offset.flush.interval.ms': 100 }, { start: false }));
-    app.herder.plugins.add(scriptedSink);
-    await app.start();
+    ({ app } = await createTestApp({ 'offset.flush.interval.ms': 100 }, { plugins: [scriptedSink] }));
   });
   afterAll(async () => {
     await app.stop();
@@ -20,8 +18,7 @@ describe('sink loop under put failures', () => {
   it('retries the same batch after retriable failures: every record once, in order, task stays RUNNING', async () => {
     const topic = uniqueName('retry');
     const name = uniqueName('scripted');
-    const script: Script = { accepted: [], events: [], failPutCalls: new Set([1, 2, 3]), preCommitCalls: [] };
-    scripts.set(name, script);
+    const script = newScript(name, { failPutCalls: new Set([1, 2, 3]) });
     await createTopic(topic, 1);
     produceLines(topic, 0, Array.from({ length: 200 }, (_, i) => `k${i}:v${i}`));
     await app.herder.putConfig(name, { 'connector.class': 'test.ScriptedSink', topics: topic, script: name }, true);
@@ -42,8 +39,7 @@ describe('sink loop under put failures', () => {
   it('fails the task with a trace on a non-retriable error and commits nothing it did not store', async () => {
     const topic = uniqueName('fatal');
     const name = uniqueName('scripted');
-    const script: Script = { accepted: [], events: [], failPutCalls: new Set(), fatalOnCall: 2, preCommitCalls: [] };
-    scripts.set(name, script);
+    const script = newScript(name, { fatalOnCall: 2 });
     await createTopic(topic, 1);
     produceLines(topic, 0, Array.from({ length: 10 }, (_, i) => `k${i}:v${i}`));
     await app.herder.putConfig(name, { 'connector.class': 'test.ScriptedSink', topics: topic, script: name }, true);
