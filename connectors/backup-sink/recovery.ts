@@ -1,7 +1,8 @@
 import type { TaskLogger, TopicPartition } from '../../runtime/api/index.js';
-import { kafkaListStartAfter, parseKafkaBundleKey } from '../shared/formats/kafka-v1.js';
+import { FORMAT_KAFKA_V1, kafkaListStartAfter, parseKafkaBundleKey } from '../shared/formats/kafka-v1.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 import type { Location } from './buckets.js';
+import { PermanentUploadError } from './bundle-uploader.js';
 import type { IntentLog } from './intents.js';
 import type { PlannedRange } from './partition-writer.js';
 
@@ -15,7 +16,8 @@ export interface RecoveryPlan {
 /**
  * Works out how to resume a partition without writing any offset twice. The
  * store says what is durable: bundles starting at or after the committed offset
- * (a StartAfter listing, so the cost does not grow with the backup). The intents
+ * (a StartAfter listing, so the cost does not grow with the backup), each checked
+ * by its metadata so a foreign object cannot pass for a bundle. The intents
  * say what was sealed but maybe not uploaded. Durable bundles right at the
  * committed offset are skipped by starting after them; the rest is planned.
  */
@@ -38,6 +40,15 @@ export async function planRecovery(args: {
       if (!range || range.topic !== tp.topic || range.partition !== tp.partition) {
         args.log.warn({ key: object.key }, 'ignoring an object that is not a bundle of this partition');
         continue;
+      }
+      // Trust a listed key only if the object says it is that bundle: a foreign object must not hide records.
+      const head = await store.head(location.bucket, object.key);
+      const meta = head?.metadata ?? {};
+      if (meta['coldstore-format'] !== FORMAT_KAFKA_V1 || meta['coldstore-range-start'] !== String(range.start) || meta['coldstore-range-end'] !== String(range.end)) {
+        throw new PermanentUploadError(
+          `Conflict: ${location.bucket}/${object.key} has a bundle's name but is not a coldstore ${FORMAT_KAFKA_V1} bundle of that range ` +
+            `(format ${meta['coldstore-format'] ?? 'none'}). Remove it, or back up under a new backup.label.`,
+        );
       }
       found.push({ start: range.start, end: range.end, durable: true });
     }

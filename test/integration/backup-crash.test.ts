@@ -14,8 +14,9 @@ const PARTITIONS = 2;
 const PER_PARTITION = 2000;
 const LARGE = 12;
 
-async function produceSteadily(topic: string): Promise<void> {
-  for (let from = 0; from < PER_PARTITION; from += 40) {
+/** Produces offsets [from, to) of every partition in small chunks, so crashes land while records flow. */
+async function produceSteadily(topic: string, first: number, last: number): Promise<void> {
+  for (let from = first; from < last; from += 40) {
     await Promise.all(
       Array.from({ length: PARTITIONS }, (_, p) => produceLinesAsync(topic, p, Array.from({ length: 40 }, (_, j) => `k-${p}-${from + j}:v-${p}-${from + j}`))),
     );
@@ -58,7 +59,7 @@ describe('BackupSink keeps every offset exactly once in S3 across crashes, with 
 
     // Run 1 dies right after its 3rd upload, before the offsets of that bundle are committed.
     await worker.start([connectorFile], { COLDSTORE_FAILPOINTS: 'backup.after-upload@3' });
-    const producing = produceSteadily(topic);
+    const producing = produceSteadily(topic, 0, PER_PARTITION / 2);
     expect(await worker.exited()).toBe('SIGKILL');
 
     // Run 2 dies in the middle of a multipart upload of a bundle of large incompressible records.
@@ -66,16 +67,18 @@ describe('BackupSink keeps every offset exactly once in S3 across crashes, with 
     await produceRecords(Array.from({ length: LARGE }, (_, i) => ({ topic, partition: 0, key: Buffer.from(`large-${i}`), value: randomBytes(900 * 1024) })));
     expect(await worker.exited()).toBe('SIGKILL');
 
-    // Run 3 is killed at a random moment once it made progress.
+    // Run 3 is killed at a random moment once it made progress on records produced meanwhile.
+    await producing;
     await worker.start([connectorFile]);
     const before = await objectCount();
+    const producingMore = produceSteadily(topic, PER_PARTITION / 2, PER_PARTITION);
     await waitFor('progress in run 3', async () => (await objectCount()) > before + 2, { intervalMs: 300 });
     await new Promise((r) => setTimeout(r, Math.random() * 500));
     await worker.kill('SIGKILL');
 
     // Run 4 finishes the job.
     await worker.start([connectorFile]);
-    await producing;
+    await producingMore;
     const expected = await readPartitions(Array.from({ length: PARTITIONS }, (_, p) => ({ topic, partition: p, count: PER_PARTITION + (p === 0 ? LARGE : 0) })));
     expect(expected).toHaveLength(PARTITIONS * PER_PARTITION + LARGE);
     const objects = await waitFor(
