@@ -53,6 +53,28 @@ describe('BackupSink labels, age-off and failures', () => {
     expect(bundles(root, 'coldstore-first-events', topic).reduce((n, b) => n + b.records, 0)).toBe(30);
   });
 
+  it('backs up the topics topics.regex matches, minus topics.exclude.regex', async () => {
+    const base = uniqueName('rx').replace(/-/g, '_');
+    const [kept, excluded] = [`${base}_kept`, `${base}_skip`];
+    const name = uniqueName('backup');
+    const root = tmpDir('regex-objects');
+    await createTopic(kept, 1);
+    await createTopic(excluded, 1);
+    produceLines(kept, 0, ['a:1', 'b:2']);
+    produceLines(excluded, 0, ['c:3']);
+    await t.app.herder.putConfig(
+      name,
+      { 'connector.class': 'BackupSink', 'topics.regex': `${base}_.*`, 'topics.exclude.regex': '.*_skip', 'storage.type': 'local', 'local.root': root, 'bundle.max.records': '2', 'backup.label': 'rx' },
+      true,
+    );
+    await waitFor('kept topic backed up', () => bundles(root, 'coldstore-rx-events', kept).reduce((n, b) => n + b.records, 0) === 2);
+    // The excluded topic is consumed and committed, never written.
+    await waitFor('excluded topic committed', async () =>
+      (await t.app.herder.getOffsets(name)).offsets.some((o) => o.partition['kafka_topic'] === excluded && o.offset?.['kafka_offset'] === 1),
+    );
+    expect(readdirSync(join(root, 'coldstore-rx-events'))).toEqual([kept]);
+  });
+
   it('applies lifecycle rules where the store supports them and warns where it does not (S3Proxy)', async () => {
     const topic = uniqueName('lifecycle');
     const name = uniqueName('backup');
