@@ -16,8 +16,8 @@ export interface UploaderOptions {
   permanentErrorRetries: number;
   log: TaskLogger;
   metrics: TaskMetrics;
-  /** True once the task is closing the partition or stopping: retries end, the intent stays for a rebuild. */
-  abandoned: () => boolean;
+  /** True once the task stops: retries end, the intents stay for a rebuild. */
+  stopped: () => boolean;
 }
 
 /** An upload that can never succeed as configured; the task fails with this. */
@@ -43,8 +43,11 @@ export class BundleUploader {
     return `${this.options.location.prefix}${kafkaBundleKey(bundle.topic, bundle.partition, bundle.start, bundle.end)}`;
   }
 
-  /** Resolves when the bundle is durable; rejects with PermanentUploadError, or when abandoned. */
-  async upload(bundle: SealedBundle): Promise<'created' | 'existing'> {
+  /**
+   * Resolves when the bundle is durable; rejects with PermanentUploadError, or once
+   * `abandoned` says the partition was given up (its intent stays for the next owner).
+   */
+  async upload(bundle: SealedBundle, abandoned: () => boolean = () => false): Promise<'created' | 'existing'> {
     const started = performance.now();
     const { store, location, metrics } = this.options;
     const key = this.keyOf(bundle);
@@ -62,7 +65,7 @@ export class BundleUploader {
         );
       }
       return 'existing' as const;
-    });
+    }, abandoned);
     failpoint('backup.after-upload');
     const attributes = { topic: bundle.topic };
     metrics.add(backupMetrics.records, bundle.records.length, attributes);
@@ -81,8 +84,9 @@ export class BundleUploader {
     return this.bucketReady;
   }
 
-  /** Retries `work`: transient errors until abandoned, permanent ones up to the configured count. */
-  async withRetries<T>(what: string, work: () => Promise<T>): Promise<T> {
+  /** Retries `work`: transient errors until abandoned or stopped, permanent ones up to the configured count. */
+  async withRetries<T>(what: string, work: () => Promise<T>, abandoned: () => boolean = () => false): Promise<T> {
+    const giveUp = () => abandoned() || this.options.stopped();
     let permanentFailures = 0;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -94,11 +98,11 @@ export class BundleUploader {
         if (!transient && ++permanentFailures > this.options.permanentErrorRetries) {
           throw new PermanentUploadError(`${what} failed ${permanentFailures} times: ${(err as Error).message}`, { cause: err });
         }
-        if (this.options.abandoned()) throw err;
+        if (giveUp()) throw err;
         const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 8));
         this.options.log.warn({ err: (err as Error).message, attempt, retryInMs: delay }, `${what} failed; retrying`);
         await sleep(delay);
-        if (this.options.abandoned()) throw err;
+        if (giveUp()) throw err;
       }
     }
   }

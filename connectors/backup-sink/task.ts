@@ -22,8 +22,15 @@ import { planRecovery } from './recovery.js';
 
 /** How long put() waits for an upload slot before handing the batch back (the runtime retries it). */
 const BACKPRESSURE_WAIT_MS = 10_000;
+/** How long a revocation or shutdown waits for in-flight uploads before committing what is durable. */
+const FLUSH_WAIT_MS = 30_000;
 /** librdkafka's logical "beginning of the partition" offset. */
 const OFFSET_BEGINNING = -2n;
+
+function settleWithin(ms: number, work: Promise<unknown>[]): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([Promise.allSettled(work).then(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+}
 
 interface PartitionState {
   writer: PartitionWriter;
@@ -66,7 +73,7 @@ export class BackupSinkTask implements SinkTask {
       permanentErrorRetries: this.settings['upload.permanent.error.retries'],
       log: context.log,
       metrics: context.metrics,
-      abandoned: () => this.stopping,
+      stopped: () => this.stopping,
     });
   }
 
@@ -131,7 +138,7 @@ export class BackupSinkTask implements SinkTask {
     await this.intents.record(bundle, { start: bundle.start, end: bundle.end });
     this.inFlight++;
     const upload = this.uploader
-      .upload(bundle)
+      .upload(bundle, () => state.closing)
       .then(async () => {
         state.chain.markDone(bundle.start);
         await this.intents.forget(bundle, [bundle.start]);
@@ -178,7 +185,9 @@ export class BackupSinkTask implements SinkTask {
       const sealed = flushAll ? state.writer.sealBuffered() : [state.writer.sealIfAged(now)].filter((b) => b !== undefined);
       for (const bundle of sealed) await this.launch(state, bundle);
     }
-    if (flushAll) await Promise.all([...this.partitions.values()].flatMap((s) => [...s.uploads]));
+    // Before giving partitions up, let their uploads finish, but not forever: what is not
+    // durable by then stays behind its intent and the next owner rebuilds it.
+    if (flushAll) await settleWithin(FLUSH_WAIT_MS, [...this.partitions.values()].flatMap((s) => [...s.uploads]));
     this.throwIfFailed();
     const durable: PartitionOffsets = new Map(this.skipped);
     for (const [key, state] of this.partitions) {
@@ -191,7 +200,7 @@ export class BackupSinkTask implements SinkTask {
   async close(partitions: TopicPartition[]): Promise<void> {
     const closing = partitions.map((tp) => this.partitions.get(tpKey(tp))).filter((s) => s !== undefined);
     for (const state of closing) state.closing = true;
-    await Promise.all(closing.flatMap((s) => [...s.uploads]));
+    await settleWithin(FLUSH_WAIT_MS, closing.flatMap((s) => [...s.uploads]));
     for (const tp of partitions) {
       this.partitions.delete(tpKey(tp));
       this.skipped.delete(tpKey(tp));

@@ -72,6 +72,8 @@ export class S3ObjectStore implements ObjectStore {
       requestChecksumCalculation: options.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
       responseChecksumValidation: options.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
       maxAttempts: 3,
+      // A hung connection must fail (and be retried) rather than block a task forever.
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
     });
   }
 
