@@ -53,7 +53,7 @@ export class BackupSinkTask implements SinkTask {
   private exclude: RegExp | undefined;
   private readonly partitions = new Map<string, PartitionState>();
   /** Positions of partitions whose topic is excluded: nothing to back up, so consumed is durable. */
-  private readonly skipped: PartitionOffsets = new Map();
+  private readonly excluded: PartitionOffsets = new Map();
   private inFlight = 0;
   private slotFreed: (() => void) | undefined;
   private fatal: Error | undefined;
@@ -120,7 +120,7 @@ export class BackupSinkTask implements SinkTask {
       const key = tpKey(record);
       const state = this.partitions.get(key);
       if (!state) {
-        this.skipped.set(key, record.offset + 1n);
+        this.excluded.set(key, record.offset + 1n);
         continue;
       }
       const { sealed, skipped } = state.writer.add(record, now);
@@ -189,7 +189,7 @@ export class BackupSinkTask implements SinkTask {
     // durable by then stays behind its intent and the next owner rebuilds it.
     if (flushAll) await settleWithin(FLUSH_WAIT_MS, [...this.partitions.values()].flatMap((s) => [...s.uploads]));
     this.throwIfFailed();
-    const durable: PartitionOffsets = new Map(this.skipped);
+    const durable: PartitionOffsets = new Map(this.excluded);
     for (const [key, state] of this.partitions) {
       const position = state.chain.durablePosition;
       if (position !== undefined) durable.set(key, position);
@@ -203,7 +203,7 @@ export class BackupSinkTask implements SinkTask {
     await settleWithin(FLUSH_WAIT_MS, closing.flatMap((s) => [...s.uploads]));
     for (const tp of partitions) {
       this.partitions.delete(tpKey(tp));
-      this.skipped.delete(tpKey(tp));
+      this.excluded.delete(tpKey(tp));
       this.intents.release(tp);
     }
   }
