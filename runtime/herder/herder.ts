@@ -7,6 +7,11 @@ import type { Worker } from '../worker/worker.js';
 import { ConnectorInstance } from './connector-instance.js';
 import { ConnectorOffsets, type OffsetEntry } from './connector-offsets.js';
 
+function sameConfig(a: RawConfig, b: RawConfig): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
 export interface ConnectorInfo {
   name: string;
   config: RawConfig;
@@ -117,6 +122,8 @@ export class Herder {
         throw new ConfigError([{ field: 'name', message: `must match the connector name in the path ("${name}")` }], 'connector config');
       }
       const full = { ...config, name };
+      // The same config again (e.g. a connector file re-applied at start) changes nothing: no restart.
+      if (existing && sameConfig(existing.record.config, full)) return { created: false, info: this.info(name) };
       const validation = validateConnectorConfig(this.plugins, full);
       if (validation.errors.length > 0 || !validation.plugin) throw new ConfigError(validation.errors, `connector config for ${name}`);
       const record: ConnectorRecord = { name, config: full, target: existing?.record.target ?? 'RUNNING' };

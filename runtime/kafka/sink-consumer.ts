@@ -93,8 +93,14 @@ export class SinkConsumer {
     );
   }
 
+  /** Gives every partition back; a consumer already disconnected has none to give. */
   unassign(): void {
-    this.consumer.unassign();
+    if (!this.consumer.isConnected()) return;
+    try {
+      this.consumer.unassign();
+    } catch {
+      // Disconnected between the check and the call: nothing is assigned any more.
+    }
   }
 
   pause(partitions: TopicPartition[]): void {

@@ -80,3 +80,17 @@ export async function produceTransactions(topic: string, partition: number, tran
   }
   await call((cb) => producer.disconnect(cb));
 }
+
+/**
+ * Produces records `k-<p>-<i>:v-<p>-<i>` for offsets [first, last) of every partition
+ * in small chunks with pauses, so crashes and faults land while records flow.
+ */
+export async function produceSteadily(topic: string, partitions: number, first: number, last: number, chunk = 40, pauseMs = 25): Promise<void> {
+  for (let from = first; from < last; from += chunk) {
+    const count = Math.min(chunk, last - from);
+    await Promise.all(
+      Array.from({ length: partitions }, (_, p) => produceLinesAsync(topic, p, Array.from({ length: count }, (_, j) => `k-${p}-${from + j}:v-${p}-${from + j}`))),
+    );
+    await new Promise((r) => setTimeout(r, pauseMs));
+  }
+}

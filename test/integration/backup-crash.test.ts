@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readPartitions } from '../helpers/broker-records.js';
 import { checkCoverage, readBundle } from '../helpers/bundle-reader.js';
-import { bootstrap, createTopic, produceLinesAsync, produceRecords } from '../helpers/kafka.js';
+import { bootstrap, createTopic, produceRecords, produceSteadily } from '../helpers/kafka.js';
 import { fetchAll, s3Client, s3Settings } from '../helpers/s3.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -13,16 +13,6 @@ import { freePort, WorkerProcess } from '../helpers/worker-process.js';
 const PARTITIONS = 2;
 const PER_PARTITION = 2000;
 const LARGE = 12;
-
-/** Produces offsets [from, to) of every partition in small chunks, so crashes land while records flow. */
-async function produceSteadily(topic: string, first: number, last: number): Promise<void> {
-  for (let from = first; from < last; from += 40) {
-    await Promise.all(
-      Array.from({ length: PARTITIONS }, (_, p) => produceLinesAsync(topic, p, Array.from({ length: 40 }, (_, j) => `k-${p}-${from + j}:v-${p}-${from + j}`))),
-    );
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('BackupSink keeps every offset exactly once in S3 across crashes, with time-based closing', () => {
   const dir = tmpDir('backup-crash');
@@ -59,7 +49,7 @@ describe('BackupSink keeps every offset exactly once in S3 across crashes, with 
 
     // Run 1 dies right after its 3rd upload, before the offsets of that bundle are committed.
     await worker.start([connectorFile], { COLDSTORE_FAILPOINTS: 'backup.after-upload@3' });
-    const producing = produceSteadily(topic, 0, PER_PARTITION / 2);
+    const producing = produceSteadily(topic, PARTITIONS, 0, PER_PARTITION / 2);
     expect(await worker.exited()).toBe('SIGKILL');
 
     // Run 2 dies in the middle of a multipart upload of a bundle of large incompressible records.
@@ -71,7 +61,7 @@ describe('BackupSink keeps every offset exactly once in S3 across crashes, with 
     await producing;
     await worker.start([connectorFile]);
     const before = await objectCount();
-    const producingMore = produceSteadily(topic, PER_PARTITION / 2, PER_PARTITION);
+    const producingMore = produceSteadily(topic, PARTITIONS, PER_PARTITION / 2, PER_PARTITION);
     await waitFor('progress in run 3', async () => (await objectCount()) > before + 2, { intervalMs: 300 });
     await new Promise((r) => setTimeout(r, Math.random() * 500));
     await worker.kill('SIGKILL');

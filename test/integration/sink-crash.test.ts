@@ -2,7 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FileSinkLine } from '../../connectors/file-stream/sink.js';
-import { createTopic, bootstrap, produceLinesAsync } from '../helpers/kafka.js';
+import { createTopic, bootstrap, produceSteadily } from '../helpers/kafka.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { freePort, WorkerProcess } from '../helpers/worker-process.js';
@@ -22,19 +22,6 @@ function readLines(path: string): FileSinkLine[] {
 function storedOffsets(dataDir: string, connector: string): Record<string, string> {
   const path = join(dataDir, 'checkpoints', `${encodeURIComponent(`sink-offsets/${connector}`)}.json`);
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>) : {};
-}
-
-/** Produces every partition's records in small chunks, continuously, so kills land while records flow. */
-async function produceSteadily(topic: string): Promise<void> {
-  const chunk = 25;
-  for (let from = 0; from < PER_PARTITION; from += chunk) {
-    await Promise.all(
-      Array.from({ length: PARTITIONS }, (_, p) =>
-        produceLinesAsync(topic, p, Array.from({ length: chunk }, (_, j) => `k-${p}-${from + j}:v-${p}-${from + j}`)),
-      ),
-    );
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('sink loop survives SIGKILL with no loss and no re-delivery of committed offsets', () => {
@@ -63,7 +50,7 @@ describe('sink loop survives SIGKILL with no loss and no re-delivery of committe
     // Each run's output is the slice of the file it appended; committed offsets are read at each kill.
     const runStarts = [0];
     const committedAtKill: Record<string, string>[] = [];
-    const producing = produceSteadily(topic);
+    const producing = produceSteadily(topic, PARTITIONS, 0, PER_PARTITION, 25, 20);
     for (let k = 0; k < KILLS; k++) {
       if (k === 0) {
         expect(await worker.exited()).toBe('SIGKILL');
