@@ -51,6 +51,8 @@ export class PartitionWriter {
   private buffer: SinkRecord[] = [];
   private bufferBytes = 0;
   private openedAt = 0;
+  /** Where the buffered bundle starts (its key's start). */
+  private bufferStart: bigint | undefined;
   /** Where the next bundle starts; undefined until the first record when the start is unknown. */
   private nextStart: bigint | undefined;
 
@@ -89,8 +91,6 @@ export class PartitionWriter {
     if (this.buffer.length >= this.limits.maxRecords || this.bufferBytes >= this.limits.maxBytes) out.sealed.push(this.seal(o));
     return out;
   }
-
-  private bufferStart: bigint | undefined;
 
   private bufferIsPlanned(planned: PlannedRange): boolean {
     return this.bufferStart === planned.start;
