@@ -71,6 +71,7 @@ export async function createApp(config: WorkerConfig, logger?: Logger): Promise<
     async stop() {
       started = false;
       await herder.stop();
+      worker.close();
       await server.close();
       await store.close();
       await metrics.shutdown();

@@ -3,7 +3,9 @@
 # from source (linking Debian's libraries dynamically). The stock binding turns empty
 # keys and values into null when producing, cannot produce null header values,
 # reports null header values as empty buffers, and hides the timestamp type: a
-# backup tool must keep all of these byte-exact. Idempotent: a marker in the build
+# backup tool must keep all of these byte-exact. The patch also adds
+# AdminClient.describeConfigs (librdkafka's DescribeConfigs), to read a topic's
+# configuration entries with their sources. Idempotent: a marker in the build
 # directory records which patch the binary was built with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +13,7 @@ PKG=node_modules/@confluentinc/kafka-javascript
 PATCH=patches/kafka-javascript-1.10.1-fidelity.patch
 MARKER="$PKG/build/Release/.coldstore-patch"
 # Keep in sync with runtime/kafka/client-check.ts.
-WANT="coldstore-fidelity-1 $(sha256sum "$PATCH" | cut -c1-16)"
+WANT="coldstore-fidelity-2 $(sha256sum "$PATCH" | cut -c1-16)"
 
 version=$(node -p "require('./$PKG/package.json').version")
 if [ "$version" != "1.10.1" ]; then
@@ -22,11 +24,18 @@ if [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$WANT" ]; then
   echo "patch-kafka-client: already built with $PATCH"
   exit 0
 fi
+# Sources patched by an earlier version of the patch: undo that one first.
+APPLIED="$PKG/.coldstore-applied.patch"
+if [ -f "$APPLIED" ] && ! cmp -s "$APPLIED" "$PATCH"; then
+  patch -p1 -R -s -d "$PKG" < "$APPLIED"
+  rm -f "$APPLIED"
+fi
 if patch -p1 -R --dry-run -s -f -d "$PKG" < "$PATCH" >/dev/null 2>&1; then
   echo "patch-kafka-client: sources already patched"
 else
   patch -p1 --forward -s -d "$PKG" < "$PATCH"
 fi
+cp "$PATCH" "$APPLIED"
 echo "patch-kafka-client: building the Kafka client from source (about 2 minutes)"
 # Build against the installed Node's headers; node-gyp cannot download them here.
 if [ -z "${npm_config_nodedir:-}" ] && [ -f "$(dirname "$(dirname "$(command -v node)")")/include/node/node.h" ]; then

@@ -3,7 +3,7 @@ import { gzip } from 'node:zlib';
 import { failpoint, type TaskLogger, type TaskMetrics } from '../../runtime/api/index.js';
 import { encodeKafkaBundle, kafkaBundleKey } from '../shared/formats/kafka-v1.js';
 import { TransientStoreError, type ObjectStore } from '../shared/object-store/object-store.js';
-import type { Location } from './buckets.js';
+import type { Location } from '../shared/backup-location.js';
 import { backupMetrics } from './metrics.js';
 import type { SealedBundle } from './partition-writer.js';
 

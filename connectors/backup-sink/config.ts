@@ -1,10 +1,10 @@
 import { checks, type ConfigValues } from '../../runtime/api/index.js';
-import { storeConfig } from '../shared/object-store/store-config.js';
+import { backupLocationConfig } from '../shared/backup-location.js';
 
 const MiB = 1024 * 1024;
 
 /** BackupSink's own settings, merged with the shared storage settings. */
-export const backupSinkConfig = storeConfig.extend({
+export const backupSinkConfig = backupLocationConfig.extend({
   'layout': { type: 'string', default: 'kafka', oneOf: ['kafka'], group: 'Backup', doc: 'Object layout: `kafka` (any topic, docs/formats.md).' },
   'topics.exclude.regex': {
     type: 'string',
@@ -12,23 +12,20 @@ export const backupSinkConfig = storeConfig.extend({
     doc: 'Topics matching this regular expression (whole name) are not backed up, e.g. to leave internal topics out of topics.regex.',
     check: checks.regex,
   },
-  'backup.label': {
-    type: 'string',
-    default: 'default',
-    group: 'Backup',
-    doc: 'Names this backup; changing it starts a fresh full backup from the beginning of every topic into new buckets.',
-    check: (value: string) => (/^[a-z0-9][a-z0-9-]{0,40}$/.test(value) ? undefined : 'must be 1-41 characters of a-z, 0-9 and -, starting with a letter or digit'),
+  'metadata.snapshot.interval.ms': {
+    type: 'int',
+    default: 60_000,
+    min: 1_000,
+    group: 'Restore metadata',
+    doc: 'How often the backed-up topics\' partition counts and configs, and the chosen consumer groups\' offsets, are recorded for restores (only changes are written).',
   },
-  'bucket.prefix': {
-    type: 'string',
-    default: 'coldstore-',
-    group: 'Backup',
-    doc: 'Prefix of the bucket names: <bucket.prefix><backup.label>-events and -streams.',
-    check: (value: string) => (/^[a-z0-9.-]*$/.test(value) ? undefined : 'may contain only a-z, 0-9, "." and "-"'),
+  'groups': {
+    type: 'list',
+    default: [],
+    group: 'Restore metadata',
+    doc: 'Consumer groups whose committed offsets on the backed-up topics are snapshotted, so a restore can commit them on the restored topics.',
   },
-  'events.bucket': { type: 'string', group: 'Backup', doc: 'Explicit events bucket name, instead of the prefix + label naming.' },
-  'streams.bucket': { type: 'string', group: 'Backup', doc: 'Explicit streams bucket name, instead of the prefix + label naming.' },
-  'bucket.shared': { type: 'string', group: 'Backup', doc: 'One bucket for everything, with events/ and streams/ key prefixes.' },
+  'groups.regex': { type: 'string', group: 'Restore metadata', doc: 'Also snapshot every consumer group whose id matches this regular expression (whole id).', check: checks.regex },
   'bundle.max.records': { type: 'int', default: 1000, min: 1, max: 1_000_000, group: 'Bundles', doc: 'A bundle closes when it holds this many records.' },
   'bundle.max.bytes': { type: 'int', default: 64 * MiB, min: 1024, group: 'Bundles', doc: 'A bundle closes when its records hold this many bytes (keys, values, headers).' },
   'bundle.max.age.ms': { type: 'int', default: 600_000, min: 100, group: 'Bundles', doc: 'A bundle closes this long after its first record arrived, so data is durable within about this time (plus offset.flush.interval.ms).' },

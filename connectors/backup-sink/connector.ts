@@ -1,5 +1,7 @@
 import type { ConnectorPlugin, RawConfig } from '../../runtime/api/index.js';
-import { validateStoreSettings } from '../shared/object-store/store-config.js';
+import { eventsLocation, validateLocationSettings } from '../shared/backup-location.js';
+import { createObjectStore } from '../shared/object-store/store-config.js';
+import { ClusterSnapshots } from './cluster-snapshots.js';
 import { backupSinkConfig } from './config.js';
 import { applyLifecycle } from './lifecycle.js';
 import { backupMetricSpecs } from './metrics.js';
@@ -16,21 +18,20 @@ export const backupSink: ConnectorPlugin = {
   version: '1.0.0',
   config: backupSinkConfig,
   metrics: backupMetricSpecs,
-  validateAll: (config) => {
-    const errors = validateStoreSettings(config);
-    const named = [config['events.bucket'], config['streams.bucket']].some(Boolean);
-    if (config['bucket.shared'] && named) errors.push({ field: 'bucket.shared', message: 'use either bucket.shared or events.bucket/streams.bucket, not both' });
-    return errors;
-  },
+  validateAll: validateLocationSettings,
   create: () => {
     let config: RawConfig = {};
+    let snapshots: ClusterSnapshots | undefined;
     return {
       start: async (c, context) => {
         config = c;
-        await applyLifecycle(backupSinkConfig.validate(c).values, context.log);
+        const settings = backupSinkConfig.validate(c).values;
+        await applyLifecycle(settings, context.log);
+        snapshots = new ClusterSnapshots({ settings, config: c, cluster: context.cluster, store: createObjectStore(settings), location: eventsLocation(settings), log: context.log });
+        snapshots.start();
       },
       taskConfigs: (maxTasks) => Array.from({ length: maxTasks }, () => ({ ...config })),
-      stop: () => {},
+      stop: () => snapshots?.stop(),
       createTask: () => new BackupSinkTask(),
     };
   },

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { TaskLogger } from '../../runtime/api/index.js';
 import type { LifecycleRule } from '../shared/object-store/object-store.js';
 import { createObjectStore } from '../shared/object-store/store-config.js';
-import { eventsLocation } from './buckets.js';
+import { eventsLocation } from '../shared/backup-location.js';
 import type { BackupSinkSettings } from './config.js';
 
 /** S3 limits rule ids to 255 characters; a long topic name keeps its start and a hash of the whole. */

@@ -1,7 +1,7 @@
 import type { TaskLogger, TopicPartition } from '../../runtime/api/index.js';
 import { FORMAT_KAFKA_V1, kafkaListStartAfter, parseKafkaBundleKey } from '../shared/formats/kafka-v1.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
-import type { Location } from './buckets.js';
+import type { Location } from '../shared/backup-location.js';
 import { PermanentUploadError } from './bundle-uploader.js';
 import type { IntentLog } from './intents.js';
 import type { PlannedRange } from './partition-writer.js';

@@ -12,7 +12,7 @@ import {
 } from '../../runtime/api/index.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 import { createObjectStore } from '../shared/object-store/store-config.js';
-import { eventsLocation } from './buckets.js';
+import { eventsLocation } from '../shared/backup-location.js';
 import { BundleUploader, PermanentUploadError } from './bundle-uploader.js';
 import { backupSinkConfig, type BackupSinkSettings } from './config.js';
 import { DurableChain } from './durable-chain.js';

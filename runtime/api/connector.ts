@@ -1,3 +1,4 @@
+import type { KafkaCluster } from './cluster.js';
 import type { ConfigDef, ConfigKeys, RawConfig } from './config-def.js';
 import type { MetricSpec } from './metrics.js';
 import type { TaskLogger } from './task-logger.js';
@@ -14,6 +15,8 @@ export interface ConnectorContext {
   requestTaskReconfiguration(): void;
   /** Report an unrecoverable problem; the connector becomes FAILED with this trace. */
   raiseError(err: Error): void;
+  /** The worker's Kafka cluster. */
+  readonly cluster: KafkaCluster;
 }
 
 /**

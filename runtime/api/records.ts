@@ -41,6 +41,17 @@ export function parseTpKey(key: string): TopicPartition {
 export type SourcePartition = Record<string, string | number>;
 export type SourceOffset = Record<string, string | number | boolean | null>;
 
+export interface SourceOffsetEntry {
+  partition: SourcePartition;
+  offset: SourceOffset;
+}
+
+/** Where Kafka stored a produced record. */
+export interface RecordPlacement {
+  partition: number;
+  offset: bigint;
+}
+
 export interface SourceRecord {
   sourcePartition: SourcePartition;
   sourceOffset: SourceOffset;

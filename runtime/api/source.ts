@@ -1,5 +1,6 @@
 import type { RawConfig } from './config-def.js';
-import type { SourceOffset, SourcePartition, SourceRecord } from './records.js';
+import type { KafkaCluster } from './cluster.js';
+import type { RecordPlacement, SourceOffset, SourceOffsetEntry, SourcePartition, SourceRecord } from './records.js';
 import type { TaskStateStore } from './task-state.js';
 import type { TaskLogger } from './task-logger.js';
 import type { TaskMetrics } from './metrics.js';
@@ -15,6 +16,12 @@ export interface SourceTaskContext {
   readonly metrics: TaskMetrics;
   /** The last offset the runtime persisted for this source partition (after the destination acknowledged it). */
   offset(partition: SourcePartition): Promise<SourceOffset | undefined>;
+  /** Every offset the runtime persisted for this connector. */
+  offsets(): Promise<SourceOffsetEntry[]>;
+  /** The Kafka cluster the records go to. */
+  readonly cluster: KafkaCluster;
+  /** True when each poll's records are produced in one Kafka transaction with their offsets (transaction.boundary=poll). */
+  readonly transactional: boolean;
 }
 
 /** What poll returns: records to deliver, or `done` when a finite job has nothing left to do. */
@@ -24,8 +31,12 @@ export interface SourceTask {
   start(config: RawConfig, context: SourceTaskContext): Promise<void>;
   /** Returns the next records; an empty list means "nothing now", and the runtime polls again shortly. */
   poll(): Promise<PollResult>;
-  /** The destination acknowledged this record and its offset is persisted. */
-  commitRecord?(record: SourceRecord): Promise<void> | void;
+  /**
+   * Kafka stored these records (placements[i] is where records[i] landed), before
+   * their offsets are persisted. May return more offsets to persist with them (e.g.
+   * where a record landed), atomically — in the same transaction in transactional mode.
+   */
+  delivered?(records: readonly SourceRecord[], placements: readonly RecordPlacement[]): SourceOffsetEntry[];
   /** Progress figures shown in the task status (e.g. objects and records restored). */
   progress?(): Record<string, unknown>;
   stop(): Promise<void>;

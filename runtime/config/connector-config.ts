@@ -22,6 +22,17 @@ export const sinkConnectorConfig = commonConnectorConfig.extend({
   },
 });
 
+/** Keys every source connector has: how its records are delivered. */
+export const sourceConnectorConfig = commonConnectorConfig.extend({
+  'transaction.boundary': {
+    type: 'string',
+    default: 'none',
+    oneOf: ['none', 'poll'],
+    group: 'Common',
+    doc: 'poll: the records of each poll are produced in one Kafka transaction together with their source offsets (kept in offsets.storage.topic), so read_committed consumers see each record exactly once, also across crashes. none: idempotent producer; a crash may repeat what was in flight.',
+  },
+});
+
 export interface ConnectorValidation {
   plugin: ConnectorPlugin | undefined;
   /** The config with placeholders resolved: what a task would receive. */
@@ -31,7 +42,7 @@ export interface ConnectorValidation {
 }
 
 export function definitionFor(plugin: ConnectorPlugin | undefined): ConfigDef<ConfigKeys> {
-  const base: ConfigDef<ConfigKeys> = plugin?.type === 'sink' ? sinkConnectorConfig : commonConnectorConfig;
+  const base: ConfigDef<ConfigKeys> = plugin?.type === 'sink' ? sinkConnectorConfig : plugin?.type === 'source' ? sourceConnectorConfig : commonConnectorConfig;
   return plugin ? base.extend(plugin.config.keys) : base;
 }
 

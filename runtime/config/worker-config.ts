@@ -15,6 +15,11 @@ export const workerConfigDef = defineConfig({
   'rest.tls.cert.file': { type: 'string', doc: 'PEM certificate; with rest.tls.key.file, serves HTTPS.' },
   'rest.tls.key.file': { type: 'string', doc: 'PEM private key for rest.tls.cert.file.' },
   'offset.flush.interval.ms': { type: 'int', default: 5_000, min: 10, doc: 'How often tasks are asked for durable offsets (preCommit) and those are committed.' },
+  'offsets.storage.topic': {
+    type: 'string',
+    default: 'coldstore-offsets',
+    doc: 'Compacted topic holding source offsets of connectors with transaction.boundary=poll, written in the same transaction as their records; created when missing.',
+  },
   'task.shutdown.graceful.timeout.ms': { type: 'int', default: 30_000, min: 0, doc: 'How long a stopping task may take to flush and commit.' },
   'plugin.path': { type: 'list', default: [], doc: 'Extra connector plugin modules (files exporting a ConnectorPlugin as default or `plugins`).' },
   'log.level': { type: 'string', default: 'info', oneOf: ['trace', 'debug', 'info', 'warn', 'error'], doc: 'Log level of the JSON logs.' },

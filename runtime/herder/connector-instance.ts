@@ -80,6 +80,7 @@ export class ConnectorInstance {
         log: taskLogger(this.log),
         requestTaskReconfiguration: () => void this.restart(true, false),
         raiseError: (err) => this.failConnector(err),
+        cluster: this.worker.cluster,
       });
       const maxTasks = Number(config['tasks.max'] ?? '1');
       this.taskConfigs = connector.taskConfigs(maxTasks).slice(0, maxTasks).map((tc) => ({ ...config, ...tc }));

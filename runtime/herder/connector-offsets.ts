@@ -2,8 +2,9 @@ import type { ConnectorType } from '../api/connector.js';
 import { ColdstoreError, ErrorCodes } from '../api/errors.js';
 import { parseTpKey, tpKey } from '../api/records.js';
 import { KafkaAdmin } from '../kafka/admin.js';
+import { KafkaProducer } from '../kafka/producer.js';
 import { namespaces } from '../storage/checkpoint-store.js';
-import { sourcePartitionKey, type StoredSourceOffset } from '../worker/source-offsets.js';
+import { offsetsTopicFormat, sourcePartitionKey, type StoredSourceOffset } from '../worker/source-offsets.js';
 import { EARLIEST } from '../worker/sink-runner.js';
 import type { Worker } from '../worker/worker.js';
 
@@ -57,7 +58,26 @@ export class ConnectorOffsets {
         changes[sourcePartitionKey(partition as StoredSourceOffset['partition'])] = offset === null ? null : { partition, offset };
       }
     }
+    if (type === 'source') await this.mirrorToOffsetsTopic(name, entries as OffsetEntry[]);
     await this.worker.store.write(this.namespace(name, type), changes);
+  }
+
+  /**
+   * Transactional source tasks take their offsets from the offsets topic when they start,
+   * so a change made here goes there too (when the topic exists).
+   */
+  private async mirrorToOffsetsTopic(name: string, entries: OffsetEntry[]): Promise<void> {
+    const topic = this.worker.config['offsets.storage.topic'];
+    if (entries.length === 0 || !(await this.worker.cluster.describeTopic(topic))) return;
+    const producer = new KafkaProducer(this.worker.kafka, `coldstore-admin-${name}`);
+    await producer.connect();
+    try {
+      await Promise.all(
+        entries.map((e) => producer.send({ topic, ...offsetsTopicFormat.encode(name, { partition: e.partition as StoredSourceOffset['partition'], offset: e.offset as StoredSourceOffset['offset'] | null }) })),
+      );
+    } finally {
+      await producer.disconnect();
+    }
   }
 
   /**
@@ -82,6 +102,8 @@ export class ConnectorOffsets {
         admin.disconnect();
       }
     } else {
+      const stored = Object.values(await this.worker.store.read(namespace)) as StoredSourceOffset[];
+      await this.mirrorToOffsetsTopic(name, stored.map((e) => ({ partition: e.partition, offset: null })));
       await this.worker.store.drop(namespace);
     }
     for (const ns of await this.worker.store.list(namespaces.taskStatePrefix(name))) await this.worker.store.drop(ns);

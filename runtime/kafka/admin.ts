@@ -1,14 +1,35 @@
 import KafkaLib from '@confluentinc/kafka-javascript';
+import type { LibrdKafkaError } from '@confluentinc/kafka-javascript';
+import type { KafkaCluster, PartitionOffset, TopicDescription } from '../api/cluster.js';
+import { ColdstoreError, ErrorCodes } from '../api/errors.js';
 import { clientConfig, type KafkaConnection } from './client-config.js';
 import { fromKafkaError } from './errors.js';
 
-const { AdminClient, CODES } = KafkaLib;
+const { AdminClient, KafkaConsumer, CODES, OffsetSpec, IsolationLevel } = KafkaLib;
 
-/** The few cluster operations the runtime needs (offset resets, topic creation). */
-export class KafkaAdmin {
+const TIMEOUT_MS = 15_000;
+
+/** The describeConfigs operation added by scripts/patch-kafka-client.sh. */
+interface ConfigEntry {
+  name: string;
+  value: string | null;
+  source: string;
+}
+type DescribeConfigs = (
+  resources: { type: 'topic'; name: string }[],
+  options: { timeout: number },
+  cb: (err: LibrdKafkaError | null, results: { name: string; error?: LibrdKafkaError; configs: ConfigEntry[] }[]) => void,
+) => void;
+
+function callback<T>(doing: string, resolve: (value: T) => void, reject: (err: Error) => void) {
+  return (err: LibrdKafkaError | null | undefined, value: T) => (err ? reject(fromKafkaError(err, doing)) : resolve(value));
+}
+
+/** Cluster operations over one admin client: topic metadata, consumer-group offsets, offset resets. */
+export class KafkaAdmin implements KafkaCluster {
   private readonly admin: ReturnType<typeof AdminClient.create>;
 
-  constructor(connection: KafkaConnection, clientId: string) {
+  constructor(private readonly connection: KafkaConnection, private readonly clientId: string) {
     this.admin = AdminClient.create(clientConfig(connection, clientId) as never);
   }
 
@@ -24,13 +45,105 @@ export class KafkaAdmin {
     });
   }
 
-  createTopic(topic: string, partitions: number, config: Record<string, string> = {}): Promise<void> {
+  createTopic(topic: string, partitions: number, options: { replicationFactor?: number; configs?: Record<string, string> } = {}): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.admin.createTopic({ topic, num_partitions: partitions, replication_factor: -1, config }, 15_000, (err) => {
+      const spec = { topic, num_partitions: partitions, replication_factor: options.replicationFactor ?? -1, config: options.configs ?? {} };
+      this.admin.createTopic(spec, TIMEOUT_MS, (err) => {
         if (err && err.code !== CODES.ERRORS.ERR_TOPIC_ALREADY_EXISTS) return reject(fromKafkaError(err, `create topic ${topic}`));
         resolve();
       });
     });
+  }
+
+  listTopics(): Promise<string[]> {
+    return new Promise((resolve, reject) => this.admin.listTopics({ timeout: TIMEOUT_MS }, callback('list topics', resolve, reject)));
+  }
+
+  async describeTopic(topic: string, options: { configs?: boolean } = {}): Promise<TopicDescription | undefined> {
+    const described = await new Promise<{ partitions: { replicas: unknown[] }[]; error?: LibrdKafkaError }[]>((resolve, reject) =>
+      this.admin.describeTopics([topic], { timeout: TIMEOUT_MS }, callback(`describe topic ${topic}`, resolve, reject) as never),
+    ).catch((err: Error) => {
+      if (/unknown topic/i.test(err.message)) return [{ partitions: [], error: { code: CODES.ERRORS.ERR_UNKNOWN_TOPIC_OR_PART } as LibrdKafkaError }];
+      throw err;
+    });
+    const description = described[0];
+    if (!description || description.error?.code === CODES.ERRORS.ERR_UNKNOWN_TOPIC_OR_PART) return undefined;
+    if (description.error) throw fromKafkaError(description.error, `describe topic ${topic}`);
+    return {
+      topic,
+      partitions: description.partitions.length,
+      replicationFactor: description.partitions[0]?.replicas.length ?? 0,
+      ...(options.configs ? { configs: await this.topicConfigs(topic) } : {}),
+    };
+  }
+
+  /** Configs set on the topic itself: what creating it again needs. */
+  private topicConfigs(topic: string): Promise<Record<string, string>> {
+    const describeConfigs = (this.admin as unknown as { describeConfigs?: DescribeConfigs }).describeConfigs?.bind(this.admin);
+    if (!describeConfigs) {
+      throw new ColdstoreError(ErrorCodes.KAFKA_ERROR, 'The Kafka client lacks describeConfigs; run `bash scripts/patch-kafka-client.sh`.');
+    }
+    return new Promise((resolve, reject) => {
+      describeConfigs([{ type: 'topic', name: topic }], { timeout: TIMEOUT_MS }, (err, results) => {
+        if (err) return reject(fromKafkaError(err, `describe configs of ${topic}`));
+        const result = results[0];
+        if (result?.error) return reject(fromKafkaError(result.error, `describe configs of ${topic}`));
+        const configs: Record<string, string> = {};
+        for (const entry of result?.configs ?? []) {
+          if (entry.source === 'DYNAMIC_TOPIC_CONFIG' && entry.value !== null) configs[entry.name] = entry.value;
+        }
+        resolve(configs);
+      });
+    });
+  }
+
+  async listGroups(): Promise<string[]> {
+    const result = await new Promise<{ groups: { groupId: string }[] }>((resolve, reject) =>
+      this.admin.listGroups({ timeout: TIMEOUT_MS }, callback('list consumer groups', resolve, reject)),
+    );
+    return result.groups.map((g) => g.groupId);
+  }
+
+  async groupOffsets(group: string): Promise<PartitionOffset[]> {
+    const results = await new Promise<{ error?: LibrdKafkaError; partitions: { topic: string; partition: number; offset: number; error?: LibrdKafkaError }[] }[]>(
+      (resolve, reject) => this.admin.listConsumerGroupOffsets([{ groupId: group }], { timeout: TIMEOUT_MS }, callback(`offsets of group ${group}`, resolve, reject)),
+    );
+    const result = results[0];
+    if (result?.error) throw fromKafkaError(result.error, `offsets of group ${group}`);
+    return (result?.partitions ?? [])
+      .filter((p) => !p.error && p.offset >= 0)
+      .map((p) => ({ topic: p.topic, partition: p.partition, offset: BigInt(p.offset) }));
+  }
+
+  /** Commits as a consumer of the group that never joins it, which Kafka accepts only while the group has no active members. */
+  async commitGroupOffsets(group: string, offsets: PartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    const consumer = new KafkaConsumer(clientConfig(this.connection, `${this.clientId}-commit`, { 'group.id': group, 'enable.auto.commit': false }) as never, {});
+    await new Promise<void>((resolve, reject) => consumer.connect({ timeout: TIMEOUT_MS }, (err) => (err ? reject(fromKafkaError(err, 'consumer connect')) : resolve())));
+    try {
+      consumer.commitSync(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset) })));
+    } catch (err) {
+      throw new ColdstoreError(
+        ErrorCodes.KAFKA_ERROR,
+        `Could not commit offsets for consumer group ${group}: ${(err as Error).message}. Stop the group's consumers (Kafka refuses commits from outside an active group) and run the offsets phase again.`,
+        { cause: err },
+      );
+    } finally {
+      await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+    }
+  }
+
+  async endOffsets(topic: string, partitions: number): Promise<Map<number, bigint>> {
+    const specs = Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: OffsetSpec.LATEST }));
+    const results = await new Promise<{ partition: number; offset: number; error?: LibrdKafkaError }[]>((resolve, reject) =>
+      this.admin.listOffsets(specs, { timeout: TIMEOUT_MS, isolationLevel: IsolationLevel.READ_UNCOMMITTED }, callback(`end offsets of ${topic}`, resolve, reject)),
+    );
+    const ends = new Map<number, bigint>();
+    for (const r of results) {
+      if (r.error) throw fromKafkaError(r.error, `end offset of ${topic}/${r.partition}`);
+      ends.set(r.partition, BigInt(r.offset));
+    }
+    return ends;
   }
 
   disconnect(): void {

@@ -15,8 +15,14 @@ export interface OutgoingRecord {
   headers?: RecordHeader[];
 }
 
+/** Where the broker stored a record. */
+export interface Delivery {
+  partition: number;
+  offset: bigint;
+}
+
 interface Pending {
-  resolve: () => void;
+  resolve: (delivery: Delivery) => void;
   reject: (err: Error) => void;
 }
 
@@ -47,7 +53,7 @@ export class KafkaProducer {
     if (!waiter) return;
     this.pending.delete(id);
     if (err) waiter.reject(fromKafkaError(err, `produce to ${report.topic}`));
-    else waiter.resolve();
+    else waiter.resolve({ partition: report.partition, offset: BigInt(report.offset) });
   }
 
   connect(): Promise<void> {
@@ -61,9 +67,9 @@ export class KafkaProducer {
   }
 
   /** Resolves once the broker acknowledged the record. Waits (never drops) while the local queue is full. */
-  async send(record: OutgoingRecord): Promise<void> {
+  async send(record: OutgoingRecord): Promise<Delivery> {
     const id = this.nextId++;
-    const acknowledged = new Promise<void>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    const acknowledged = new Promise<Delivery>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     for (;;) {
       try {
         this.producer.produce(
@@ -86,6 +92,23 @@ export class KafkaProducer {
         throw fromKafkaError(err, `produce to ${record.topic}`);
       }
     }
+  }
+
+  /** Registers the transactional.id, fencing any older producer with the same id, and aborts what it left open. */
+  initTransactions(timeoutMs = 30_000): Promise<void> {
+    return new Promise((resolve, reject) => this.producer.initTransactions(timeoutMs, (err) => (err ? reject(fromKafkaError(err, 'init transactions')) : resolve())));
+  }
+
+  beginTransaction(): Promise<void> {
+    return new Promise((resolve, reject) => this.producer.beginTransaction((err) => (err ? reject(fromKafkaError(err, 'begin transaction')) : resolve())));
+  }
+
+  commitTransaction(timeoutMs = 60_000): Promise<void> {
+    return new Promise((resolve, reject) => this.producer.commitTransaction(timeoutMs, (err) => (err ? reject(fromKafkaError(err, 'commit transaction')) : resolve())));
+  }
+
+  abortTransaction(timeoutMs = 30_000): Promise<void> {
+    return new Promise((resolve, reject) => this.producer.abortTransaction(timeoutMs, (err) => (err ? reject(fromKafkaError(err, 'abort transaction')) : resolve())));
   }
 
   flush(timeoutMs = 30_000): Promise<void> {

@@ -1,43 +1,51 @@
+import { createHash } from 'node:crypto';
 import type { RawConfig } from '../api/config-def.js';
 import { isRetriable } from '../api/errors.js';
-import type { SourceRecord } from '../api/records.js';
 import type { PollResult, SourceTask, SourceTaskContext } from '../api/source.js';
+import type { KafkaAdmin } from '../kafka/admin.js';
 import type { KafkaConnection } from '../kafka/client-config.js';
-import { KafkaProducer } from '../kafka/producer.js';
 import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
 import { Backoff } from './backoff.js';
+import { PipelinedDelivery, TransactionalDelivery, type DeliveryDeps, type SourceDelivery } from './source-delivery.js';
 import { sourcePartitionKey, type StoredSourceOffset } from './source-offsets.js';
 import { taskLogger, taskStateStore } from './task-context.js';
 import { TaskRunner, type TaskRunnerDeps } from './task-runner.js';
 
 export interface SourceRunnerDeps extends TaskRunnerDeps {
-  task: SourceTask;
+  /** A fresh task instance; after a recoverable failure the runner starts a new one from the persisted offsets. */
+  newTask: () => SourceTask;
   config: RawConfig;
   store: CheckpointStore;
   kafka: KafkaConnection;
+  cluster: KafkaAdmin;
+  /** Set when records and offsets go into Kafka transactions (transaction.boundary=poll). */
+  offsetsTopic?: string;
   producerOverrides?: Record<string, string>;
-  /** Batches produced but not yet acknowledged, at most. */
-  maxInFlightBatches?: number;
-}
-
-interface InFlightBatch {
-  records: SourceRecord[];
-  settled: boolean;
-  error: unknown;
-  done: Promise<void>;
 }
 
 /** Task state key marking a finite job as finished, so a restarted worker does not silently run it again. */
 export const FINISHED_KEY = '__finished';
 
+interface FinishedMarker {
+  at: string;
+  summary?: Record<string, unknown>;
+  /** Fingerprint of the task config it finished with: a changed config is a new job. */
+  config?: string;
+}
+
+function fingerprint(config: RawConfig): string {
+  const sorted = Object.fromEntries(Object.entries(config).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 16);
+}
+
 /**
- * The source loop: poll the task, produce its records, and persist each
- * source partition's offset only once every record up to it was acknowledged
- * by Kafka — in poll order, so a crash resumes after the last acknowledged batch.
+ * The source loop: poll the task and hand its records to a delivery (pipelined,
+ * or one transaction per poll), which persists offsets only for records Kafka
+ * stored. A retriable failure (broker away, transaction aborted) restarts the
+ * task from its persisted offsets after a backoff; anything else fails it.
  */
 export class SourceTaskRunner extends TaskRunner {
-  private producer!: KafkaProducer;
-  private readonly inFlight: InFlightBatch[] = [];
+  private task: SourceTask | undefined;
   private finishedSummary: Record<string, unknown> | undefined;
 
   constructor(private readonly source: SourceRunnerDeps) {
@@ -53,40 +61,78 @@ export class SourceTaskRunner extends TaskRunner {
   }
 
   protected override progress(): Record<string, unknown> | undefined {
-    return this.finishedSummary ?? this.source.task.progress?.();
+    return this.finishedSummary ?? this.task?.progress?.();
   }
 
   protected async run(): Promise<void> {
-    const finished = (await this.source.store.read(this.stateNamespace))[FINISHED_KEY] as { summary?: Record<string, unknown> } | undefined;
-    if (finished) {
+    const finished = (await this.source.store.read(this.stateNamespace))[FINISHED_KEY] as FinishedMarker | undefined;
+    if (finished && (finished.config === undefined || finished.config === fingerprint(this.source.config))) {
       this.finishedSummary = finished.summary ?? {};
       this.state = 'FINISHED';
-      this.source.log.info({}, 'task already finished; reset the connector offsets to run it again');
+      this.source.log.info({}, 'task already finished; reset the connector offsets (or change its config) to run it again');
       return;
     }
-    await this.source.task.start(this.source.config, this.context());
-    this.producer = new KafkaProducer(this.source.kafka, `coldstore-${this.source.connector}-${this.source.taskId}`, this.source.producerOverrides);
-    await this.producer.connect();
-    try {
-      await this.loop();
-    } finally {
-      await this.drain().catch((err) => this.source.log.warn({ err }, 'could not persist the last offsets; they will be redone'));
-      await this.source.task.stop().catch((err) => this.source.log.warn({ err }, 'task stop failed'));
-      await this.producer.disconnect();
+    if (finished) this.source.log.info({}, 'the config changed since this task finished; running it again from its offsets');
+    const backoff = new Backoff(1_000, 30_000);
+    while (!this.stopping) {
+      try {
+        await this.session();
+        return;
+      } catch (err) {
+        if (!isRetriable(err) || this.stopping) throw err;
+        this.source.metrics.taskErrors.add(1, { ...this.attributes, kind: 'retriable' });
+        const delayMs = backoff.next();
+        this.source.log.warn({ err, delayMs }, 'delivery failed; restarting the task from its persisted offsets');
+        await this.wakeup.sleep(delayMs);
+      }
     }
   }
 
-  private async loop(): Promise<void> {
+  /** One life of a task instance: start, loop until done or stopped, persist what was delivered. */
+  private async session(): Promise<void> {
+    const task = this.source.newTask();
+    this.task = task;
+    const deps: DeliveryDeps = {
+      connector: this.source.connector,
+      taskId: this.source.taskId,
+      kafka: this.source.kafka,
+      store: this.source.store,
+      task,
+      ...(this.source.producerOverrides ? { producerOverrides: this.source.producerOverrides } : {}),
+      onCommitted: (records) => {
+        this.source.metrics.sourceRecords.add(records, this.attributes);
+        this.source.metrics.commits.add(1, this.attributes);
+      },
+    };
+    const delivery: SourceDelivery = this.source.offsetsTopic
+      ? new TransactionalDelivery(deps, this.source.offsetsTopic, this.source.cluster)
+      : new PipelinedDelivery(deps);
+    let failed = false;
+    try {
+      await delivery.open();
+      await task.start(this.source.config, this.context());
+      await this.loop(task, delivery);
+    } catch (err) {
+      failed = true;
+      throw err;
+    } finally {
+      if (!failed) await delivery.drain().catch((err) => this.source.log.warn({ err }, 'could not persist the last offsets; they will be redone'));
+      await task.stop().catch((err) => this.source.log.warn({ err }, 'task stop failed'));
+      await delivery.close();
+    }
+  }
+
+  private async loop(task: SourceTask, delivery: SourceDelivery): Promise<void> {
     const backoff = new Backoff();
     while (!this.stopping) {
       if (this.paused) {
-        await this.commitSettled();
+        await delivery.commitSettled();
         await this.wakeup.sleep(1_000);
         continue;
       }
       let result: PollResult;
       try {
-        result = await this.source.task.poll();
+        result = await task.poll();
         backoff.reset();
       } catch (err) {
         if (!isRetriable(err)) throw err;
@@ -96,70 +142,29 @@ export class SourceTaskRunner extends TaskRunner {
         continue;
       }
       if ('done' in result) {
-        await this.drain();
-        await this.finish(result.summary ?? this.source.task.progress?.() ?? {});
+        await delivery.drain();
+        await this.finish(result.summary ?? task.progress?.() ?? {});
         return;
       }
       if (result.records.length === 0) {
-        await this.commitSettled();
+        await delivery.commitSettled();
         await this.wakeup.sleep(100);
         continue;
       }
-      this.send(result.records);
-      await this.commitSettled();
-      while (this.inFlight.length > (this.source.maxInFlightBatches ?? 8)) await this.commitHead();
+      await delivery.submit(result.records);
     }
   }
 
-  private send(records: SourceRecord[]): void {
-    const batch: InFlightBatch = { records, settled: false, error: undefined, done: Promise.resolve() };
-    batch.done = Promise.all(
-      records.map((r) =>
-        this.producer.send({ topic: r.topic, partition: r.partition, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers }),
-      ),
-    ).then(
-      () => {
-        batch.settled = true;
-      },
-      (err: unknown) => {
-        batch.settled = true;
-        batch.error = err;
-      },
-    );
-    this.inFlight.push(batch);
-  }
-
-  private async commitSettled(): Promise<void> {
-    while (this.inFlight[0]?.settled) await this.commitHead();
-  }
-
-  /** Waits for the oldest batch and persists its offsets; a failed delivery fails the task before anything is persisted. */
-  private async commitHead(): Promise<void> {
-    const batch = this.inFlight[0];
-    if (!batch) return;
-    await batch.done;
-    if (batch.error) throw batch.error;
-    const latest = new Map<string, StoredSourceOffset>();
-    for (const r of batch.records) latest.set(sourcePartitionKey(r.sourcePartition), { partition: r.sourcePartition, offset: r.sourceOffset });
-    await this.source.store.write(namespaces.sourceOffsets(this.source.connector), Object.fromEntries(latest));
-    this.inFlight.shift();
-    this.source.metrics.sourceRecords.add(batch.records.length, this.attributes);
-    this.source.metrics.commits.add(1, this.attributes);
-    for (const r of batch.records) await this.source.task.commitRecord?.(r);
-  }
-
-  private async drain(): Promise<void> {
-    while (this.inFlight.length > 0) await this.commitHead();
-  }
-
   private async finish(summary: Record<string, unknown>): Promise<void> {
-    await this.source.store.write(this.stateNamespace, { [FINISHED_KEY]: { at: new Date().toISOString(), summary } });
+    const marker: FinishedMarker = { at: new Date().toISOString(), summary, config: fingerprint(this.source.config) };
+    await this.source.store.write(this.stateNamespace, { [FINISHED_KEY]: marker });
     this.finishedSummary = summary;
     this.state = 'FINISHED';
     this.source.log.info({ summary }, 'task finished');
   }
 
   private context(): SourceTaskContext {
+    const offsetsNamespace = namespaces.sourceOffsets(this.source.connector);
     return {
       connectorName: this.source.connector,
       taskId: this.source.taskId,
@@ -167,10 +172,13 @@ export class SourceTaskRunner extends TaskRunner {
       state: taskStateStore(this.source.store, this.stateNamespace),
       connectorState: this.source.connectorState,
       metrics: this.source.taskMetrics,
+      cluster: this.source.cluster,
+      transactional: this.source.offsetsTopic !== undefined,
       offset: async (partition) => {
-        const stored = (await this.source.store.read(namespaces.sourceOffsets(this.source.connector)))[sourcePartitionKey(partition)];
+        const stored = (await this.source.store.read(offsetsNamespace))[sourcePartitionKey(partition)];
         return (stored as StoredSourceOffset | undefined)?.offset;
       },
+      offsets: async () => Object.values(await this.source.store.read(offsetsNamespace)) as StoredSourceOffset[],
     };
   }
 }

@@ -2,6 +2,7 @@ import type { RawConfig } from '../api/config-def.js';
 import type { Connector, ConnectorPlugin } from '../api/connector.js';
 import type { SinkTask } from '../api/sink.js';
 import type { SourceTask } from '../api/source.js';
+import { KafkaAdmin } from '../kafka/admin.js';
 import type { KafkaConnection } from '../kafka/client-config.js';
 import { withPrefix } from '../config/raw-config.js';
 import type { WorkerConfig } from '../config/worker-config.js';
@@ -16,6 +17,7 @@ import type { TaskRunner } from './task-runner.js';
 /** What every task of this worker shares: Kafka connection, checkpoint store, telemetry. */
 export class Worker {
   readonly kafka: KafkaConnection;
+  private admin: KafkaAdmin | undefined;
 
   constructor(
     readonly config: WorkerConfig,
@@ -25,6 +27,17 @@ export class Worker {
     readonly log: Logger,
   ) {
     this.kafka = { bootstrapServers: config['bootstrap.servers'], extra: config.kafka };
+  }
+
+  /** Cluster operations shared by connectors and tasks; connects on first use. */
+  get cluster(): KafkaAdmin {
+    this.admin ??= new KafkaAdmin(this.kafka, `coldstore-${this.workerId}-admin`);
+    return this.admin;
+  }
+
+  close(): void {
+    this.admin?.disconnect();
+    this.admin = undefined;
   }
 
   /**
@@ -64,7 +77,9 @@ export class Worker {
     }
     return new SourceTaskRunner({
       ...common,
-      task: connector.createTask() as SourceTask,
+      newTask: () => connector.createTask() as SourceTask,
+      cluster: this.cluster,
+      ...(taskConfig['transaction.boundary'] === 'poll' ? { offsetsTopic: this.config['offsets.storage.topic'] } : {}),
       producerOverrides: withPrefix(taskConfig, 'producer.override.'),
     });
   }

@@ -16,19 +16,32 @@ export interface BrokerRecord {
 
 const TYPES = ['NOT_AVAILABLE', 'CREATE_TIME', 'LOG_APPEND_TIME'];
 
-/** Every committed record of these partitions up to their end, in offset order. */
-export async function readPartitions(partitions: { topic: string; partition: number; count: number }[]): Promise<BrokerRecord[]> {
+/**
+ * Every committed record of these partitions, in offset order: at least `count` per
+ * partition (waiting up to a minute for them), and everything up to each partition's
+ * end once there (without `count`: as soon as every partition's end is reached).
+ */
+export async function readPartitions(partitions: { topic: string; partition: number; count?: number }[]): Promise<BrokerRecord[]> {
   const consumer = new KafkaLib.KafkaConsumer(
-    { 'bootstrap.servers': bootstrap(), 'group.id': `reference-${Date.now()}-${Math.random()}`, 'enable.auto.commit': false, 'isolation.level': 'read_committed' },
+    {
+      'bootstrap.servers': bootstrap(),
+      'group.id': `reference-${Date.now()}-${Math.random()}`,
+      'enable.auto.commit': false,
+      'isolation.level': 'read_committed',
+      'enable.partition.eof': true,
+    },
     { 'auto.offset.reset': 'earliest' },
   );
   await new Promise<void>((resolve, reject) => consumer.connect({}, (err) => (err ? reject(err) : resolve())));
+  const atEnd = new Set<string>();
+  consumer.on('partition.eof', (eof: { topic: string; partition: number }) => atEnd.add(`${eof.topic}/${eof.partition}`));
   consumer.assign(partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: 0 })));
   consumer.setDefaultConsumeTimeout(500);
-  const wanted = partitions.reduce((n, p) => n + p.count, 0);
+  const wanted = partitions.reduce((n, p) => n + (p.count ?? 0), 0);
   const out: BrokerRecord[] = [];
   const deadline = Date.now() + 60_000;
-  while (out.length < wanted && Date.now() < deadline) {
+  const done = () => out.length >= wanted && partitions.every((p) => atEnd.has(`${p.topic}/${p.partition}`));
+  while (!done() && Date.now() < deadline) {
     const batch = await new Promise<Message[]>((resolve, reject) => consumer.consume(1000, (err, m) => (err ? reject(err) : resolve(m))));
     for (const m of batch) {
       out.push({

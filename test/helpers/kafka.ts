@@ -11,7 +11,7 @@ export function bootstrap(): string {
 export async function createTopic(topic: string, partitions: number, config: Record<string, string> = {}): Promise<void> {
   const admin = new KafkaAdmin({ bootstrapServers: bootstrap(), extra: {} }, 'coldstore-test-admin');
   try {
-    await admin.createTopic(topic, partitions, config);
+    await admin.createTopic(topic, partitions, { configs: config });
   } finally {
     admin.disconnect();
   }
@@ -35,6 +35,7 @@ export function consumeAll(topic: string, expectedCount: number): ConsumedMessag
   const out = execFileSync('kcat', ['-C', '-b', bootstrap(), '-t', topic, '-o', 'beginning', '-e', '-J', '-c', String(expectedCount)], {
     encoding: 'utf8',
     timeout: 30_000,
+    maxBuffer: 256 * 1024 * 1024,
   });
   return out
     .split('\n')

@@ -2,42 +2,16 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../runtime/app.js';
-import type { OutgoingRecord } from '../../runtime/kafka/producer.js';
 import { readPartitions, type BrokerRecord } from '../helpers/broker-records.js';
 import { checkCoverage, checkMetadata, readBundle, type BackedUpRecord } from '../helpers/bundle-reader.js';
 import { consumeAll, createTopic, produceRecords, produceTransactions } from '../helpers/kafka.js';
+import { kindRecords } from '../helpers/record-kinds.js';
 import { fetchAll, s3Client, s3Settings, type FetchedObject } from '../helpers/s3.js';
 import { createTestApp } from '../helpers/test-app.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
 const b = (s: string) => Buffer.from(s);
-const binary = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
-
-/** Every record kind the backup must keep byte for byte. */
-function kindRecords(topic: string): OutgoingRecord[] {
-  const records: OutgoingRecord[] = [];
-  for (let i = 0; i < 40; i++) {
-    const partition = i % 2;
-    const kind = i % 8;
-    records.push({
-      topic,
-      partition,
-      timestamp: 1_700_000_000_000 + i,
-      key: kind === 0 ? null : kind === 1 ? Buffer.alloc(0) : kind === 2 ? binary : b(`key-${i}`),
-      value: kind === 3 ? null : kind === 4 ? Buffer.alloc(0) : kind === 5 ? binary : b(`value-${i}-${'x'.repeat(i * 13)}`),
-      headers:
-        kind === 6
-          ? [{ key: 'h', value: null }, { key: 'h', value: Buffer.alloc(0) }, { key: 'z', value: binary }, { key: 'h', value: b('last') }]
-          : kind === 7
-            ? [{ key: 'only', value: b(String(i)) }]
-            : [],
-    });
-  }
-  // One large record (broker default limit is 1 MiB per message).
-  records.push({ topic, partition: 0, timestamp: 1_700_000_001_000, key: b('large'), value: Buffer.alloc(900 * 1024, 7) });
-  return records;
-}
 
 interface Backup {
   objects: FetchedObject[];
@@ -80,10 +54,12 @@ describe.each(['s3', 'local'] as const)('BackupSink round trip (%s storage)', (s
   let expected: BrokerRecord[];
 
   beforeAll(async () => {
-    await createTopic(topics.kinds, 2);
-    await createTopic(topics.appendTime, 1, { 'message.timestamp.type': 'LogAppendTime' });
+    // Old timestamps: keep time retention from deleting the records mid-test.
+    const keep = { 'retention.ms': '-1' };
+    await createTopic(topics.kinds, 2, keep);
+    await createTopic(topics.appendTime, 1, { 'message.timestamp.type': 'LogAppendTime', ...keep });
     await createTopic(topics.compacted, 1, { 'cleanup.policy': 'compact', 'segment.ms': '100', 'min.cleanable.dirty.ratio': '0.01', 'delete.retention.ms': '100' });
-    await createTopic(topics.txn, 1);
+    await createTopic(topics.txn, 1, keep);
     await produceRecords(kindRecords(topics.kinds));
     await produceRecords(Array.from({ length: 10 }, (_, i) => ({ topic: topics.appendTime, partition: 0, timestamp: 5, key: b(`k${i}`), value: b(`v${i}`) })));
     // Compaction: a key updated at every even offset between unique keys, so the cleaner leaves holes in the middle.

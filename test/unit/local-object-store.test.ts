@@ -42,7 +42,7 @@ describe('LocalObjectStore: objects', () => {
     await store.putIfAbsent('b', 'k', body('first'), { v: '1' });
     const second = await store.putIfAbsent('b', 'k', body('second!'), { v: '2' });
     expect(second).toEqual({ created: false, existing: { size: 5, metadata: { v: '1' } } });
-    expect((await store.get('b', 'k')).toString()).toBe('first');
+    expect((await store.get('b', 'k'))?.body.toString()).toBe('first');
     expect((await store.head('b', 'k'))?.metadata).toEqual({ v: '1' });
   });
 
@@ -64,7 +64,7 @@ describe('LocalObjectStore: objects', () => {
   it('keeps bytes exactly (binary body)', async () => {
     const bytes = Buffer.from([0, 1, 2, 255, 0x1f, 0x8b, 0, 0]);
     await store.putIfAbsent('b', 'bin', bytes, {});
-    expect((await store.get('b', 'bin')).equals(bytes)).toBe(true);
+    expect((await store.get('b', 'bin'))?.body.equals(bytes)).toBe(true);
   });
 
   it('setLifecycle is not supported', async () => {
@@ -165,7 +165,7 @@ describe('LocalObjectStore: concurrent create-if-absent', () => {
       const results = await Promise.allSettled([0, 1, 2, 3, 4].map(() => store.putIfAbsent('b', key, body('same bytes'), { v: 'same' })));
       const created = results.filter((r) => r.status === 'fulfilled' && r.value.created);
       expect(created, `round ${round}`).toHaveLength(1);
-      expect((await store.get('b', key)).toString()).toBe('same bytes');
+      expect((await store.get('b', key))?.body.toString()).toBe('same bytes');
     }
   });
 
@@ -178,7 +178,7 @@ describe('LocalObjectStore: concurrent create-if-absent', () => {
       const outcomes = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
       expect(outcomes.every((o) => o !== undefined), `round ${round}: every call resolves`).toBe(true);
       const winner = outcomes.findIndex((o) => o?.created);
-      expect((await store.get('b', key)).toString(), `round ${round}: body`).toBe(`writer ${winner} `.repeat(2000));
+      expect((await store.get('b', key))?.body.toString(), `round ${round}: body`).toBe(`writer ${winner} `.repeat(2000));
       expect((await store.head('b', key))?.metadata, `round ${round}: metadata`).toEqual({ writer: String(winner) });
       for (const o of outcomes as PutOutcome[]) if (!o.created) expect(o.existing.metadata, `round ${round}: existing`).toEqual({ writer: String(winner) });
     }

@@ -62,3 +62,58 @@ export class AvroContainerWriter<T> {
     return Buffer.concat(this.chunks);
   }
 }
+
+export interface AvroContainer {
+  schemaJson: string;
+  codec: string;
+  /** Each data block: its record count and serialized records. */
+  blocks: { count: number; data: Buffer }[];
+}
+
+/** Parses an Avro Object Container File; throws naming what is wrong (truncated, bad magic, sync mismatch). */
+export function readAvroContainer(buf: Buffer): AvroContainer {
+  if (buf.length < 4 || !buf.subarray(0, 4).equals(MAGIC)) throw new Error('not an Avro object container (bad magic bytes)');
+  const tap = { pos: 4 };
+  const meta = decodeAt(headerMetaType, buf, tap, 'header metadata') as Record<string, Buffer>;
+  const sync = take(buf, tap, 16, 'sync marker');
+  const blocks: AvroContainer['blocks'] = [];
+  while (tap.pos < buf.length) {
+    const count = decodeAt(longType, buf, tap, 'block count') as number;
+    const size = decodeAt(longType, buf, tap, 'block size') as number;
+    if (count < 0 || size < 0) throw new Error(`invalid block header at byte ${tap.pos}`);
+    const data = take(buf, tap, size, 'block data');
+    if (!take(buf, tap, 16, 'block sync marker').equals(sync)) throw new Error(`sync marker mismatch after the block ending at byte ${tap.pos - 16}`);
+    blocks.push({ count, data });
+  }
+  return { schemaJson: meta['avro.schema']?.toString('utf8') ?? '', codec: meta['avro.codec']?.toString('utf8') ?? 'null', blocks };
+}
+
+function take(buf: Buffer, tap: { pos: number }, length: number, what: string): Buffer {
+  if (tap.pos + length > buf.length) throw new Error(`truncated: ${what} needs ${length} bytes at byte ${tap.pos} of ${buf.length}`);
+  const out = buf.subarray(tap.pos, tap.pos + length);
+  tap.pos += length;
+  return out;
+}
+
+function decodeAt(type: avro.Type, buf: Buffer, tap: { pos: number }, what: string): unknown {
+  const { value, offset } = type.decode(buf, tap.pos);
+  if (offset < 0) throw new Error(`truncated: ${what} at byte ${tap.pos} of ${buf.length}`);
+  tap.pos = offset;
+  return value;
+}
+
+/** Decodes every record of the container's blocks with `type`; a block whose bytes do not hold exactly its records is an error. */
+export function decodeBlocks<T>(container: AvroContainer, type: avro.Type): T[] {
+  const records: T[] = [];
+  for (const [index, block] of container.blocks.entries()) {
+    let pos = 0;
+    for (let i = 0; i < block.count; i++) {
+      const { value, offset } = type.decode(block.data, pos);
+      if (offset < 0) throw new Error(`truncated: block ${index} ends inside record ${i} of ${block.count}`);
+      records.push(value as T);
+      pos = offset;
+    }
+    if (pos !== block.data.length) throw new Error(`block ${index} holds ${block.data.length - pos} bytes after its ${block.count} records`);
+  }
+  return records;
+}

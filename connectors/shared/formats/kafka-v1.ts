@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import avro from 'avsc';
 import type { SinkRecord, TimestampType } from '../../../runtime/api/index.js';
-import { AvroContainerWriter, syncMarkerFor } from './avro-container.js';
+import { AvroContainerWriter, decodeBlocks, readAvroContainer, syncMarkerFor } from './avro-container.js';
 
 /** The `kafka` layout's record schema, exactly as docs/formats.md states it. */
 export const KAFKA_RECORD_SCHEMA = {
@@ -117,4 +117,30 @@ export function encodeKafkaBundle(key: string, start: bigint, end: bigint, recor
       'coldstore-body-bytes': String(container.length),
     },
   };
+}
+
+/** A record read back from a bundle. */
+export interface BackedUpRecord {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  timestamp: number;
+  timestampType: TimestampType;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: { key: string; value: Buffer | null }[];
+}
+
+/** Decodes a bundle's uncompressed container; throws if it is not a kafka-v1 container or is damaged. */
+export function decodeKafkaBundle(container: Buffer): BackedUpRecord[] {
+  const parsed = readAvroContainer(container);
+  if (parsed.codec !== 'null') throw new Error(`unexpected Avro codec ${parsed.codec}`);
+  let writerType: avro.Type;
+  try {
+    writerType = avro.Type.forSchema(JSON.parse(parsed.schemaJson) as avro.Schema);
+  } catch (err) {
+    throw new Error(`unreadable schema in the container header: ${(err as Error).message}`);
+  }
+  if (!writerType.equals(recordType)) throw new Error('the container holds records of another schema than coldstore.v1.KafkaRecord');
+  return decodeBlocks<AvroKafkaRecord>(parsed, recordType).map((r) => ({ ...r, offset: BigInt(r.offset) }));
 }

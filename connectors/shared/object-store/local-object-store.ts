@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { LifecycleRule, ObjectInfo, ObjectMetadata, ObjectStore, PutOutcome, StoredObject } from './object-store.js';
+import type { FetchedObject, LifecycleRule, ObjectInfo, ObjectMetadata, ObjectStore, PutOutcome, StoredObject } from './object-store.js';
 
 const META_DIR = '.coldstore-meta';
 const TEMP_FILE = /\.tmp-\d+-[^/]+$/;
@@ -108,7 +108,7 @@ export class LocalObjectStore implements ObjectStore {
    */
   private async settleExisting(bucket: string, key: string, body: Buffer, metadata: ObjectMetadata, existing: StoredObject): Promise<PutOutcome> {
     if (Object.keys(existing.metadata).length > 0) return { created: false, existing };
-    if ((await this.get(bucket, key)).equals(body)) {
+    if ((await readFile(this.objectPath(bucket, key))).equals(body)) {
       await writeFileAtomic(this.metaPath(bucket, key), JSON.stringify(metadata));
       return { created: false, existing: { size: existing.size, metadata } };
     }
@@ -133,8 +133,37 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  async get(bucket: string, key: string): Promise<Buffer> {
-    return readFile(this.objectPath(bucket, key));
+  async put(bucket: string, key: string, body: Buffer, metadata: ObjectMetadata): Promise<void> {
+    const path = this.objectPath(bucket, key);
+    const temp = `${path}.tmp-${process.pid}-${randomUUID()}`;
+    await writeDurably(temp, body);
+    await rename(temp, path);
+    await fsyncDir(dirname(path));
+    await writeFileAtomic(this.metaPath(bucket, key), JSON.stringify(metadata));
+  }
+
+  async get(bucket: string, key: string): Promise<FetchedObject | undefined> {
+    try {
+      const body = await readFile(this.objectPath(bucket, key));
+      const metadata = JSON.parse(await readFile(this.metaPath(bucket, key), 'utf8').catch(() => '{}')) as ObjectMetadata;
+      return { body, metadata };
+    } catch (err) {
+      if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'EISDIR') return undefined;
+      throw err;
+    }
+  }
+
+  async listDirectories(bucket: string, prefix: string): Promise<string[]> {
+    this.checkBucket(bucket);
+    if (prefix !== '' && !prefix.endsWith('/')) throw new Error(`Invalid directory prefix "${prefix}": it must end with /`);
+    const dir = prefix === '' ? this.inside(bucket) : this.objectPath(bucket, prefix.slice(0, -1));
+    try {
+      const entries = await readdir(dir, { withFileTypes: true });
+      return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    } catch (err) {
+      if (isMissing(err)) return [];
+      throw err;
+    }
   }
 
   async *list(bucket: string, prefix: string, startAfter?: string): AsyncIterable<ObjectInfo> {

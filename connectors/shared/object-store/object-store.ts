@@ -14,6 +14,11 @@ export interface StoredObject {
   metadata: ObjectMetadata;
 }
 
+export interface FetchedObject {
+  body: Buffer;
+  metadata: ObjectMetadata;
+}
+
 /** What a create-if-absent found: it wrote the object, or one was already there. */
 export type PutOutcome = { created: true } | { created: false; existing: StoredObject };
 
@@ -39,10 +44,15 @@ export interface ObjectStore {
    * where it has one, so two writers cannot both believe they created it.
    */
   putIfAbsent(bucket: string, key: string, body: Buffer, metadata: ObjectMetadata, options?: PutOptions): Promise<PutOutcome>;
+  /** Writes the object, replacing what is there (small descriptive objects, never bundles). */
+  put(bucket: string, key: string, body: Buffer, metadata: ObjectMetadata): Promise<void>;
   head(bucket: string, key: string): Promise<StoredObject | undefined>;
-  get(bucket: string, key: string): Promise<Buffer>;
+  /** The object's bytes and metadata; undefined when it does not exist. */
+  get(bucket: string, key: string): Promise<FetchedObject | undefined>;
   /** Keys under `prefix` in lexical order, strictly after `startAfter` when given. */
   list(bucket: string, prefix: string, startAfter?: string): AsyncIterable<ObjectInfo>;
+  /** The names of the "directories" right under `prefix` (the next key segment before a `/`), sorted. */
+  listDirectories(bucket: string, prefix: string): Promise<string[]>;
   delete(bucket: string, key: string): Promise<void>;
   /** Replaces the bucket's lifecycle rules; `supported: false` when the store has no lifecycle support. */
   setLifecycle(bucket: string, rules: LifecycleRule[]): Promise<{ supported: boolean }>;

@@ -20,6 +20,7 @@ import {
   type ObjectStore,
   type PutOptions,
   type PutOutcome,
+  type FetchedObject,
   type StoredObject,
 } from './object-store.js';
 
@@ -148,11 +149,31 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async get(bucket: string, key: string): Promise<Buffer> {
-    return this.call(`GET ${bucket}/${key}`, async () => {
+  async put(bucket: string, key: string, body: Buffer, metadata: ObjectMetadata): Promise<void> {
+    await this.call(`PUT ${bucket}/${key}`, () => this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, Metadata: metadata, ...this.encryption() })));
+  }
+
+  async get(bucket: string, key: string): Promise<FetchedObject | undefined> {
+    try {
       const res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return Buffer.from(await res.Body!.transformToByteArray());
-    });
+      return { body: Buffer.from(await res.Body!.transformToByteArray()), metadata: res.Metadata ?? {} };
+    } catch (err) {
+      if (statusOf(err) === 404 || nameOf(err) === 'NoSuchKey') return undefined;
+      throw classify(err, `GET ${bucket}/${key}`);
+    }
+  }
+
+  async listDirectories(bucket: string, prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.call(`LIST ${bucket}/${prefix}`, () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ...(token ? { ContinuationToken: token } : {}) })),
+      );
+      for (const p of page.CommonPrefixes ?? []) if (p.Prefix) names.push(p.Prefix.slice(prefix.length, -1));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return names.sort();
   }
 
   async *list(bucket: string, prefix: string, startAfter?: string): AsyncIterable<ObjectInfo> {

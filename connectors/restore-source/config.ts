@@ -1,0 +1,103 @@
+import { checks, type ConfigValues } from '../../runtime/api/index.js';
+import { backupLocationConfig } from '../shared/backup-location.js';
+
+const TOPIC = /^[a-zA-Z0-9._-]+$/;
+
+/** An ISO 8601 date-time or milliseconds since the epoch; NaN if neither. */
+export function parseInstant(text: string): number {
+  if (/^\d+$/.test(text.trim())) return Number(text.trim());
+  return /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : Number.NaN;
+}
+
+function listOf(pattern: RegExp, shape: string) {
+  return (entries: readonly string[]) => {
+    const bad = entries.filter((e) => !pattern.test(e));
+    return bad.length ? `entries must be ${shape}, got ${bad.join(', ')}` : undefined;
+  };
+}
+
+/** RestoreSource's settings, merged with the backup location (storage and buckets) settings. */
+export const restoreSourceConfig = backupLocationConfig.extend({
+  'target': { type: 'string', default: 'kafka', oneOf: ['kafka'], group: 'Restore', doc: 'Where records go: `kafka` (the worker\'s cluster).' },
+  'topics': {
+    type: 'list',
+    required: true,
+    importance: 'HIGH',
+    group: 'Restore',
+    doc: 'Backed-up topics to restore (names as in the backup).',
+    check: listOf(TOPIC, 'Kafka topic names'),
+  },
+  'topic.rename': {
+    type: 'list',
+    default: [],
+    group: 'Restore',
+    doc: 'Renames as source:target entries, e.g. orders:orders-restored. Applied before topic.rename.regex.',
+    check: listOf(/^[a-zA-Z0-9._-]+:[a-zA-Z0-9._-]+$/, 'source:target'),
+  },
+  'topic.rename.regex': { type: 'string', group: 'Restore', doc: 'Renames topics matching this regular expression (whole name) to topic.rename.replacement.', check: checks.regex },
+  'topic.rename.replacement': { type: 'string', default: '', group: 'Restore', doc: 'Replacement for topic.rename.regex; $1, $2… refer to its groups, e.g. restored.$1.' },
+  'topic.create': {
+    type: 'boolean',
+    default: true,
+    group: 'Restore',
+    doc: 'Create missing target topics with the backed-up partition count and topic configs (message.timestamp.type is left at CreateTime so original timestamps survive). false: a missing target topic fails the task.',
+  },
+  'topic.create.configs': {
+    type: 'list',
+    default: [],
+    group: 'Restore',
+    doc: 'Topic configs for created target topics, as name=value entries, applied over the backed-up ones. E.g. retention.ms=-1: restored records keep their original timestamps, so time-based retention would soon delete old ones.',
+    check: listOf(/^[a-z0-9.]+=.*$/, 'name=value'),
+  },
+  'topic.create.replication.factor': { type: 'int', default: -1, min: -1, max: 32, group: 'Restore', doc: 'Replication factor of created topics; -1 is the broker default.' },
+  'partitioner': {
+    type: 'string',
+    default: 'auto',
+    oneOf: ['auto', 'hash'],
+    group: 'Restore',
+    doc: 'auto: keep each record\'s partition when the target has as many partitions as the backup, else hash. hash: partition by Kafka\'s murmur2 of the key (records without a key: original partition modulo the target count).',
+  },
+  'restore.until.timestamp': {
+    type: 'string',
+    group: 'Point in time',
+    doc: 'Restore only records whose timestamp is at or before this moment (ISO 8601, e.g. 2026-11-20T12:00:00Z, or epoch milliseconds).',
+    check: (value: string) => (Number.isFinite(parseInstant(value)) ? undefined : 'must be an ISO 8601 date-time or epoch milliseconds'),
+  },
+  'restore.until.offsets': {
+    type: 'list',
+    default: [],
+    group: 'Point in time',
+    doc: 'Restore only records at or before these offsets, as topic:partition:offset entries (inclusive; source topic names). Partitions not listed are restored in full.',
+    check: listOf(/^[a-zA-Z0-9._-]+:\d+:\d+$/, 'topic:partition:offset'),
+  },
+  'restore.phases': {
+    type: 'list',
+    default: ['records', 'offsets'],
+    group: 'Restore',
+    doc: 'What to restore, in order: records, then consumer-group offsets. `offsets` alone commits group offsets using where a previous run of this connector placed the records.',
+    check: (phases: readonly string[]) =>
+      phases.length === 0 || phases.some((p) => p !== 'records' && p !== 'offsets') ? 'must list records and/or offsets' : undefined,
+  },
+  'groups': {
+    type: 'list',
+    default: [],
+    group: 'Consumer groups',
+    doc: 'Consumer groups whose backed-up offsets are translated and committed on the target; * for every group in the snapshot. Their consumers must be stopped.',
+  },
+  'on.bad.object': {
+    type: 'string',
+    default: 'fail',
+    oneOf: ['fail', 'skip'],
+    group: 'Restore',
+    doc: 'What a corrupt, truncated or foreign object, or a gap in coverage, does: fail the task (naming the key), or skip it, report it in the task status and metrics, and go on.',
+  },
+  'fetch.max.in.flight': { type: 'int', default: 4, min: 1, max: 64, group: 'Restore', doc: 'Bundles fetched and decoded ahead of the producer (bounded memory).' },
+  'poll.max.records': { type: 'int', default: 5000, min: 1, max: 1_000_000, group: 'Restore', doc: 'Most records handed to the producer per poll (one transaction in transactional mode).' },
+});
+
+export type RestoreSourceSettings = ConfigValues<typeof restoreSourceConfig.keys>;
+
+/** Task-config keys the connector adds: which source partitions a task restores. */
+export const TASK_PARTITIONS_KEY = 'restore.task.partitions';
+export const TASK_COUNT_KEY = 'restore.task.count';
+export const TOPIC_PARTITIONS_KEY = 'restore.topic.partitions';

@@ -1,0 +1,76 @@
+import { ColdstoreError, ConfigError, ErrorCodes, type ConnectorPlugin, type RawConfig } from '../../runtime/api/index.js';
+import { eventsLocation, validateLocationSettings, type BackupLocationSettings } from '../shared/backup-location.js';
+import { parseJsonObject, topicMetadataKey, type TopicMetadata } from '../shared/formats/backup-metadata.js';
+import type { ObjectStore } from '../shared/object-store/object-store.js';
+import { createObjectStore } from '../shared/object-store/store-config.js';
+import { restoreSourceConfig, TASK_COUNT_KEY, TASK_PARTITIONS_KEY, TOPIC_PARTITIONS_KEY } from './config.js';
+import { restoreMetricSpecs } from './metrics.js';
+import { RestoreSourceTask } from './task.js';
+
+/** A backed-up topic's partition count: from its metadata, or the partitions its bundles are under. */
+async function backedUpPartitions(store: ObjectStore, settings: BackupLocationSettings, topic: string): Promise<number[]> {
+  const location = eventsLocation(settings);
+  const listed = (await store.listDirectories(location.bucket, `${location.prefix}${topic}/`)).filter((d) => /^\d+$/.test(d)).map(Number);
+  const key = `${location.prefix}${topicMetadataKey(topic)}`;
+  const object = await store.get(location.bucket, key);
+  const count = object ? parseJsonObject<TopicMetadata>(object.body, 'coldstore-topic-v1', key).partitions : 0;
+  const all = new Set([...listed, ...Array.from({ length: count }, (_, p) => p)]);
+  return [...all].sort((a, b) => a - b);
+}
+
+/**
+ * RestoreSource: finds the backed-up partitions of the chosen topics and splits
+ * them between its tasks; the tasks do the restoring.
+ */
+export const restoreSource: ConnectorPlugin = {
+  className: 'coldstore.connectors.RestoreSource',
+  aliases: ['RestoreSource', 'RestoreSourceConnector'],
+  type: 'source',
+  version: '1.0.0',
+  config: restoreSourceConfig,
+  metrics: restoreMetricSpecs,
+  validateAll: (config) => {
+    const errors = validateLocationSettings(config);
+    if (config['topic.rename.regex'] && !config['topic.rename.replacement']) {
+      errors.push({ field: 'topic.rename.replacement', message: 'is required with topic.rename.regex' });
+    }
+    return errors;
+  },
+  create: () => {
+    let config: RawConfig = {};
+    let partitions: [string, number][] = [];
+    let counts: [string, number][] = [];
+    return {
+      start: async (c) => {
+        config = c;
+        const { values, errors } = restoreSourceConfig.validate(c);
+        if (errors.length > 0) throw new ConfigError(errors, 'RestoreSource config');
+        const store = createObjectStore(values);
+        partitions = [];
+        counts = [];
+        const missing: string[] = [];
+        for (const topic of values.topics) {
+          const found = await backedUpPartitions(store, values, topic);
+          if (found.length === 0) missing.push(topic);
+          partitions.push(...found.map((p): [string, number] => [topic, p]));
+          counts.push([topic, found.length === 0 ? 0 : found[found.length - 1]! + 1]);
+        }
+        if (missing.length > 0) {
+          const { bucket, prefix } = eventsLocation(values);
+          throw new ColdstoreError(ErrorCodes.BACKUP_NOT_FOUND, `The backup in ${store.description} bucket ${bucket}${prefix ? ` (prefix ${prefix})` : ''} holds no topic ${missing.join(', ')}. Check topics, backup.label and the bucket settings.`);
+        }
+      },
+      taskConfigs: (maxTasks) => {
+        const tasks = Math.max(1, Math.min(maxTasks, partitions.length));
+        return Array.from({ length: tasks }, (_, task) => ({
+          ...config,
+          [TASK_PARTITIONS_KEY]: partitions.filter((_, i) => i % tasks === task).map(([t, p]) => `${t}:${p}`).join(','),
+          [TASK_COUNT_KEY]: String(tasks),
+          [TOPIC_PARTITIONS_KEY]: counts.map(([t, n]) => `${t}:${n}`).join(','),
+        }));
+      },
+      stop: () => {},
+      createTask: () => new RestoreSourceTask(),
+    };
+  },
+};

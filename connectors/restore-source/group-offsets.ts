@@ -1,0 +1,185 @@
+import {
+  ColdstoreError,
+  ErrorCodes,
+  type KafkaCluster,
+  type PartitionOffset,
+  type RecordPlacement,
+  type SourceOffsetEntry,
+  type SourceRecord,
+  type TaskLogger,
+} from '../../runtime/api/index.js';
+import type { Location } from '../shared/backup-location.js';
+import { groupSnapshotListing, parseJsonObject, type GroupOffsetsSnapshot } from '../shared/formats/backup-metadata.js';
+import type { ObjectStore } from '../shared/object-store/object-store.js';
+import type { TopicTarget } from './targets.js';
+
+/** The newest group-offsets snapshot taken at or before `at` (or the newest of all). */
+export async function loadGroupSnapshot(store: ObjectStore, location: Location, at: number | undefined): Promise<GroupOffsetsSnapshot | undefined> {
+  const { prefix, startAfter } = groupSnapshotListing(at);
+  for await (const item of store.list(location.bucket, `${location.prefix}${prefix}`, startAfter === undefined ? undefined : `${location.prefix}${startAfter}`)) {
+    const object = await store.get(location.bucket, item.key);
+    if (object) return parseJsonObject<GroupOffsetsSnapshot>(object.body, 'coldstore-group-offsets-v1', item.key);
+  }
+  return undefined;
+}
+
+/** The snapshot's groups that the settings choose (`*`: all). */
+export function chosenGroups(snapshot: GroupOffsetsSnapshot | undefined, wanted: readonly string[]): Map<string, Map<string, bigint>> {
+  const chosen = new Map<string, Map<string, bigint>>();
+  for (const [group, offsets] of Object.entries(snapshot?.groups ?? {})) {
+    if (!wanted.includes('*') && !wanted.includes(group)) continue;
+    chosen.set(group, new Map(offsets.map((o) => [`${o.topic}/${o.partition}`, BigInt(o.offset)])));
+  }
+  return chosen;
+}
+
+/**
+ * The group offset a restored record must be found for on one source partition: for
+ * each group, its committed offset there; under hash partitioning a group with no
+ * offset on a partition of a topic it reads counts as having read nothing of it (0).
+ */
+function wantedOffsets(groups: Map<string, Map<string, bigint>>, topic: string, partitions: number, mode: TopicTarget['mode']): Map<number, bigint[]> {
+  const perPartition = new Map<number, Set<bigint>>();
+  for (const offsets of groups.values()) {
+    const readsTopic = [...offsets.keys()].some((k) => k.startsWith(`${topic}/`) && k.slice(topic.length + 1).match(/^\d+$/));
+    if (!readsTopic) continue;
+    for (let p = 0; p < partitions; p++) {
+      const offset = offsets.get(`${topic}/${p}`) ?? (mode === 'hash' ? 0n : undefined);
+      if (offset === undefined) continue;
+      const set = perPartition.get(p) ?? new Set<bigint>();
+      set.add(offset);
+      perPartition.set(p, set);
+    }
+  }
+  return new Map([...perPartition].map(([p, set]) => [p, [...set].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))]));
+}
+
+const KIND = 'placement';
+
+/** A placement entry: the first restored record at or after `at` on a source partition landed in this target partition at this offset. */
+interface Placement {
+  source: string;
+  partition: number;
+  target: string;
+  targetPartition: number;
+  at: bigint;
+  offset: bigint;
+}
+
+function toEntry(p: Placement): SourceOffsetEntry {
+  return {
+    partition: { kind: KIND, topic: p.source, partition: p.partition, target: p.target, target_partition: p.targetPartition, at: Number(p.at) },
+    offset: { offset: Number(p.offset) },
+  };
+}
+
+export function placementsFrom(entries: SourceOffsetEntry[]): Placement[] {
+  return entries
+    .filter((e) => e.partition['kind'] === KIND)
+    .map((e) => ({
+      source: String(e.partition['topic']),
+      partition: Number(e.partition['partition']),
+      target: String(e.partition['target']),
+      targetPartition: Number(e.partition['target_partition']),
+      at: BigInt(e.partition['at']!),
+      offset: BigInt(e.offset['offset'] as number),
+    }));
+}
+
+/**
+ * Records, as Kafka acknowledges them, where the first restored record at or after
+ * each backed-up group offset landed, per target partition. These placements are
+ * persisted with the restore's progress (in its transaction in transactional mode),
+ * so they survive crashes and the offsets phase can translate exactly.
+ */
+export class PlacementTracker {
+  /** `${source}/${p}` → offsets to find. */
+  private readonly wanted = new Map<string, bigint[]>();
+  /** `${source}/${p}>${q}` → index of the next wanted offset not yet found in q. */
+  private readonly next = new Map<string, number>();
+
+  constructor(groups: Map<string, Map<string, bigint>>, targets: Map<string, { sourcePartitions: number; target: TopicTarget }>, existing: Placement[]) {
+    for (const [source, { sourcePartitions, target }] of targets) {
+      for (const [p, offsets] of wantedOffsets(groups, source, sourcePartitions, target.mode)) this.wanted.set(`${source}/${p}`, offsets);
+    }
+    // Placements are found in offset order, so those already persisted are a prefix of each list.
+    for (const placed of existing) {
+      const offsets = this.wanted.get(`${placed.source}/${placed.partition}`);
+      if (!offsets) continue;
+      const key = `${placed.source}/${placed.partition}>${placed.targetPartition}`;
+      const index = offsets.indexOf(placed.at) + 1;
+      if (index > (this.next.get(key) ?? 0)) this.next.set(key, index);
+    }
+  }
+
+  get active(): boolean {
+    return this.wanted.size > 0;
+  }
+
+  delivered(records: readonly SourceRecord[], placements: readonly RecordPlacement[]): SourceOffsetEntry[] {
+    const found: SourceOffsetEntry[] = [];
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      const source = String(record.sourcePartition['topic']);
+      const p = Number(record.sourcePartition['partition']);
+      const offsets = this.wanted.get(`${source}/${p}`);
+      if (!offsets) continue;
+      const placement = placements[i]!;
+      const key = `${source}/${p}>${placement.partition}`;
+      let index = this.next.get(key) ?? 0;
+      const original = BigInt(record.sourceOffset['offset'] as number);
+      while (index < offsets.length && offsets[index]! <= original) {
+        found.push(toEntry({ source, partition: p, target: record.topic, targetPartition: placement.partition, at: offsets[index]!, offset: placement.offset }));
+        index++;
+      }
+      this.next.set(key, index);
+    }
+    return found;
+  }
+}
+
+/**
+ * Translates each chosen group's backed-up offsets to the restored topics and commits
+ * them: per target partition, the offset of the first restored record the group had
+ * not read yet, or the partition's end if it had read everything restored there.
+ */
+export async function commitTranslatedOffsets(args: {
+  cluster: KafkaCluster;
+  groups: Map<string, Map<string, bigint>>;
+  targets: Map<string, { sourcePartitions: number; target: TopicTarget }>;
+  placements: Placement[];
+  log: TaskLogger;
+}): Promise<Record<string, number>> {
+  const committed: Record<string, number> = {};
+  const placed = new Map<string, bigint>();
+  for (const p of args.placements) placed.set(`${p.source}/${p.partition}>${p.target}/${p.targetPartition}@${p.at}`, p.offset);
+  const failures: string[] = [];
+  for (const [group, offsets] of args.groups) {
+    const commits: PartitionOffset[] = [];
+    for (const [source, { sourcePartitions, target }] of args.targets) {
+      const wanted = wantedOffsets(new Map([[group, offsets]]), source, sourcePartitions, target.mode);
+      if (wanted.size === 0) continue;
+      const ends = await args.cluster.endOffsets(target.topic, target.partitions);
+      for (let q = 0; q < target.partitions; q++) {
+        const contributors = target.mode === 'preserve' ? (wanted.has(q) ? [q] : []) : [...wanted.keys()];
+        if (contributors.length === 0) continue;
+        const found = contributors
+          .map((p) => placed.get(`${source}/${p}>${target.topic}/${q}@${wanted.get(p)![0]}`))
+          .filter((o): o is bigint => o !== undefined);
+        const offset = found.length > 0 ? found.reduce((a, b) => (a < b ? a : b)) : ends.get(q)!;
+        commits.push({ topic: target.topic, partition: q, offset });
+      }
+    }
+    try {
+      await args.cluster.commitGroupOffsets(group, commits);
+      committed[group] = commits.length;
+      args.log.info({ group, offsets: commits.map((c) => `${c.topic}/${c.partition}@${c.offset}`) }, 'committed translated consumer-group offsets');
+    } catch (err) {
+      failures.push(`${group}: ${(err as Error).message}`);
+    }
+  }
+  if (failures.length > 0) {
+    throw new ColdstoreError(ErrorCodes.KAFKA_ERROR, `Could not commit offsets of ${failures.length} consumer group(s): ${failures.join('; ')}`);
+  }
+  return committed;
+}

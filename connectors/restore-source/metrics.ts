@@ -1,0 +1,26 @@
+import type { MetricSpec } from '../../runtime/api/index.js';
+
+/** RestoreSource's metrics, declared once; attributes: connector, task, topic (source topic) and kind where noted. */
+export const restoreMetrics = {
+  records: 'coldstore_restore_records',
+  bytes: 'coldstore_restore_bytes',
+  objects: 'coldstore_restore_objects',
+  badObjects: 'coldstore_restore_bad_objects',
+  fetchSeconds: 'coldstore_restore_fetch_duration_seconds',
+  groupOffsets: 'coldstore_restore_group_offsets',
+} as const;
+
+export const restoreMetricSpecs: MetricSpec[] = [
+  { name: restoreMetrics.records, kind: 'counter', description: 'Records read from the backup and handed to the producer' },
+  { name: restoreMetrics.bytes, kind: 'counter', description: 'Compressed bundle bytes read from the store', unit: 'By' },
+  { name: restoreMetrics.objects, kind: 'counter', description: 'Bundles read from the store' },
+  { name: restoreMetrics.badObjects, kind: 'counter', description: 'Bad objects and coverage gaps met, by kind (foreign, corrupt-gzip, checksum, truncated, inconsistent, gap, missing)' },
+  {
+    name: restoreMetrics.fetchSeconds,
+    kind: 'histogram',
+    description: 'Time waiting for the next bundle (fetch, gunzip, decode) when the producer needed it',
+    unit: 's',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  },
+  { name: restoreMetrics.groupOffsets, kind: 'counter', description: 'Consumer-group partition offsets committed on the target, by group' },
+];

@@ -1,0 +1,144 @@
+import { RetriableError, type TopicPartition } from '../../runtime/api/index.js';
+import type { Location } from '../shared/backup-location.js';
+import { parseKafkaBundleKey } from '../shared/formats/kafka-v1.js';
+import { TransientStoreError, type ObjectStore } from '../shared/object-store/object-store.js';
+import { BadObjectError } from './bad-object.js';
+import { fetchBundle, type FetchedBundle } from './bundle-fetch.js';
+
+export interface ReaderOptions {
+  store: ObjectStore;
+  location: Location;
+  tp: TopicPartition;
+  /** The last restored bundle (key without location prefix) and record offset, when resuming. */
+  resume?: { key: string; offset: bigint };
+  /** Last offset to restore (inclusive). */
+  untilOffset?: bigint;
+  fetchAhead: number;
+  /** A bad object or gap: rethrow to fail, return to skip it. */
+  onBadObject: (err: BadObjectError) => void;
+}
+
+interface Pending {
+  key: string;
+  result: Promise<FetchedBundle>;
+}
+
+/**
+ * Reads one partition's bundles in offset order with a bounded number fetched
+ * ahead. Listing starts after the last restored key (StartAfter), so resuming
+ * costs one listing call, not a scan. Coverage is checked as it goes: each
+ * bundle must start right after the previous one ended.
+ */
+export class PartitionReader {
+  private listing: AsyncIterator<{ key: string }> | undefined;
+  private readonly ahead: Pending[] = [];
+  /** The last key handed out (without prefix): a transient failure lists again from here. */
+  private lastKey: string | undefined;
+  private expectedStart: bigint | undefined;
+  private listedAll = false;
+  private resumePending: boolean;
+
+  constructor(private readonly options: ReaderOptions) {
+    this.lastKey = options.resume?.key;
+    this.resumePending = options.resume !== undefined;
+  }
+
+  private get prefix(): string {
+    return `${this.options.location.prefix}${this.options.tp.topic}/${this.options.tp.partition}/`;
+  }
+
+  /** The next bundle's records (filtered by the resume point and untilOffset), or undefined when the partition is done. */
+  async next(): Promise<FetchedBundle | undefined> {
+    try {
+      return await this.nextInner();
+    } catch (err) {
+      if (!(err instanceof TransientStoreError)) throw err;
+      // Start over from the last bundle handed out; nothing after it was returned.
+      this.ahead.length = 0;
+      this.listing = undefined;
+      this.listedAll = false;
+      throw new RetriableError(`reading the backup of ${this.options.tp.topic}/${this.options.tp.partition} failed: ${err.message}`, { cause: err });
+    }
+  }
+
+  private async nextInner(): Promise<FetchedBundle | undefined> {
+    if (this.resumePending) {
+      this.resumePending = false;
+      const resumed = await this.reread(this.options.resume!);
+      if (resumed) return resumed;
+    }
+    for (;;) {
+      await this.fill();
+      const pending = this.ahead.shift();
+      if (!pending) return undefined;
+      const parsed = parseKafkaBundleKey(pending.key)!;
+      let bundle: FetchedBundle;
+      try {
+        bundle = await pending.result;
+      } catch (err) {
+        if (!(err instanceof BadObjectError)) throw err;
+        this.options.onBadObject(err);
+        this.lastKey = pending.key;
+        this.expectedStart = parsed.end + 1n;
+        continue;
+      }
+      if (this.expectedStart !== undefined && bundle.start !== this.expectedStart) {
+        this.options.onBadObject(
+          new BadObjectError('gap', bundle.key, `starts at offset ${bundle.start} but the previous bundle ended at ${this.expectedStart - 1n}: offsets ${this.expectedStart}..${bundle.start - 1n} are missing from the backup`),
+        );
+      }
+      this.lastKey = pending.key;
+      this.expectedStart = bundle.end + 1n;
+      return this.limit(bundle);
+    }
+  }
+
+  /** The bundle holding the resume point, if records after the resumed offset are left in it. */
+  private async reread(resume: { key: string; offset: bigint }): Promise<FetchedBundle | undefined> {
+    const parsed = parseKafkaBundleKey(resume.key);
+    if (!parsed) return undefined;
+    this.expectedStart = parsed.end + 1n;
+    if (resume.offset >= parsed.end) return undefined;
+    const bundle = await fetchBundle(this.options.store, this.options.location, { key: resume.key, ...parsed }).catch((err: unknown) => {
+      if (err instanceof BadObjectError) {
+        this.options.onBadObject(err);
+        return undefined;
+      }
+      throw err;
+    });
+    if (!bundle) return undefined;
+    return this.limit({ ...bundle, records: bundle.records.filter((r) => r.offset > resume.offset) });
+  }
+
+  private limit(bundle: FetchedBundle): FetchedBundle {
+    const until = this.options.untilOffset;
+    if (until === undefined || bundle.end <= until) return bundle;
+    return { ...bundle, records: bundle.records.filter((r) => r.offset <= until) };
+  }
+
+  /** Keeps up to fetchAhead bundles fetching, in key order. */
+  private async fill(): Promise<void> {
+    const { store, location, tp, untilOffset } = this.options;
+    this.listing ??= store.list(location.bucket, this.prefix, this.lastKey === undefined ? undefined : `${location.prefix}${this.lastKey}`)[Symbol.asyncIterator]();
+    while (!this.listedAll && this.ahead.length < this.options.fetchAhead) {
+      const item = await this.listing.next();
+      if (item.done) {
+        this.listedAll = true;
+        break;
+      }
+      const key = item.value.key.slice(location.prefix.length);
+      const parsed = parseKafkaBundleKey(key);
+      if (!parsed || parsed.topic !== tp.topic || parsed.partition !== tp.partition) {
+        this.options.onBadObject(new BadObjectError('foreign', item.value.key, 'is not named like a bundle of this partition (<topic>/<partition>/<start>-<end>.avro.gz)'));
+        continue;
+      }
+      if (untilOffset !== undefined && parsed.start > untilOffset) {
+        this.listedAll = true;
+        break;
+      }
+      const result = fetchBundle(store, location, { key, ...parsed });
+      result.catch(() => undefined); // handled when its turn comes
+      this.ahead.push({ key, result });
+    }
+  }
+}

@@ -1,0 +1,264 @@
+import {
+  ColdstoreError,
+  ConfigError,
+  ErrorCodes,
+  tpKey,
+  type PollResult,
+  type RawConfig,
+  type RecordPlacement,
+  type SourceOffsetEntry,
+  type SourceRecord,
+  type SourceTask,
+  type SourceTaskContext,
+  type TopicPartition,
+} from '../../runtime/api/index.js';
+import { eventsLocation, type Location } from '../shared/backup-location.js';
+import type { BackedUpRecord } from '../shared/formats/kafka-v1.js';
+import type { ObjectStore } from '../shared/object-store/object-store.js';
+import { createObjectStore } from '../shared/object-store/store-config.js';
+import { BadObjectError, type BadObjectReport } from './bad-object.js';
+import type { FetchedBundle } from './bundle-fetch.js';
+import { parseInstant, restoreSourceConfig, TASK_COUNT_KEY, TASK_PARTITIONS_KEY, TOPIC_PARTITIONS_KEY, type RestoreSourceSettings } from './config.js';
+import { chosenGroups, commitTranslatedOffsets, loadGroupSnapshot, placementsFrom, PlacementTracker } from './group-offsets.js';
+import { restoreMetrics } from './metrics.js';
+import { PartitionReader } from './partition-reader.js';
+import { prepareTarget, targetPartition, type TopicTarget } from './targets.js';
+
+/** How many skipped objects the status lists (all are logged and counted). */
+const REPORTED_BAD_OBJECTS = 50;
+
+interface PartitionProgress {
+  target: string;
+  records: number;
+  objects: number;
+  last_offset: number | null;
+  done: boolean;
+}
+
+interface Cursor {
+  tp: TopicPartition;
+  reader: PartitionReader;
+  bundle: FetchedBundle | undefined;
+  position: number;
+}
+
+/** `topic:partition,…` and `topic:count,…` task-config values. */
+function parsePairs(text: string | undefined): [string, number][] {
+  return (text ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((entry) => {
+      const cut = entry.lastIndexOf(':');
+      return [entry.slice(0, cut), Number(entry.slice(cut + 1))];
+    });
+}
+
+/**
+ * Restores its share of a backup's partitions into Kafka, bundle by bundle in
+ * offset order, then (task 0, once every task is done) commits the chosen
+ * consumer groups' translated offsets. Progress is the source offset of each
+ * record: the bundle key and the record's original offset.
+ */
+export class RestoreSourceTask implements SourceTask {
+  private settings!: RestoreSourceSettings;
+  private context!: SourceTaskContext;
+  private store!: ObjectStore;
+  private location!: Location;
+  private partitions: TopicPartition[] = [];
+  private readonly targets = new Map<string, { sourcePartitions: number; target: TopicTarget }>();
+  private untilTimestamp: number | undefined;
+  private readonly untilOffsets = new Map<string, bigint>();
+  private groups = new Map<string, Map<string, bigint>>();
+  private tracker: PlacementTracker | undefined;
+  private phase: 'records' | 'offsets' | 'done' = 'records';
+  private index = 0;
+  private cursor: Cursor | undefined;
+  private readonly perPartition = new Map<string, PartitionProgress>();
+  private readonly totals = { objects: 0, records: 0, bytes: 0 };
+  private readonly badObjects: BadObjectReport[] = [];
+  private badObjectCount = 0;
+  private handedOut = 0;
+  private acknowledged = 0;
+  private taskCount = 1;
+  private recordsRan = false;
+  private groupsCommitted: Record<string, number> | undefined;
+  private nextWaitCheck = 0;
+
+  async start(config: RawConfig, context: SourceTaskContext): Promise<void> {
+    const { values, errors } = restoreSourceConfig.validate(config);
+    if (errors.length > 0) throw new ConfigError(errors, 'RestoreSource config');
+    this.settings = values;
+    this.context = context;
+    this.store = createObjectStore(values);
+    this.location = eventsLocation(values);
+    const until = values['restore.until.timestamp'];
+    this.untilTimestamp = until === undefined ? undefined : parseInstant(until);
+    for (const entry of values['restore.until.offsets']) {
+      const [topic, partition, offset] = entry.split(':');
+      this.untilOffsets.set(tpKey({ topic: topic!, partition: Number(partition) }), BigInt(offset!));
+    }
+    this.taskCount = Number(config[TASK_COUNT_KEY] ?? '1');
+    this.partitions = parsePairs(config[TASK_PARTITIONS_KEY]).map(([topic, partition]) => ({ topic, partition }));
+    for (const [source, sourcePartitions] of parsePairs(config[TOPIC_PARTITIONS_KEY])) {
+      const target = await prepareTarget({ settings: values, cluster: context.cluster, store: this.store, location: this.location, source, sourcePartitions, log: context.log });
+      this.targets.set(source, { sourcePartitions, target });
+    }
+    for (const tp of this.partitions) {
+      this.perPartition.set(tpKey(tp), { target: this.targets.get(tp.topic)!.target.topic, records: 0, objects: 0, last_offset: null, done: false });
+    }
+    const phases = values['restore.phases'];
+    const stored = await context.offsets();
+    if (phases.includes('offsets') && values.groups.length > 0) {
+      const snapshot = await loadGroupSnapshot(this.store, this.location, this.untilTimestamp);
+      if (!snapshot) context.log.warn({ bucket: this.location.bucket }, 'the backup holds no consumer-group offsets snapshot; no group offsets will be restored');
+      this.groups = chosenGroups(snapshot, values.groups);
+      this.tracker = new PlacementTracker(this.groups, this.targets, placementsFrom(stored));
+    }
+    this.phase = phases.includes('records') ? 'records' : 'offsets';
+    this.recordsRan = this.phase === 'records';
+    if (!this.recordsRan && this.groups.size > 0 && !stored.some((e) => e.partition['kind'] === undefined)) {
+      throw new ColdstoreError(
+        ErrorCodes.CONFIG_INVALID,
+        'restore.phases=offsets needs to know where this connector restored the records, and it has restored none: run it with restore.phases=records,offsets.',
+      );
+    }
+  }
+
+  async poll(): Promise<PollResult> {
+    if (this.phase === 'records') {
+      const records = await this.nextRecords();
+      if (records.length > 0) {
+        this.handedOut += records.length;
+        return { records };
+      }
+      // Everything is handed out; wait until Kafka has it all before saying so.
+      if (this.acknowledged < this.handedOut) return { records: [] };
+      await this.context.connectorState.put(`records-done/${this.context.taskId}`, { at: new Date().toISOString(), records: this.totals.records });
+      this.phase = 'offsets';
+    }
+    if (this.phase === 'offsets') {
+      if (this.context.taskId === 0 && this.groups.size > 0) {
+        if (this.recordsRan && !(await this.allTasksRestoredRecords())) return { records: [] };
+        this.groupsCommitted = await commitTranslatedOffsets({
+          cluster: this.context.cluster,
+          groups: this.groups,
+          targets: this.targets,
+          placements: placementsFrom(await this.context.offsets()),
+          log: this.context.log,
+        });
+        for (const [group, count] of Object.entries(this.groupsCommitted)) this.context.metrics.add(restoreMetrics.groupOffsets, count, { group });
+      }
+      this.phase = 'done';
+    }
+    return { done: true, summary: this.progress() };
+  }
+
+  /** The offsets phase translates with every task's placements, so it waits for all of them. */
+  private async allTasksRestoredRecords(): Promise<boolean> {
+    if (Date.now() < this.nextWaitCheck) return false;
+    this.nextWaitCheck = Date.now() + 1_000;
+    for (let task = 0; task < this.taskCount; task++) {
+      if (!(await this.context.connectorState.get(`records-done/${task}`))) return false;
+    }
+    return true;
+  }
+
+  private async nextRecords(): Promise<SourceRecord[]> {
+    while (this.index < this.partitions.length) {
+      const cursor = (this.cursor ??= await this.openCursor(this.partitions[this.index]!));
+      if (!cursor.bundle || cursor.position >= cursor.bundle.records.length) {
+        const started = performance.now();
+        const bundle = await cursor.reader.next();
+        this.context.metrics.record(restoreMetrics.fetchSeconds, (performance.now() - started) / 1000, { topic: cursor.tp.topic });
+        const progress = this.perPartition.get(tpKey(cursor.tp))!;
+        if (!bundle) {
+          progress.done = true;
+          this.cursor = undefined;
+          this.index++;
+          continue;
+        }
+        this.totals.objects++;
+        this.totals.bytes += bundle.bytes;
+        progress.objects++;
+        this.context.metrics.add(restoreMetrics.objects, 1, { topic: cursor.tp.topic });
+        this.context.metrics.add(restoreMetrics.bytes, bundle.bytes, { topic: cursor.tp.topic });
+        const until = this.untilTimestamp;
+        cursor.bundle = until === undefined ? bundle : { ...bundle, records: bundle.records.filter((r) => r.timestamp <= until) };
+        cursor.position = 0;
+        continue;
+      }
+      const slice = cursor.bundle.records.slice(cursor.position, cursor.position + this.settings['poll.max.records']);
+      cursor.position += slice.length;
+      const key = cursor.bundle.key.slice(this.location.prefix.length);
+      const target = this.targets.get(cursor.tp.topic)!.target;
+      const progress = this.perPartition.get(tpKey(cursor.tp))!;
+      progress.records += slice.length;
+      progress.last_offset = Number(slice[slice.length - 1]!.offset);
+      this.totals.records += slice.length;
+      this.context.metrics.add(restoreMetrics.records, slice.length, { topic: cursor.tp.topic });
+      return slice.map((r) => this.toSourceRecord(r, key, target));
+    }
+    return [];
+  }
+
+  private toSourceRecord(r: BackedUpRecord, key: string, target: TopicTarget): SourceRecord {
+    return {
+      sourcePartition: { topic: r.topic, partition: r.partition },
+      sourceOffset: { key, offset: Number(r.offset) },
+      topic: target.topic,
+      partition: targetPartition(target, r.key, r.partition),
+      // Without a timestamp the broker stamps the restore time.
+      ...(r.timestampType !== 'NOT_AVAILABLE' && r.timestamp >= 0 ? { timestamp: r.timestamp } : {}),
+      key: r.key,
+      value: r.value,
+      headers: r.headers,
+    };
+  }
+
+  private async openCursor(tp: TopicPartition): Promise<Cursor> {
+    const stored = await this.context.offset({ topic: tp.topic, partition: tp.partition });
+    const resume = stored && typeof stored['key'] === 'string' ? { key: stored['key'], offset: BigInt(stored['offset'] as number) } : undefined;
+    if (resume) this.perPartition.get(tpKey(tp))!.last_offset = Number(resume.offset);
+    const untilOffset = this.untilOffsets.get(tpKey(tp));
+    const reader = new PartitionReader({
+      store: this.store,
+      location: this.location,
+      tp,
+      ...(resume ? { resume } : {}),
+      ...(untilOffset !== undefined ? { untilOffset } : {}),
+      fetchAhead: this.settings['fetch.max.in.flight'],
+      onBadObject: (err) => this.badObject(err),
+    });
+    return { tp, reader, bundle: undefined, position: 0 };
+  }
+
+  private badObject(err: BadObjectError): void {
+    this.context.metrics.add(restoreMetrics.badObjects, 1, { kind: err.kind });
+    if (this.settings['on.bad.object'] === 'fail') {
+      throw new ColdstoreError(ErrorCodes.BACKUP_OBJECT_INVALID, `${err.message}. Fix or remove the object, or set on.bad.object=skip to restore around it.`, { cause: err });
+    }
+    this.badObjectCount++;
+    if (this.badObjects.length < REPORTED_BAD_OBJECTS) this.badObjects.push({ kind: err.kind, key: err.key, message: err.message });
+    this.context.log.warn({ kind: err.kind, key: err.key, reason: err.message }, 'skipping a bad object (on.bad.object=skip)');
+  }
+
+  delivered(records: readonly SourceRecord[], placements: readonly RecordPlacement[]): SourceOffsetEntry[] {
+    this.acknowledged += records.length;
+    return this.tracker?.active ? this.tracker.delivered(records, placements) : [];
+  }
+
+  progress(): Record<string, unknown> {
+    return {
+      phase: this.phase,
+      objects: this.totals.objects,
+      records: this.totals.records,
+      bytes: this.totals.bytes,
+      bad_objects: this.badObjectCount,
+      ...(this.badObjects.length > 0 ? { skipped: this.badObjects } : {}),
+      partitions: Object.fromEntries(this.perPartition),
+      ...(this.groupsCommitted ? { groups: this.groupsCommitted } : {}),
+    };
+  }
+
+  async stop(): Promise<void> {}
+}

@@ -1,0 +1,51 @@
+import { defineConfig, type ConfigValues } from '../../runtime/api/index.js';
+import { storeConfig, validateStoreSettings } from './object-store/store-config.js';
+
+/** Where a backup lives: the storage settings plus the bucket naming, shared by BackupSink and RestoreSource. */
+export const backupLocationConfig = storeConfig.extend(
+  defineConfig({
+    'backup.label': {
+      type: 'string',
+      default: 'default',
+      group: 'Backup',
+      doc: 'Names the backup; a BackupSink given a new label starts a fresh full backup from the beginning of every topic into new buckets.',
+      check: (value: string) => (/^[a-z0-9][a-z0-9-]{0,40}$/.test(value) ? undefined : 'must be 1-41 characters of a-z, 0-9 and -, starting with a letter or digit'),
+    },
+    'bucket.prefix': {
+      type: 'string',
+      default: 'coldstore-',
+      group: 'Backup',
+      doc: 'Prefix of the bucket names: <bucket.prefix><backup.label>-events and -streams.',
+      check: (value: string) => (/^[a-z0-9.-]*$/.test(value) ? undefined : 'may contain only a-z, 0-9, "." and "-"'),
+    },
+    'events.bucket': { type: 'string', group: 'Backup', doc: 'Explicit events bucket name, instead of the prefix + label naming.' },
+    'streams.bucket': { type: 'string', group: 'Backup', doc: 'Explicit streams bucket name, instead of the prefix + label naming.' },
+    'bucket.shared': { type: 'string', group: 'Backup', doc: 'One bucket for everything, with events/ and streams/ key prefixes.' },
+  }).keys,
+);
+
+export type BackupLocationSettings = ConfigValues<typeof backupLocationConfig.keys>;
+
+/** Cross-field rules of the location settings, for a plugin's validateAll. */
+export function validateLocationSettings(config: Record<string, string>): { field: string; message: string }[] {
+  const errors = validateStoreSettings(config);
+  const named = [config['events.bucket'], config['streams.bucket']].some(Boolean);
+  if (config['bucket.shared'] && named) errors.push({ field: 'bucket.shared', message: 'use either bucket.shared or events.bucket/streams.bucket, not both' });
+  return errors;
+}
+
+/** A bucket and a key prefix (non-empty only for a shared bucket). */
+export interface Location {
+  bucket: string;
+  prefix: string;
+}
+
+export function eventsLocation(settings: BackupLocationSettings): Location {
+  if (settings['bucket.shared']) return { bucket: settings['bucket.shared'], prefix: 'events/' };
+  return { bucket: settings['events.bucket'] ?? `${settings['bucket.prefix']}${settings['backup.label']}-events`, prefix: '' };
+}
+
+export function streamsLocation(settings: BackupLocationSettings): Location {
+  if (settings['bucket.shared']) return { bucket: settings['bucket.shared'], prefix: 'streams/' };
+  return { bucket: settings['streams.bucket'] ?? `${settings['bucket.prefix']}${settings['backup.label']}-streams`, prefix: '' };
+}

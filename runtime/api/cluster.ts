@@ -1,0 +1,35 @@
+/**
+ * The Kafka cluster operations a connector may need besides producing and
+ * consuming (topic metadata, consumer-group offsets). The runtime implements
+ * it over the worker's Kafka connection; connectors never import a client.
+ */
+export interface TopicDescription {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  /** Configs set on the topic itself (not broker or default values), when asked for. */
+  configs?: Record<string, string>;
+}
+
+export interface PartitionOffset {
+  topic: string;
+  partition: number;
+  offset: bigint;
+}
+
+export interface KafkaCluster {
+  /** Every topic, internal ones included. */
+  listTopics(): Promise<string[]>;
+  /** undefined when the topic does not exist; `configs: true` also reads the topic's own configs. */
+  describeTopic(topic: string, options?: { configs?: boolean }): Promise<TopicDescription | undefined>;
+  /** Creates the topic; one that already exists is left as it is. */
+  createTopic(topic: string, partitions: number, options?: { replicationFactor?: number; configs?: Record<string, string> }): Promise<void>;
+  /** Ids of the consumer groups the cluster knows. */
+  listGroups(): Promise<string[]>;
+  /** A group's committed offsets (next offset to read), for every partition it has one for. */
+  groupOffsets(group: string): Promise<PartitionOffset[]>;
+  /** Commits offsets for a group; fails while the group has active members. */
+  commitGroupOffsets(group: string, offsets: PartitionOffset[]): Promise<void>;
+  /** Each partition's log end offset (high watermark). */
+  endOffsets(topic: string, partitions: number): Promise<Map<number, bigint>>;
+}

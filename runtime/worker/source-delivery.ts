@@ -1,0 +1,175 @@
+import { RetriableError } from '../api/errors.js';
+import { failpoint } from '../api/failpoints.js';
+import type { RecordPlacement, SourceOffsetEntry, SourceRecord } from '../api/records.js';
+import type { SourceTask } from '../api/source.js';
+import type { KafkaAdmin } from '../kafka/admin.js';
+import type { KafkaConnection } from '../kafka/client-config.js';
+import { KafkaProducer, type Delivery } from '../kafka/producer.js';
+import { readTopicToEnd } from '../kafka/topic-reader.js';
+import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
+import { latestOffsets, offsetsTopicFormat } from './source-offsets.js';
+
+export interface DeliveryDeps {
+  connector: string;
+  taskId: number;
+  kafka: KafkaConnection;
+  store: CheckpointStore;
+  task: SourceTask;
+  producerOverrides?: Record<string, string>;
+  /** Called once a batch's offsets are persisted. */
+  onCommitted: (records: number) => void;
+}
+
+/**
+ * How a source task's records reach Kafka and their offsets become durable.
+ * Either way an offset is persisted only once Kafka stored every record up to it.
+ */
+export interface SourceDelivery {
+  open(): Promise<void>;
+  /** Takes one poll's records; may wait while too much is in flight. */
+  submit(records: SourceRecord[]): Promise<void>;
+  /** Persists the offsets of every batch acknowledged so far. */
+  commitSettled(): Promise<void>;
+  /** Waits for everything in flight and persists it. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function send(producer: KafkaProducer, r: SourceRecord): Promise<Delivery> {
+  return producer.send({ topic: r.topic, partition: r.partition, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
+}
+
+/** The batch's own offsets plus what the task derives from where its records landed. */
+function batchOffsets(task: SourceTask, records: SourceRecord[], placements: RecordPlacement[]): SourceOffsetEntry[] {
+  const own = records.map((r) => ({ partition: r.sourcePartition, offset: r.sourceOffset }));
+  return [...own, ...(task.delivered?.(records, placements) ?? [])];
+}
+
+interface InFlightBatch {
+  records: SourceRecord[];
+  placements: RecordPlacement[] | undefined;
+  error: unknown;
+  done: Promise<void>;
+}
+
+/**
+ * At least once: an idempotent producer with several batches in flight; offsets are
+ * persisted in poll order as batches are acknowledged, so a crash repeats at most
+ * what was in flight.
+ */
+export class PipelinedDelivery implements SourceDelivery {
+  private readonly producer: KafkaProducer;
+  private readonly inFlight: InFlightBatch[] = [];
+
+  constructor(private readonly deps: DeliveryDeps, private readonly maxInFlightBatches = 8) {
+    this.producer = new KafkaProducer(deps.kafka, `coldstore-${deps.connector}-${deps.taskId}`, deps.producerOverrides);
+  }
+
+  open(): Promise<void> {
+    return this.producer.connect();
+  }
+
+  async submit(records: SourceRecord[]): Promise<void> {
+    const batch: InFlightBatch = { records, placements: undefined, error: undefined, done: Promise.resolve() };
+    batch.done = Promise.all(records.map((r) => send(this.producer, r))).then(
+      (placements) => void (batch.placements = placements),
+      (err: unknown) => void (batch.error = err ?? new Error('delivery failed')),
+    );
+    this.inFlight.push(batch);
+    await this.commitSettled();
+    while (this.inFlight.length > this.maxInFlightBatches) await this.commitHead();
+  }
+
+  async commitSettled(): Promise<void> {
+    while (this.inFlight[0] && (this.inFlight[0].placements || this.inFlight[0].error)) await this.commitHead();
+  }
+
+  /** A failed delivery throws before anything of it or after it is persisted. */
+  private async commitHead(): Promise<void> {
+    const batch = this.inFlight[0];
+    if (!batch) return;
+    await batch.done;
+    if (batch.error) throw batch.error;
+    const offsets = batchOffsets(this.deps.task, batch.records, batch.placements!);
+    failpoint('source.before-commit');
+    await this.deps.store.write(namespaces.sourceOffsets(this.deps.connector), latestOffsets(offsets));
+    this.inFlight.shift();
+    this.deps.onCommitted(batch.records.length);
+  }
+
+  async drain(): Promise<void> {
+    while (this.inFlight.length > 0) await this.commitHead();
+  }
+
+  async close(): Promise<void> {
+    this.inFlight.length = 0;
+    await this.producer.disconnect();
+  }
+}
+
+/**
+ * Exactly once: each poll's records and their offsets go into one Kafka transaction
+ * (offsets in the offsets topic, as Kafka Connect does), so after a crash the
+ * offsets topic says exactly which records were committed. The checkpoint store
+ * mirrors it and is overwritten from it when the task starts.
+ */
+export class TransactionalDelivery implements SourceDelivery {
+  private readonly producer: KafkaProducer;
+
+  constructor(
+    private readonly deps: DeliveryDeps,
+    private readonly offsetsTopic: string,
+    private readonly admin: KafkaAdmin,
+  ) {
+    this.producer = new KafkaProducer(deps.kafka, `coldstore-${deps.connector}-${deps.taskId}`, {
+      'transactional.id': `coldstore-${deps.connector}-${deps.taskId}`,
+      ...deps.producerOverrides,
+    });
+  }
+
+  async open(): Promise<void> {
+    await this.admin.createTopic(this.offsetsTopic, 1, { configs: { 'cleanup.policy': 'compact' } });
+    await this.producer.connect();
+    // Fences a previous incarnation of this task and aborts its open transaction.
+    await this.producer.initTransactions();
+    await this.loadCommittedOffsets();
+  }
+
+  private async loadCommittedOffsets(): Promise<void> {
+    const described = await this.admin.describeTopic(this.offsetsTopic);
+    const messages = await readTopicToEnd(this.deps.kafka, `coldstore-${this.deps.connector}-${this.deps.taskId}-offsets`, this.offsetsTopic, described?.partitions ?? 1);
+    const committed = offsetsTopicFormat.decode(this.deps.connector, messages);
+    const namespace = namespaces.sourceOffsets(this.deps.connector);
+    const stale = Object.keys(await this.deps.store.read(namespace)).filter((key) => !(key in committed));
+    await this.deps.store.write(namespace, { ...Object.fromEntries(stale.map((key) => [key, null])), ...committed });
+  }
+
+  async submit(records: SourceRecord[]): Promise<void> {
+    await this.producer.beginTransaction();
+    let offsets: SourceOffsetEntry[];
+    try {
+      const placements = await Promise.all(records.map((r) => send(this.producer, r)));
+      offsets = batchOffsets(this.deps.task, records, placements);
+      const latest = Object.values(latestOffsets(offsets));
+      await Promise.all(
+        latest.map((entry) => this.producer.send({ topic: this.offsetsTopic, ...offsetsTopicFormat.encode(this.deps.connector, entry) })),
+      );
+      failpoint('source.before-commit');
+      await this.producer.commitTransaction();
+    } catch (err) {
+      await this.producer.abortTransaction().catch(() => undefined);
+      throw err instanceof RetriableError ? err : new RetriableError(`transaction aborted: ${(err as Error).message}; the task resumes from its last committed transaction`, { cause: err });
+    }
+    failpoint('source.after-commit');
+    await this.deps.store.write(namespaces.sourceOffsets(this.deps.connector), latestOffsets(offsets));
+    this.deps.onCommitted(records.length);
+  }
+
+  async commitSettled(): Promise<void> {}
+
+  async drain(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.producer.disconnect();
+  }
+}
