@@ -67,7 +67,9 @@ export function isRetriable(err: unknown): boolean {
   return err instanceof RetriableError;
 }
 
+/** An error's stack for traces, led by its code when it has one. */
 export function describeError(err: unknown): string {
+  if (err instanceof ColdstoreError) return `[${err.code}] ${err.stack ?? `${err.name}: ${err.message}`}`;
   if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
   return String(err);
 }
