@@ -411,6 +411,7 @@ describe('Grafana dashboards', () => {
   it('are valid dashboard JSON with unique uids', () => {
     const files = dashboardFiles();
     expect(files).toContain('backup.json');
+    expect(files).toContain('restore.json');
     const uids = new Set<string>();
     for (const file of files) {
       const dash = dashboard(file);
@@ -427,6 +428,13 @@ describe('Grafana dashboards', () => {
     const dash = dashboard('backup.json');
     expect(dash.title).toBe('Backup');
     expect(dash.uid).toBe('coldstore-backup');
+    expect(dash.schemaVersion).toBe(39);
+  });
+
+  it('the Restore dashboard has its title, uid and schema version', () => {
+    const dash = dashboard('restore.json');
+    expect(dash.title).toBe('Restore');
+    expect(dash.uid).toBe('coldstore-restore');
     expect(dash.schemaVersion).toBe(39);
   });
 
@@ -490,5 +498,32 @@ describe('Grafana dashboards', () => {
     }
     expect(exprs.some((e) => /coldstore_backup_raw_bytes_total[^/]*\/[^/]*coldstore_backup_compressed_bytes_total/.test(e)), 'compression ratio').toBe(true);
     expect(exprs.some((e) => /coldstore_task_state(\{[^}]*\})?\s*==\s*1\b/.test(e)), 'task states').toBe(true);
+  });
+
+  it('the Restore dashboard shows the restore metrics and the source delivery', () => {
+    const dash = dashboard('restore.json');
+    const exprs = queryPanels(dash).flatMap((p) => targetsOf(p).map((t) => String(t.expr)));
+    const used = new Set(exprs.flatMap(metricNamesIn));
+    for (const name of [
+      'coldstore_restore_records_total',
+      'coldstore_restore_bytes_total',
+      'coldstore_restore_objects_total',
+      'coldstore_restore_bad_objects_total',
+      'coldstore_restore_fetch_duration_seconds_bucket',
+      'coldstore_restore_group_offsets_total',
+      'coldstore_source_records_total',
+      'coldstore_task_state',
+      'coldstore_task_errors_total',
+    ]) {
+      expect(used.has(name), `a panel queries ${name}`).toBe(true);
+    }
+    for (const q of ['0.5', '0.99']) {
+      expect(exprs.some((e) => e.includes(`histogram_quantile(${q},`) && e.includes('coldstore_restore_fetch_duration_seconds_bucket')), `p${q}`).toBe(true);
+    }
+    for (const state of ['FINISHED', 'RUNNING', 'FAILED']) {
+      expect(exprs.some((e) => e.includes('coldstore_task_state') && e.includes(`state="${state}"`)), `tasks ${state}`).toBe(true);
+    }
+    const variables = isObj(dash.templating) ? asArray(dash.templating.list).filter(isObj) : [];
+    expect(variables.map((v) => v.name)).toContain('connector');
   });
 });
