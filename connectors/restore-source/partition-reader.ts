@@ -63,8 +63,8 @@ export class PartitionReader {
 
   private async nextInner(): Promise<FetchedBundle | undefined> {
     if (this.resumePending) {
-      this.resumePending = false;
       const resumed = await this.reread(this.options.resume!);
+      this.resumePending = false;
       if (resumed) return resumed;
     }
     for (;;) {

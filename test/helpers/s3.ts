@@ -44,9 +44,11 @@ export async function listKeys(client: S3Client, bucket: string, prefix = ''): P
   return keys;
 }
 
+/** Every bundle of the bucket (restore metadata under `~coldstore/` left out), with body and metadata. */
 export async function fetchAll(client: S3Client, bucket: string, prefix = ''): Promise<FetchedObject[]> {
   const out: FetchedObject[] = [];
   for (const key of await listKeys(client, bucket, prefix)) {
+    if (key.includes('~coldstore/')) continue;
     const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     out.push({ key, body: Buffer.from(await got.Body!.transformToByteArray()), metadata: head.Metadata ?? {} });

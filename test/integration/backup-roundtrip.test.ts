@@ -21,7 +21,7 @@ function readLocal(root: string, bucket: string): FetchedObject[] {
   const base = join(root, bucket);
   const out: FetchedObject[] = [];
   const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
+    for (const name of readdirSync(dir).filter((n) => n !== '~coldstore')) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
       else {

@@ -105,6 +105,7 @@ describe('connector plugins', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual([
       { class: 'coldstore.connectors.BackupSink', type: 'sink', version: '1.0.0' },
+      { class: 'coldstore.connectors.RestoreSource', type: 'source', version: '1.0.0' },
       { class: SINK_CLASS, type: 'sink', version: '1.0.0' },
       { class: SOURCE_CLASS, type: 'source', version: '1.0.0' },
     ]);
