@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   ColdstoreError,
   ConfigError,
@@ -74,7 +75,8 @@ export class RestoreSourceTask implements SourceTask {
   private index = 0;
   private cursor: Cursor | undefined;
   private readonly perPartition = new Map<string, PartitionProgress>();
-  private readonly totals = { objects: 0, records: 0, bytes: 0 };
+  /** Bundles and bytes read by this run (records are counted per partition across runs). */
+  private readonly totals = { objects: 0, bytes: 0 };
   private readonly badObjects: BadObjectReport[] = [];
   private badObjectCount = 0;
   private handedOut = 0;
@@ -83,6 +85,8 @@ export class RestoreSourceTask implements SourceTask {
   private recordsRan = false;
   private groupsCommitted: Record<string, number> | undefined;
   private nextWaitCheck = 0;
+  /** Identifies this run of the job (the config every task shares), so markers of an earlier run do not count. */
+  private runId = '';
 
   async start(config: RawConfig, context: SourceTaskContext): Promise<void> {
     const { values, errors } = restoreSourceConfig.validate(config);
@@ -98,16 +102,26 @@ export class RestoreSourceTask implements SourceTask {
       this.untilOffsets.set(tpKey({ topic: topic!, partition: Number(partition) }), BigInt(offset!));
     }
     this.taskCount = Number(config[TASK_COUNT_KEY] ?? '1');
+    const shared = Object.entries(config).filter(([k]) => k !== TASK_PARTITIONS_KEY).sort(([a], [b]) => (a < b ? -1 : 1));
+    this.runId = createHash('sha256').update(JSON.stringify(shared)).digest('hex').slice(0, 16);
     this.partitions = parsePairs(config[TASK_PARTITIONS_KEY]).map(([topic, partition]) => ({ topic, partition }));
     for (const [source, sourcePartitions] of parsePairs(config[TOPIC_PARTITIONS_KEY])) {
       const target = await prepareTarget({ settings: values, cluster: context.cluster, store: this.store, location: this.location, source, sourcePartitions, log: context.log });
       this.targets.set(source, { sourcePartitions, target });
     }
-    for (const tp of this.partitions) {
-      this.perPartition.set(tpKey(tp), { target: this.targets.get(tp.topic)!.target.topic, records: 0, objects: 0, last_offset: null, done: false });
-    }
     const phases = values['restore.phases'];
     const stored = await context.offsets();
+    for (const tp of this.partitions) {
+      // Counts carry over from earlier runs of this restore, so the final figures are the whole job's.
+      const resumed = stored.find((e) => e.partition['kind'] === undefined && e.partition['topic'] === tp.topic && e.partition['partition'] === tp.partition)?.offset;
+      this.perPartition.set(tpKey(tp), {
+        target: this.targets.get(tp.topic)!.target.topic,
+        records: Number(resumed?.['records'] ?? 0),
+        objects: 0,
+        last_offset: resumed ? Number(resumed['offset']) : null,
+        done: false,
+      });
+    }
     if (phases.includes('offsets') && values.groups.length > 0) {
       const snapshot = await loadGroupSnapshot(this.store, this.location, this.untilTimestamp);
       if (!snapshot) context.log.warn({ bucket: this.location.bucket }, 'the backup holds no consumer-group offsets snapshot; no group offsets will be restored');
@@ -133,7 +147,7 @@ export class RestoreSourceTask implements SourceTask {
       }
       // Everything is handed out; wait until Kafka has it all before saying so.
       if (this.acknowledged < this.handedOut) return { records: [] };
-      await this.context.connectorState.put(`records-done/${this.context.taskId}`, { at: new Date().toISOString(), records: this.totals.records });
+      await this.context.connectorState.put(`records-done/${this.context.taskId}`, { at: new Date().toISOString(), run: this.runId });
       this.phase = 'offsets';
     }
     if (this.phase === 'offsets') {
@@ -158,7 +172,8 @@ export class RestoreSourceTask implements SourceTask {
     if (Date.now() < this.nextWaitCheck) return false;
     this.nextWaitCheck = Date.now() + 1_000;
     for (let task = 0; task < this.taskCount; task++) {
-      if (!(await this.context.connectorState.get(`records-done/${task}`))) return false;
+      const marker = await this.context.connectorState.get<{ run?: string }>(`records-done/${task}`);
+      if (marker?.run !== this.runId) return false;
     }
     return true;
   }
@@ -192,19 +207,20 @@ export class RestoreSourceTask implements SourceTask {
       const key = cursor.bundle.key.slice(this.location.prefix.length);
       const target = this.targets.get(cursor.tp.topic)!.target;
       const progress = this.perPartition.get(tpKey(cursor.tp))!;
+      const before = progress.records;
       progress.records += slice.length;
       progress.last_offset = Number(slice[slice.length - 1]!.offset);
-      this.totals.records += slice.length;
       this.context.metrics.add(restoreMetrics.records, slice.length, { topic: cursor.tp.topic });
-      return slice.map((r) => this.toSourceRecord(r, key, target));
+      return slice.map((r, i) => this.toSourceRecord(r, { key, offset: Number(r.offset), records: before + i + 1 }, target));
     }
     return [];
   }
 
-  private toSourceRecord(r: BackedUpRecord, key: string, target: TopicTarget): SourceRecord {
+  /** The source offset says where the record is in the backup and how many records of its partition are restored with it. */
+  private toSourceRecord(r: BackedUpRecord, sourceOffset: { key: string; offset: number; records: number }, target: TopicTarget): SourceRecord {
     return {
       sourcePartition: { topic: r.topic, partition: r.partition },
-      sourceOffset: { key, offset: Number(r.offset) },
+      sourceOffset,
       topic: target.topic,
       partition: targetPartition(target, r.key, r.partition),
       // Without a timestamp the broker stamps the restore time.
@@ -218,7 +234,6 @@ export class RestoreSourceTask implements SourceTask {
   private async openCursor(tp: TopicPartition): Promise<Cursor> {
     const stored = await this.context.offset({ topic: tp.topic, partition: tp.partition });
     const resume = stored && typeof stored['key'] === 'string' ? { key: stored['key'], offset: BigInt(stored['offset'] as number) } : undefined;
-    if (resume) this.perPartition.get(tpKey(tp))!.last_offset = Number(resume.offset);
     const untilOffset = this.untilOffsets.get(tpKey(tp));
     const reader = new PartitionReader({
       store: this.store,
@@ -250,8 +265,8 @@ export class RestoreSourceTask implements SourceTask {
   progress(): Record<string, unknown> {
     return {
       phase: this.phase,
+      records: [...this.perPartition.values()].reduce((n, p) => n + p.records, 0),
       objects: this.totals.objects,
-      records: this.totals.records,
       bytes: this.totals.bytes,
       bad_objects: this.badObjectCount,
       ...(this.badObjects.length > 0 ? { skipped: this.badObjects } : {}),

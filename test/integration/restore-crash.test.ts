@@ -56,13 +56,15 @@ describe('RestoreSource resumes after kill -9', () => {
     writeFileSync(file, JSON.stringify({ name, config: { 'connector.class': 'RestoreSource', topics: source, 'storage.type': 'local', 'local.root': root, 'backup.label': label, ...config } }));
     for (const crash of crashes) await crash(worker, [file]);
     await worker.start([file]);
-    await waitFor(`${name} finished`, async () => {
+    const status = await waitFor(`${name} finished`, async () => {
       const { body } = await worker.api('GET', `/connectors/${name}/status`);
       const failed = body?.tasks?.find((t: { state: string }) => t.state === 'FAILED');
       if (failed) throw new Error(`task failed: ${failed.trace}`);
-      return body?.tasks?.length > 0 && body.tasks.every((t: { state: string }) => t.state === 'FINISHED');
+      return body?.tasks?.length > 0 && body.tasks.every((t: { state: string }) => t.state === 'FINISHED') ? body : undefined;
     }, { timeoutMs: 90_000, intervalMs: 300 });
     expect(await worker.kill('SIGTERM')).toBe(0);
+    // The final counts are the whole job's, across the crashed runs.
+    expect(status.tasks.reduce((n: number, t: { progress: { records: number } }) => n + t.progress.records, 0)).toBe(PARTITIONS * PER_PARTITION);
   }
 
   /** Dies by itself at a failpoint. */
