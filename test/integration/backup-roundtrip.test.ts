@@ -4,14 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../runtime/app.js';
 import { readPartitions, type BrokerRecord } from '../helpers/broker-records.js';
 import { checkCoverage, checkMetadata, readBundle, type BackedUpRecord } from '../helpers/bundle-reader.js';
-import { consumeAll, createTopic, produceRecords, produceTransactions } from '../helpers/kafka.js';
-import { kindRecords } from '../helpers/record-kinds.js';
+import { createKindTopics, kindTopicNames } from '../helpers/record-kinds.js';
 import { fetchAll, s3Client, s3Settings, type FetchedObject } from '../helpers/s3.js';
 import { createTestApp } from '../helpers/test-app.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-
-const b = (s: string) => Buffer.from(s);
 
 interface Backup {
   objects: FetchedObject[];
@@ -49,31 +46,12 @@ describe.each(['s3', 'local'] as const)('BackupSink round trip (%s storage)', (s
   let app: App;
   const label = uniqueName('rt').toLowerCase().replace(/[^a-z0-9-]/g, '');
   const root = tmpDir('objects');
-  const topics = { kinds: uniqueName('kinds'), appendTime: uniqueName('lat'), compacted: uniqueName('compact'), txn: uniqueName('txn') };
+  const topics = kindTopicNames();
   let backup: Backup;
   let expected: BrokerRecord[];
 
   beforeAll(async () => {
-    // Old timestamps: keep time retention from deleting the records mid-test.
-    const keep = { 'retention.ms': '-1' };
-    await createTopic(topics.kinds, 2, keep);
-    await createTopic(topics.appendTime, 1, { 'message.timestamp.type': 'LogAppendTime', ...keep });
-    await createTopic(topics.compacted, 1, { 'cleanup.policy': 'compact', 'segment.ms': '100', 'min.cleanable.dirty.ratio': '0.01', 'delete.retention.ms': '100' });
-    await createTopic(topics.txn, 1, keep);
-    await produceRecords(kindRecords(topics.kinds));
-    await produceRecords(Array.from({ length: 10 }, (_, i) => ({ topic: topics.appendTime, partition: 0, timestamp: 5, key: b(`k${i}`), value: b(`v${i}`) })));
-    // Compaction: a key updated at every even offset between unique keys, so the cleaner leaves holes in the middle.
-    await produceRecords(Array.from({ length: 60 }, (_, i) => ({ topic: topics.compacted, partition: 0, key: b(i % 2 === 0 ? 'dup' : `u${i}`), value: b(`v${i}`) })));
-    await waitFor('compaction', async () => {
-      await new Promise((r) => setTimeout(r, 300));
-      await produceRecords([{ topic: topics.compacted, partition: 0, key: b('roll'), value: b('roll') }]);
-      return consumeAll(topics.compacted, 1000).length < 40;
-    }, { timeoutMs: 60_000, intervalMs: 500 });
-    await produceTransactions(topics.txn, 0, [
-      { commit: true, values: ['t1', 't2', 't3'] },
-      { commit: false, values: ['aborted1', 'aborted2'] },
-      { commit: true, values: ['t4'] },
-    ]);
+    await createKindTopics(topics);
 
     const partitions = [
       { topic: topics.kinds, partition: 0 },

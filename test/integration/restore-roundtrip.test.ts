@@ -3,14 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../runtime/app.js';
 import { KafkaAdmin } from '../../runtime/kafka/admin.js';
 import { readPartitions, type BrokerRecord } from '../helpers/broker-records.js';
-import { bootstrap, consumeAll, createTopic, produceRecords, produceTransactions } from '../helpers/kafka.js';
-import { kindRecords } from '../helpers/record-kinds.js';
+import { bootstrap, consumeAll, createTopic } from '../helpers/kafka.js';
+import { createKindTopics, kindTopicNames } from '../helpers/record-kinds.js';
 import { fetchAll, listKeys, s3Client, s3Settings } from '../helpers/s3.js';
 import { createTestApp } from '../helpers/test-app.js';
 import { uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-
-const b = (s: string) => Buffer.from(s);
 
 /** What must survive a restore: everything but the offset (compaction holes and transaction markers do not come back). */
 function content(r: BrokerRecord) {
@@ -33,7 +31,7 @@ describe('RestoreSource into Kafka (real broker, S3Proxy)', () => {
   let app: App;
   const admin = () => new KafkaAdmin({ bootstrapServers: bootstrap(), extra: {} }, 'restore-test-admin');
   const label = uniqueName('rs').toLowerCase().replace(/[^a-z0-9-]/g, '');
-  const topics = { kinds: uniqueName('kinds'), appendTime: uniqueName('lat'), compacted: uniqueName('compact'), txn: uniqueName('txn') };
+  const topics = kindTopicNames();
   const group = uniqueName('orders-app');
   /** The group had read these offsets (next to read) when the backup was taken; 30 lies in a compaction hole. */
   const groupAt = { kinds0: 10, kinds1: 13, compacted: 30 };
@@ -76,25 +74,7 @@ describe('RestoreSource into Kafka (real broker, S3Proxy)', () => {
   }
 
   beforeAll(async () => {
-    // Old timestamps: keep time retention from deleting the records mid-test.
-    const keep = { 'retention.ms': '-1' };
-    await createTopic(topics.kinds, 2, keep);
-    await createTopic(topics.appendTime, 1, { 'message.timestamp.type': 'LogAppendTime', ...keep });
-    await createTopic(topics.compacted, 1, { 'cleanup.policy': 'compact', 'segment.ms': '100', 'min.cleanable.dirty.ratio': '0.01', 'delete.retention.ms': '100' });
-    await createTopic(topics.txn, 1, keep);
-    await produceRecords(kindRecords(topics.kinds));
-    await produceRecords(Array.from({ length: 10 }, (_, i) => ({ topic: topics.appendTime, partition: 0, timestamp: 5, key: b(`k${i}`), value: b(`v${i}`) })));
-    await produceRecords(Array.from({ length: 60 }, (_, i) => ({ topic: topics.compacted, partition: 0, key: b(i % 2 === 0 ? 'dup' : `u${i}`), value: b(`v${i}`) })));
-    await waitFor('compaction', async () => {
-      await new Promise((r) => setTimeout(r, 300));
-      await produceRecords([{ topic: topics.compacted, partition: 0, key: b('roll'), value: b('roll') }]);
-      return consumeAll(topics.compacted, 1000).length < 40;
-    }, { timeoutMs: 60_000, intervalMs: 500 });
-    await produceTransactions(topics.txn, 0, [
-      { commit: true, values: ['t1', 't2', 't3'] },
-      { commit: false, values: ['aborted1', 'aborted2'] },
-      { commit: true, values: ['t4'] },
-    ]);
+    await createKindTopics(topics);
     for (const topic of Object.values(topics)) source.set(topic, await readTopic(topic));
     const a = admin();
     await a.commitGroupOffsets(group, [

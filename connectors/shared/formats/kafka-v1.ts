@@ -119,17 +119,8 @@ export function encodeKafkaBundle(key: string, start: bigint, end: bigint, recor
   };
 }
 
-/** A record read back from a bundle. */
-export interface BackedUpRecord {
-  topic: string;
-  partition: number;
-  offset: bigint;
-  timestamp: number;
-  timestampType: TimestampType;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: { key: string; value: Buffer | null }[];
-}
+/** A record read back from a bundle: exactly what the sink received. */
+export type BackedUpRecord = SinkRecord;
 
 /** Decodes a bundle's uncompressed container; throws if it is not a kafka-v1 container or is damaged. */
 export function decodeKafkaBundle(container: Buffer): BackedUpRecord[] {
