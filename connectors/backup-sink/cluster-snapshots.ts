@@ -14,6 +14,7 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 export class ClusterSnapshots {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
+  private stopped = false;
   private readonly written = new Map<string, string>();
   private lastGroups = '';
   private readonly topicsRegex: RegExp | undefined;
@@ -36,18 +37,23 @@ export class ClusterSnapshots {
     this.groupsRegex = settings['groups.regex'] ? new RegExp(`^(?:${settings['groups.regex']})$`) : undefined;
   }
 
+  /** Snapshots now and then every interval after the previous one ended, so a slow store never stacks them up. */
   start(): void {
     const tick = () => {
-      this.running = this.snapshot().catch((err: unknown) =>
-        this.args.log.warn({ err: (err as Error).message }, 'could not snapshot topic metadata and group offsets; retrying at the next interval'),
-      );
+      this.running = this.snapshot()
+        .catch((err: unknown) =>
+          this.args.log.warn({ err: (err as Error).message }, 'could not snapshot topic metadata and group offsets; retrying at the next interval'),
+        )
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.args.settings['metadata.snapshot.interval.ms']);
+        });
     };
     tick();
-    this.timer = setInterval(tick, this.args.settings['metadata.snapshot.interval.ms']);
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
     await this.running;
   }
 

@@ -1,10 +1,11 @@
 import { ColdstoreError, ConfigError, ErrorCodes, type ConnectorPlugin, type RawConfig } from '../../runtime/api/index.js';
 import { eventsLocation, validateLocationSettings, type BackupLocationSettings } from '../shared/backup-location.js';
 import { parseJsonObject, topicMetadataKey, type TopicMetadata } from '../shared/formats/backup-metadata.js';
-import type { ObjectStore } from '../shared/object-store/object-store.js';
+import { TransientStoreError, type ObjectStore } from '../shared/object-store/object-store.js';
 import { createObjectStore } from '../shared/object-store/store-config.js';
 import { restoreSourceConfig, TASK_COUNT_KEY, TASK_PARTITIONS_KEY, TOPIC_PARTITIONS_KEY } from './config.js';
 import { restoreMetricSpecs } from './metrics.js';
+import { targetTopicName } from './targets.js';
 import { RestoreSourceTask } from './task.js';
 
 /** A backed-up topic's partition count: from its metadata, or the partitions its bundles are under. */
@@ -16,6 +17,18 @@ async function backedUpPartitions(store: ObjectStore, settings: BackupLocationSe
   const count = object ? parseJsonObject<TopicMetadata>(object.body, 'coldstore-topic-v1', key).partitions : 0;
   const all = new Set([...listed, ...Array.from({ length: count }, (_, p) => p)]);
   return [...all].sort((a, b) => a - b);
+}
+
+/** A store that is briefly unreachable when the connector starts should not fail it: retry for about a minute. */
+async function withStoreRetries<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (!(err instanceof TransientStoreError) || attempt >= 7) throw err;
+      await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+    }
+  }
 }
 
 /**
@@ -34,6 +47,10 @@ export const restoreSource: ConnectorPlugin = {
     if (config['topic.rename.regex'] && !config['topic.rename.replacement']) {
       errors.push({ field: 'topic.rename.replacement', message: 'is required with topic.rename.regex' });
     }
+    const settings = restoreSourceConfig.validate(config).values;
+    const targets = settings.topics.map((t) => targetTopicName(settings, t));
+    const clashes = [...new Set(targets.filter((t, i) => targets.indexOf(t) !== i))];
+    if (clashes.length > 0) errors.push({ field: 'topic.rename', message: `several topics would be restored into ${clashes.join(', ')}; give each its own target` });
     return errors;
   },
   create: () => {
@@ -50,7 +67,7 @@ export const restoreSource: ConnectorPlugin = {
         counts = [];
         const missing: string[] = [];
         for (const topic of values.topics) {
-          const found = await backedUpPartitions(store, values, topic);
+          const found = await withStoreRetries(() => backedUpPartitions(store, values, topic));
           if (found.length === 0) missing.push(topic);
           partitions.push(...found.map((p): [string, number] => [topic, p]));
           counts.push([topic, found.length === 0 ? 0 : found[found.length - 1]! + 1]);

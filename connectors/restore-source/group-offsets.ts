@@ -7,20 +7,74 @@ import {
   type SourceOffsetEntry,
   type SourceRecord,
   type TaskLogger,
+  type TaskStateStore,
 } from '../../runtime/api/index.js';
 import type { Location } from '../shared/backup-location.js';
 import { groupSnapshotListing, parseJsonObject, type GroupOffsetsSnapshot } from '../shared/formats/backup-metadata.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 import type { TopicTarget } from './targets.js';
 
-/** The newest group-offsets snapshot taken at or before `at` (or the newest of all). */
-export async function loadGroupSnapshot(store: ObjectStore, location: Location, at: number | undefined): Promise<GroupOffsetsSnapshot | undefined> {
+/** The newest group-offsets snapshot taken at or before `at` (or the newest of all), with its key. */
+export async function findGroupSnapshot(store: ObjectStore, location: Location, at: number | undefined): Promise<{ key: string; snapshot: GroupOffsetsSnapshot } | undefined> {
   const { prefix, startAfter } = groupSnapshotListing(at);
   for await (const item of store.list(location.bucket, `${location.prefix}${prefix}`, startAfter === undefined ? undefined : `${location.prefix}${startAfter}`)) {
-    const object = await store.get(location.bucket, item.key);
-    if (object) return parseJsonObject<GroupOffsetsSnapshot>(object.body, 'coldstore-group-offsets-v1', item.key);
+    const snapshot = await readGroupSnapshot(store, location.bucket, item.key);
+    if (snapshot) return { key: item.key, snapshot };
   }
   return undefined;
+}
+
+export async function loadGroupSnapshot(store: ObjectStore, location: Location, at: number | undefined): Promise<GroupOffsetsSnapshot | undefined> {
+  return (await findGroupSnapshot(store, location, at))?.snapshot;
+}
+
+async function readGroupSnapshot(store: ObjectStore, bucket: string, key: string): Promise<GroupOffsetsSnapshot | undefined> {
+  const object = await store.get(bucket, key);
+  return object ? parseJsonObject<GroupOffsetsSnapshot>(object.body, 'coldstore-group-offsets-v1', key) : undefined;
+}
+
+/** Which snapshot and groups a restore translates: fixed when its records phase first starts. */
+export interface GroupPlan {
+  snapshot: string | null;
+  groups: string[];
+}
+
+const PLAN_KEY = 'group-plan';
+
+/**
+ * The groups to translate, from the snapshot the restore chose when it first started:
+ * a newer snapshot taken by a still-running backup must not change the offsets whose
+ * placements were being recorded. A group asked for later, whose placements were never
+ * recorded, is refused rather than translated wrongly.
+ */
+export async function plannedGroups(args: {
+  state: TaskStateStore;
+  store: ObjectStore;
+  location: Location;
+  at: number | undefined;
+  wanted: readonly string[];
+  restoringRecords: boolean;
+  recordsRestoredBefore: boolean;
+}): Promise<Map<string, Map<string, bigint>>> {
+  let plan = await args.state.get<GroupPlan>(PLAN_KEY);
+  if (!plan && args.restoringRecords && !args.recordsRestoredBefore) {
+    const found = await findGroupSnapshot(args.store, args.location, args.at);
+    plan = { snapshot: found?.key ?? null, groups: [...chosenGroups(found?.snapshot, args.wanted).keys()] };
+    // Tasks starting together find the same newest snapshot; the first plan stored is kept by all later starts.
+    await args.state.put(PLAN_KEY, plan);
+  }
+  if (args.wanted.length === 0) return new Map();
+  const snapshot = plan?.snapshot ? await readGroupSnapshot(args.store, args.location.bucket, plan.snapshot) : undefined;
+  const groups = chosenGroups(snapshot, args.wanted);
+  const untracked = [...groups.keys()].filter((g) => !plan?.groups.includes(g));
+  if (untracked.length > 0) {
+    throw new ColdstoreError(
+      ErrorCodes.CONFIG_INVALID,
+      `Consumer group(s) ${untracked.join(', ')} were not in groups when this restore produced its records, so where their next records landed is unknown. ` +
+        'Reset the connector offsets (DELETE /connectors/{name}/offsets) and run the restore again with them in groups.',
+    );
+  }
+  return groups;
 }
 
 /** The snapshot's groups that the settings choose (`*`: all). */

@@ -15,12 +15,12 @@ import {
 } from '../../runtime/api/index.js';
 import { eventsLocation, type Location } from '../shared/backup-location.js';
 import type { BackedUpRecord } from '../shared/formats/kafka-v1.js';
-import type { ObjectStore } from '../shared/object-store/object-store.js';
 import { createObjectStore } from '../shared/object-store/store-config.js';
+import { retryTransient, type ObjectStore } from '../shared/object-store/object-store.js';
 import { BadObjectError, type BadObjectReport } from './bad-object.js';
 import type { FetchedBundle } from './bundle-fetch.js';
 import { parseInstant, restoreSourceConfig, TASK_COUNT_KEY, TASK_PARTITIONS_KEY, TOPIC_PARTITIONS_KEY, type RestoreSourceSettings } from './config.js';
-import { chosenGroups, commitTranslatedOffsets, loadGroupSnapshot, placementsFrom, PlacementTracker } from './group-offsets.js';
+import { commitTranslatedOffsets, placementsFrom, PlacementTracker, plannedGroups } from './group-offsets.js';
 import { restoreMetrics } from './metrics.js';
 import { PartitionReader } from './partition-reader.js';
 import { prepareTarget, targetPartition, type TopicTarget } from './targets.js';
@@ -106,7 +106,9 @@ export class RestoreSourceTask implements SourceTask {
     this.runId = createHash('sha256').update(JSON.stringify(shared)).digest('hex').slice(0, 16);
     this.partitions = parsePairs(config[TASK_PARTITIONS_KEY]).map(([topic, partition]) => ({ topic, partition }));
     for (const [source, sourcePartitions] of parsePairs(config[TOPIC_PARTITIONS_KEY])) {
-      const target = await prepareTarget({ settings: values, cluster: context.cluster, store: this.store, location: this.location, source, sourcePartitions, log: context.log });
+      const target = await retryTransient(`prepare the target of ${source}`, () =>
+        prepareTarget({ settings: values, cluster: context.cluster, store: this.store, location: this.location, source, sourcePartitions, log: context.log }),
+      );
       this.targets.set(source, { sourcePartitions, target });
     }
     const phases = values['restore.phases'];
@@ -122,20 +124,30 @@ export class RestoreSourceTask implements SourceTask {
         done: false,
       });
     }
-    if (phases.includes('offsets') && values.groups.length > 0) {
-      const snapshot = await loadGroupSnapshot(this.store, this.location, this.untilTimestamp);
-      if (!snapshot) context.log.warn({ bucket: this.location.bucket }, 'the backup holds no consumer-group offsets snapshot; no group offsets will be restored');
-      this.groups = chosenGroups(snapshot, values.groups);
-      this.tracker = new PlacementTracker(this.groups, this.targets, placementsFrom(stored));
-    }
     this.phase = phases.includes('records') ? 'records' : 'offsets';
     this.recordsRan = this.phase === 'records';
-    if (!this.recordsRan && this.groups.size > 0 && !stored.some((e) => e.partition['kind'] === undefined)) {
+    const recordsRestoredBefore = stored.some((e) => e.partition['kind'] === undefined);
+    if (!this.recordsRan && values.groups.length > 0 && !recordsRestoredBefore) {
       throw new ColdstoreError(
         ErrorCodes.CONFIG_INVALID,
         'restore.phases=offsets needs to know where this connector restored the records, and it has restored none: run it with restore.phases=records,offsets.',
       );
     }
+    this.groups = await retryTransient('read the consumer-group snapshot', () =>
+      plannedGroups({
+        state: context.connectorState,
+        store: this.store,
+        location: this.location,
+        at: this.untilTimestamp,
+        wanted: phases.includes('offsets') ? values.groups : [],
+        restoringRecords: this.recordsRan,
+        recordsRestoredBefore,
+      }),
+    );
+    if (phases.includes('offsets') && values.groups.length > 0 && this.groups.size === 0) {
+      context.log.warn({ bucket: this.location.bucket, groups: values.groups }, 'the backup holds no offsets of these consumer groups; none will be restored');
+    }
+    if (this.groups.size > 0) this.tracker = new PlacementTracker(this.groups, this.targets, placementsFrom(stored));
   }
 
   async poll(): Promise<PollResult> {

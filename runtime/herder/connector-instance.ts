@@ -94,7 +94,7 @@ export class ConnectorInstance {
   }
 
   private createRunner(id: number, connector: Connector, config: RawConfig): TaskRunner {
-    return this.worker.createRunner(this.name, id, this.plugin, connector, config, this.log.child({ task: id }), this.redact);
+    return this.worker.createRunner(this.name, id, this.plugin, connector, config, this.log.child({ task: id }), this.redact, this.record.config);
   }
 
   private failConnector(err: unknown): void {

@@ -4,6 +4,7 @@ import { parseTpKey, tpKey } from '../api/records.js';
 import { KafkaAdmin } from '../kafka/admin.js';
 import { KafkaProducer } from '../kafka/producer.js';
 import { namespaces } from '../storage/checkpoint-store.js';
+import { readConnectorOffsets } from '../worker/source-delivery.js';
 import { offsetsTopicFormat, sourcePartitionKey, type StoredSourceOffset } from '../worker/source-offsets.js';
 import { EARLIEST } from '../worker/sink-runner.js';
 import type { Worker } from '../worker/worker.js';
@@ -103,7 +104,12 @@ export class ConnectorOffsets {
       }
     } else {
       const stored = Object.values(await this.worker.store.read(namespace)) as StoredSourceOffset[];
-      await this.mirrorToOffsetsTopic(name, stored.map((e) => ({ partition: e.partition, offset: null })));
+      const topic = this.worker.config['offsets.storage.topic'];
+      // The topic may hold keys the store lacks (a crash between a commit and its mirroring).
+      const inTopic = await readConnectorOffsets(this.worker.kafka, this.worker.cluster, topic, name, `coldstore-admin-${name}`);
+      const partitions = new Map(stored.map((e) => [sourcePartitionKey(e.partition), e.partition]));
+      for (const [key, entry] of Object.entries(inTopic)) if (entry) partitions.set(key, entry.partition);
+      await this.mirrorToOffsetsTopic(name, [...partitions.values()].map((partition) => ({ partition, offset: null })));
       await this.worker.store.drop(namespace);
     }
     for (const ns of await this.worker.store.list(namespaces.taskStatePrefix(name))) await this.worker.store.drop(ns);

@@ -13,11 +13,20 @@ export interface KeyedMessage {
 }
 
 /**
- * Reads a whole topic from its beginning to its current end, without a consumer
- * group; with read_committed it stops at the last stable offset, so records of
- * open or aborted transactions are never returned.
+ * Reads a whole topic from its beginning to its current end, without a consumer group,
+ * returning only committed records. "The end" is the high watermark when the read
+ * starts, not the last stable offset: records committed after a transaction that is
+ * still open (another task's, or one a crashed producer left behind until it is fenced
+ * or times out) are waited for, not missed.
  */
-export async function readTopicToEnd(connection: KafkaConnection, clientId: string, topic: string, partitions: number): Promise<KeyedMessage[]> {
+export async function readTopicToEnd(
+  connection: KafkaConnection,
+  clientId: string,
+  topic: string,
+  /** Each partition's high watermark (read_uncommitted end offset), e.g. from KafkaAdmin.endOffsets. */
+  ends: Map<number, bigint>,
+  timeoutMs = 120_000,
+): Promise<KeyedMessage[]> {
   const consumer = new KafkaConsumer(
     clientConfig(connection, clientId, {
       'group.id': `${clientId}-reader`,
@@ -27,20 +36,30 @@ export async function readTopicToEnd(connection: KafkaConnection, clientId: stri
     }) as never,
     { 'auto.offset.reset': 'earliest' },
   );
-  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(fromKafkaError(err, 'reader connect')) : resolve())));
-  const pending = new Set(Array.from({ length: partitions }, (_, p) => p));
-  consumer.on('partition.eof', (eof: { partition: number }) => pending.delete(eof.partition));
   try {
-    consumer.assign([...pending].map((partition) => ({ topic, partition, offset: OFFSET_BEGINNING })));
+    await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(fromKafkaError(err, 'reader connect')) : resolve())));
+    const pending = new Map([...ends].map(([partition, end]) => [partition, Number(end)] as const).filter(([, end]) => end > 0));
+    consumer.on('partition.eof', (eof: { partition: number; offset: number }) => {
+      const end = pending.get(eof.partition);
+      if (end !== undefined && eof.offset >= end) pending.delete(eof.partition);
+    });
+    consumer.assign([...pending.keys()].map((partition) => ({ topic, partition, offset: OFFSET_BEGINNING })));
     const messages: KeyedMessage[] = [];
-    const deadline = Date.now() + 120_000;
+    const deadline = Date.now() + timeoutMs;
     while (pending.size > 0) {
-      if (Date.now() > deadline) throw new Error(`reading ${topic} to its end took more than 2 minutes`);
+      if (Date.now() > deadline) {
+        throw fromKafkaError(new Error(`reading ${topic} to its end took more than ${timeoutMs / 1000} s (a transaction left open?)`), `read ${topic}`);
+      }
       const batch = await new Promise<Message[]>((resolve, reject) => consumer.consume(1000, (err, m) => (err ? reject(fromKafkaError(err, `read ${topic}`)) : resolve(m))));
-      for (const m of batch) messages.push({ key: m.key === undefined || m.key === null ? null : Buffer.from(m.key), value: m.value ?? null });
+      for (const m of batch) {
+        messages.push({ key: m.key === undefined || m.key === null ? null : Buffer.from(m.key), value: m.value ?? null });
+        // A record at or past the end also proves the partition was read that far.
+        const end = pending.get(m.partition);
+        if (end !== undefined && m.offset + 1 >= end) pending.delete(m.partition);
+      }
     }
     return messages;
   } finally {
-    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+    if (consumer.isConnected()) await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
   }
 }

@@ -1,4 +1,4 @@
-import { RetriableError } from '../api/errors.js';
+import { ColdstoreError, RetriableError } from '../api/errors.js';
 import { failpoint } from '../api/failpoints.js';
 import type { RecordPlacement, SourceOffsetEntry, SourceRecord } from '../api/records.js';
 import type { SourceTask } from '../api/source.js';
@@ -7,7 +7,7 @@ import type { KafkaConnection } from '../kafka/client-config.js';
 import { KafkaProducer, type Delivery } from '../kafka/producer.js';
 import { readTopicToEnd } from '../kafka/topic-reader.js';
 import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
-import { latestOffsets, offsetsTopicFormat } from './source-offsets.js';
+import { latestOffsets, offsetsTopicFormat, type StoredSourceOffset } from './source-offsets.js';
 
 export interface DeliveryDeps {
   connector: string;
@@ -107,6 +107,20 @@ export class PipelinedDelivery implements SourceDelivery {
   }
 }
 
+/** This connector's offsets in the offsets topic (null: reset), keyed as in the checkpoint store. */
+export async function readConnectorOffsets(
+  kafka: KafkaConnection,
+  admin: KafkaAdmin,
+  topic: string,
+  connector: string,
+  clientId: string,
+): Promise<Record<string, StoredSourceOffset | null>> {
+  const described = await admin.describeTopic(topic);
+  if (!described) return {};
+  const ends = await admin.endOffsets(topic, described.partitions);
+  return offsetsTopicFormat.decode(connector, await readTopicToEnd(kafka, `${clientId}-offsets`, topic, ends));
+}
+
 /**
  * Exactly once: each poll's records and their offsets go into one Kafka transaction
  * (offsets in the offsets topic, as Kafka Connect does), so after a crash the
@@ -135,13 +149,15 @@ export class TransactionalDelivery implements SourceDelivery {
     await this.loadCommittedOffsets();
   }
 
+  /**
+   * What the offsets topic holds for this connector wins over the checkpoint store (it
+   * may be ahead: a crash between commit and mirroring). Keys the topic does not know
+   * stay as they are: offsets from before transactions were turned on, or mirrored by
+   * other tasks.
+   */
   private async loadCommittedOffsets(): Promise<void> {
-    const described = await this.admin.describeTopic(this.offsetsTopic);
-    const messages = await readTopicToEnd(this.deps.kafka, `coldstore-${this.deps.connector}-${this.deps.taskId}-offsets`, this.offsetsTopic, described?.partitions ?? 1);
-    const committed = offsetsTopicFormat.decode(this.deps.connector, messages);
-    const namespace = namespaces.sourceOffsets(this.deps.connector);
-    const stale = Object.keys(await this.deps.store.read(namespace)).filter((key) => !(key in committed));
-    await this.deps.store.write(namespace, { ...Object.fromEntries(stale.map((key) => [key, null])), ...committed });
+    const committed = await readConnectorOffsets(this.deps.kafka, this.admin, this.offsetsTopic, this.deps.connector, `coldstore-${this.deps.connector}-${this.deps.taskId}`);
+    if (Object.keys(committed).length > 0) await this.deps.store.write(namespaces.sourceOffsets(this.deps.connector), committed);
   }
 
   async submit(records: SourceRecord[]): Promise<void> {
@@ -158,7 +174,9 @@ export class TransactionalDelivery implements SourceDelivery {
       await this.producer.commitTransaction();
     } catch (err) {
       await this.producer.abortTransaction().catch(() => undefined);
-      throw err instanceof RetriableError ? err : new RetriableError(`transaction aborted: ${(err as Error).message}; the task resumes from its last committed transaction`, { cause: err });
+      // A permanent error (record too large, not authorized) stays permanent: retrying would not help.
+      if (err instanceof ColdstoreError && !(err instanceof RetriableError)) throw err;
+      throw new RetriableError(`transaction aborted: ${(err as Error).message}; the task resumes from its last committed transaction`, { cause: err });
     }
     failpoint('source.after-commit');
     await this.deps.store.write(namespaces.sourceOffsets(this.deps.connector), latestOffsets(offsets));

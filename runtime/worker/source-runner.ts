@@ -15,6 +15,8 @@ export interface SourceRunnerDeps extends TaskRunnerDeps {
   /** A fresh task instance; after a recoverable failure the runner starts a new one from the persisted offsets. */
   newTask: () => SourceTask;
   config: RawConfig;
+  /** The connector's config as stored (placeholders unresolved): what identifies the job for the FINISHED marker. */
+  jobConfig?: RawConfig;
   store: CheckpointStore;
   kafka: KafkaConnection;
   cluster: KafkaAdmin;
@@ -56,6 +58,11 @@ export class SourceTaskRunner extends TaskRunner {
     return { connector: this.source.connector, task: this.source.taskId };
   }
 
+  /** Not the resolved task config: a rotated secret or a recomputed task split is not a new job. */
+  private get jobFingerprint(): string {
+    return fingerprint(this.source.jobConfig ?? this.source.config);
+  }
+
   private get stateNamespace(): string {
     return namespaces.taskState(this.source.connector, this.source.taskId);
   }
@@ -66,7 +73,7 @@ export class SourceTaskRunner extends TaskRunner {
 
   protected async run(): Promise<void> {
     const finished = (await this.source.store.read(this.stateNamespace))[FINISHED_KEY] as FinishedMarker | undefined;
-    if (finished && (finished.config === undefined || finished.config === fingerprint(this.source.config))) {
+    if (finished && (finished.config === undefined || finished.config === this.jobFingerprint)) {
       this.finishedSummary = finished.summary ?? {};
       this.state = 'FINISHED';
       this.source.log.info({}, 'task already finished; reset the connector offsets (or change its config) to run it again');
@@ -156,7 +163,7 @@ export class SourceTaskRunner extends TaskRunner {
   }
 
   private async finish(summary: Record<string, unknown>): Promise<void> {
-    const marker: FinishedMarker = { at: new Date().toISOString(), summary, config: fingerprint(this.source.config) };
+    const marker: FinishedMarker = { at: new Date().toISOString(), summary, config: this.jobFingerprint };
     await this.source.store.write(this.stateNamespace, { [FINISHED_KEY]: marker });
     this.finishedSummary = summary;
     this.state = 'FINISHED';

@@ -52,6 +52,7 @@ export class Worker {
     taskConfig: RawConfig,
     log: Logger,
     redact: (text: string) => string,
+    jobConfig?: RawConfig,
   ): TaskRunner {
     const common = {
       taskMetrics: this.metrics.taskMetrics(plugin.metrics ?? [], connectorName, taskId),
@@ -78,6 +79,7 @@ export class Worker {
     return new SourceTaskRunner({
       ...common,
       newTask: () => connector.createTask() as SourceTask,
+      ...(jobConfig ? { jobConfig } : {}),
       cluster: this.cluster,
       ...(taskConfig['transaction.boundary'] === 'poll' ? { offsetsTopic: this.config['offsets.storage.topic'] } : {}),
       producerOverrides: withPrefix(taskConfig, 'producer.override.'),

@@ -16,6 +16,7 @@ import {
   chosenGroups,
   commitTranslatedOffsets,
   loadGroupSnapshot,
+  plannedGroups,
   placementsFrom,
   PlacementTracker,
 } from '../../connectors/restore-source/group-offsets.js';
@@ -397,4 +398,47 @@ describe('loadGroupSnapshot', () => {
       expect((await loadGroupSnapshot(store, location, 10_000))?.takenAt).toBe(3_000);
     });
   }
+});
+
+describe('plannedGroups: the snapshot and groups are fixed when the records phase first starts', () => {
+  let dir: string;
+  let store: LocalObjectStore;
+  const location = { bucket: 'b', prefix: '' };
+  beforeEach(async () => {
+    dir = tmpDir('restore-plan');
+    store = new LocalObjectStore(dir);
+    await store.ensureBucket('b');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const memoryState = () => {
+    const map = new Map<string, unknown>();
+    return {
+      get: async <T>(key: string) => map.get(key) as T | undefined,
+      put: async (key: string, value: unknown) => void map.set(key, value),
+      delete: async (key: string) => void map.delete(key),
+    };
+  };
+  const put = (takenAt: number, groups: GroupOffsetsSnapshot['groups']) =>
+    store.put('b', groupSnapshotKey(takenAt), Buffer.from(JSON.stringify({ format: 'coldstore-group-offsets-v1', takenAt, groups })), {});
+
+  it('keeps using the first snapshot after a newer one appears, and refuses groups it did not track', async () => {
+    const state = memoryState();
+    await put(1_000, { g1: [{ topic: 't', partition: 0, offset: 5 }], g2: [{ topic: 't', partition: 0, offset: 7 }] });
+    const args = { state, store, location, at: undefined, wanted: ['g1'], restoringRecords: true, recordsRestoredBefore: false };
+    expect((await plannedGroups(args)).get('g1')?.get('t/0')).toBe(5n);
+    // The backup goes on and snapshots again; a restarted task must not switch to it.
+    await put(2_000, { g1: [{ topic: 't', partition: 0, offset: 50 }], g2: [{ topic: 't', partition: 0, offset: 70 }] });
+    expect((await plannedGroups({ ...args, recordsRestoredBefore: true })).get('g1')?.get('t/0')).toBe(5n);
+    await expect(plannedGroups({ ...args, wanted: ['g1', 'g2'], restoringRecords: false, recordsRestoredBefore: true })).rejects.toThrow(/g2.*were not in groups/);
+  });
+
+  it('records an empty plan when no group was asked for, so groups asked for later are refused', async () => {
+    const state = memoryState();
+    await put(1_000, { g1: [{ topic: 't', partition: 0, offset: 5 }] });
+    expect((await plannedGroups({ state, store, location, at: undefined, wanted: [], restoringRecords: true, recordsRestoredBefore: false })).size).toBe(0);
+    await expect(
+      plannedGroups({ state, store, location, at: undefined, wanted: ['g1'], restoringRecords: false, recordsRestoredBefore: true }),
+    ).rejects.toThrow(/g1/);
+  });
 });

@@ -1,3 +1,5 @@
+import { RetriableError } from '../../../runtime/api/index.js';
+
 /**
  * The object store port. Connectors talk to S3 or the local filesystem only
  * through this interface; both implementations keep the same semantics.
@@ -63,5 +65,15 @@ export class TransientStoreError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'TransientStoreError';
+  }
+}
+
+/** Runs store work; a transient store error becomes a RetriableError, so the runtime backs off and tries the task again. */
+export async function retryTransient<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof TransientStoreError) throw new RetriableError(`could not ${what}: ${err.message}`, { cause: err });
+    throw err;
   }
 }
