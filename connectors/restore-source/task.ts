@@ -85,6 +85,7 @@ export class RestoreSourceTask implements SourceTask {
   private recordsRan = false;
   private groupsCommitted: Record<string, number> | undefined;
   private nextWaitCheck = 0;
+  private deferredError: unknown;
   /** Identifies this run of the job (the config every task shares), so markers of an earlier run do not count. */
   private runId = '';
 
@@ -190,7 +191,35 @@ export class RestoreSourceTask implements SourceTask {
     return true;
   }
 
+  /**
+   * Up to poll.max.records records, across bundles and partitions: fewer, larger batches
+   * (and transactions). The readers have moved past what is collected, so an error met
+   * after some records were collected is raised at the next poll, once those are handed out.
+   */
   private async nextRecords(): Promise<SourceRecord[]> {
+    if (this.deferredError) {
+      const err = this.deferredError;
+      this.deferredError = undefined;
+      throw err;
+    }
+    const max = this.settings['poll.max.records'];
+    const out: SourceRecord[] = [];
+    while (out.length < max) {
+      let slice: SourceRecord[];
+      try {
+        slice = await this.nextSlice(max - out.length);
+      } catch (err) {
+        if (out.length === 0) throw err;
+        this.deferredError = err;
+        break;
+      }
+      if (slice.length === 0) break;
+      for (const r of slice) out.push(r);
+    }
+    return out;
+  }
+
+  private async nextSlice(max: number): Promise<SourceRecord[]> {
     while (this.index < this.partitions.length) {
       const cursor = (this.cursor ??= await this.openCursor(this.partitions[this.index]!));
       if (!cursor.bundle || cursor.position >= cursor.bundle.records.length) {
@@ -214,7 +243,7 @@ export class RestoreSourceTask implements SourceTask {
         cursor.position = 0;
         continue;
       }
-      const slice = cursor.bundle.records.slice(cursor.position, cursor.position + this.settings['poll.max.records']);
+      const slice = cursor.bundle.records.slice(cursor.position, cursor.position + max);
       cursor.position += slice.length;
       const key = cursor.bundle.key.slice(this.location.prefix.length);
       const target = this.targets.get(cursor.tp.topic)!.target;
