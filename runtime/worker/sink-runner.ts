@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RawConfig } from '../api/config-def.js';
 import { isRetriable } from '../api/errors.js';
 import { failpoint } from '../api/failpoints.js';
@@ -68,13 +69,18 @@ export class SinkTaskRunner extends TaskRunner {
   protected async run(): Promise<void> {
     const { task, config, connector, taskId } = this.sink;
     await task.start(config, this.context());
+    const topics = (config['topics'] ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+    const topicsRegex = config['topics.regex'] || undefined;
+    // The broker hands a returning static member its previous assignment without a
+    // rebalance, even when its subscription changed; a new subscription is therefore a new member.
+    const subscription = createHash('sha256').update(JSON.stringify([[...topics].sort(), topicsRegex ?? null])).digest('hex').slice(0, 8);
     this.consumer = new SinkConsumer({
       connection: this.sink.kafka,
       groupId: `connect-${connector}`,
       clientId: `coldstore-${connector}-${taskId}`,
-      groupInstanceId: `${this.sink.workerId}-${connector}-${taskId}`,
-      topics: (config['topics'] ?? '').split(',').map((t) => t.trim()).filter(Boolean),
-      topicsRegex: config['topics.regex'] || undefined,
+      groupInstanceId: `${this.sink.workerId}-${connector}-${taskId}-${subscription}`,
+      topics,
+      topicsRegex,
       overrides: this.sink.consumerOverrides,
       onRebalance: (event) => this.onRebalance(event),
     });
