@@ -26,8 +26,9 @@ export const backupSink: ConnectorPlugin = {
       start: async (c, context) => {
         config = c;
         const settings = backupSinkConfig.validate(c).values;
-        await applyLifecycle(settings, context.log);
-        snapshots = new ClusterSnapshots({ settings, config: c, cluster: context.cluster, store: createObjectStore(settings), location: eventsLocation(settings), log: context.log });
+        const store = createObjectStore(settings);
+        await applyLifecycle(settings, store, context.log);
+        snapshots = new ClusterSnapshots({ settings, config: c, cluster: context.cluster, store, location: eventsLocation(settings), log: context.log });
         snapshots.start();
       },
       taskConfigs: (maxTasks) => Array.from({ length: maxTasks }, () => ({ ...config })),

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TaskLogger } from '../../runtime/api/index.js';
-import type { LifecycleRule } from '../shared/object-store/object-store.js';
-import { createObjectStore } from '../shared/object-store/store-config.js';
+import type { LifecycleRule, ObjectStore } from '../shared/object-store/object-store.js';
 import { eventsLocation } from '../shared/backup-location.js';
 import type { BackupSinkSettings } from './config.js';
 
@@ -28,10 +27,9 @@ export function lifecycleRules(settings: BackupSinkSettings): LifecycleRule[] {
 }
 
 /** Applies the rules once at connector start; a store without lifecycle support is reported, not fatal. */
-export async function applyLifecycle(settings: BackupSinkSettings, log: TaskLogger): Promise<void> {
+export async function applyLifecycle(settings: BackupSinkSettings, store: ObjectStore, log: TaskLogger): Promise<void> {
   const rules = lifecycleRules(settings);
   if (rules.length === 0) return;
-  const store = createObjectStore(settings);
   const { bucket } = eventsLocation(settings);
   try {
     await store.ensureBucket(bucket);

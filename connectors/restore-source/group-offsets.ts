@@ -172,11 +172,19 @@ export class PlacementTracker {
 
   delivered(records: readonly SourceRecord[], placements: readonly RecordPlacement[]): SourceOffsetEntry[] {
     const found: SourceOffsetEntry[] = [];
+    // Records come in runs from one source partition: look its wanted offsets up once per run.
+    let partition: SourceRecord['sourcePartition'] | undefined;
+    let source = '';
+    let p = 0;
+    let offsets: bigint[] | undefined;
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
-      const source = String(record.sourcePartition['topic']);
-      const p = Number(record.sourcePartition['partition']);
-      const offsets = this.wanted.get(`${source}/${p}`);
+      if (record.sourcePartition !== partition) {
+        partition = record.sourcePartition;
+        source = String(partition['topic']);
+        p = Number(partition['partition']);
+        offsets = this.wanted.get(`${source}/${p}`);
+      }
       if (!offsets) continue;
       const placement = placements[i]!;
       const key = `${source}/${p}>${placement.partition}`;
@@ -208,19 +216,24 @@ export async function commitTranslatedOffsets(args: {
   const placed = new Map<string, bigint>();
   for (const p of args.placements) placed.set(`${p.source}/${p.partition}>${p.target}/${p.targetPartition}@${p.at}`, p.offset);
   const failures: string[] = [];
+  const ends = new Map<string, Map<number, bigint>>();
+  const endsOf = async (target: TopicTarget) => {
+    if (!ends.has(target.topic)) ends.set(target.topic, await args.cluster.endOffsets(target.topic, target.partitions));
+    return ends.get(target.topic)!;
+  };
   for (const [group, offsets] of args.groups) {
     const commits: PartitionOffset[] = [];
     for (const [source, { sourcePartitions, target }] of args.targets) {
       const wanted = wantedOffsets(new Map([[group, offsets]]), source, sourcePartitions, target.mode);
       if (wanted.size === 0) continue;
-      const ends = await args.cluster.endOffsets(target.topic, target.partitions);
+      const end = await endsOf(target);
       for (let q = 0; q < target.partitions; q++) {
         const contributors = target.mode === 'preserve' ? (wanted.has(q) ? [q] : []) : [...wanted.keys()];
         if (contributors.length === 0) continue;
         const found = contributors
           .map((p) => placed.get(`${source}/${p}>${target.topic}/${q}@${wanted.get(p)![0]}`))
           .filter((o): o is bigint => o !== undefined);
-        const offset = found.length > 0 ? found.reduce((a, b) => (a < b ? a : b)) : ends.get(q)!;
+        const offset = found.length > 0 ? found.reduce((a, b) => (a < b ? a : b)) : end.get(q)!;
         commits.push({ topic: target.topic, partition: q, offset });
       }
     }

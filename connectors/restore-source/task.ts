@@ -38,6 +38,8 @@ interface PartitionProgress {
 
 interface Cursor {
   tp: TopicPartition;
+  /** Shared by every record of the partition. */
+  sourcePartition: { topic: string; partition: number };
   reader: PartitionReader;
   bundle: FetchedBundle | undefined;
   position: number;
@@ -75,6 +77,8 @@ export class RestoreSourceTask implements SourceTask {
   private index = 0;
   private cursor: Cursor | undefined;
   private readonly perPartition = new Map<string, PartitionProgress>();
+  /** Where each partition stopped in an earlier run (bundle key and record offset), from the offsets read at start. */
+  private readonly resumes = new Map<string, { key: string; offset: bigint }>();
   /** Bundles and bytes read by this run (records are counted per partition across runs). */
   private readonly totals = { objects: 0, bytes: 0 };
   private readonly badObjects: BadObjectReport[] = [];
@@ -117,6 +121,7 @@ export class RestoreSourceTask implements SourceTask {
     for (const tp of this.partitions) {
       // Counts carry over from earlier runs of this restore, so the final figures are the whole job's.
       const resumed = stored.find((e) => e.partition['kind'] === undefined && e.partition['topic'] === tp.topic && e.partition['partition'] === tp.partition)?.offset;
+      if (resumed && typeof resumed['key'] === 'string') this.resumes.set(tpKey(tp), { key: resumed['key'], offset: BigInt(resumed['offset'] as number) });
       this.perPartition.set(tpKey(tp), {
         target: this.targets.get(tp.topic)!.target.topic,
         records: Number(resumed?.['records'] ?? 0),
@@ -221,7 +226,7 @@ export class RestoreSourceTask implements SourceTask {
 
   private async nextSlice(max: number): Promise<SourceRecord[]> {
     while (this.index < this.partitions.length) {
-      const cursor = (this.cursor ??= await this.openCursor(this.partitions[this.index]!));
+      const cursor = (this.cursor ??= this.openCursor(this.partitions[this.index]!));
       if (!cursor.bundle || cursor.position >= cursor.bundle.records.length) {
         const started = performance.now();
         const bundle = await cursor.reader.next();
@@ -252,29 +257,33 @@ export class RestoreSourceTask implements SourceTask {
       progress.records += slice.length;
       progress.last_offset = Number(slice[slice.length - 1]!.offset);
       this.context.metrics.add(restoreMetrics.records, slice.length, { topic: cursor.tp.topic });
-      return slice.map((r, i) => this.toSourceRecord(r, { key, offset: Number(r.offset), records: before + i + 1 }, target));
+      return slice.map((r, i) => this.toSourceRecord(r, cursor.sourcePartition, { key, offset: Number(r.offset), records: before + i + 1 }, target));
     }
     return [];
   }
 
   /** The source offset says where the record is in the backup and how many records of its partition are restored with it. */
-  private toSourceRecord(r: BackedUpRecord, sourceOffset: { key: string; offset: number; records: number }, target: TopicTarget): SourceRecord {
+  private toSourceRecord(
+    r: BackedUpRecord,
+    sourcePartition: Cursor['sourcePartition'],
+    sourceOffset: { key: string; offset: number; records: number },
+    target: TopicTarget,
+  ): SourceRecord {
     return {
-      sourcePartition: { topic: r.topic, partition: r.partition },
+      sourcePartition,
       sourceOffset,
       topic: target.topic,
       partition: targetPartition(target, r.key, r.partition),
       // Without a timestamp the broker stamps the restore time.
-      ...(r.timestampType !== 'NOT_AVAILABLE' && r.timestamp >= 0 ? { timestamp: r.timestamp } : {}),
+      timestamp: r.timestampType !== 'NOT_AVAILABLE' && r.timestamp >= 0 ? r.timestamp : undefined,
       key: r.key,
       value: r.value,
       headers: r.headers,
     };
   }
 
-  private async openCursor(tp: TopicPartition): Promise<Cursor> {
-    const stored = await this.context.offset({ topic: tp.topic, partition: tp.partition });
-    const resume = stored && typeof stored['key'] === 'string' ? { key: stored['key'], offset: BigInt(stored['offset'] as number) } : undefined;
+  private openCursor(tp: TopicPartition): Cursor {
+    const resume = this.resumes.get(tpKey(tp));
     const untilOffset = this.untilOffsets.get(tpKey(tp));
     const reader = new PartitionReader({
       store: this.store,
@@ -285,7 +294,7 @@ export class RestoreSourceTask implements SourceTask {
       fetchAhead: this.settings['fetch.max.in.flight'],
       onBadObject: (err) => this.badObject(err),
     });
-    return { tp, reader, bundle: undefined, position: 0 };
+    return { tp, sourcePartition: { topic: tp.topic, partition: tp.partition }, reader, bundle: undefined, position: 0 };
   }
 
   private badObject(err: BadObjectError): void {

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { RawConfig } from '../api/config-def.js';
 import { isRetriable } from '../api/errors.js';
 import { failpoint } from '../api/failpoints.js';
 import { tpKey, type PartitionOffsets, type SinkRecord, type TopicPartition } from '../api/records.js';
 import type { CommitReason, SinkTask, SinkTaskContext } from '../api/sink.js';
+import { fingerprint } from '../config/fingerprint.js';
 import type { KafkaConnection } from '../kafka/client-config.js';
 import { SinkConsumer, type RebalanceEvent } from '../kafka/sink-consumer.js';
 import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
@@ -73,7 +73,7 @@ export class SinkTaskRunner extends TaskRunner {
     const topicsRegex = config['topics.regex'] || undefined;
     // The broker hands a returning static member its previous assignment without a
     // rebalance, even when its subscription changed; a new subscription is therefore a new member.
-    const subscription = createHash('sha256').update(JSON.stringify([[...topics].sort(), topicsRegex ?? null])).digest('hex').slice(0, 8);
+    const subscription = fingerprint([[...topics].sort(), topicsRegex ?? null]).slice(0, 8);
     this.consumer = new SinkConsumer({
       connection: this.sink.kafka,
       groupId: `connect-${connector}`,

@@ -8,10 +8,22 @@ export function sourcePartitionKey(partition: SourcePartition): string {
 
 export type StoredSourceOffset = SourceOffsetEntry;
 
-/** The newest offset per source partition among these entries, keyed for the checkpoint store. */
+/**
+ * The newest offset per source partition among these entries, keyed for the checkpoint
+ * store. Consecutive entries usually share their partition object, so its key is
+ * computed once per run of them, not once per record.
+ */
 export function latestOffsets(entries: Iterable<SourceOffsetEntry>): Record<string, StoredSourceOffset> {
   const latest: Record<string, StoredSourceOffset> = {};
-  for (const e of entries) latest[sourcePartitionKey(e.partition)] = { partition: e.partition, offset: e.offset };
+  let partition: SourcePartition | undefined;
+  let key = '';
+  for (const e of entries) {
+    if (e.partition !== partition) {
+      partition = e.partition;
+      key = sourcePartitionKey(partition);
+    }
+    latest[key] = { partition: e.partition, offset: e.offset };
+  }
   return latest;
 }
 

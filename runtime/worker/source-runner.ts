@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { RawConfig } from '../api/config-def.js';
 import { isRetriable } from '../api/errors.js';
 import type { PollResult, SourceTask, SourceTaskContext } from '../api/source.js';
+import { configFingerprint } from '../config/fingerprint.js';
 import type { KafkaAdmin } from '../kafka/admin.js';
 import type { KafkaConnection } from '../kafka/client-config.js';
 import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
@@ -35,11 +35,6 @@ interface FinishedMarker {
   config?: string;
 }
 
-function fingerprint(config: RawConfig): string {
-  const sorted = Object.fromEntries(Object.entries(config).sort(([a], [b]) => (a < b ? -1 : 1)));
-  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 16);
-}
-
 /**
  * The source loop: poll the task and hand its records to a delivery (pipelined,
  * or one transaction per poll), which persists offsets only for records Kafka
@@ -60,7 +55,7 @@ export class SourceTaskRunner extends TaskRunner {
 
   /** Not the resolved task config: a rotated secret or a recomputed task split is not a new job. */
   private get jobFingerprint(): string {
-    return fingerprint(this.source.jobConfig ?? this.source.config);
+    return configFingerprint(this.source.jobConfig ?? this.source.config);
   }
 
   private get stateNamespace(): string {
