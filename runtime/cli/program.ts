@@ -2,6 +2,9 @@ import { Command } from 'commander';
 import { ColdstoreError } from '../api/errors.js';
 import { VERSION } from '../version.js';
 import { configDocs } from './config-docs.js';
+import { registerBackupCommands } from './backups-command.js';
+import { registerRestoreCommand } from './restore-command.js';
+import { registerStoreCommands } from './store-commands.js';
 import { startWorker } from './worker-command.js';
 
 const program = new Command('coldstore').version(VERSION).description('Cold, verifiable Kafka backups in S3, and their restore.');
@@ -38,6 +41,10 @@ program
   .action(() => {
     process.stdout.write(configDocs());
   });
+
+registerBackupCommands(program);
+registerRestoreCommand(program);
+registerStoreCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const code = err instanceof ColdstoreError ? `[${err.code}] ` : '';

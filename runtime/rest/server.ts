@@ -9,6 +9,7 @@ import { errorBody, errorHandler } from './errors.js';
 import { connectorRoutes } from './routes/connectors.js';
 import { pluginRoutes } from './routes/plugins.js';
 import { systemRoutes, type SystemInfo } from './routes/system.js';
+import { uiRoutes } from './routes/ui.js';
 
 export interface ServerOptions {
   herder: Herder;
@@ -31,5 +32,6 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   systemRoutes(app, options.info, options.metrics);
   connectorRoutes(app, options.herder);
   pluginRoutes(app, options.herder);
+  uiRoutes(app);
   return app;
 }
