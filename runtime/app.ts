@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { builtInPlugins } from '../connectors/index.js';
 import type { WorkerConfig } from './config/worker-config.js';
+import { BackupCatalogue } from './catalogue/backup-catalogue.js';
+import { CatalogueStore } from './catalogue/catalogue-store.js';
 import { Herder } from './herder/herder.js';
 import { assertPatchedKafkaClient } from './kafka/client-check.js';
 import { PluginRegistry } from './plugins/registry.js';
@@ -16,6 +18,7 @@ import { Worker } from './worker/worker.js';
 export interface App {
   server: FastifyInstance;
   herder: Herder;
+  catalogue: BackupCatalogue;
   worker: Worker;
   log: Logger;
   /** Starts the stored connectors; the REST API answers /health with 200 from then on. */
@@ -49,10 +52,19 @@ export async function createApp(config: WorkerConfig, logger?: Logger): Promise<
   });
   const worker: Worker = new Worker(config, config['worker.id'] ?? `${config['rest.host']}:${config['rest.port']}`, store, metrics, log);
   const herder: Herder = new Herder(worker, new ConfigStore(store), plugins);
+  const catalogue = new BackupCatalogue({
+    herder,
+    cluster: () => worker.cluster,
+    store: new CatalogueStore(store),
+    log: log.child({ component: 'backups' }),
+    timeoutMs: config['backups.timeout.ms'],
+    retain: { count: config['backups.retain.count'], days: config['backups.retain.days'] },
+  });
   const certFile = config['rest.tls.cert.file'];
   const keyFile = config['rest.tls.key.file'];
   const server = buildServer({
     herder,
+    catalogue,
     metrics,
     log,
     auth: restAuth(config),
@@ -62,14 +74,17 @@ export async function createApp(config: WorkerConfig, logger?: Logger): Promise<
   return {
     server,
     herder,
+    catalogue,
     worker,
     log,
     async start() {
       await herder.start();
+      catalogue.start();
       started = true;
     },
     async stop() {
       started = false;
+      await catalogue.stop();
       await herder.stop();
       worker.close();
       await server.close();

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(build-essential python3 pkg-config patch libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev
-  libcurl4-openssl-dev kcat awscli openssl maven default-jdk-headless)
+  libcurl4-openssl-dev kcat awscli openssl maven default-jdk-headless chromium)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

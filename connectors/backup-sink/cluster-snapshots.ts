@@ -57,40 +57,48 @@ export class ClusterSnapshots {
     await this.running;
   }
 
+  /** Whether the connector backs this topic up: its subscription, minus its exclusions. */
+  coversTopic(topic: string): boolean {
+    const listed = this.args.config['topics']?.split(',').map((t) => t.trim()).filter(Boolean);
+    // A regex subscription never matches Kafka's internal topics (__consumer_offsets…).
+    const subscribed = listed ? listed.includes(topic) : !topic.startsWith('__') && Boolean(this.topicsRegex?.test(topic));
+    return subscribed && !this.exclude?.test(topic);
+  }
+
   private async topics(): Promise<string[]> {
     const listed = this.args.config['topics']?.split(',').map((t) => t.trim()).filter(Boolean);
-    const candidates = listed ?? (await this.args.cluster.listTopics()).filter((t) => this.topicsRegex?.test(t));
-    return candidates.filter((t) => !this.exclude?.test(t)).sort();
+    const candidates = listed ?? (await this.args.cluster.listTopics());
+    return candidates.filter((t) => this.coversTopic(t)).sort();
+  }
+
+  /** A topic's partition count, replication factor and own configs; undefined if it does not exist. */
+  async describeTopic(topic: string): Promise<Omit<TopicMetadata, 'format' | 'topic'> | undefined> {
+    const described = await this.args.cluster.describeTopic(topic, { configs: true });
+    if (!described) return undefined;
+    return { partitions: described.partitions, replicationFactor: described.replicationFactor, configs: described.configs ?? {}, capturedAt: new Date().toISOString() };
   }
 
   async snapshot(): Promise<void> {
-    const { cluster, store, location } = this.args;
+    const { store, location } = this.args;
     await store.ensureBucket(location.bucket);
     const topics = await this.topics();
     for (const topic of topics) {
-      const described = await cluster.describeTopic(topic, { configs: true });
+      const described = await this.describeTopic(topic);
       if (!described) continue;
-      const content = JSON.stringify({ partitions: described.partitions, replicationFactor: described.replicationFactor, configs: described.configs ?? {} });
+      const content = JSON.stringify({ partitions: described.partitions, replicationFactor: described.replicationFactor, configs: described.configs });
       if (this.written.get(topic) === content) continue;
-      const metadata: TopicMetadata = {
-        format: 'coldstore-topic-v1',
-        topic,
-        partitions: described.partitions,
-        replicationFactor: described.replicationFactor,
-        configs: described.configs ?? {},
-        capturedAt: new Date().toISOString(),
-      };
+      const metadata: TopicMetadata = { format: 'coldstore-topic-v1', topic, ...described };
       await store.put(location.bucket, `${location.prefix}${topicMetadataKey(topic)}`, Buffer.from(JSON.stringify(metadata, null, 2)), JSON_TYPE);
       this.written.set(topic, content);
     }
     await this.snapshotGroups(new Set(topics));
   }
 
-  private async snapshotGroups(topics: Set<string>): Promise<void> {
-    const { cluster, store, location, settings } = this.args;
+  /** The committed offsets of the chosen consumer groups on these topics. */
+  async readGroups(topics: ReadonlySet<string>): Promise<GroupOffsetsSnapshot['groups']> {
+    const { cluster, settings } = this.args;
     const named = new Set(settings.groups);
     if (this.groupsRegex) for (const g of await cluster.listGroups()) if (this.groupsRegex.test(g)) named.add(g);
-    if (named.size === 0) return;
     const groups: GroupOffsetsSnapshot['groups'] = {};
     for (const group of [...named].sort()) {
       const offsets = (await cluster.groupOffsets(group))
@@ -99,8 +107,15 @@ export class ClusterSnapshots {
         .map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset) }));
       if (offsets.length > 0) groups[group] = offsets;
     }
+    return groups;
+  }
+
+  private async snapshotGroups(topics: Set<string>): Promise<void> {
+    const { store, location, settings } = this.args;
+    if (settings.groups.length === 0 && !this.groupsRegex) return;
+    const groups = await this.readGroups(topics);
     const content = JSON.stringify(groups);
-    if (content === this.lastGroups) return;
+    if (content === this.lastGroups || (content === '{}' && this.lastGroups === '')) return;
     const takenAt = Date.now();
     const snapshot: GroupOffsetsSnapshot = { format: 'coldstore-group-offsets-v1', takenAt, groups };
     await store.put(location.bucket, `${location.prefix}${groupSnapshotKey(takenAt)}`, Buffer.from(JSON.stringify(snapshot, null, 2)), JSON_TYPE);

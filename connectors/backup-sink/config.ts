@@ -46,6 +46,13 @@ export const backupSinkConfig = backupLocationConfig.extend({
       return twice.length ? `lists ${[...new Set(twice)].join(', ')} more than once` : undefined;
     },
   },
+  'continuous.retention.days': {
+    type: 'int',
+    default: 0,
+    min: 0,
+    group: 'Age-off',
+    doc: 'Backups by id (docs/backups.md): bundles older than this many days that no kept backup needs are deleted when backups are pruned, oldest first per partition (0: the continuous backup keeps everything). Unlike lifecycle.expire.*, it spares what kept backups need.',
+  },
   'lifecycle.abort.incomplete.days': { type: 'int', default: 7, min: 0, group: 'Age-off', doc: 'A lifecycle rule aborts multipart uploads left incomplete this many days (0: no rule).' },
 });
 

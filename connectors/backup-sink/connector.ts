@@ -1,6 +1,7 @@
-import type { ConnectorPlugin, RawConfig } from '../../runtime/api/index.js';
+import type { BackupParticipant, ConnectorPlugin, RawConfig } from '../../runtime/api/index.js';
 import { eventsLocation, validateLocationSettings } from '../shared/backup-location.js';
 import { createObjectStore } from '../shared/object-store/store-config.js';
+import { backupParticipant } from './backup-participant.js';
 import { ClusterSnapshots } from './cluster-snapshots.js';
 import { backupSinkConfig } from './config.js';
 import { applyLifecycle } from './lifecycle.js';
@@ -9,7 +10,8 @@ import { BackupSinkTask } from './task.js';
 
 /**
  * BackupSink: every task gets the same config; Kafka's group assignment splits
- * the partitions between them. The connector itself only applies age-off rules.
+ * the partitions between them. The connector itself applies age-off rules, keeps
+ * topic and group metadata for restores, and takes part in backups by id.
  */
 export const backupSink: ConnectorPlugin = {
   className: 'coldstore.connectors.BackupSink',
@@ -22,6 +24,7 @@ export const backupSink: ConnectorPlugin = {
   create: () => {
     let config: RawConfig = {};
     let snapshots: ClusterSnapshots | undefined;
+    let participant: BackupParticipant | undefined;
     return {
       start: async (c, context) => {
         config = c;
@@ -30,7 +33,9 @@ export const backupSink: ConnectorPlugin = {
         await applyLifecycle(settings, store, context.log);
         snapshots = new ClusterSnapshots({ settings, config: c, cluster: context.cluster, store, location: eventsLocation(settings), log: context.log });
         snapshots.start();
+        participant = backupParticipant({ connector: context.name, settings, store, snapshots });
       },
+      backups: () => participant!,
       taskConfigs: (maxTasks) => Array.from({ length: maxTasks }, () => ({ ...config })),
       stop: () => snapshots?.stop(),
       createTask: () => new BackupSinkTask(),

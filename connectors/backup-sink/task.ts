@@ -181,8 +181,9 @@ export class BackupSinkTask implements SinkTask {
     this.throwIfFailed();
     const now = Date.now();
     const flushAll = reason === 'revoke' || reason === 'shutdown';
+    const sealAll = flushAll || reason === 'flush';
     for (const state of this.partitions.values()) {
-      const sealed = flushAll ? state.writer.sealBuffered() : [state.writer.sealIfAged(now)].filter((b) => b !== undefined);
+      const sealed = sealAll ? state.writer.sealBuffered() : [state.writer.sealIfAged(now)].filter((b) => b !== undefined);
       for (const bundle of sealed) await this.launch(state, bundle);
     }
     // Before giving partitions up, let their uploads finish, but not forever: what is not

@@ -70,6 +70,12 @@ export const restoreSourceConfig = backupLocationConfig.extend({
     doc: 'Restore only records at or before these offsets, as topic:partition:offset entries (inclusive; source topic names). Partitions not listed are restored in full.',
     check: listOf(/^[a-zA-Z0-9._-]+:\d+:\d+$/, 'topic:partition:offset'),
   },
+  'restore.backup.id': {
+    type: 'int',
+    min: 1,
+    group: 'Point in time',
+    doc: 'Restore exactly what backup by id N holds (docs/backups.md): per partition the offsets inside its cut, the topic configs and consumer-group offsets taken at it. Combines with restore.until.timestamp, not with restore.until.offsets.',
+  },
   'restore.phases': {
     type: 'list',
     default: ['records', 'offsets'],

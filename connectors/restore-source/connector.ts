@@ -3,6 +3,7 @@ import { eventsLocation, validateLocationSettings, type BackupLocationSettings }
 import { parseJsonObject, topicMetadataKey, type TopicMetadata } from '../shared/formats/backup-metadata.js';
 import { TransientStoreError, type ObjectStore } from '../shared/object-store/object-store.js';
 import { createObjectStore } from '../shared/object-store/store-config.js';
+import { loadBackupPlan } from './backup-plan.js';
 import { restoreSourceConfig, TASK_COUNT_KEY, TASK_PARTITIONS_KEY, TOPIC_PARTITIONS_KEY } from './config.js';
 import { restoreMetricSpecs } from './metrics.js';
 import { targetTopicName } from './targets.js';
@@ -48,6 +49,9 @@ export const restoreSource: ConnectorPlugin = {
       errors.push({ field: 'topic.rename.replacement', message: 'is required with topic.rename.regex' });
     }
     const settings = restoreSourceConfig.validate(config).values;
+    if (settings['restore.backup.id'] !== undefined && settings['restore.until.offsets'].length > 0) {
+      errors.push({ field: 'restore.until.offsets', message: 'cannot be combined with restore.backup.id, whose cut already fixes the offsets' });
+    }
     const targets = settings.topics.map((t) => targetTopicName(settings, t));
     const clashes = [...new Set(targets.filter((t, i) => targets.indexOf(t) !== i))];
     if (clashes.length > 0) errors.push({ field: 'topic.rename', message: `several topics would be restored into ${clashes.join(', ')}; give each its own target` });
@@ -65,6 +69,16 @@ export const restoreSource: ConnectorPlugin = {
         const store = createObjectStore(values);
         partitions = [];
         counts = [];
+        const backupId = values['restore.backup.id'];
+        if (backupId !== undefined) {
+          const plan = await withStoreRetries(() => loadBackupPlan(store, eventsLocation(values), backupId, values.topics));
+          for (const topic of values.topics) {
+            const held = [...plan.ranges.keys()].filter((k) => k.startsWith(`${topic}/`)).map((k) => Number(k.slice(topic.length + 1))).sort((a, b) => a - b);
+            partitions.push(...held.map((p): [string, number] => [topic, p]));
+            counts.push([topic, Math.max(plan.topics[topic]?.partitions ?? 0, held.length === 0 ? 0 : held[held.length - 1]! + 1)]);
+          }
+          return;
+        }
         const missing: string[] = [];
         for (const topic of values.topics) {
           const found = await withStoreRetries(() => backedUpPartitions(store, values, topic));

@@ -55,16 +55,22 @@ export async function plannedGroups(args: {
   wanted: readonly string[];
   restoringRecords: boolean;
   recordsRestoredBefore: boolean;
+  /** A restore of a backup by id uses the group offsets of its cut, not the newest snapshot. */
+  fixed?: { key: string; snapshot: GroupOffsetsSnapshot } | undefined;
 }): Promise<Map<string, Map<string, bigint>>> {
   let plan = await args.state.get<GroupPlan>(PLAN_KEY);
   if (!plan && args.restoringRecords && !args.recordsRestoredBefore) {
-    const found = await findGroupSnapshot(args.store, args.location, args.at);
+    const found = args.fixed ?? (await findGroupSnapshot(args.store, args.location, args.at));
     plan = { snapshot: found?.key ?? null, groups: [...chosenGroups(found?.snapshot, args.wanted).keys()] };
     // Tasks starting together find the same newest snapshot; the first plan stored is kept by all later starts.
     await args.state.put(PLAN_KEY, plan);
   }
   if (args.wanted.length === 0) return new Map();
-  const snapshot = plan?.snapshot ? await readGroupSnapshot(args.store, args.location.bucket, plan.snapshot) : undefined;
+  const snapshot = !plan?.snapshot
+    ? undefined
+    : plan.snapshot === args.fixed?.key
+      ? args.fixed.snapshot
+      : await readGroupSnapshot(args.store, args.location.bucket, plan.snapshot);
   const groups = chosenGroups(snapshot, args.wanted);
   const untracked = [...groups.keys()].filter((g) => !plan?.groups.includes(g));
   if (untracked.length > 0) {

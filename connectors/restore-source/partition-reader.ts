@@ -11,6 +11,8 @@ export interface ReaderOptions {
   tp: TopicPartition;
   /** The last restored bundle (key without location prefix) and record offset, when resuming. */
   resume?: { key: string; offset: bigint };
+  /** First offset to restore (a backup by id starts at its cut's log start offset). */
+  fromOffset?: bigint;
   /** Last offset to restore (inclusive). */
   untilOffset?: bigint;
   fetchAhead: number;
@@ -111,14 +113,14 @@ export class PartitionReader {
   }
 
   private limit(bundle: FetchedBundle): FetchedBundle {
-    const until = this.options.untilOffset;
-    if (until === undefined || bundle.end <= until) return bundle;
-    return { ...bundle, records: bundle.records.filter((r) => r.offset <= until) };
+    const { fromOffset: from, untilOffset: until } = this.options;
+    if ((until === undefined || bundle.end <= until) && (from === undefined || bundle.start >= from)) return bundle;
+    return { ...bundle, records: bundle.records.filter((r) => (until === undefined || r.offset <= until) && (from === undefined || r.offset >= from)) };
   }
 
   /** Keeps up to fetchAhead bundles fetching, in key order. */
   private async fill(): Promise<void> {
-    const { store, location, tp, untilOffset } = this.options;
+    const { store, location, tp, fromOffset, untilOffset } = this.options;
     this.listing ??= store.list(location.bucket, this.prefix, this.lastKey === undefined ? undefined : `${location.prefix}${this.lastKey}`)[Symbol.asyncIterator]();
     while (!this.listedAll && this.ahead.length < this.options.fetchAhead) {
       const item = await this.listing.next();
@@ -136,6 +138,7 @@ export class PartitionReader {
         this.listedAll = true;
         break;
       }
+      if (fromOffset !== undefined && parsed.end < fromOffset) continue;
       const result = fetchBundle(store, location, { key, ...parsed });
       result.catch(() => undefined); // handled when its turn comes
       this.ahead.push({ key, result });

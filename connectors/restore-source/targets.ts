@@ -39,6 +39,12 @@ const NOT_COPIED = new Set(['message.timestamp.type']);
  * Finds (or creates, with the backed-up partition count and configs) the target topic
  * of a backed-up topic and decides how records are partitioned into it.
  */
+async function readTopicMetadata(store: ObjectStore, location: Location, topic: string): Promise<TopicMetadata | undefined> {
+  const key = `${location.prefix}${topicMetadataKey(topic)}`;
+  const object = await store.get(location.bucket, key);
+  return object ? parseJsonObject<TopicMetadata>(object.body, 'coldstore-topic-v1', key) : undefined;
+}
+
 export async function prepareTarget(args: {
   settings: RestoreSourceSettings;
   cluster: KafkaCluster;
@@ -47,6 +53,8 @@ export async function prepareTarget(args: {
   source: string;
   sourcePartitions: number;
   log: TaskLogger;
+  /** The topic's metadata when the restore already has it (a backup by id keeps it in its manifest). */
+  metadata?: Omit<TopicMetadata, 'format' | 'topic'> | undefined;
 }): Promise<TopicTarget> {
   const { settings, cluster, source } = args;
   const topic = targetTopicName(settings, source);
@@ -55,9 +63,7 @@ export async function prepareTarget(args: {
     if (!settings['topic.create']) {
       throw new ColdstoreError(ErrorCodes.CONFIG_INVALID, `Target topic ${topic} (for backed-up topic ${source}) does not exist. Create it, or set topic.create=true.`);
     }
-    const metadataKey = `${args.location.prefix}${topicMetadataKey(source)}`;
-    const object = await args.store.get(args.location.bucket, metadataKey);
-    const metadata = object ? parseJsonObject<TopicMetadata>(object.body, 'coldstore-topic-v1', metadataKey) : undefined;
+    const metadata = args.metadata ?? (await readTopicMetadata(args.store, args.location, source));
     const overrides = settings['topic.create.configs'].map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]);
     const configs = { ...Object.fromEntries(Object.entries(metadata?.configs ?? {}).filter(([name]) => !NOT_COPIED.has(name))), ...Object.fromEntries(overrides) };
     const partitions = Math.max(metadata?.partitions ?? 0, args.sourcePartitions);

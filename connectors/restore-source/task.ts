@@ -20,6 +20,8 @@ import { retryTransient, type ObjectStore } from '../shared/object-store/object-
 import { BadObjectError, type BadObjectReport } from './bad-object.js';
 import type { FetchedBundle } from './bundle-fetch.js';
 import { parseInstant, restoreSourceConfig, TASK_COUNT_KEY, TASK_PARTITIONS_KEY, TOPIC_PARTITIONS_KEY, type RestoreSourceSettings } from './config.js';
+import { loadBackupPlan, type BackupPlan } from './backup-plan.js';
+import { plannedWork } from './planned-work.js';
 import { commitTranslatedOffsets, placementsFrom, PlacementTracker, plannedGroups } from './group-offsets.js';
 import { restoreMetrics } from './metrics.js';
 import { PartitionReader } from './partition-reader.js';
@@ -71,6 +73,10 @@ export class RestoreSourceTask implements SourceTask {
   private readonly targets = new Map<string, { sourcePartitions: number; target: TopicTarget }>();
   private untilTimestamp: number | undefined;
   private readonly untilOffsets = new Map<string, bigint>();
+  private readonly fromOffsets = new Map<string, bigint>();
+  private plan: BackupPlan | undefined;
+  /** What this run has left to read, once listed (for progress and an ETA). */
+  private planned: { objects: number; bytes: number } | undefined;
   private groups = new Map<string, Map<string, bigint>>();
   private tracker: PlacementTracker | undefined;
   private phase: 'records' | 'offsets' | 'done' = 'records';
@@ -106,13 +112,22 @@ export class RestoreSourceTask implements SourceTask {
       const [topic, partition, offset] = entry.split(':');
       this.untilOffsets.set(tpKey({ topic: topic!, partition: Number(partition) }), BigInt(offset!));
     }
+    const backupId = values['restore.backup.id'];
+    if (backupId !== undefined) {
+      const plan = await retryTransient(`read the manifest of backup ${backupId}`, () => loadBackupPlan(this.store, this.location, backupId, values.topics));
+      for (const [key, range] of plan.ranges) {
+        this.fromOffsets.set(key, range.start);
+        this.untilOffsets.set(key, range.end - 1n);
+      }
+      this.plan = plan;
+    }
     this.taskCount = Number(config[TASK_COUNT_KEY] ?? '1');
     const shared = Object.entries(config).filter(([k]) => k !== TASK_PARTITIONS_KEY).sort(([a], [b]) => (a < b ? -1 : 1));
     this.runId = createHash('sha256').update(JSON.stringify(shared)).digest('hex').slice(0, 16);
     this.partitions = parsePairs(config[TASK_PARTITIONS_KEY]).map(([topic, partition]) => ({ topic, partition }));
     for (const [source, sourcePartitions] of parsePairs(config[TOPIC_PARTITIONS_KEY])) {
       const target = await retryTransient(`prepare the target of ${source}`, () =>
-        prepareTarget({ settings: values, cluster: context.cluster, store: this.store, location: this.location, source, sourcePartitions, log: context.log }),
+        prepareTarget({ settings: values, cluster: context.cluster, store: this.store, location: this.location, source, sourcePartitions, log: context.log, metadata: this.plan?.topics[source] }),
       );
       this.targets.set(source, { sourcePartitions, target });
     }
@@ -148,12 +163,29 @@ export class RestoreSourceTask implements SourceTask {
         wanted: phases.includes('offsets') ? values.groups : [],
         restoringRecords: this.recordsRan,
         recordsRestoredBefore,
+        fixed: this.plan?.groupSnapshot,
       }),
     );
     if (phases.includes('offsets') && values.groups.length > 0 && this.groups.size === 0) {
       context.log.warn({ bucket: this.location.bucket, groups: values.groups }, 'the backup holds no offsets of these consumer groups; none will be restored');
     }
     if (this.groups.size > 0) this.tracker = new PlacementTracker(this.groups, this.targets, placementsFrom(stored));
+    if (this.recordsRan) this.listPlannedWork();
+  }
+
+  /** Lists in the background what this run has left to read; progress works without it meanwhile. */
+  private listPlannedWork(): void {
+    const scopes = this.partitions.map((tp) => {
+      const key = tpKey(tp);
+      const from = this.fromOffsets.get(key);
+      const until = this.untilOffsets.get(key);
+      const resumeKey = this.resumes.get(key)?.key;
+      return { ...tp, ...(from !== undefined ? { fromOffset: from } : {}), ...(until !== undefined ? { untilOffset: until } : {}), ...(resumeKey ? { resumeKey } : {}) };
+    });
+    plannedWork(this.store, this.location, scopes).then(
+      (planned) => (this.planned = planned),
+      (err: unknown) => this.context.log.debug({ err: (err as Error).message }, 'could not list the work ahead; progress shows no total'),
+    );
   }
 
   async poll(): Promise<PollResult> {
@@ -285,12 +317,14 @@ export class RestoreSourceTask implements SourceTask {
   private openCursor(tp: TopicPartition): Cursor {
     const resume = this.resumes.get(tpKey(tp));
     const untilOffset = this.untilOffsets.get(tpKey(tp));
+    const fromOffset = this.fromOffsets.get(tpKey(tp));
     const reader = new PartitionReader({
       store: this.store,
       location: this.location,
       tp,
       ...(resume ? { resume } : {}),
       ...(untilOffset !== undefined ? { untilOffset } : {}),
+      ...(fromOffset !== undefined ? { fromOffset } : {}),
       fetchAhead: this.settings['fetch.max.in.flight'],
       onBadObject: (err) => this.badObject(err),
     });
@@ -318,6 +352,8 @@ export class RestoreSourceTask implements SourceTask {
       records: [...this.perPartition.values()].reduce((n, p) => n + p.records, 0),
       objects: this.totals.objects,
       bytes: this.totals.bytes,
+      ...(this.planned ? { planned: this.planned } : {}),
+      ...(this.plan ? { backup_id: this.plan.backupId } : {}),
       bad_objects: this.badObjectCount,
       ...(this.badObjects.length > 0 ? { skipped: this.badObjects } : {}),
       partitions: Object.fromEntries(this.perPartition),

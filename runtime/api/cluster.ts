@@ -17,6 +17,16 @@ export interface PartitionOffset {
   offset: bigint;
 }
 
+/** A partition's offsets at one moment, as a read_committed consumer sees them. */
+export interface PartitionBounds {
+  topic: string;
+  partition: number;
+  /** Log start offset. */
+  start: bigint;
+  /** Last stable offset: the end, short of records in transactions still open. */
+  end: bigint;
+}
+
 export interface KafkaCluster {
   /** Every topic, internal ones included. */
   listTopics(): Promise<string[]>;
@@ -32,4 +42,6 @@ export interface KafkaCluster {
   commitGroupOffsets(group: string, offsets: PartitionOffset[]): Promise<void>;
   /** Each partition's log end offset (high watermark). */
   endOffsets(topic: string, partitions: number): Promise<Map<number, bigint>>;
+  /** Start and end offsets of many partitions, each bound read in one request for all of them. */
+  partitionBounds(partitions: readonly { topic: string; partition: number }[]): Promise<PartitionBounds[]>;
 }

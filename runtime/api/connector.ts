@@ -1,3 +1,4 @@
+import type { BackupParticipant } from './backups.js';
 import type { KafkaCluster } from './cluster.js';
 import type { ConfigDef, ConfigKeys, RawConfig } from './config-def.js';
 import type { MetricSpec } from './metrics.js';
@@ -29,6 +30,8 @@ export interface Connector<T extends SinkTask | SourceTask = SinkTask | SourceTa
   taskConfigs(maxTasks: number): RawConfig[];
   stop(): Promise<void> | void;
   createTask(): T;
+  /** Sink connectors that can take part in backups by id (docs/backups.md) return their side of it once started. */
+  backups?(): BackupParticipant;
 }
 
 export interface ConnectorPlugin {

@@ -9,8 +9,12 @@ export interface AssignedPartition extends TopicPartition {
   committed?: bigint;
 }
 
-/** Why preCommit is called: on `revoke` and `shutdown` the task should make everything it holds durable first. */
-export type CommitReason = 'interval' | 'requested' | 'revoke' | 'shutdown';
+/**
+ * Why preCommit is called. On `revoke` and `shutdown` the task should make everything
+ * it holds durable first; on `flush` (a backup by id waits for it) it should start making
+ * everything consumed so far durable, without waiting for it.
+ */
+export type CommitReason = 'interval' | 'requested' | 'flush' | 'revoke' | 'shutdown';
 
 export interface SinkTaskContext {
   readonly connectorName: string;

@@ -22,6 +22,14 @@ export const workerConfigDef = defineConfig({
   },
   'task.shutdown.graceful.timeout.ms': { type: 'int', default: 30_000, min: 0, doc: 'How long a stopping task may take to flush and commit.' },
   'plugin.path': { type: 'list', default: [], doc: 'Extra connector plugin modules (files exporting a ConnectorPlugin as default or `plugins`).' },
+  'backups.timeout.ms': {
+    type: 'int',
+    default: 1_800_000,
+    min: 1_000,
+    doc: 'A backup by id not durable up to its cut within this time becomes FAILED (docs/backups.md).',
+  },
+  'backups.retain.count': { type: 'int', default: 0, min: 0, doc: 'Keep the newest this many backups by id (0: no count limit). A backup is kept if this or backups.retain.days keeps it.' },
+  'backups.retain.days': { type: 'int', default: 0, min: 0, doc: 'Keep backups by id younger than this many days (0: no age limit). With both retain settings 0, every backup is kept.' },
   'log.level': { type: 'string', default: 'info', oneOf: ['trace', 'debug', 'info', 'warn', 'error'], doc: 'Log level of the JSON logs.' },
 });
 

@@ -1,4 +1,5 @@
 import type { RawConfig } from '../api/config-def.js';
+import type { BackupParticipant } from '../api/backups.js';
 import type { Connector, ConnectorPlugin } from '../api/connector.js';
 import { describeError } from '../api/errors.js';
 import { definitionFor } from '../config/connector-config.js';
@@ -6,7 +7,7 @@ import { createRedactor, hasPlaceholder, resolvePlaceholders } from '../config/p
 import { maskConfig } from '../config/secrets.js';
 import type { ConnectorRecord } from '../storage/config-store.js';
 import { redactingLogger, type Logger } from '../telemetry/logger.js';
-import type { TaskRunner } from '../worker/task-runner.js';
+import type { PartitionProgress, TaskRunner } from '../worker/task-runner.js';
 import type { State, TaskStatus } from '../worker/task-status.js';
 import { taskLogger } from '../worker/task-context.js';
 import type { Worker } from '../worker/worker.js';
@@ -168,6 +169,20 @@ export class ConnectorInstance {
       tasks: this.runners.map((r) => r.status()),
       type: this.plugin.type,
     };
+  }
+
+  /** The connector's side of backups by id, when it is a started sink that takes part in them. */
+  backupParticipant(): BackupParticipant | undefined {
+    return this.connector?.backups?.();
+  }
+
+  /** Per partition of every sink task: how far it is handed over and durable, and which task has it. */
+  partitionProgress(): (PartitionProgress & { task: number })[] {
+    return this.runners.flatMap((runner, task) => runner.partitionProgress().map((p) => ({ ...p, task })));
+  }
+
+  requestFlush(task: number): void {
+    this.runners[task]?.requestFlush();
   }
 
   committedOffsets() {

@@ -95,6 +95,11 @@ export class Herder {
     return this.instance(name).status();
   }
 
+  /** The connector instance with this name, if any (the backup catalogue watches their tasks). */
+  find(name: string): ConnectorInstance | undefined {
+    return this.instances.get(name);
+  }
+
   taskStatus(name: string, id: number) {
     const found = this.instance(name).taskStatus(id);
     if (!found) throw new ColdstoreError(ErrorCodes.TASK_NOT_FOUND, `Task ${id} of connector ${name} not found.`);

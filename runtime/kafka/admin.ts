@@ -1,6 +1,6 @@
 import KafkaLib from '@confluentinc/kafka-javascript';
 import type { LibrdKafkaError } from '@confluentinc/kafka-javascript';
-import type { KafkaCluster, PartitionOffset, TopicDescription } from '../api/cluster.js';
+import type { KafkaCluster, PartitionBounds, PartitionOffset, TopicDescription } from '../api/cluster.js';
 import { ColdstoreError, ErrorCodes } from '../api/errors.js';
 import { clientConfig, type KafkaConnection } from './client-config.js';
 import { fromKafkaError } from './errors.js';
@@ -134,16 +134,30 @@ export class KafkaAdmin implements KafkaCluster {
   }
 
   async endOffsets(topic: string, partitions: number): Promise<Map<number, bigint>> {
-    const specs = Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: OffsetSpec.LATEST }));
-    const results = await new Promise<{ partition: number; offset: number; error?: LibrdKafkaError }[]>((resolve, reject) =>
-      this.admin.listOffsets(specs, { timeout: TIMEOUT_MS, isolationLevel: IsolationLevel.READ_UNCOMMITTED }, callback(`end offsets of ${topic}`, resolve, reject)),
+    const listed = await this.listOffsets(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })), OffsetSpec.LATEST, IsolationLevel.READ_UNCOMMITTED);
+    return new Map(listed.map((o) => [o.partition, o.offset]));
+  }
+
+  async partitionBounds(partitions: readonly { topic: string; partition: number }[]): Promise<PartitionBounds[]> {
+    if (partitions.length === 0) return [];
+    // The end first: a start read after it can only be higher, never past it.
+    const ends = await this.listOffsets(partitions, OffsetSpec.LATEST, IsolationLevel.READ_COMMITTED);
+    const starts = new Map((await this.listOffsets(partitions, OffsetSpec.EARLIEST, IsolationLevel.READ_COMMITTED)).map((o) => [`${o.topic}/${o.partition}`, o.offset]));
+    return ends.map((end) => {
+      const start = starts.get(`${end.topic}/${end.partition}`) ?? end.offset;
+      return { topic: end.topic, partition: end.partition, start: start < end.offset ? start : end.offset, end: end.offset };
+    });
+  }
+
+  private async listOffsets(partitions: readonly { topic: string; partition: number }[], spec: unknown, isolationLevel: unknown): Promise<PartitionOffset[]> {
+    const specs = partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: spec }));
+    const results = await new Promise<{ topic: string; partition: number; offset: number; error?: LibrdKafkaError }[]>((resolve, reject) =>
+      this.admin.listOffsets(specs as never, { timeout: TIMEOUT_MS, isolationLevel } as never, callback('list offsets', resolve, reject)),
     );
-    const ends = new Map<number, bigint>();
-    for (const r of results) {
-      if (r.error) throw fromKafkaError(r.error, `end offset of ${topic}/${r.partition}`);
-      ends.set(r.partition, BigInt(r.offset));
-    }
-    return ends;
+    return results.map((r) => {
+      if (r.error) throw fromKafkaError(r.error, `offsets of ${r.topic}/${r.partition}`);
+      return { topic: r.topic, partition: r.partition, offset: BigInt(r.offset) };
+    });
   }
 
   disconnect(): void {

@@ -140,6 +140,21 @@ export class SinkConsumer {
     }
   }
 
+  /**
+   * The next offset the application would be given, per partition (no broker round trip).
+   * It moves past transaction markers and aborted records, which are never delivered.
+   */
+  positions(partitions: TopicPartition[]): Map<string, bigint> {
+    const found = new Map<string, bigint>();
+    if (partitions.length === 0 || !this.consumer.isConnected()) return found;
+    try {
+      for (const p of this.consumer.position(partitions)) if (p.offset !== undefined && p.offset >= 0) found.set(`${p.topic}/${p.partition}`, BigInt(p.offset));
+    } catch {
+      // Not assigned any more: no position to report.
+    }
+    return found;
+  }
+
   disconnect(): Promise<void> {
     return new Promise((resolve) => {
       if (!this.consumer.isConnected()) return resolve();

@@ -13,6 +13,9 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   PLUGIN_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   CONNECTOR_EXISTS: 409,
+  BACKUP_ID_CONFLICT: 409,
+  BACKUP_NOT_POSSIBLE: 409,
+  BACKUP_NOT_FOUND: 404,
 };
 
 /** Kafka Connect's error body `{error_code, message}`, plus our catalog code and, for configs, every bad field. */

@@ -1,11 +1,13 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
 import { ErrorCodes } from '../api/errors.js';
+import type { BackupCatalogue } from '../catalogue/backup-catalogue.js';
 import type { Herder } from '../herder/herder.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { authHook, type RestAuth } from './auth.js';
 import { errorBody, errorHandler } from './errors.js';
+import { backupRoutes } from './routes/backups.js';
 import { connectorRoutes } from './routes/connectors.js';
 import { pluginRoutes } from './routes/plugins.js';
 import { systemRoutes, type SystemInfo } from './routes/system.js';
@@ -13,6 +15,7 @@ import { uiRoutes } from './routes/ui.js';
 
 export interface ServerOptions {
   herder: Herder;
+  catalogue: BackupCatalogue;
   metrics: Metrics;
   log: Logger;
   info: SystemInfo;
@@ -32,6 +35,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   systemRoutes(app, options.info, options.metrics);
   connectorRoutes(app, options.herder);
   pluginRoutes(app, options.herder);
+  backupRoutes(app, options.catalogue);
   uiRoutes(app);
   return app;
 }

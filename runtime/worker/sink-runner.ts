@@ -9,7 +9,7 @@ import { SinkConsumer, type RebalanceEvent } from '../kafka/sink-consumer.js';
 import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
 import { Backoff } from './backoff.js';
 import { taskLogger, taskStateStore } from './task-context.js';
-import { TaskRunner, type TaskRunnerDeps } from './task-runner.js';
+import { TaskRunner, type PartitionProgress, type TaskRunnerDeps } from './task-runner.js';
 
 export interface SinkRunnerDeps extends TaskRunnerDeps {
   task: SinkTask;
@@ -25,6 +25,8 @@ export interface SinkRunnerDeps extends TaskRunnerDeps {
 export const EARLIEST = 'earliest';
 /** librdkafka's logical offset for "the beginning of the partition". */
 const OFFSET_BEGINNING = -2n;
+/** How often consumer positions are sampled (a native call per owned partition). */
+const POSITION_SAMPLE_MS = 500;
 
 /** The stored form of a sink offset: the next offset to consume as a decimal string, or EARLIEST. */
 export function storedSinkOffset(value: unknown): bigint | undefined {
@@ -51,6 +53,13 @@ export class SinkTaskRunner extends TaskRunner {
   private readonly taskPaused = new Set<string>();
   private retrying = false;
   private commitRequested = false;
+  private flushRequested = false;
+  /**
+   * Consumer positions sampled when every record fetched had been handed to the task:
+   * offsets below them that the task never received hold no record (markers, aborted).
+   */
+  private readonly positions: PartitionOffsets = new Map();
+  private lastPositionsAt = 0;
   private lastCommitAt = Date.now();
   private closing = false;
 
@@ -127,7 +136,9 @@ export class SinkTaskRunner extends TaskRunner {
       }
       const mine = records.filter((r) => this.owned.has(tpKey(r)));
       if (mine.length > 0) backlog = await this.deliver(mine);
-      if (this.commitRequested) await this.commit('requested');
+      if (backlog.length === 0) this.samplePositions();
+      if (this.flushRequested) await this.commit('flush');
+      else if (this.commitRequested) await this.commit('requested');
       else if (Date.now() - this.lastCommitAt >= this.sink.commitIntervalMs) await this.commit('interval');
     }
   }
@@ -163,9 +174,24 @@ export class SinkTaskRunner extends TaskRunner {
     return arrived;
   }
 
+  private samplePositions(): void {
+    const now = Date.now();
+    if (now - this.lastPositionsAt < POSITION_SAMPLE_MS) return;
+    this.lastPositionsAt = now;
+    this.positions.clear();
+    for (const [key, offset] of this.consumer.positions([...this.owned.values()])) this.positions.set(key, offset);
+  }
+
+  /** Asks the task to make everything consumed so far durable at the next commit (a backup by id waits for it). */
+  override requestFlush(): void {
+    this.flushRequested = true;
+    this.wakeup.notify();
+  }
+
   /** Asks the task what is durable and commits exactly that, never beyond. */
   private async commit(reason: CommitReason): Promise<void> {
     this.commitRequested = false;
+    if (reason === 'flush') this.flushRequested = false;
     this.lastCommitAt = Date.now();
     if (this.owned.size === 0) return;
     const started = performance.now();
@@ -193,6 +219,41 @@ export class SinkTaskRunner extends TaskRunner {
     this.consumer.commit(toGroup);
     this.sink.metrics.commits.add(1, this.attributes);
     this.sink.metrics.commitLatency.record((performance.now() - started) / 1000, this.attributes);
+  }
+
+  /**
+   * Per owned partition: what is committed, what was handed to the task, and the offset
+   * below which every record the consumer would deliver is durable (past trailing
+   * transaction markers once everything handed over is committed).
+   */
+  override partitionProgress(): PartitionProgress[] {
+    return [...this.owned].map(([key, tp]) => {
+      const committed = this.committed.get(key);
+      const handed = this.consumed.get(key);
+      const position = this.positions.get(key);
+      const caughtUp = committed !== undefined && handed !== undefined && committed >= handed;
+      const delivered = position !== undefined && (handed === undefined || position > handed) ? position : handed;
+      const durableThrough = caughtUp && position !== undefined && position > committed ? position : committed;
+      const highWatermark = this.consumer.highWatermark(tp);
+      return {
+        ...tp,
+        ...(committed !== undefined && committed >= 0n ? { committed } : {}),
+        ...(delivered !== undefined && delivered >= 0n ? { delivered } : {}),
+        ...(durableThrough !== undefined && durableThrough >= 0n ? { durableThrough } : {}),
+        ...(highWatermark !== undefined ? { highWatermark } : {}),
+      };
+    });
+  }
+
+  protected override progress(): Record<string, unknown> | undefined {
+    const partitions = this.partitionProgress().map((p) => ({
+      topic: p.topic,
+      partition: p.partition,
+      committed_offset: p.committed === undefined ? null : Number(p.committed),
+      end_offset: p.highWatermark === undefined ? null : Number(p.highWatermark),
+      lag: p.highWatermark === undefined ? null : Math.max(0, Number(p.highWatermark - (p.durableThrough ?? p.committed ?? 0n))),
+    }));
+    return partitions.length > 0 ? { partitions } : undefined;
   }
 
   override committedOffsets(): { topic: string; partition: number; offset: bigint; highWatermark?: bigint }[] {
@@ -241,6 +302,7 @@ export class SinkTaskRunner extends TaskRunner {
     this.owned.clear();
     this.consumed.clear();
     this.committed.clear();
+    this.positions.clear();
     this.taskPaused.clear();
     if (partitions.length === 0) return;
     this.sink.log.info({ partitions: partitions.map(tpKey) }, 'partitions revoked');
@@ -248,6 +310,7 @@ export class SinkTaskRunner extends TaskRunner {
   }
 
   private applySeeks(): void {
+    if (this.seeks.size > 0) this.positions.clear();
     for (const [key, offset] of this.seeks) {
       const tp = this.owned.get(key);
       if (!tp) continue;

@@ -6,6 +6,18 @@ import type { Metrics } from '../telemetry/metrics.js';
 import type { State, TaskStatus } from './task-status.js';
 import { Wakeup } from './wakeup.js';
 
+/** Where a sink task is with one of its partitions (next-offsets). */
+export interface PartitionProgress {
+  topic: string;
+  partition: number;
+  committed?: bigint;
+  /** Past every record handed to the task (and any markers after them). */
+  delivered?: bigint;
+  /** Every record below this offset is durable. */
+  durableThrough?: bigint;
+  highWatermark?: bigint;
+}
+
 export interface TaskRunnerDeps {
   connector: string;
   taskId: number;
@@ -40,6 +52,14 @@ export abstract class TaskRunner {
   protected progress(): Record<string, unknown> | undefined {
     return undefined;
   }
+
+  /** Sink tasks: per owned partition, how far it is handed over and durable. */
+  partitionProgress(): PartitionProgress[] {
+    return [];
+  }
+
+  /** Sink tasks: make everything consumed so far durable soon. */
+  requestFlush(): void {}
 
   /** Committed positions (and end offsets, when known) of the partitions this task consumes (sinks only). */
   committedOffsets(): { topic: string; partition: number; offset: bigint; highWatermark?: bigint }[] {

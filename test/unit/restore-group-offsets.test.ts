@@ -285,6 +285,9 @@ class FakeCluster implements KafkaCluster {
     if (this.failing.has(group)) throw new Error(`the group ${group} has active members`);
     this.commits.push({ group, offsets: [...offsets] });
   }
+  async partitionBounds(): Promise<never> {
+    throw new Error('not used by the restore');
+  }
   async endOffsets(topic: string, partitions: number): Promise<Map<number, bigint>> {
     this.endOffsetCalls.push(topic);
     const ends = this.ends[topic];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { FetchedObject, LifecycleRule, ObjectInfo, ObjectMetadata, ObjectStore, PutOutcome, StoredObject } from './object-store.js';
 
@@ -187,7 +187,8 @@ export class LocalObjectStore implements ObjectStore {
         const key = dir ? `${dir}/${entry.name}` : entry.name;
         if (entry.isDirectory()) await walk(key);
         else if (entry.isFile() && key.startsWith(prefix) && !TEMP_FILE.test(key) && (startAfter === undefined || key > startAfter)) {
-          keys.push({ key, size: (await stat(join(base, key))).size });
+          const info = await stat(join(base, key));
+          keys.push({ key, size: info.size, lastModified: info.mtimeMs });
         }
       }
     };
@@ -199,9 +200,23 @@ export class LocalObjectStore implements ObjectStore {
   async delete(bucket: string, key: string): Promise<void> {
     await rm(this.objectPath(bucket, key), { force: true });
     await rm(this.metaPath(bucket, key), { force: true });
+    // S3 has no directories: an emptied "directory" must not show up in listDirectories.
+    await removeEmptyParents(this.objectPath(bucket, key), this.inside(bucket));
+    await removeEmptyParents(this.metaPath(bucket, key), this.root);
   }
 
   async setLifecycle(_bucket: string, _rules: LifecycleRule[]): Promise<{ supported: boolean }> {
     return { supported: false };
+  }
+}
+
+/** Removes the directories above `path` that are empty, up to (not including) `top`. */
+async function removeEmptyParents(path: string, top: string): Promise<void> {
+  for (let dir = dirname(path); dir.startsWith(`${top}/`); dir = dirname(dir)) {
+    try {
+      await rmdir(dir);
+    } catch {
+      return; // not empty (or already gone): the directories above it are not empty either
+    }
   }
 }

@@ -9,6 +9,8 @@ export type ObjectMetadata = Record<string, string>;
 export interface ObjectInfo {
   key: string;
   size: number;
+  /** When the object was written, in milliseconds since the epoch. */
+  lastModified: number;
 }
 
 export interface StoredObject {
@@ -55,6 +57,7 @@ export interface ObjectStore {
   list(bucket: string, prefix: string, startAfter?: string): AsyncIterable<ObjectInfo>;
   /** The names of the "directories" right under `prefix` (the next key segment before a `/`), sorted. */
   listDirectories(bucket: string, prefix: string): Promise<string[]>;
+  /** Removes the object (nothing happens if it is not there). */
   delete(bucket: string, key: string): Promise<void>;
   /** Replaces the bucket's lifecycle rules; `supported: false` when the store has no lifecycle support. */
   setLifecycle(bucket: string, rules: LifecycleRule[]): Promise<{ supported: boolean }>;

@@ -1,0 +1,28 @@
+import type { TopicPartition } from '../../runtime/api/index.js';
+import type { Location } from '../shared/backup-location.js';
+import { parseKafkaBundleKey } from '../shared/formats/kafka-v1.js';
+import type { ObjectStore } from '../shared/object-store/object-store.js';
+
+export interface PartitionScope extends TopicPartition {
+  /** The bundle this run resumes in (key without location prefix): listing starts after it. */
+  resumeKey?: string;
+  fromOffset?: bigint;
+  untilOffset?: bigint;
+}
+
+/** The bundles and (stored) bytes a run has left to read, from listings alone: what progress and an ETA measure against. */
+export async function plannedWork(store: ObjectStore, location: Location, scopes: readonly PartitionScope[]): Promise<{ objects: number; bytes: number }> {
+  const planned = { objects: 0, bytes: 0 };
+  for (const scope of scopes) {
+    const prefix = `${location.prefix}${scope.topic}/${scope.partition}/`;
+    for await (const item of store.list(location.bucket, prefix, scope.resumeKey === undefined ? undefined : `${location.prefix}${scope.resumeKey}`)) {
+      const parsed = parseKafkaBundleKey(item.key.slice(location.prefix.length));
+      if (!parsed) continue;
+      if (scope.untilOffset !== undefined && parsed.start > scope.untilOffset) break;
+      if (scope.fromOffset !== undefined && parsed.end < scope.fromOffset) continue;
+      planned.objects++;
+      planned.bytes += item.size;
+    }
+  }
+  return planned;
+}

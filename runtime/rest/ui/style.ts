@@ -1,0 +1,89 @@
+/**
+ * The status page's stylesheet, served as /ui/style.css. It lives in a .ts module
+ * because tsc copies only compiled TypeScript into dist/.
+ */
+export const STATUS_PAGE_STYLE = String.raw`
+:root {
+  color-scheme: light;
+  --text: #1d2329;
+  --muted: #5b6670;
+  --line: #d9dee3;
+  --panel: #ffffff;
+  --page: #f4f6f8;
+  --green: #1a7f37;
+  --green-bg: #dcf5e3;
+  --red: #b42318;
+  --red-bg: #fde4e1;
+  --grey: #57606a;
+  --grey-bg: #e8ebee;
+  --blue: #0b5cad;
+  --blue-bg: #dcebfb;
+  --amber: #8a5a00;
+  --amber-bg: #fff0c7;
+  font-family: system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif;
+  font-size: 15px;
+  line-height: 1.4;
+}
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--page); color: var(--text); }
+.top {
+  display: flex; flex-wrap: wrap; align-items: baseline; gap: 0.5rem 1.5rem;
+  padding: 0.75rem 1.5rem; background: #17202a; color: #fff;
+}
+.top h1 { margin: 0; font-size: 1.3rem; letter-spacing: 0.02em; }
+.top p { margin: 0; color: #c9d1d9; }
+main { padding: 1rem 1.5rem 2rem; max-width: 80rem; }
+h2 { font-size: 1.1rem; margin: 1.25rem 0 0.5rem; }
+h3 { font-size: 1rem; margin: 0; overflow-wrap: anywhere; }
+h4 { font-size: 0.9rem; margin: 0; font-weight: 600; }
+.banner {
+  margin: 0; padding: 0.6rem 1.5rem; background: var(--red-bg); color: var(--red);
+  border-bottom: 2px solid var(--red); font-weight: 600;
+}
+.banner[hidden], [hidden] { display: none; }
+.connectors { display: grid; gap: 0.75rem; }
+.connector {
+  background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 0.75rem 1rem;
+}
+.connector-head { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem 0.75rem; }
+.facts { display: flex; flex-wrap: wrap; gap: 0.25rem 1.25rem; margin: 0.35rem 0 0.5rem; color: var(--muted); font-size: 0.9rem; }
+.facts div { display: flex; gap: 0.35rem; }
+.facts dt { font-weight: 600; }
+.facts dd { margin: 0; overflow-wrap: anywhere; }
+.tasks { display: grid; gap: 0.5rem; }
+.task { border-top: 1px solid var(--line); padding-top: 0.5rem; }
+.task-head { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem; }
+.task-head .note, .connector-head .note { margin: 0; font-size: 0.88rem; }
+.state {
+  display: inline-block; padding: 0.05rem 0.5rem; border-radius: 999px; font-size: 0.8rem;
+  font-weight: 700; letter-spacing: 0.03em; border: 1px solid currentColor;
+}
+.state-running { color: var(--green); background: var(--green-bg); }
+.state-failed { color: var(--red); background: var(--red-bg); }
+.state-paused, .state-stopped { color: var(--grey); background: var(--grey-bg); }
+.state-finished { color: var(--blue); background: var(--blue-bg); }
+.state-unassigned, .state-restarting, .state-unknown { color: var(--amber); background: var(--amber-bg); }
+.trace summary { cursor: pointer; color: var(--red); font-weight: 600; }
+.trace pre {
+  margin: 0.35rem 0 0; padding: 0.5rem; max-height: 20rem; overflow: auto; white-space: pre-wrap;
+  background: #fbf3f2; border: 1px solid var(--red-bg); font-size: 0.8rem;
+}
+table { border-collapse: collapse; margin: 0.35rem 0; font-size: 0.88rem; background: var(--panel); }
+caption { text-align: left; font-weight: 600; padding-bottom: 0.2rem; color: var(--muted); }
+th, td { padding: 0.2rem 0.75rem 0.2rem 0; text-align: left; border-bottom: 1px solid var(--line); }
+th { font-weight: 600; color: var(--muted); }
+td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
+td.lagging { color: var(--amber); font-weight: 700; }
+.restore { display: grid; gap: 0.25rem; margin: 0.35rem 0; justify-items: start; }
+.restore progress { width: 100%; max-width: 40rem; height: 1rem; accent-color: var(--blue); }
+.restore-counts { font-size: 0.88rem; color: var(--muted); }
+.bad-objects { color: var(--red); background: var(--red-bg); font-weight: 700; padding: 0 0.35rem; border-radius: 3px; }
+.backups-table { min-width: 40rem; }
+.status-completed { color: var(--green); font-weight: 700; }
+.status-in_progress { color: var(--amber); font-weight: 700; }
+.status-failed { color: var(--red); font-weight: 700; }
+.note { color: var(--muted); margin: 0.25rem 0; }
+.visually-hidden {
+  position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap;
+}
+`;
