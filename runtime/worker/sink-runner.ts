@@ -231,9 +231,10 @@ export class SinkTaskRunner extends TaskRunner {
       const committed = this.committed.get(key);
       const handed = this.consumed.get(key);
       const position = this.positions.get(key);
-      const caughtUp = committed !== undefined && handed !== undefined && committed >= handed;
+      // Nothing handed over yet (only markers or aborted records so far) counts as caught up.
+      const caughtUp = handed === undefined || (committed !== undefined && committed >= handed);
       const delivered = position !== undefined && (handed === undefined || position > handed) ? position : handed;
-      const durableThrough = caughtUp && position !== undefined && position > committed ? position : committed;
+      const durableThrough = caughtUp && position !== undefined && (committed === undefined || position > committed) ? position : committed;
       const highWatermark = this.consumer.highWatermark(tp);
       return {
         ...tp,

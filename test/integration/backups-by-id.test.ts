@@ -71,7 +71,7 @@ describe('backups by id (real broker, S3Proxy)', () => {
     // A committed transaction ends with a marker after its last record: the cut lies past
     // every record, so the backup completes only if markers count as backed up.
     await produceTransactions(txn, 0, [{ commit: true, values: ['t1', 't2', 't3'] }, { commit: false, values: ['gone'] }, { commit: true, values: ['t4'] }]);
-    worker = await createTestApp({ 'offset.flush.interval.ms': 200 });
+    worker = await createTestApp({ 'offset.flush.interval.ms': 200, 'backups.retain.count': 2 });
     // Bundles would stay open for 10 minutes: a backup by id must flush them itself.
     await worker.app.herder.putConfig(
       uniqueName('backup'),
@@ -163,4 +163,15 @@ describe('backups by id (real broker, S3Proxy)', () => {
     // A deleted id is never taken again.
     expect((await worker.call('POST', '/backups/1')).status).toBe(409);
   });
+
+  it('applies backups.retain.count when a backup completes: backup 4 makes backup 2 go, manifest and record', async () => {
+    await backup(3);
+    expect((await worker.call('GET', '/backups')).body.map((b: { backupId: number }) => b.backupId)).toEqual([3, 2]);
+    expect((await worker.call('POST', '/backups/retention?dryRun=true')).body.removedBackups).toEqual([]);
+    await backup(4);
+    await waitFor('backup 2 removed by retention', async () => (await worker.call('GET', '/backups/2')).status === 404, { timeoutMs: 10_000 });
+    expect((await worker.call('GET', '/backups')).body.map((b: { backupId: number }) => b.backupId)).toEqual([4, 3]);
+    const manifests = await listKeys(s3Client(), events, '~coldstore/backups/');
+    expect(manifests.map((k) => k.split('/')[2])).toEqual(['00000000000000000003', '00000000000000000004']);
+  }, 120_000);
 });
