@@ -2,6 +2,7 @@ import type { BackupCut, BackupParticipant, CutPartition, KafkaCluster } from '.
 import { eventsLocation } from '../shared/backup-location.js';
 import { listBackupIds } from '../shared/backup-manifests.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
+import { verifyBackup } from '../shared/verify/index.js';
 import { writeBackupManifest, type CapturedAtCut } from './backup-manifest-writer.js';
 import { pruneBackups } from './backup-pruning.js';
 import type { ClusterSnapshots } from './cluster-snapshots.js';
@@ -36,8 +37,6 @@ export function backupParticipant(args: { connector: string; settings: BackupSin
     listBackupIds: () => listBackupIds(store, location),
     prune: ({ remove, dryRun }) =>
       pruneBackups({ store, location, connector, coversTopic: (t) => snapshots.coversTopic(t), retentionDays: settings['continuous.retention.days'], remove, dryRun }),
-    verify: async () => {
-      throw new Error('not wired yet');
-    },
+    verify: (backupId) => verifyBackup({ store, location, backupId }),
   };
 }

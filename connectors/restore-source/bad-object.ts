@@ -1,5 +1,7 @@
-/** Why an object in the backup cannot be restored. */
-export type BadObjectKind = 'foreign' | 'corrupt-gzip' | 'checksum' | 'truncated' | 'inconsistent' | 'gap' | 'missing';
+import type { BundleDefectKind } from '../shared/bundle-check.js';
+
+/** Why an object in the backup cannot be restored: a defect of its body (shared/bundle-check.ts), or where it sits. */
+export type BadObjectKind = BundleDefectKind | 'foreign' | 'gap' | 'missing';
 
 /** An object (or a hole between objects) the restore cannot use; the message names the key and what to do. */
 export class BadObjectError extends Error {

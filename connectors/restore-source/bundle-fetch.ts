@@ -1,12 +1,8 @@
-import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
-import { decodeKafkaBundle, FORMAT_KAFKA_V1, type BackedUpRecord } from '../shared/formats/kafka-v1.js';
+import { BundleDefect, openCheckedBundle } from '../shared/bundle-check.js';
+import { FORMAT_KAFKA_V1, type BackedUpRecord } from '../shared/formats/kafka-v1.js';
 import type { Location } from '../shared/backup-location.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 import { BadObjectError } from './bad-object.js';
-
-const gunzipAsync = promisify(gunzip);
 
 export interface FetchedBundle {
   key: string;
@@ -34,27 +30,12 @@ export async function fetchBundle(
   if (!object) throw bad('missing', 'listed but gone when read (deleted meanwhile?)');
   const format = object.metadata['coldstore-format'];
   if (format !== FORMAT_KAFKA_V1) throw bad('foreign', `not a coldstore ${FORMAT_KAFKA_V1} bundle (format ${format ?? 'none'}); remove it or skip it with on.bad.object=skip`);
-  let container: Buffer;
-  try {
-    container = await gunzipAsync(object.body);
-  } catch (err) {
-    throw bad('corrupt-gzip', `cannot be decompressed: ${(err as Error).message}`);
-  }
-  const expected = object.metadata['coldstore-body-sha256'];
-  const actual = createHash('sha256').update(container).digest('hex');
-  if (expected !== actual) throw bad('checksum', `sha256 of the uncompressed body is ${actual}, its metadata says ${expected ?? 'nothing'}`);
   let records: BackedUpRecord[];
   try {
-    records = decodeKafkaBundle(container);
+    records = await openCheckedBundle(object.body, bundle, [{ source: 'its metadata', sha256: object.metadata['coldstore-body-sha256'] }]);
   } catch (err) {
-    throw bad('truncated', `Avro container unreadable: ${(err as Error).message}`);
-  }
-  let previous = bundle.start - 1n;
-  for (const r of records) {
-    if (r.topic !== bundle.topic || r.partition !== bundle.partition || r.offset <= previous || r.offset > bundle.end) {
-      throw bad('inconsistent', `holds ${r.topic}/${r.partition}@${r.offset}, outside its key's partition and range or out of order`);
-    }
-    previous = r.offset;
+    if (err instanceof BundleDefect) throw bad(err.kind, err.message);
+    throw err;
   }
   return { key: fullKey, start: bundle.start, end: bundle.end, records, bytes: object.body.length };
 }

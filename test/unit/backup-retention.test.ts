@@ -8,6 +8,7 @@ import { pruneBackups } from '../../connectors/backup-sink/backup-pruning.js';
 import { readManifests } from '../../connectors/shared/backup-manifests.js';
 import { encodeKafkaBundle, kafkaBundleKey } from '../../connectors/shared/formats/kafka-v1.js';
 import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
+import { verifyBackup } from '../../connectors/shared/verify/index.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const DAY = 86_400_000;
@@ -89,6 +90,9 @@ describe('backup manifests and pruning (local store, real bundles)', () => {
     expect(await remaining()).toEqual(keys.slice(3));
     expect(await readManifests(store, location, 1)).toEqual([]);
     expect((await readManifests(store, location, 2))[0]!.partitions[0]!.objects.map((o) => o.key)).toEqual(keys.slice(3, 8));
+    const verified = await verifyBackup({ store, location, backupId: 2 });
+    expect(verified.problems).toEqual([]);
+    expect(verified).toMatchObject({ ok: true, objects: 5, records: 50 });
   });
 
   it('keeps bundles younger than the continuous window, and everything with a window of 0 days', async () => {

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { decodeKafkaBundle, type BackedUpRecord } from './formats/kafka-v1.js';
+
+const gunzipAsync = promisify(gunzip);
+
+/** What can be wrong with a bundle's body, in the order it is checked. */
+export type BundleDefectKind = 'corrupt-gzip' | 'checksum' | 'truncated' | 'inconsistent';
+
+/** A bundle body that is not what it claims to be; `message` is the detail, without the key. */
+export class BundleDefect extends Error {
+  override readonly name = 'BundleDefect';
+  constructor(
+    readonly kind: BundleDefectKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What a bundle's key says it holds. */
+export interface BundleClaim {
+  topic: string;
+  partition: number;
+  start: bigint;
+  end: bigint;
+}
+
+/** A sha256 the uncompressed body must have, and who states it (quoted in messages, e.g. "its metadata"). */
+export interface ExpectedSha256 {
+  source: string;
+  sha256: string | undefined;
+}
+
+/**
+ * Opens a kafka-v1 bundle body and proves it is what its key says: it gunzips, its
+ * uncompressed bytes have every expected sha256, the Avro container decodes, and
+ * every record belongs to the claimed topic, partition and range, in offset order.
+ * Shared by the restore (which must not restore anything else) and `coldstore verify`.
+ */
+export async function openCheckedBundle(body: Buffer, claim: BundleClaim, expected: readonly ExpectedSha256[]): Promise<BackedUpRecord[]> {
+  let container: Buffer;
+  try {
+    container = await gunzipAsync(body);
+  } catch (err) {
+    throw new BundleDefect('corrupt-gzip', `cannot be decompressed: ${(err as Error).message}`);
+  }
+  const actual = createHash('sha256').update(container).digest('hex');
+  for (const { source, sha256 } of expected) {
+    if (sha256 !== actual) throw new BundleDefect('checksum', `sha256 of the uncompressed body is ${actual}, ${source} says ${sha256 ?? 'nothing'}`);
+  }
+  let records: BackedUpRecord[];
+  try {
+    records = decodeKafkaBundle(container);
+  } catch (err) {
+    throw new BundleDefect('truncated', `Avro container unreadable: ${(err as Error).message}`);
+  }
+  let previous = claim.start - 1n;
+  for (const r of records) {
+    if (r.topic !== claim.topic || r.partition !== claim.partition || r.offset <= previous || r.offset > claim.end) {
+      throw new BundleDefect('inconsistent', `holds ${r.topic}/${r.partition}@${r.offset}, outside its key's partition and range or out of order`);
+    }
+    previous = r.offset;
+  }
+  return records;
+}

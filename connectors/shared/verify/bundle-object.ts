@@ -1,0 +1,88 @@
+import type { Location } from '../backup-location.js';
+import { BundleDefect, openCheckedBundle, type BundleDefectKind, type ExpectedSha256 } from '../bundle-check.js';
+import { FORMAT_KAFKA_V1, type BackedUpRecord } from '../formats/kafka-v1.js';
+import type { ObjectMetadata, ObjectStore } from '../object-store/object-store.js';
+import type { BundleKey } from './bundle-key.js';
+import type { VerifyProblem, VerifyProblemKind } from './report.js';
+
+/** What a manifest states about one of its bundles. */
+export interface ManifestStatement {
+  size: number;
+  sha256: string;
+  records: number;
+}
+
+/** A bundle object to read: its key (relative to the events location) says the range. */
+export interface BundleExpectation extends BundleKey {
+  key: string;
+  /** Present for a backup by id; the continuous backup's objects are checked against their own metadata alone. */
+  manifest?: ManifestStatement;
+}
+
+export type BundleReading = { ok: true; records: BackedUpRecord[]; bytes: number } | { ok: false; problem: VerifyProblem; bytes: number };
+
+/** A damaged gzip stream and an undecodable container are both "the bytes are broken". */
+const PROBLEM_OF_DEFECT: Record<BundleDefectKind, VerifyProblemKind> = {
+  'corrupt-gzip': 'corrupt',
+  truncated: 'corrupt',
+  checksum: 'checksum',
+  inconsistent: 'inconsistent',
+};
+
+/**
+ * Downloads one bundle and checks it end to end, stopping at the first thing wrong:
+ * it exists, has the manifest's size, is a kafka-v1 object, gunzips, has every stated
+ * sha256 (manifest and metadata), decodes to the stated number of records, and its
+ * records belong to its key's partition and range in offset order.
+ */
+export async function readVerifiedBundle(store: ObjectStore, location: Location, expected: BundleExpectation): Promise<BundleReading> {
+  const { manifest } = expected;
+  let bytes = 0;
+  const problem = (kind: VerifyProblemKind, message: string): BundleReading => ({
+    ok: false,
+    bytes,
+    problem: { kind, key: expected.key, topic: expected.topic, partition: expected.partition, message },
+  });
+
+  const object = await store.get(location.bucket, `${location.prefix}${expected.key}`);
+  if (!object) return problem('missing', manifest ? 'listed in the manifest but not in the bucket' : 'listed but gone when read (deleted meanwhile?)');
+  bytes = object.body.length;
+  const { metadata } = object;
+  if (manifest && bytes !== manifest.size) return problem('size', `is ${bytes} bytes, the manifest says ${manifest.size}`);
+  // A backup's manifest vouches for its objects; elsewhere only the metadata says an object is a bundle.
+  if (!manifest && metadata['coldstore-format'] !== FORMAT_KAFKA_V1) {
+    return problem('foreign', `is named like a bundle but its metadata does not say coldstore-format=${FORMAT_KAFKA_V1} (format ${metadata['coldstore-format'] ?? 'none'})`);
+  }
+
+  const checksums: ExpectedSha256[] = [{ source: 'its metadata', sha256: metadata['coldstore-body-sha256'] }];
+  if (manifest) checksums.unshift({ source: 'the manifest', sha256: manifest.sha256 });
+  let records: BackedUpRecord[];
+  try {
+    records = await openCheckedBundle(object.body, expected, checksums);
+  } catch (err) {
+    if (err instanceof BundleDefect) return problem(PROBLEM_OF_DEFECT[err.kind], err.message);
+    throw err;
+  }
+
+  const mismatch = statedCountMismatch(records.length, manifest, metadata) ?? statedRangeMismatch(expected, metadata);
+  if (mismatch) return problem('inconsistent', mismatch);
+  return { ok: true, records, bytes };
+}
+
+function statedCountMismatch(decoded: number, manifest: ManifestStatement | undefined, metadata: ObjectMetadata): string | undefined {
+  if (manifest && manifest.records !== decoded) return `holds ${decoded} records, the manifest says ${manifest.records}`;
+  const stated = metadata['coldstore-records'];
+  // With a manifest, its count is the one that matters; metadata without a count is then no problem.
+  if (stated === undefined && manifest) return undefined;
+  if (stated !== String(decoded)) return `holds ${decoded} records, its metadata says ${stated ?? 'nothing'} (coldstore-records)`;
+  return undefined;
+}
+
+function statedRangeMismatch(expected: BundleExpectation, metadata: ObjectMetadata): string | undefined {
+  const start = metadata['coldstore-range-start'];
+  const end = metadata['coldstore-range-end'];
+  if ((start !== undefined && start !== expected.start.toString()) || (end !== undefined && end !== expected.end.toString())) {
+    return `its metadata says it covers ${start ?? '?'}..${end ?? '?'}, its key ${expected.start}..${expected.end}`;
+  }
+  return undefined;
+}

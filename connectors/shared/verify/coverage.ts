@@ -1,0 +1,39 @@
+import type { VerifyProblem } from './report.js';
+
+export interface CoveredRange {
+  /** Key relative to the events location. */
+  key: string;
+  start: bigint;
+  end: bigint;
+}
+
+/**
+ * Checks that one partition's bundles tile its offsets (docs/formats.md, Coverage):
+ * fed in offset order, each must start right after the previous one ended. A hole
+ * is a `gap` named by the bundle after it; an overlap means two bundles claim the
+ * same offsets, which BackupSink never writes.
+ */
+export class PartitionCoverage {
+  private previous: CoveredRange | undefined;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+
+  next(range: CoveredRange): VerifyProblem | undefined {
+    const previous = this.previous;
+    this.previous = range;
+    if (!previous || range.start === previous.end + 1n) return undefined;
+    const where = { key: range.key, topic: this.topic, partition: this.partition };
+    if (range.start > previous.end + 1n) {
+      return {
+        kind: 'gap',
+        ...where,
+        message: `offsets ${previous.end + 1n}..${range.start - 1n} are missing: ${previous.key} ends at ${previous.end}, the next bundle starts at ${range.start}`,
+      };
+    }
+    const lastTwice = range.end < previous.end ? range.end : previous.end;
+    return { kind: 'inconsistent', ...where, message: `overlaps ${previous.key}: offsets ${range.start}..${lastTwice} are covered by both` };
+  }
+}
