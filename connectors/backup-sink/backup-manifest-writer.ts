@@ -1,6 +1,6 @@
 import type { BackupCut, CutPartition } from '../../runtime/api/index.js';
 import type { Location } from '../shared/backup-location.js';
-import { readManifests, listBackupIds } from '../shared/backup-manifests.js';
+import { listBackupIds, readManifests, recordBackupId } from '../shared/backup-manifests.js';
 import { mapBounded } from '../shared/bounded.js';
 import { MANIFEST_FORMAT, manifestKey, serializeManifest, type BackupManifest, type ManifestObject } from '../shared/formats/backup-manifest.js';
 import type { GroupOffsetsSnapshot, TopicMetadata } from '../shared/formats/backup-metadata.js';
@@ -97,5 +97,6 @@ export async function writeBackupManifest(args: { store: ObjectStore; location: 
   };
   const key = `${location.prefix}${manifestKey(cut.backupId, connector)}`;
   await store.put(location.bucket, key, serializeManifest(manifest), { 'content-type': 'application/json' });
+  await recordBackupId(store, location, cut.backupId);
   return key;
 }

@@ -1,6 +1,7 @@
 import type { BackupCut, BackupParticipant, CutPartition, KafkaCluster } from '../../runtime/api/index.js';
 import { eventsLocation } from '../shared/backup-location.js';
-import { listBackupIds } from '../shared/backup-manifests.js';
+import { highestBackupId, listBackupIds } from '../shared/backup-manifests.js';
+import { manifestKey } from '../shared/formats/backup-manifest.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 import { verifyBackup } from '../shared/verify/index.js';
 import { writeBackupManifest, type CapturedAtCut } from './backup-manifest-writer.js';
@@ -35,8 +36,10 @@ export function backupParticipant(args: { connector: string; settings: BackupSin
       key: await writeBackupManifest({ store, location, connector, layout: settings.layout, cut }),
     }),
     listBackupIds: () => listBackupIds(store, location),
-    prune: ({ remove, dryRun }) =>
-      pruneBackups({ store, location, connector, coversTopic: (t) => snapshots.coversTopic(t), retentionDays: settings['continuous.retention.days'], remove, dryRun }),
+    highestBackupId: () => highestBackupId(store, location),
+    prune: ({ remove, inProgress, dryRun }) =>
+      pruneBackups({ store, location, connector, coversTopic: (t) => snapshots.coversTopic(t), retentionDays: settings['continuous.retention.days'], remove, inProgress, dryRun }),
+    discard: (backupId) => store.delete(location.bucket, `${location.prefix}${manifestKey(backupId, connector)}`),
     verify: (backupId) => verifyBackup({ store, location, backupId }),
   };
 }

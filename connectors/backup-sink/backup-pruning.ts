@@ -1,17 +1,22 @@
-import type { StoredObjectRef } from '../../runtime/api/index.js';
+import type { CutPartition, StoredObjectRef } from '../../runtime/api/index.js';
 import type { Location } from '../shared/backup-location.js';
 import { listBackupIds, readManifests } from '../shared/backup-manifests.js';
 import { manifestKey } from '../shared/formats/backup-manifest.js';
-import { METADATA_PREFIX } from '../shared/formats/backup-metadata.js';
+import { METADATA_PREFIX, parseJsonObject, topicMetadataKey, type TopicMetadata } from '../shared/formats/backup-metadata.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 import { listBundles, neededBy } from './backup-manifest-writer.js';
 
 const DAY_MS = 86_400_000;
 
-interface Range {
-  startOffset: bigint;
-  endOffset: bigint;
+/** Whether the backed-up topic's recorded configs say it is compacted (unknown counts as not). */
+async function isCompacted(store: ObjectStore, location: Location, topic: string): Promise<boolean> {
+  const key = `${location.prefix}${topicMetadataKey(topic)}`;
+  const object = await store.get(location.bucket, key);
+  if (!object) return false;
+  return (parseJsonObject<TopicMetadata>(object.body, 'coldstore-topic-v1', key).configs['cleanup.policy'] ?? '').includes('compact');
 }
+
+type Range = Pick<CutPartition, 'startOffset' | 'endOffset'>;
 
 /** Every partition's ranges held by the backups whose manifests stay (any connector's, so a shared bucket is safe). */
 async function keptRanges(store: ObjectStore, location: Location, removed: ReadonlySet<number>): Promise<Map<string, Range[]>> {
@@ -30,9 +35,10 @@ async function keptRanges(store: ObjectStore, location: Location, removed: Reado
 
 /**
  * Deletes this connector's manifests of the removed backups, then, per partition of the
- * topics it backs up, bundles from the oldest end that no remaining backup holds and that
- * are older than the continuous retention window. Deleting only from the oldest end keeps
- * the continuous backup without holes, so a restore of it still checks coverage.
+ * topics it backs up (not compacted ones), bundles from the oldest end that no remaining
+ * or running backup holds and that are older than the continuous retention window, never
+ * the newest. Deleting only from the oldest end keeps the continuous backup without
+ * holes, so a restore of it still checks coverage.
  */
 export async function pruneBackups(args: {
   store: ObjectStore;
@@ -41,6 +47,8 @@ export async function pruneBackups(args: {
   coversTopic: (topic: string) => boolean;
   retentionDays: number;
   remove: readonly number[];
+  /** Cuts of backups still in progress: their manifests will list these bundles. */
+  inProgress: readonly CutPartition[];
   dryRun: boolean;
   now?: number;
 }): Promise<StoredObjectRef[]> {
@@ -57,12 +65,17 @@ export async function pruneBackups(args: {
   if (args.retentionDays <= 0) return gone;
   const cutoff = (args.now ?? Date.now()) - args.retentionDays * DAY_MS;
   const kept = await keptRanges(store, location, new Set(args.remove));
+  for (const p of args.inProgress) kept.set(`${p.topic}/${p.partition}`, [...(kept.get(`${p.topic}/${p.partition}`) ?? []), p]);
   const topics = (await store.listDirectories(location.bucket, location.prefix)).filter((t) => !`${t}/`.startsWith(METADATA_PREFIX) && args.coversTopic(t));
   for (const topic of topics) {
+    // A compacted topic's old bundles hold keys that are still live: age says nothing about them.
+    if (await isCompacted(store, location, topic)) continue;
     const partitions = (await store.listDirectories(location.bucket, `${location.prefix}${topic}/`)).filter((d) => /^\d+$/.test(d)).map(Number);
     for (const partition of partitions) {
       const ranges = kept.get(`${topic}/${partition}`) ?? [];
-      for (const bundle of await listBundles(store, location, topic, partition)) {
+      // The newest bundle always stays: it is where an idle partition's backup resumes its tiling.
+      const bundles = (await listBundles(store, location, topic, partition)).slice(0, -1);
+      for (const bundle of bundles) {
         if (bundle.lastModified >= cutoff || ranges.some((r) => neededBy(bundle, r))) break;
         await drop(bundle.key);
       }

@@ -1,7 +1,7 @@
 import { ColdstoreError, ErrorCodes, tpKey } from '../../runtime/api/index.js';
 import type { Location } from '../shared/backup-location.js';
 import { readManifests } from '../shared/backup-manifests.js';
-import { manifestKey, type BackupManifest } from '../shared/formats/backup-manifest.js';
+import type { BackupManifest } from '../shared/formats/backup-manifest.js';
 import type { GroupOffsetsSnapshot, TopicMetadata } from '../shared/formats/backup-metadata.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 
@@ -11,7 +11,7 @@ export interface BackupPlan {
   /** Per `topic/partition`: the offsets start..end-1. */
   ranges: Map<string, { start: bigint; end: bigint }>;
   topics: Record<string, Omit<TopicMetadata, 'format' | 'topic'>>;
-  /** The group offsets at the cut, named by the manifest that holds them. */
+  /** The group offsets at the cut (of every manifest, on the restored topics), with a key naming them in the restore's group plan. */
   groupSnapshot: { key: string; snapshot: GroupOffsetsSnapshot } | undefined;
 }
 
@@ -34,12 +34,20 @@ export async function loadBackupPlan(store: ObjectStore, location: Location, bac
     const metadata = manifest.topics[topic];
     if (metadata) topicMetadata[topic] = metadata;
   }
-  // Group offsets come from the manifest holding the first topic; several BackupSinks each snapshot their own groups.
-  const withGroups = manifests.find((m) => Object.keys(m.groupOffsets?.groups ?? {}).length > 0);
+  // Each BackupSink snapshots its groups on its own topics: merge them, for the restored topics only.
+  const wanted = new Set(topics);
+  const groups: GroupOffsetsSnapshot['groups'] = {};
+  for (const manifest of manifests) {
+    for (const [group, offsets] of Object.entries(manifest.groupOffsets?.groups ?? {})) {
+      const mine = offsets.filter((o) => wanted.has(o.topic));
+      if (mine.length > 0) groups[group] = [...(groups[group] ?? []), ...mine];
+    }
+  }
+  const takenAt = Math.min(...manifests.map((m) => m.groupOffsets?.takenAt ?? Date.parse(m.createdAt)));
   return {
     backupId,
     ranges,
     topics: topicMetadata,
-    groupSnapshot: withGroups ? { key: `${location.prefix}${manifestKey(backupId, withGroups.connector)}`, snapshot: withGroups.groupOffsets } : undefined,
+    groupSnapshot: Object.keys(groups).length > 0 ? { key: `backup:${backupId}`, snapshot: { format: 'coldstore-group-offsets-v1', takenAt, groups } } : undefined,
   };
 }

@@ -40,11 +40,16 @@ export interface BackupParticipant {
   writeManifest(cut: BackupCut): Promise<StoredObjectRef>;
   /** Backup ids with a manifest in the connector's location. */
   listBackupIds(): Promise<number[]>;
+  /** The highest backup id ever completed in the connector's location, deleted ones included. */
+  highestBackupId(): Promise<number>;
   /**
-   * Deletes its manifests of `remove`, then the bundles that neither a remaining backup
-   * nor the continuous backup's retention window needs; with dryRun only lists them.
+   * Deletes its manifests of `remove`, then the bundles that neither a remaining backup,
+   * a backup still in progress (`inProgress`: their cuts) nor the continuous backup's
+   * retention window needs; with dryRun only lists them.
    */
-  prune(args: { remove: readonly number[]; dryRun: boolean }): Promise<StoredObjectRef[]>;
+  prune(args: { remove: readonly number[]; inProgress: readonly CutPartition[]; dryRun: boolean }): Promise<StoredObjectRef[]>;
+  /** Removes what a backup that failed wrote (its manifest), so it cannot be restored or keep bundles. */
+  discard(backupId: number): Promise<void>;
   /** Reads the backup end to end (docs/operations.md, verify); JSON report with `ok` and `problems`. */
   verify(backupId: number): Promise<{ ok: boolean } & Record<string, unknown>>;
 }

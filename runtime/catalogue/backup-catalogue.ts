@@ -1,6 +1,7 @@
 import type { BackupParticipant, CutPartition, StoredObjectRef } from '../api/backups.js';
 import type { KafkaCluster } from '../api/cluster.js';
-import { ColdstoreError, describeError, ErrorCodes, isRetriable } from '../api/errors.js';
+import { ColdstoreError, describeError, ErrorCodes, isRetriable, RetriableError } from '../api/errors.js';
+import { configFingerprint } from '../config/fingerprint.js';
 import type { Herder } from '../herder/herder.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { PartitionProgress } from '../worker/task-runner.js';
@@ -33,11 +34,19 @@ export class BackupCatalogue {
   private timer: NodeJS.Timeout | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly lastFlush = new Map<string, number>();
+  private checkQueued = false;
 
   constructor(private readonly options: CatalogueOptions) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.serial(() => this.checkAll()).catch((err) => this.options.log.warn({ err }, 'checking backups in progress failed')), CHECK_INTERVAL_MS);
+    this.timer = setInterval(() => {
+      // A slow check (a large manifest, retention) must not queue more behind it.
+      if (this.checkQueued) return;
+      this.checkQueued = true;
+      this.serial(() => this.checkAll())
+        .catch((err) => this.options.log.warn({ err }, 'checking backups in progress failed'))
+        .finally(() => (this.checkQueued = false));
+    }, CHECK_INTERVAL_MS);
   }
 
   async stop(): Promise<void> {
@@ -52,19 +61,30 @@ export class BackupCatalogue {
     return next;
   }
 
-  private participants(): { name: string; participant: BackupParticipant }[] {
+  private participants(): { name: string; participant: BackupParticipant; configFingerprint: string }[] {
     const { herder } = this.options;
     return herder.names().flatMap((name) => {
-      const participant = herder.find(name)?.backupParticipant();
-      return participant ? [{ name, participant }] : [];
+      const instance = herder.find(name);
+      const participant = instance?.backupParticipant();
+      return instance && participant ? [{ name, participant, configFingerprint: configFingerprint(instance.record.config) }] : [];
     });
+  }
+
+  /** Store or cluster trouble while answering a request is a 503 with what to check, not an internal error. */
+  private async reaching<T>(what: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof ColdstoreError && err.code !== ErrorCodes.KAFKA_ERROR) throw err;
+      throw new RetriableError(`Could not ${what}: ${(err as Error).message}. Check that Kafka and the backup store are reachable, then try again.`, { cause: err });
+    }
   }
 
   create(id: number): Promise<{ id: number }> {
     return this.serial(async () => {
       const { records, highestId } = await this.options.store.all();
       const participants = this.participants();
-      const inBuckets = (await Promise.all(participants.map((p) => p.participant.listBackupIds()))).flat();
+      const inBuckets = await this.reaching('list the backups in the buckets', () => Promise.all(participants.map((p) => p.participant.highestBackupId())));
       const highest = Math.max(highestId, ...records.map((r) => r.backupId), ...inBuckets, 0);
       if (id <= highest) {
         throw new ColdstoreError(ErrorCodes.BACKUP_ID_CONFLICT, `Backup id ${id} is not greater than ${highest}, the highest id taken so far (deleted backups included). Use ${highest + 1} or more.`);
@@ -78,13 +98,16 @@ export class BackupCatalogue {
       if (participants.length === 0) problems.push('no BackupSink connector is running on this worker');
       if (problems.length > 0) throw new ColdstoreError(ErrorCodes.BACKUP_NOT_POSSIBLE, `Backup ${id} cannot be taken: ${problems.join('; ')}.`);
       const cluster = this.options.cluster();
-      const cut = await takeCut(cluster, participants);
       const createdAt = Date.now();
-      const stored: StoredParticipant[] = [];
-      for (const { name, participant } of participants) {
-        const partitions = cut.get(name) ?? [];
-        stored.push({ connector: name, partitions: partitions.map(storedPartition), captured: await participant.capture(cluster, partitions) });
-      }
+      const stored = await this.reaching('take the cut', async () => {
+        const cut = await takeCut(cluster, participants);
+        const taken: StoredParticipant[] = [];
+        for (const { name, participant, configFingerprint } of participants) {
+          const partitions = cut.get(name) ?? [];
+          taken.push({ connector: name, configFingerprint, partitions: partitions.map(storedPartition), captured: await participant.capture(cluster, partitions) });
+        }
+        return taken;
+      });
       await this.options.store.put({ backupId: id, status: 'IN_PROGRESS', failureReason: null, createdAt, lastUpdatedAt: createdAt, participants: stored }, id);
       this.options.log.info({ backupId: id, partitions: stored.reduce((n, p) => n + p.partitions.length, 0) }, 'backup started');
       return { id };
@@ -105,9 +128,13 @@ export class BackupCatalogue {
     return this.serial(async () => {
       const record = await this.options.store.get(id);
       const participants = this.participants();
-      const inBuckets = (await Promise.all(participants.map((p) => p.participant.listBackupIds()))).flat();
+      const inBuckets = await this.reaching('list the backups in the buckets', async () => (await Promise.all(participants.map((p) => p.participant.listBackupIds()))).flat());
       if (!record && !inBuckets.includes(id)) throw new ColdstoreError(ErrorCodes.BACKUP_NOT_FOUND, `There is no backup ${id}. GET /backups lists them.`);
-      const deleted = await this.prune([id], dryRun);
+      const absent = (record?.participants ?? []).filter((p) => p.manifest && !participants.some((q) => q.name === p.connector)).map((p) => p.connector);
+      if (absent.length > 0) {
+        throw new ColdstoreError(ErrorCodes.BACKUP_NOT_POSSIBLE, `Backup ${id} cannot be deleted while connector ${absent.join(', ')}, which holds part of it, is not running: its manifest would stay restorable. Start it again, then delete.`);
+      }
+      const deleted = await this.reaching('delete the backup', () => this.prune([id], dryRun));
       if (!dryRun) await this.options.store.remove([id]);
       return { backupId: id, dryRun, deleted };
     });
@@ -121,14 +148,17 @@ export class BackupCatalogue {
   private async retention(dryRun: boolean) {
     const { records } = await this.options.store.all();
     const remove = backupsToRemove(records, this.options.retain, Date.now());
-    const deleted = await this.prune(remove, dryRun);
+    const deleted = await this.reaching('prune the backups', () => this.prune(remove, dryRun));
     if (!dryRun) await this.options.store.remove(remove);
     return { dryRun, removedBackups: remove, deleted };
   }
 
   private async prune(remove: number[], dryRun: boolean): Promise<StoredObjectRef[]> {
     const deleted: StoredObjectRef[] = [];
-    for (const { participant } of this.participants()) deleted.push(...(await participant.prune({ remove, dryRun })));
+    // Bundles a backup in progress will list in its manifest are not the window's to take.
+    const { records } = await this.options.store.all();
+    const inProgress = records.filter((r) => r.status === 'IN_PROGRESS').flatMap((r) => r.participants.flatMap((p) => p.partitions.map(cutPartition)));
+    for (const { participant } of this.participants()) deleted.push(...(await participant.prune({ remove, inProgress, dryRun })));
     if (!dryRun && deleted.length > 0) this.options.log.info({ backups: remove, objects: deleted.length }, 'pruned backups');
     return deleted;
   }
@@ -152,7 +182,18 @@ export class BackupCatalogue {
         await this.retention(false).catch((err) => this.options.log.warn({ err }, 'applying backup retention failed; it is tried again after the next backup'));
       } else if (updated.status === 'FAILED') {
         this.options.log.error({ backupId: updated.backupId, reason: updated.failureReason }, 'backup failed');
+        await this.discard(updated);
       }
+    }
+  }
+
+  /** A failed backup must not stay restorable through manifests some connectors already wrote. */
+  private async discard(record: BackupRecord): Promise<void> {
+    for (const stored of record.participants.filter((p) => p.manifest)) {
+      const participant = this.options.herder.find(stored.connector)?.backupParticipant();
+      await participant?.discard(record.backupId).catch((err: unknown) =>
+        this.options.log.warn({ err, backupId: record.backupId, manifest: stored.manifest }, 'could not delete the manifest of a failed backup; delete it by hand'),
+      );
     }
   }
 
@@ -163,6 +204,9 @@ export class BackupCatalogue {
     for (const stored of record.participants) {
       const instance = this.options.herder.find(stored.connector);
       if (!instance) return failed(`connector ${stored.connector} was deleted`);
+      if (stored.configFingerprint && configFingerprint(instance.record.config) !== stored.configFingerprint) {
+        return failed(`the config of connector ${stored.connector} changed during the backup (it may now write elsewhere); take a new backup`);
+      }
       const status = instance.status();
       const failedTask = status.tasks.find((t) => t.state === 'FAILED');
       if (status.connector.state === 'FAILED' || failedTask) {

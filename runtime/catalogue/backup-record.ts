@@ -14,6 +14,8 @@ export interface StoredCutPartition {
 
 export interface StoredParticipant {
   connector: string;
+  /** The connector's config at the cut: a change (another bucket, other topics) fails the backup. */
+  configFingerprint: string;
   partitions: StoredCutPartition[];
   captured: Record<string, unknown>;
   manifest?: StoredObjectRef;

@@ -16,6 +16,8 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   BACKUP_ID_CONFLICT: 409,
   BACKUP_NOT_POSSIBLE: 409,
   BACKUP_NOT_FOUND: 404,
+  RETRIABLE: 503,
+  KAFKA_ERROR: 503,
 };
 
 /** Kafka Connect's error body `{error_code, message}`, plus our catalog code and, for configs, every bad field. */

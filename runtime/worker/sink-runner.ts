@@ -59,6 +59,8 @@ export class SinkTaskRunner extends TaskRunner {
    * offsets below them that the task never received hold no record (markers, aborted).
    */
   private readonly positions: PartitionOffsets = new Map();
+  /** Partitions sought since their last record: the consumer reports the old position until the seek lands. */
+  private readonly sought = new Set<string>();
   private lastPositionsAt = 0;
   private lastCommitAt = Date.now();
   private closing = false;
@@ -169,7 +171,10 @@ export class SinkTaskRunner extends TaskRunner {
       }
     }
     this.retrying = false;
-    for (const r of records) this.consumed.set(tpKey(r), r.offset + 1n);
+    for (const r of records) {
+      this.consumed.set(tpKey(r), r.offset + 1n);
+      this.sought.delete(tpKey(r));
+    }
     this.sink.metrics.sinkRecords.add(records.length, this.attributes);
     return arrived;
   }
@@ -179,7 +184,7 @@ export class SinkTaskRunner extends TaskRunner {
     if (now - this.lastPositionsAt < POSITION_SAMPLE_MS) return;
     this.lastPositionsAt = now;
     this.positions.clear();
-    for (const [key, offset] of this.consumer.positions([...this.owned.values()])) this.positions.set(key, offset);
+    for (const [key, offset] of this.consumer.positions([...this.owned.values()])) if (!this.sought.has(key)) this.positions.set(key, offset);
   }
 
   /** Asks the task to make everything consumed so far durable at the next commit (a backup by id waits for it). */
@@ -304,6 +309,7 @@ export class SinkTaskRunner extends TaskRunner {
     this.consumed.clear();
     this.committed.clear();
     this.positions.clear();
+    this.sought.clear();
     this.taskPaused.clear();
     if (partitions.length === 0) return;
     this.sink.log.info({ partitions: partitions.map(tpKey) }, 'partitions revoked');
@@ -313,6 +319,7 @@ export class SinkTaskRunner extends TaskRunner {
   private applySeeks(): void {
     if (this.seeks.size > 0) this.positions.clear();
     for (const [key, offset] of this.seeks) {
+      this.sought.add(key);
       const tp = this.owned.get(key);
       if (!tp) continue;
       this.consumed.set(key, offset);

@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backupLocationConfig } from '../../connectors/shared/backup-location.js';
+import { readManifests } from '../../connectors/shared/backup-manifests.js';
+import { createObjectStore } from '../../connectors/shared/object-store/store-config.js';
+import { inspectBundle } from '../../connectors/shared/verify/index.js';
 import { readPartitions, type BrokerRecord } from '../helpers/broker-records.js';
 import { createTopic, produceSteadily, produceTransactions } from '../helpers/kafka.js';
 import { listKeys, s3Client, s3Settings } from '../helpers/s3.js';
@@ -135,6 +139,17 @@ describe('backups by id (real broker, S3Proxy)', () => {
     const source = await readPartitions(cut.map((p) => ({ topic: busy, partition: p.partition })));
     const inside = source.filter((r) => r.offset < BigInt(cut.find((p) => p.partition === r.partition)!.endOffset));
     expect(inside.length).toBeLessThan(source.length);
+    // The bundles manifest 1 lists (all written before it completed) hold every record of the cut.
+    const store = createObjectStore(backupLocationConfig.validate(storage).values);
+    const location = { bucket: events, prefix: '' };
+    const [manifest] = await readManifests(store, location, 1);
+    const listed: string[] = [];
+    for (const p of manifest!.partitions.filter((q) => q.topic === busy)) {
+      for (const object of p.objects) {
+        for await (const r of inspectBundle({ store, location, key: object.key })) if (r.offset < p.endOffset) listed.push(`${r.partition}:${r.offset}`);
+      }
+    }
+    expect(listed.sort()).toEqual(inside.map((r) => `${r.partition}:${r.offset}`).sort());
     const target = await restore(1, busy);
     const restored = await readPartitions(cut.map((p) => ({ topic: target, partition: p.partition })));
     expect(values(restored)).toEqual(values(inside));

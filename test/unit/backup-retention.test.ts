@@ -7,6 +7,7 @@ import { writeBackupManifest } from '../../connectors/backup-sink/backup-manifes
 import { pruneBackups } from '../../connectors/backup-sink/backup-pruning.js';
 import { readManifests } from '../../connectors/shared/backup-manifests.js';
 import { encodeKafkaBundle, kafkaBundleKey } from '../../connectors/shared/formats/kafka-v1.js';
+import { topicMetadataKey } from '../../connectors/shared/formats/backup-metadata.js';
 import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
 import { verifyBackup } from '../../connectors/shared/verify/index.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -50,8 +51,18 @@ function cut(backupId: number, startOffset: bigint, endOffset: bigint): BackupCu
 describe('backup manifests and pruning (local store, real bundles)', () => {
   let store: LocalObjectStore;
   let keys: string[];
-  const prune = (args: { remove: number[]; dryRun?: boolean; retentionDays?: number; now?: number }) =>
-    pruneBackups({ store, location, connector: 'backup', coversTopic: (t) => t === topic, retentionDays: args.retentionDays ?? 1, remove: args.remove, dryRun: args.dryRun ?? false, now: args.now ?? Date.now() + 2 * DAY });
+  const prune = (args: { remove: number[]; dryRun?: boolean; retentionDays?: number; now?: number; inProgress?: BackupCut['partitions'] }) =>
+    pruneBackups({
+      store,
+      location,
+      connector: 'backup',
+      coversTopic: (t) => t === topic,
+      retentionDays: args.retentionDays ?? 1,
+      remove: args.remove,
+      inProgress: args.inProgress ?? [],
+      dryRun: args.dryRun ?? false,
+      now: args.now ?? Date.now() + 2 * DAY,
+    });
   const remaining = async () => {
     const out: string[] = [];
     for await (const o of store.list(location.bucket, `${topic}/`)) out.push(o.key);
@@ -99,6 +110,20 @@ describe('backup manifests and pruning (local store, real bundles)', () => {
     expect((await prune({ remove: [1], now: Date.now() + DAY / 2 })).map((d) => d.key)).toEqual([expect.stringMatching(/backup\.json$/)]);
     expect(await remaining()).toEqual(keys);
     expect((await prune({ remove: [2], retentionDays: 0 })).map((d) => d.key)).toEqual([expect.stringMatching(/0{19}2\/backup\.json$/)]);
+    expect(await remaining()).toEqual(keys);
+  });
+
+  it('spares what a backup still in progress will need, and always the newest bundle of a partition', async () => {
+    const gone = await prune({ remove: [1, 2], inProgress: [{ topic, partition: 0, startOffset: 25n, endOffset: 30n }] });
+    expect(gone.filter((d) => !d.key.startsWith('~')).map((d) => d.key)).toEqual(keys.slice(0, 2));
+    const all = await prune({ remove: [] });
+    expect(all.map((d) => d.key)).toEqual(keys.slice(2, 9));
+    expect(await remaining()).toEqual([keys[9]]);
+  });
+
+  it('leaves compacted topics alone: their old bundles hold keys that are still live', async () => {
+    await store.put(location.bucket, topicMetadataKey(topic), Buffer.from(JSON.stringify({ format: 'coldstore-topic-v1', topic, partitions: 1, replicationFactor: 1, configs: { 'cleanup.policy': 'compact' }, capturedAt: '' })), {});
+    expect((await prune({ remove: [1, 2] })).filter((d) => !d.key.startsWith('~'))).toEqual([]);
     expect(await remaining()).toEqual(keys);
   });
 

@@ -63,6 +63,9 @@ export function manifestKey(backupId: number, connector: string): string {
 /** Where every backup's directory lives (list its sub-directories to find the ids). */
 export const BACKUPS_ROOT = BACKUPS_PREFIX;
 
+/** `{"highestId": n}`: the highest id completed here, kept when backups are deleted. */
+export const HIGHEST_ID_KEY = `${BACKUPS_PREFIX}highest-id.json`;
+
 /** The id encoded in a backup directory name, or undefined for anything else. */
 export function backupIdOf(directory: string): number | undefined {
   return /^\d{20}$/.test(directory) ? Number(directory) : undefined;

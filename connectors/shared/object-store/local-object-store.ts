@@ -19,9 +19,20 @@ async function writeFileAtomic(path: string, data: string): Promise<void> {
   await fsyncDir(dirname(path));
 }
 
+/** Opens a new file, creating its directory; once more if a delete removed the emptied directory in between. */
+async function createFile(path: string) {
+  for (let attempt = 0; ; attempt++) {
+    await mkdir(dirname(path), { recursive: true });
+    try {
+      return await open(path, 'w');
+    } catch (err) {
+      if (!isMissing(err) || attempt > 0) throw err;
+    }
+  }
+}
+
 async function writeDurably(path: string, data: Buffer | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const file = await open(path, 'w');
+  const file = await createFile(path);
   try {
     await file.writeFile(data);
     await file.sync();
