@@ -1,4 +1,4 @@
-import type { BackupCut, CutPartition } from '../../runtime/api/index.js';
+import { ColdstoreError, ErrorCodes, type BackupCut, type CutPartition } from '../../runtime/api/index.js';
 import type { Location } from '../shared/backup-location.js';
 import { listBackupIds, readManifests, recordBackupId } from '../shared/backup-manifests.js';
 import { mapBounded } from '../shared/bounded.js';
@@ -42,14 +42,20 @@ export function neededBy(bundle: { start: bigint; end: bigint }, cut: { startOff
 /** The bundles a cut partition needs; they must tile its offsets, else the backup cannot be complete. */
 function bundlesFor(cut: CutPartition, listed: readonly ListedBundle[]): ListedBundle[] {
   const needed = listed.filter((b) => neededBy(b, cut));
-  for (let i = 1; i < needed.length; i++) {
-    const expected = needed[i - 1]!.end + 1n;
-    if (needed[i]!.start !== expected) {
-      throw new Error(`offsets ${expected}..${needed[i]!.start - 1n} of ${cut.topic}/${cut.partition} are missing from the backup (before ${needed[i]!.relativeKey})`);
+  // The bundle before the first needed one must abut it too, or the start of the cut went missing.
+  const first = needed.length > 0 ? listed.indexOf(needed[0]!) : 0;
+  const checked = listed.slice(Math.max(0, first - 1), first + needed.length);
+  for (let i = 1; i < checked.length; i++) {
+    const expected = checked[i - 1]!.end + 1n;
+    if (checked[i]!.start !== expected) {
+      throw new ColdstoreError(
+        ErrorCodes.BACKUP_OBJECT_INVALID,
+        `offsets ${expected}..${checked[i]!.start - 1n} of ${cut.topic}/${cut.partition} are missing from the backup (before ${checked[i]!.relativeKey})`,
+      );
     }
   }
   if (cut.startOffset < cut.endOffset && needed.length === 0) {
-    throw new Error(`no bundle of ${cut.topic}/${cut.partition} holds offsets ${cut.startOffset}..${cut.endOffset - 1n}`);
+    throw new ColdstoreError(ErrorCodes.BACKUP_OBJECT_INVALID, `no bundle of ${cut.topic}/${cut.partition} holds offsets ${cut.startOffset}..${cut.endOffset - 1n}`);
   }
   return needed;
 }
@@ -70,7 +76,7 @@ async function describeBundle(store: ObjectStore, location: Location, bundle: Li
   const head = await store.head(location.bucket, bundle.key);
   const sha256 = head?.metadata['coldstore-body-sha256'];
   const records = Number(head?.metadata['coldstore-records']);
-  if (!head || !sha256 || !Number.isSafeInteger(records)) throw new Error(`${bundle.key} has no coldstore metadata: it is not a bundle written by BackupSink`);
+  if (!head || !sha256 || !Number.isSafeInteger(records)) throw new ColdstoreError(ErrorCodes.BACKUP_OBJECT_INVALID, `${bundle.key} has no coldstore metadata: it is not a bundle written by BackupSink`);
   return { key: bundle.relativeKey, size: head.size, sha256, records, rangeStart: Number(bundle.start), rangeEnd: Number(bundle.end) };
 }
 

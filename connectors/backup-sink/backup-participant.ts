@@ -2,7 +2,7 @@ import type { BackupCut, BackupParticipant, CutPartition, KafkaCluster } from '.
 import { eventsLocation } from '../shared/backup-location.js';
 import { highestBackupId, listBackupIds } from '../shared/backup-manifests.js';
 import { manifestKey } from '../shared/formats/backup-manifest.js';
-import type { ObjectStore } from '../shared/object-store/object-store.js';
+import { retryTransient, type ObjectStore } from '../shared/object-store/object-store.js';
 import { verifyBackup } from '../shared/verify/index.js';
 import { writeBackupManifest, type CapturedAtCut } from './backup-manifest-writer.js';
 import { pruneBackups } from './backup-pruning.js';
@@ -33,7 +33,7 @@ export function backupParticipant(args: { connector: string; settings: BackupSin
     },
     writeManifest: async (cut: BackupCut) => ({
       bucket: location.bucket,
-      key: await writeBackupManifest({ store, location, connector, layout: settings.layout, cut }),
+      key: await retryTransient('write the backup manifest', () => writeBackupManifest({ store, location, connector, layout: settings.layout, cut })),
     }),
     listBackupIds: () => listBackupIds(store, location),
     highestBackupId: () => highestBackupId(store, location),

@@ -1,15 +1,15 @@
 import { ColdstoreError, ErrorCodes, tpKey } from '../../runtime/api/index.js';
 import type { Location } from '../shared/backup-location.js';
 import { readManifests } from '../shared/backup-manifests.js';
-import type { BackupManifest } from '../shared/formats/backup-manifest.js';
+import type { BackupManifest, ManifestObject } from '../shared/formats/backup-manifest.js';
 import type { GroupOffsetsSnapshot, TopicMetadata } from '../shared/formats/backup-metadata.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 
 /** What a restore of one backup by id restores: each partition's offsets inside the cut, and the metadata taken at it. */
 export interface BackupPlan {
   backupId: number;
-  /** Per `topic/partition`: the offsets start..end-1. */
-  ranges: Map<string, { start: bigint; end: bigint }>;
+  /** Per `topic/partition`: the offsets start..end-1, and the bundles holding them. */
+  ranges: Map<string, { start: bigint; end: bigint; objects: readonly ManifestObject[] }>;
   topics: Record<string, Omit<TopicMetadata, 'format' | 'topic'>>;
   /** The group offsets at the cut (of every manifest, on the restored topics), with a key naming them in the restore's group plan. */
   groupSnapshot: { key: string; snapshot: GroupOffsetsSnapshot } | undefined;
@@ -26,11 +26,11 @@ export async function loadBackupPlan(store: ObjectStore, location: Location, bac
   if (missing.length > 0) {
     throw new ColdstoreError(ErrorCodes.BACKUP_NOT_FOUND, `Backup ${backupId} does not hold topic ${missing.join(', ')}; it holds ${[...new Set(manifests.flatMap((m) => m.partitions.map((p) => p.topic)))].sort().join(', ')}.`);
   }
-  const ranges = new Map<string, { start: bigint; end: bigint }>();
+  const ranges: BackupPlan['ranges'] = new Map();
   const topicMetadata: BackupPlan['topics'] = {};
   for (const topic of topics) {
     const manifest = holding(topic)!;
-    for (const p of manifest.partitions.filter((q) => q.topic === topic)) ranges.set(tpKey(p), { start: BigInt(p.startOffset), end: BigInt(p.endOffset) });
+    for (const p of manifest.partitions.filter((q) => q.topic === topic)) ranges.set(tpKey(p), { start: BigInt(p.startOffset), end: BigInt(p.endOffset), objects: p.objects });
     const metadata = manifest.topics[topic];
     if (metadata) topicMetadata[topic] = metadata;
   }

@@ -21,7 +21,7 @@ export interface FetchedBundle {
 export async function fetchBundle(
   store: ObjectStore,
   location: Location,
-  bundle: { key: string; topic: string; partition: number; start: bigint; end: bigint },
+  bundle: { key: string; topic: string; partition: number; start: bigint; end: bigint; sha256?: string | undefined },
 ): Promise<FetchedBundle> {
   const fullKey = `${location.prefix}${bundle.key}`;
   const range = { start: bundle.start, end: bundle.end };
@@ -32,7 +32,10 @@ export async function fetchBundle(
   if (format !== FORMAT_KAFKA_V1) throw bad('foreign', `not a coldstore ${FORMAT_KAFKA_V1} bundle (format ${format ?? 'none'}); remove it or skip it with on.bad.object=skip`);
   let records: BackedUpRecord[];
   try {
-    records = await openCheckedBundle(object.body, bundle, [{ source: 'its metadata', sha256: object.metadata['coldstore-body-sha256'] }]);
+    records = await openCheckedBundle(object.body, bundle, [
+      { source: 'its metadata', sha256: object.metadata['coldstore-body-sha256'] },
+      ...(bundle.sha256 ? [{ source: 'the backup manifest', sha256: bundle.sha256 }] : []),
+    ]);
   } catch (err) {
     if (err instanceof BundleDefect) throw bad(err.kind, err.message);
     throw err;

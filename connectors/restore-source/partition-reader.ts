@@ -15,6 +15,8 @@ export interface ReaderOptions {
   fromOffset?: bigint;
   /** Last offset to restore (inclusive). */
   untilOffset?: bigint;
+  /** The bundles to read (a backup by id: its manifest's, with their checksums) instead of listing the partition. */
+  objects?: readonly { key: string; sha256: string }[];
   fetchAhead: number;
   /** A bad object or gap: rethrow to fail, return to skip it. */
   onBadObject: (err: BadObjectError) => void;
@@ -40,9 +42,22 @@ export class PartitionReader {
   private listedAll = false;
   private resumePending: boolean;
 
+  private readonly checksums: Map<string, string> | undefined;
+
   constructor(private readonly options: ReaderOptions) {
     this.lastKey = options.resume?.key;
     this.resumePending = options.resume !== undefined;
+    this.checksums = options.objects ? new Map(options.objects.map((o) => [o.key, o.sha256])) : undefined;
+  }
+
+  /** The partition's bundle keys (with the location prefix) after the last one handed out. */
+  private list(): AsyncIterable<{ key: string }> {
+    const { store, location, objects } = this.options;
+    const after = this.lastKey;
+    if (!objects) return store.list(location.bucket, this.prefix, after === undefined ? undefined : `${location.prefix}${after}`);
+    return (async function* () {
+      for (const o of objects) if (after === undefined || o.key > after) yield { key: `${location.prefix}${o.key}` };
+    })();
   }
 
   private get prefix(): string {
@@ -101,7 +116,7 @@ export class PartitionReader {
     if (!parsed) return undefined;
     this.expectedStart = parsed.end + 1n;
     if (resume.offset >= parsed.end) return undefined;
-    const bundle = await fetchBundle(this.options.store, this.options.location, { key: resume.key, ...parsed }).catch((err: unknown) => {
+    const bundle = await fetchBundle(this.options.store, this.options.location, { key: resume.key, ...parsed, sha256: this.checksums?.get(resume.key) }).catch((err: unknown) => {
       if (err instanceof BadObjectError) {
         this.options.onBadObject(err);
         return undefined;
@@ -121,7 +136,7 @@ export class PartitionReader {
   /** Keeps up to fetchAhead bundles fetching, in key order. */
   private async fill(): Promise<void> {
     const { store, location, tp, fromOffset, untilOffset } = this.options;
-    this.listing ??= store.list(location.bucket, this.prefix, this.lastKey === undefined ? undefined : `${location.prefix}${this.lastKey}`)[Symbol.asyncIterator]();
+    this.listing ??= this.list()[Symbol.asyncIterator]();
     while (!this.listedAll && this.ahead.length < this.options.fetchAhead) {
       const item = await this.listing.next();
       if (item.done) {
@@ -139,7 +154,7 @@ export class PartitionReader {
         break;
       }
       if (fromOffset !== undefined && parsed.end < fromOffset) continue;
-      const result = fetchBundle(store, location, { key, ...parsed });
+      const result = fetchBundle(store, location, { key, ...parsed, sha256: this.checksums?.get(key) });
       result.catch(() => undefined); // handled when its turn comes
       this.ahead.push({ key, result });
     }

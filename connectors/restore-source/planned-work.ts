@@ -8,6 +8,8 @@ export interface PartitionScope extends TopicPartition {
   resumeKey?: string;
   fromOffset?: bigint;
   untilOffset?: bigint;
+  /** The bundles to read with their stored sizes (a backup by id's manifest), instead of a listing. */
+  objects?: readonly { key: string; size: number }[];
 }
 
 /** The bundles and (stored) bytes a run has left to read, from listings alone: what progress and an ETA measure against. */
@@ -15,7 +17,11 @@ export async function plannedWork(store: ObjectStore, location: Location, scopes
   const planned = { objects: 0, bytes: 0 };
   for (const scope of scopes) {
     const prefix = `${location.prefix}${scope.topic}/${scope.partition}/`;
-    for await (const item of store.list(location.bucket, prefix, scope.resumeKey === undefined ? undefined : `${location.prefix}${scope.resumeKey}`)) {
+    const after = scope.resumeKey;
+    const items = scope.objects
+      ? scope.objects.filter((o) => after === undefined || o.key > after).map((o) => ({ key: `${location.prefix}${o.key}`, size: o.size }))
+      : store.list(location.bucket, prefix, after === undefined ? undefined : `${location.prefix}${after}`);
+    for await (const item of items) {
       const parsed = parseKafkaBundleKey(item.key.slice(location.prefix.length));
       if (!parsed) continue;
       if (scope.untilOffset !== undefined && parsed.start > scope.untilOffset) break;

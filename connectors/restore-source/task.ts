@@ -180,7 +180,14 @@ export class RestoreSourceTask implements SourceTask {
       const from = this.fromOffsets.get(key);
       const until = this.untilOffsets.get(key);
       const resumeKey = this.resumes.get(key)?.key;
-      return { ...tp, ...(from !== undefined ? { fromOffset: from } : {}), ...(until !== undefined ? { untilOffset: until } : {}), ...(resumeKey ? { resumeKey } : {}) };
+      const objects = this.plan?.ranges.get(key)?.objects;
+      return {
+        ...tp,
+        ...(from !== undefined ? { fromOffset: from } : {}),
+        ...(until !== undefined ? { untilOffset: until } : {}),
+        ...(resumeKey ? { resumeKey } : {}),
+        ...(objects ? { objects } : {}),
+      };
     });
     plannedWork(this.store, this.location, scopes).then(
       (planned) => (this.planned = planned),
@@ -318,7 +325,9 @@ export class RestoreSourceTask implements SourceTask {
     const resume = this.resumes.get(tpKey(tp));
     const untilOffset = this.untilOffsets.get(tpKey(tp));
     const fromOffset = this.fromOffsets.get(tpKey(tp));
+    const objects = this.plan?.ranges.get(tpKey(tp))?.objects;
     const reader = new PartitionReader({
+      ...(objects ? { objects } : {}),
       store: this.store,
       location: this.location,
       tp,

@@ -111,7 +111,7 @@ describe('backups by id (real broker, S3Proxy)', () => {
     expect(busy2.every((p) => p.endOffset < 1500)).toBe(true);
     // Five records and three markers: the cut is past the last commit marker.
     expect(cuts.get(1)!.find((p) => p.topic === txn)!.endOffset).toBe(8);
-    const manifests = await listKeys(s3Client(), events, '~coldstore/backups/');
+    const manifests = await listKeys(s3Client(), events, '~coldstore/backups/0');
     expect(manifests).toHaveLength(2);
     expect(manifests[0]).toMatch(/^~coldstore\/backups\/0{19}1\/.+\.json$/);
     const list = await worker.call('GET', '/backups');
@@ -186,7 +186,7 @@ describe('backups by id (real broker, S3Proxy)', () => {
     await backup(4);
     await waitFor('backup 2 removed by retention', async () => (await worker.call('GET', '/backups/2')).status === 404, { timeoutMs: 10_000 });
     expect((await worker.call('GET', '/backups')).body.map((b: { backupId: number }) => b.backupId)).toEqual([4, 3]);
-    const manifests = await listKeys(s3Client(), events, '~coldstore/backups/');
+    const manifests = await listKeys(s3Client(), events, '~coldstore/backups/0');
     expect(manifests.map((k) => k.split('/')[2])).toEqual(['00000000000000000003', '00000000000000000004']);
   }, 120_000);
 });

@@ -89,6 +89,8 @@ describe('backup manifests and pruning (local store, real bundles)', () => {
   it('refuses to write a manifest over a hole in the bundles', async () => {
     await store.delete(location.bucket, keys[6]!);
     await expect(writeBackupManifest({ store, location, connector: 'backup', layout: 'kafka', cut: cut(3, 35n, 80n) })).rejects.toThrow(/offsets 60\.\.69 of orders\/0 are missing/);
+    // A missing first bundle of the cut, with an older one still there, is a hole too.
+    await expect(writeBackupManifest({ store, location, connector: 'backup', layout: 'kafka', cut: cut(4, 65n, 75n) })).rejects.toThrow(/offsets 60\.\.69 of orders\/0 are missing/);
   });
 
   it('deleting backup 1 removes its manifest and the bundles only it needed, from the oldest end; backup 2 keeps all of its own', async () => {

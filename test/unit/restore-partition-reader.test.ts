@@ -251,6 +251,38 @@ for (const prefix of ['', 'events/']) {
       });
     });
 
+    describe('a backup by id (fromOffset, the manifest\'s objects)', () => {
+      const sha = async (key: string) => (await local.head(location.bucket, full(key)))!.metadata['coldstore-body-sha256']!;
+
+      it('restores only offsets from fromOffset to untilOffset, never fetching bundles before it', async () => {
+        const { bundles } = await drain(reader({ fromOffset: 6n, untilOffset: 16n }));
+        expect(offsetsOf(bundles)).toEqual([6, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+        expect(store.gets).not.toContain(full(K.b0));
+      });
+
+      it('reads exactly the listed objects, not what the partition holds besides', async () => {
+        const objects = [{ key: K.b1, sha256: await sha(K.b1) }, { key: K.b2, sha256: await sha(K.b2) }];
+        const { bundles } = await drain(reader({ objects }));
+        expect(bundles).toEqual([EXPECTED[1], EXPECTED[2]]);
+        expect(reports()).toEqual([]);
+      });
+
+      it('resumes after the last restored object of the list', async () => {
+        const objects = await Promise.all([K.b1, K.b2, K.b3].map(async (key) => ({ key, sha256: await sha(key) })));
+        const { bundles } = await drain(reader({ objects, resume: { key: K.b2, offset: 12n } }));
+        expect(bundles).toEqual([[full(K.b2), [13, 14]], EXPECTED[3]]);
+      });
+
+      it('reports a bundle whose bytes differ from the manifest\'s checksum, even when its own metadata agrees', async () => {
+        const { container, metadata } = encodeKafkaBundle(K.b2, 10n, 14n, [10, 11, 12, 13].map((o) => rec(o)));
+        await replace(K.b2, gzipSync(container), metadata);
+        const objects = [{ key: K.b2, sha256: 'ab'.repeat(32) }];
+        await drain(reader({ objects }));
+        expect(reports()).toEqual([['checksum', full(K.b2)]]);
+        expect(bad[0]!.message).toMatch(/manifest/);
+      });
+    });
+
     describe('resume', () => {
       it('mid-bundle: only the later records of that bundle, then the following bundles', async () => {
         const { bundles } = await drain(reader({ resume: { key: K.b1, offset: 6n } }));
