@@ -108,7 +108,7 @@ describe('coldstore verify, inspect and ls on a local-store backup', () => {
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(report).toMatchObject({ backupId: BACKUP_ID, ok: true, bucket, manifests: 1, partitions: 2, objects: 5, records: 34, bytes: sizes([...orders0, ...orders1]), problems: [] });
-    expect(report['notes']).toEqual([expect.stringMatching(/^orders\/1: the first bundle starts at offset 2, after the log start offset 0/)]);
+    expect(report['notes']).toEqual([expect.stringMatching(/^orders\/1: the backup starts at offset 2, after the log start offset 0/)]);
   });
 
   it('inspect prints the records as JSON lines; --limit and --encoding apply', async () => {

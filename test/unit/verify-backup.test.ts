@@ -206,7 +206,7 @@ for (const prefix of ['', 'events/']) {
         expect(report.ok).toBe(true);
         expect(report.problems).toEqual([]);
         expect(report.notes).toHaveLength(2);
-        expect(report.notes[0]).toMatch(/^orders\/1: the first bundle starts at offset 3, after the log start offset 0: offsets 0\.\.2/);
+        expect(report.notes[0]).toMatch(/^orders\/1: the backup starts at offset 3, after the log start offset 0: offsets 0\.\.2 are not in it/);
         expect(report.notes[1]).toMatch(/^orders\/1: the last bundle ends at offset 15, before the cut's last offset 17: offsets 16\.\.17/);
       });
 
