@@ -1,3 +1,4 @@
+import { ColdstoreError, ErrorCodes } from '../../runtime/api/index.js';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { failpoint, type TaskLogger, type TaskMetrics } from '../../runtime/api/index.js';
@@ -21,8 +22,12 @@ export interface UploaderOptions {
 }
 
 /** An upload that can never succeed as configured; the task fails with this. */
-export class PermanentUploadError extends Error {
-  override readonly name = 'PermanentUploadError';
+/** An upload that retrying cannot fix (a conflicting object, access denied): the task fails with STORE_IO. */
+export class PermanentUploadError extends ColdstoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.STORE_IO, message, options);
+    this.name = 'PermanentUploadError';
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -100,7 +105,7 @@ export class BundleUploader {
         }
         if (giveUp()) throw err;
         const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 8));
-        this.options.log.warn({ err: (err as Error).message, attempt, retryInMs: delay }, `${what} failed; retrying`);
+        this.options.log.warn({ reason: (err as Error).message, attempt, retryInMs: delay }, `${what} failed; retrying`);
         await sleep(delay);
         if (giveUp()) throw err;
       }

@@ -42,7 +42,7 @@ export class ClusterSnapshots {
     const tick = () => {
       this.running = this.snapshot()
         .catch((err: unknown) =>
-          this.args.log.warn({ err: (err as Error).message }, 'could not snapshot topic metadata and group offsets; retrying at the next interval'),
+          this.args.log.warn({ reason: (err as Error).message }, 'could not snapshot topic metadata and group offsets; retrying at the next interval'),
         )
         .finally(() => {
           if (!this.stopped) this.timer = setTimeout(tick, this.args.settings['metadata.snapshot.interval.ms']);

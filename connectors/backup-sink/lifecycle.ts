@@ -37,6 +37,6 @@ export async function applyLifecycle(settings: BackupSinkSettings, store: Object
     if (supported) log.info({ bucket, rules: rules.map((r) => r.id) }, 'lifecycle rules applied');
     else log.warn({ bucket, store: store.description }, 'the store does not support lifecycle rules; configure age-off on the store itself');
   } catch (err) {
-    log.warn({ bucket, err: (err as Error).message }, 'could not apply lifecycle rules; backups continue without them');
+    log.warn({ bucket, reason: (err as Error).message }, 'could not apply lifecycle rules; backups continue without them');
   }
 }

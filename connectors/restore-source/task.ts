@@ -191,7 +191,7 @@ export class RestoreSourceTask implements SourceTask {
     });
     plannedWork(this.store, this.location, scopes).then(
       (planned) => (this.planned = planned),
-      (err: unknown) => this.context.log.debug({ err: (err as Error).message }, 'could not list the work ahead; progress shows no total'),
+      (err: unknown) => this.context.log.debug({ reason: (err as Error).message }, 'could not list the work ahead; progress shows no total'),
     );
   }
 

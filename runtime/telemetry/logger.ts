@@ -8,7 +8,7 @@ export function createLogger(level = 'info', bindings: Record<string, unknown> =
 }
 
 /**
- * A child logger whose error objects and `trace` fields pass through `redact`
+ * A child logger whose error objects (or messages), `trace` and `reason` fields pass through `redact`
  * (a connector's placeholder redactor) before they are written.
  */
 export function redactingLogger(log: Logger, redact: (text: string) => string): Logger {
@@ -16,11 +16,13 @@ export function redactingLogger(log: Logger, redact: (text: string) => string): 
     {},
     {
       serializers: {
-        err: (err: Error) => {
+        err: (err: Error | string) => {
+          if (typeof err !== 'object' || err === null) return redact(String(err));
           const out = pino.stdSerializers.err(err);
           return { ...out, message: redact(out.message), stack: redact(out.stack ?? '') };
         },
         trace: (trace: string) => redact(String(trace)),
+        reason: (reason: string) => redact(String(reason)),
       },
     },
   );

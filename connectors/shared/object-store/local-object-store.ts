@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { FetchedObject, LifecycleRule, ObjectInfo, ObjectMetadata, ObjectStore, PutOutcome, StoredObject } from './object-store.js';
+import { TransientStoreError, type FetchedObject, type LifecycleRule, type ObjectInfo, type ObjectMetadata, type ObjectStore, type PutOutcome, type StoredObject } from './object-store.js';
 
 const META_DIR = '.coldstore-meta';
 const TEMP_FILE = /\.tmp-\d+-[^/]+$/;
@@ -14,8 +14,14 @@ async function fsyncDir(dir: string): Promise<void> {
 /** Replaces a file atomically (temp, fsync, rename, fsync of the directory). */
 async function writeFileAtomic(path: string, data: string): Promise<void> {
   const temp = `${path}.tmp-${process.pid}-${randomUUID()}`;
-  await writeDurably(temp, data);
-  await rename(temp, path);
+  try {
+    await writeDurably(temp, data);
+    await rename(temp, path);
+  } catch (err) {
+    // A partial temp file (disk full) must not keep the space.
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
   await fsyncDir(dirname(path));
 }
 
@@ -93,12 +99,27 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async putIfAbsent(bucket: string, key: string, body: Buffer, metadata: ObjectMetadata): Promise<PutOutcome> {
+    return this.writing(key, () => this.createIfAbsent(bucket, key, body, metadata));
+  }
+
+  /** A full disk is an outage the operator fixes by freeing space: retried like an unreachable S3, not a failure. */
+  private async writing<T>(key: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw err;
+      throw new TransientStoreError(`no space left in ${this.root} writing ${key} (${code}): free disk space; writes are retried until then`, { cause: err });
+    }
+  }
+
+  private async createIfAbsent(bucket: string, key: string, body: Buffer, metadata: ObjectMetadata): Promise<PutOutcome> {
     const path = this.objectPath(bucket, key);
     const existing = await this.head(bucket, key);
     if (existing) return this.settleExisting(bucket, key, body, metadata, existing);
     const temp = `${path}.tmp-${process.pid}-${randomUUID()}`;
-    await writeDurably(temp, body);
     try {
+      await writeDurably(temp, body);
       // The hard link is the create-if-absent: exactly one writer gets the key.
       await link(temp, path);
     } catch (err) {
@@ -145,12 +166,19 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async put(bucket: string, key: string, body: Buffer, metadata: ObjectMetadata): Promise<void> {
-    const path = this.objectPath(bucket, key);
-    const temp = `${path}.tmp-${process.pid}-${randomUUID()}`;
-    await writeDurably(temp, body);
-    await rename(temp, path);
-    await fsyncDir(dirname(path));
-    await writeFileAtomic(this.metaPath(bucket, key), JSON.stringify(metadata));
+    await this.writing(key, async () => {
+      const path = this.objectPath(bucket, key);
+      const temp = `${path}.tmp-${process.pid}-${randomUUID()}`;
+      try {
+        await writeDurably(temp, body);
+        await rename(temp, path);
+      } catch (err) {
+        await unlink(temp).catch(() => undefined);
+        throw err;
+      }
+      await fsyncDir(dirname(path));
+      await writeFileAtomic(this.metaPath(bucket, key), JSON.stringify(metadata));
+    });
   }
 
   async get(bucket: string, key: string): Promise<FetchedObject | undefined> {
