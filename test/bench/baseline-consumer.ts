@@ -1,0 +1,83 @@
+/**
+ * Backup baseline (child process): a plain KafkaConsumer of the same client, with the
+ * same settings as the sink's consumer (runtime/kafka/sink-consumer.ts) and the same
+ * batch size and poll timeout as the sink loop (runtime/worker/sink-runner.ts: consume
+ * up to 1000 records, 200 ms), that reads the whole topic and discards it.
+ *
+ * Input (argv[2], JSON): ConsumerInput. Prints `RESULT <json>` (ConsumerResult).
+ */
+import { randomUUID } from 'node:crypto';
+import KafkaLib from '@confluentinc/kafka-javascript';
+import type { Message } from '@confluentinc/kafka-javascript';
+import { cpuSeconds, statusBytes } from './proc.js';
+
+export interface ConsumerInput {
+  bootstrap: string;
+  topic: string;
+  /** End offset of each partition: the consumer stops once it has read up to all of them. */
+  ends: number[];
+  maxRecords: number;
+  pollTimeoutMs: number;
+}
+
+export interface ConsumerResult {
+  seconds: number;
+  /** From the start until the first batch of records arrived (connect, group join, first fetch). */
+  firstRecordSeconds: number;
+  records: number;
+  bytes: number;
+  peakRssBytes: number;
+  cpuSeconds: number;
+}
+
+const input = JSON.parse(process.argv[2]!) as ConsumerInput;
+const { KafkaConsumer } = KafkaLib;
+const id = randomUUID().slice(0, 8);
+const cpuBefore = cpuSeconds(process.pid) ?? 0;
+
+const started = performance.now();
+const consumer = new KafkaConsumer(
+  {
+    'bootstrap.servers': input.bootstrap,
+    'client.id': `coldstore-bench-baseline-${id}`,
+    'group.id': `coldstore-bench-baseline-${id}`,
+    'group.instance.id': `coldstore-bench-baseline-${id}`,
+    'session.timeout.ms': 20_000,
+    'enable.auto.commit': false,
+    'enable.auto.offset.store': false,
+    'enable.partition.eof': false,
+    'partition.assignment.strategy': 'range,roundrobin',
+    'topic.metadata.refresh.interval.ms': 10_000,
+  },
+  { 'auto.offset.reset': 'earliest' },
+);
+await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())));
+consumer.setDefaultConsumeTimeout(input.pollTimeoutMs);
+consumer.subscribe([input.topic]);
+
+const next = input.ends.map(() => 0);
+let records = 0;
+let bytes = 0;
+let firstRecordSeconds = Number.NaN;
+const done = () => next.every((n, p) => n >= input.ends[p]!);
+while (!done()) {
+  const batch = await new Promise<Message[]>((resolve, reject) => consumer.consume(input.maxRecords, (err, messages) => (err ? reject(err) : resolve(messages))));
+  if (batch.length > 0 && Number.isNaN(firstRecordSeconds)) firstRecordSeconds = (performance.now() - started) / 1000;
+  for (const m of batch) {
+    records++;
+    bytes += (m.key ? (typeof m.key === 'string' ? Buffer.byteLength(m.key) : m.key.length) : 0) + (m.value ? m.value.length : 0);
+    if (m.offset + 1 > next[m.partition]!) next[m.partition] = m.offset + 1;
+  }
+}
+const seconds = (performance.now() - started) / 1000;
+const result: ConsumerResult = {
+  seconds,
+  firstRecordSeconds,
+  records,
+  bytes,
+  peakRssBytes: statusBytes(process.pid, 'VmHWM') ?? 0,
+  cpuSeconds: (cpuSeconds(process.pid) ?? 0) - cpuBefore,
+};
+await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+process.exit(0);

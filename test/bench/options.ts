@@ -1,0 +1,101 @@
+/** Command-line options of `npm run bench` and the plan (which cases, how many records) they select. */
+import { Command, InvalidArgumentError } from 'commander';
+import type { RecordKind } from './records.js';
+
+export interface BenchOptions {
+  quick: boolean;
+  runs: number;
+  json?: string;
+  only: string[];
+  keepStack: boolean;
+  profile?: string;
+}
+
+export interface BackupCase {
+  id: string;
+  kind: RecordKind;
+  partitions: number;
+  gzipLevel: number;
+}
+
+export interface Plan {
+  backupCases: BackupCase[];
+  /** Records per pre-filled backup topic: a multiple of 1000 × every partition count, so every bundle closes by count. */
+  backupRecords: number;
+  /** Memory scenario: N records at 1 and 100 partitions, 4N at 1 partition (multiples of 1000 per partition). */
+  memoryRecords: number;
+  freshness: { seconds: number; bytesPerSecond: number; partitions: number; bundleMaxAgeMs: number };
+  /** Scenario ids the run includes (after --only). */
+  selected: (id: string) => boolean;
+}
+
+export const SCENARIOS = ['backup', 'restore', 'memory', 'freshness', 'peer'] as const;
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const program = new Command()
+    .name('bench')
+    .description('coldstore benchmarks against baselines and peers (docs/performance.md)')
+    .option('--quick', 'reduced matrix and fewer records, 1 run per figure (under 5 minutes)', false)
+    .option('--runs <n>', 'runs per figure (default 3, 1 with --quick)', positiveInt)
+    .option('--json <path>', 'write every figure, raw run, ratio, target and the machine description here')
+    .option(
+      '--only <names>',
+      `comma-separated scenario ids or prefixes: ${SCENARIOS.join(', ')}; or finer, e.g. backup/random, backup/random/p64/gzip6, restore/poll`,
+    )
+    .option('--keep-stack', 'leave Kafka and S3Proxy running even if this run started them', false)
+    .option('--profile <dir>', 'run worker processes with --cpu-prof --cpu-prof-dir=<dir> and summarise the profiles')
+    .allowExcessArguments(false);
+  program.parse([...argv], { from: 'user' });
+  const o = program.opts<{ quick: boolean; runs?: number; json?: string; only?: string; keepStack: boolean; profile?: string }>();
+  return {
+    quick: o.quick,
+    runs: o.runs ?? (o.quick ? 1 : 3),
+    ...(o.json ? { json: o.json } : {}),
+    only: (o.only ?? '').split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean),
+    keepStack: o.keepStack,
+    ...(o.profile ? { profile: o.profile } : {}),
+  };
+}
+
+/** True when `id` is selected by one of the --only names (an exact id or a prefix ending at a '/'). */
+export function matches(only: readonly string[], id: string): boolean {
+  return only.length === 0 || only.some((name) => id === name || id.startsWith(`${name}/`) || name.startsWith(`${id}/`));
+}
+
+/** Every scenario id of a full run, for checking --only names. */
+export function allIds(): string[] {
+  const backup = makePlan({ quick: false, runs: 1, only: [], keepStack: false }).backupCases.map((c) => c.id);
+  return [...backup, 'restore/plain', 'restore/poll', 'memory', 'freshness', 'peer'];
+}
+
+/** --only names that select nothing at all (typos). */
+export function unknownNames(only: readonly string[]): string[] {
+  const ids = allIds();
+  return only.filter((name) => !ids.some((id) => matches([name], id)));
+}
+
+export function makePlan(options: BenchOptions): Plan {
+  const kinds: RecordKind[] = ['compressible', 'random'];
+  const partitionCounts = options.quick ? [8] : [1, 8, 64];
+  const levels = [1, 6];
+  const backupCases: BackupCase[] = [];
+  for (const kind of kinds) {
+    for (const partitions of partitionCounts) {
+      for (const gzipLevel of levels) backupCases.push({ id: `backup/${kind}/p${partitions}/gzip${gzipLevel}`, kind, partitions, gzipLevel });
+    }
+  }
+  const selected = (id: string) => matches(options.only, id);
+  return {
+    backupCases: backupCases.filter((c) => selected(c.id)),
+    backupRecords: options.quick ? 64_000 : 256_000,
+    memoryRecords: options.quick ? 100_000 : 200_000,
+    freshness: { seconds: options.quick ? 20 : 60, bytesPerSecond: 2 * 1024 * 1024, partitions: 16, bundleMaxAgeMs: 5_000 },
+    selected,
+  };
+}

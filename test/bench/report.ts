@@ -1,0 +1,50 @@
+/** The bench's output: a table on stdout and, with --json, a file with everything measured. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { targetText, type Figure } from './figures.js';
+import type { Machine } from './machine.js';
+import type { BenchOptions } from './options.js';
+
+function value(x: number | undefined, unit: string): string {
+  if (x === undefined || !Number.isFinite(x)) return '—';
+  const digits = unit === 'MiB' ? 0 : unit === 's' ? 1 : 1;
+  return `${x.toFixed(digits)} ${unit}`;
+}
+
+function result(f: Figure): string {
+  if (f.error && f.pass === undefined) return 'error';
+  if (f.pass === undefined) return '—';
+  return f.pass ? 'pass' : 'FAIL';
+}
+
+export function table(figures: readonly Figure[]): string {
+  const header = ['figure', 'coldstore', 'baseline', 'ratio', 'target', 'result', 'notes'];
+  const rows = figures.map((f) => [
+    f.title,
+    value(f.coldstore?.median, f.unit),
+    f.baseline ? `${value(f.baseline.median, f.unit)} (${f.baseline.label})` : '—',
+    f.ratio !== undefined && Number.isFinite(f.ratio) ? `${f.ratio.toFixed(2)}×` : '—',
+    targetText(f.target, f.unit),
+    result(f),
+    [f.note, f.error ? `error: ${f.error.split('\n')[0]!.slice(0, 160)}` : undefined].filter(Boolean).join('; '),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+export interface Report {
+  startedAt: string;
+  durationSeconds: number;
+  options: BenchOptions;
+  plan: unknown;
+  machine: Machine;
+  figures: Figure[];
+  errors: string[];
+  profile?: unknown;
+}
+
+export function writeJson(path: string, report: Report): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+}

@@ -1,0 +1,36 @@
+/** CPU used by the stack's servers (Kafka broker, S3Proxy) during a run, when this checkout's stack runs them. */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { cpuSeconds } from './proc.js';
+
+const STACK_DIR = resolve(import.meta.dirname, '../../.stack');
+
+export interface ServerCpu {
+  kafkaCpuSeconds?: number;
+  s3CpuSeconds?: number;
+}
+
+function pidOf(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(STACK_DIR, file), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function serverCpu(): ServerCpu {
+  const kafka = pidOf('kafka/kafka.pid');
+  const s3 = pidOf('s3proxy/s3proxy.pid');
+  const k = kafka === undefined ? undefined : cpuSeconds(kafka);
+  const s = s3 === undefined ? undefined : cpuSeconds(s3);
+  return { ...(k !== undefined ? { kafkaCpuSeconds: k } : {}), ...(s !== undefined ? { s3CpuSeconds: s } : {}) };
+}
+
+export function serverCpuSince(before: ServerCpu): ServerCpu {
+  const now = serverCpu();
+  const diff = (a?: number, b?: number) => (a !== undefined && b !== undefined ? Math.round((a - b) * 100) / 100 : undefined);
+  const k = diff(now.kafkaCpuSeconds, before.kafkaCpuSeconds);
+  const s = diff(now.s3CpuSeconds, before.s3CpuSeconds);
+  return { ...(k !== undefined ? { kafkaCpuSeconds: k } : {}), ...(s !== undefined ? { s3CpuSeconds: s } : {}) };
+}
