@@ -2,30 +2,8 @@
 import {
   CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client,
 } from '@aws-sdk/client-s3';
-import type { StackEndpoints } from '../stack/stack.js';
 
-export function s3Client(stack: StackEndpoints): S3Client {
-  return new S3Client({
-    endpoint: stack.s3Endpoint,
-    region: stack.s3Region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: stack.s3AccessKey, secretAccessKey: stack.s3SecretKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-}
-
-/** The connector settings pointing a BackupSink or RestoreSource at the stack's S3 server. */
-export function s3Settings(stack: StackEndpoints): Record<string, string> {
-  return {
-    'storage.type': 's3',
-    's3.endpoint': stack.s3Endpoint,
-    's3.region': stack.s3Region,
-    's3.path.style': 'true',
-    's3.access.key.id': stack.s3AccessKey,
-    's3.secret.access.key': stack.s3SecretKey,
-  };
-}
+export { stackS3Client as s3Client, stackS3Settings as s3Settings } from '../stack/s3-access.js';
 
 export interface BucketUsage {
   objects: number;

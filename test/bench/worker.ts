@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { freePort } from '../helpers/worker-process.js';
 import { cpuByThread, cpuSeconds, RssSampler, statusBytes } from './proc.js';
 import { track, untrack } from './children.js';
+import { restCall } from '../helpers/rest.js';
 
 const CLI = resolve(import.meta.dirname, '../../dist/runtime/cli/main.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -84,14 +85,8 @@ export class BenchWorker {
     return new BenchWorker(child, url, logPath, new RssSampler(child.pid!).start());
   }
 
-  async api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${this.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    return restCall(this.url, method, path, body);
   }
 
   /** Prometheus text of GET /metrics; empty if the worker does not answer. */

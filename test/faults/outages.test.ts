@@ -1,3 +1,4 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 /**
  * Servers away for a minute (DESIGN.md §9): a private S3 server, then a private Kafka
  * broker, is stopped for 60 s while a BackupSink and a transactional RestoreSource are
@@ -76,6 +77,29 @@ async function rideOut(worker: WorkerProcess, names: string[], ms: number): Prom
   return seen;
 }
 
+/** Starts the backup of a topic being written and the restore of a finished backup, and waits until both are under way. */
+async function startBothJobs(
+  worker: WorkerProcess,
+  jobs: { backupTopic: string; backupLabel: string; backupBucket: string; restoreSource: string; restoreTarget: string; restoreLabel: string; store: Record<string, string>; client: S3Client },
+): Promise<void> {
+  const { backupTopic, backupLabel, backupBucket, restoreSource, restoreTarget, restoreLabel, store, client } = jobs;
+  await create(worker, 'backup', { 'connector.class': 'BackupSink', topics: backupTopic, 'backup.label': backupLabel, 'bundle.max.records': '100', 'bundle.max.age.ms': '500', ...store });
+  await create(worker, 'restore', {
+    'connector.class': 'RestoreSource',
+    topics: restoreSource,
+    'topic.rename': `${restoreSource}:${restoreTarget}`,
+    'transaction.boundary': 'poll',
+    'poll.max.records': '100',
+    'fetch.max.in.flight': '1',
+    'backup.label': restoreLabel,
+    ...store,
+  });
+  await until('both jobs under way', async () => {
+    const bundles = (await listKeys(client, backupBucket).catch(() => [])).length;
+    return bundles >= 2 && (await restoredCount(worker, 'restore')) > 0 ? true : undefined;
+  }, 120_000, 50);
+}
+
 describe('outages: S3 server and Kafka broker stopped for a minute mid-backup and mid-restore', () => {
   const workers: WorkerProcess[] = [];
   let s3: PrivateS3 | undefined;
@@ -122,21 +146,7 @@ describe('outages: S3 server and Kafka broker stopped for a minute mid-backup an
       }
     })();
 
-    await create(worker, 'backup', { 'connector.class': 'BackupSink', topics: backupTopic, 'backup.label': backupLabel, 'bundle.max.records': '100', 'bundle.max.age.ms': '500', ...store });
-    await create(worker, 'restore', {
-      'connector.class': 'RestoreSource',
-      topics: restoreSource,
-      'topic.rename': `${restoreSource}:${restoreTarget}`,
-      'transaction.boundary': 'poll',
-      'poll.max.records': '100',
-      'fetch.max.in.flight': '1',
-      'backup.label': restoreLabel,
-      ...store,
-    });
-    await until('both jobs under way', async () => {
-      const bundles = (await listKeys(client, backupBucket).catch(() => [])).length;
-      return bundles >= 2 && (await restoredCount(worker, 'restore')) > 0 ? true : undefined;
-    }, 120_000, 50);
+    await startBothJobs(worker, { backupTopic, backupLabel, backupBucket, restoreSource, restoreTarget, restoreLabel, store, client });
 
     await s3.stop();
     const outageAt = Date.now();
@@ -233,22 +243,8 @@ describe('outages: S3 server and Kafka broker stopped for a minute mid-backup an
       for (let p = 0; p < PARTITIONS; p++) produced[p]! += count;
     };
     await produce(1000);
-    await create(worker, 'backup', { 'connector.class': 'BackupSink', topics: backupTopic, 'backup.label': backupLabel, 'bundle.max.records': '100', 'bundle.max.age.ms': '500', ...store });
-    await create(worker, 'restore', {
-      'connector.class': 'RestoreSource',
-      topics: restoreSource,
-      'topic.rename': `${restoreSource}:${restoreTarget}`,
-      'transaction.boundary': 'poll',
-      'poll.max.records': '100',
-      'fetch.max.in.flight': '1',
-      'backup.label': restoreLabel,
-      ...store,
-    });
     const client = s3Client();
-    await until('both jobs under way', async () => {
-      const bundles = (await listKeys(client, backupBucket).catch(() => [])).length;
-      return bundles >= 2 && (await restoredCount(worker, 'restore')) > 0 ? true : undefined;
-    }, 120_000, 50);
+    await startBothJobs(worker, { backupTopic, backupLabel, backupBucket, restoreSource, restoreTarget, restoreLabel, store, client });
     // A burst just before the broker goes, so the backup is busy with it when it does.
     await produce(2000);
 

@@ -1,30 +1,15 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
+import { stackS3Client, stackS3Settings } from '../stack/s3-access.js';
 
 /** A plain SDK client on the test S3 server (or another one), independent of coldstore's object store code. */
 export function s3Client(endpoint?: string): S3Client {
-  const stack = inject('stack');
-  return new S3Client({
-    endpoint: endpoint ?? stack.s3Endpoint,
-    region: stack.s3Region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: stack.s3AccessKey, secretAccessKey: stack.s3SecretKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  return stackS3Client(inject('stack'), endpoint);
 }
 
 /** The connector settings that point a BackupSink at the test S3 server. */
 export function s3Settings(): Record<string, string> {
-  const stack = inject('stack');
-  return {
-    'storage.type': 's3',
-    's3.endpoint': stack.s3Endpoint,
-    's3.region': stack.s3Region,
-    's3.path.style': 'true',
-    's3.access.key.id': stack.s3AccessKey,
-    's3.secret.access.key': stack.s3SecretKey,
-  };
+  return stackS3Settings(inject('stack'));
 }
 
 export interface FetchedObject {

@@ -3,6 +3,7 @@ import { createWriteStream, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { waitFor } from './wait.js';
+import { restCall } from './rest.js';
 
 const CLI = resolve(import.meta.dirname, '../../dist/runtime/cli/main.js');
 
@@ -68,13 +69,7 @@ export class WorkerProcess {
     return ended;
   }
 
-  async api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${this.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    return restCall(this.url, method, path, body);
   }
 }
