@@ -1,0 +1,48 @@
+import type { ObjectMetadata } from '../../object-store/object-store.js';
+
+/** `coldstore-format` of an azul event bundle: gzip of a raw Avro `Bulk<Model>Event`. */
+export const FORMAT_AZUL_BUNDLE = 'azul-v6';
+/** `coldstore-format` of a stored stream blob: gzip of the blob, whose sha256 is its key's last part. */
+export const FORMAT_AZUL_STREAM = 'azul-stream-v1';
+/** `coldstore-format` of an index entry: which bundle covers an offset range of a partition. */
+export const FORMAT_AZUL_INDEX = 'azul-index-v1';
+
+/** Keys of the per-partition offset index (azul bundle keys do not carry offsets). */
+export const AZUL_INDEX_PREFIX = '~coldstore/azul-index/';
+
+const pad = (n: bigint) => n.toString().padStart(20, '0');
+
+export function azulIndexKey(topic: string, partition: number, start: bigint, end: bigint): string {
+  return `${AZUL_INDEX_PREFIX}${topic}/${partition}/${pad(start)}-${pad(end)}.json`;
+}
+
+/** The body of an index entry. `bundle` is absent when the range held no valid event (only rejects). */
+export interface AzulIndexEntry {
+  format: typeof FORMAT_AZUL_INDEX;
+  topic: string;
+  partition: number;
+  start: string;
+  end: string;
+  bundle?: { key: string; events: number; size: number; sha256: string };
+  /** Records of the range that are not valid events (tombstones, undecodable), kept in kafka-v1 form. */
+  rejects?: { key: string; records: number; sha256: string };
+  streams: number;
+}
+
+/** Metadata of an azul event bundle object. */
+export function azulBundleMetadata(args: { topic: string; partition: number; start: bigint; end: bigint; events: number; sha256: string }): ObjectMetadata {
+  return {
+    'coldstore-format': FORMAT_AZUL_BUNDLE,
+    'coldstore-body-sha256': args.sha256,
+    'coldstore-record-count': String(args.events),
+    'coldstore-topic': args.topic,
+    'coldstore-partition': String(args.partition),
+    'coldstore-range-start': String(args.start),
+    'coldstore-range-end': String(args.end),
+  };
+}
+
+/** Metadata of a stored stream blob. */
+export function azulStreamMetadata(sha256: string, size: number): ObjectMetadata {
+  return { 'coldstore-format': FORMAT_AZUL_STREAM, 'coldstore-body-sha256': sha256, 'coldstore-size': String(size) };
+}
