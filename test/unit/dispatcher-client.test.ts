@@ -62,6 +62,10 @@ describe('dispatcher config', () => {
     expect(dispatcherConfig.validate({ 'dispatcher.url': 'http://azul:8111/?x=1' }).errors[0]?.message).toMatch(/without query/);
   });
 
+  it('refuses to build a client without dispatcher.url, saying which key to set', () => {
+    expect(() => createDispatcher({ 'dispatcher.timeout.ms': 1000 } as unknown as DispatcherSettings)).toThrow(/dispatcher\.url is required/);
+  });
+
   it('keeps the token secret', () => {
     expect(dispatcherConfig.isSecret('dispatcher.auth.token')).toBe(true);
     expect(dispatcherConfig.isSecret('dispatcher.url')).toBe(false);

@@ -1,3 +1,4 @@
+import { ColdstoreError, ErrorCodes } from '../../../runtime/api/index.js';
 import type { StreamRef } from '../formats/azul/event-fields.js';
 import type { AzulModel } from '../formats/azul/registry.js';
 import type { DispatcherSettings } from './config.js';
@@ -17,6 +18,8 @@ interface Answer {
 
 /** The Dispatcher port over HTTP (Node's fetch); every call is bounded by dispatcher.timeout.ms. */
 export function createDispatcher(settings: DispatcherSettings): Dispatcher {
+  // Connectors that need a dispatcher only for some layouts declare the URL optional and cast.
+  if (!settings['dispatcher.url']) throw new ColdstoreError(ErrorCodes.CONFIG_INVALID, 'dispatcher.url is required to reach the Azul dispatcher; set it to its base URL, e.g. http://azul-dispatcher:8111');
   const eventsBase = baseUrl(settings['dispatcher.url']);
   const streamsBase = baseUrl(settings['dispatcher.streams.url'] || settings['dispatcher.url']);
   const send = sender(settings['dispatcher.timeout.ms'], settings['dispatcher.auth.token']);
