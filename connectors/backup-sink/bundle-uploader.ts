@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { failpoint, type TaskLogger, type TaskMetrics } from '../../runtime/api/index.js';
 import { encodeKafkaBundle, kafkaBundleKey } from '../shared/formats/kafka-v1.js';
-import { TransientStoreError, type ObjectStore } from '../shared/object-store/object-store.js';
+import { TransientStoreError, type ObjectMetadata, type ObjectStore } from '../shared/object-store/object-store.js';
 import type { Location } from '../shared/backup-location.js';
 import { backupMetrics } from './metrics.js';
 import type { SealedBundle } from './partition-writer.js';
@@ -21,7 +21,6 @@ export interface UploaderOptions {
   stopped: () => boolean;
 }
 
-/** An upload that can never succeed as configured; the task fails with this. */
 /** An upload that retrying cannot fix (a conflicting object, access denied): the task fails with STORE_IO. */
 export class PermanentUploadError extends ColdstoreError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -44,6 +43,14 @@ export class BundleUploader {
 
   constructor(private readonly options: UploaderOptions) {}
 
+  get store(): ObjectStore {
+    return this.options.store;
+  }
+
+  get location(): Location {
+    return this.options.location;
+  }
+
   keyOf(bundle: Pick<SealedBundle, 'topic' | 'partition' | 'start' | 'end'>): string {
     return `${this.options.location.prefix}${kafkaBundleKey(bundle.topic, bundle.partition, bundle.start, bundle.end)}`;
   }
@@ -54,33 +61,52 @@ export class BundleUploader {
    */
   async upload(bundle: SealedBundle, abandoned: () => boolean = () => false): Promise<'created' | 'existing'> {
     const started = performance.now();
-    const { store, location, metrics } = this.options;
     const key = this.keyOf(bundle);
     const { container, metadata } = encodeKafkaBundle(key, bundle.start, bundle.end, bundle.records);
-    // One output buffer larger than the result makes the whole bundle one threadpool job
+    const body = await this.gzip(container);
+    const outcome = (await this.storeChecked(key, body, metadata, abandoned)) as 'created' | 'existing';
+    failpoint('backup.after-upload');
+    this.countBundle(bundle, { records: bundle.records.length, rawBytes: container.length, compressedBytes: body.length, outcome, started });
+    return outcome;
+  }
+
+  /** gzip of a whole body in one zlib call on libuv's threadpool, at the configured level. */
+  gzip(body: Buffer): Promise<Buffer> {
+    // One output buffer larger than the result makes the whole body one threadpool job
     // (the default 16 KiB chunks cost a job and a main-thread callback each); the bytes are the same.
-    const body = await gzipAsync(container, { level: this.options.gzipLevel, chunkSize: container.length + (container.length >> 8) + 1024 });
-    const outcome = await this.withRetries(`upload ${location.bucket}/${key}`, async () => {
+    return gzipAsync(body, { level: this.options.gzipLevel, chunkSize: body.length + (body.length >> 8) + 1024 });
+  }
+
+  /**
+   * Creates the object unless it exists. An existing object with the same
+   * coldstore-body-sha256 is success (a rebuild after a crash); a different one is
+   * a conflict: PermanentUploadError, or `'conflict'` when the caller asks to decide.
+   */
+  async storeChecked(key: string, body: Buffer, metadata: ObjectMetadata, abandoned: () => boolean, onConflict: 'throw' | 'report' = 'throw'): Promise<'created' | 'existing' | 'conflict'> {
+    const { store, location } = this.options;
+    return this.withRetries(`upload ${location.bucket}/${key}`, async () => {
       await this.ensureBucket();
       const put = await store.putIfAbsent(location.bucket, key, body, metadata, { onPartUploaded: () => failpoint('backup.mid-multipart') });
       if (put.created) return 'created' as const;
       const theirs = put.existing.metadata['coldstore-body-sha256'];
-      if (theirs !== metadata['coldstore-body-sha256']) {
-        throw new PermanentUploadError(
-          `Conflict: ${location.bucket}/${key} already exists with different content (sha256 ${theirs ?? 'none'}, ours ${metadata['coldstore-body-sha256']}). ` +
-            'Another writer uses the same bucket and label, or the bucket holds foreign objects; use a new backup.label.',
-        );
-      }
-      return 'existing' as const;
+      if (theirs === metadata['coldstore-body-sha256']) return 'existing' as const;
+      if (onConflict === 'report') return 'conflict' as const;
+      throw new PermanentUploadError(
+        `Conflict: ${location.bucket}/${key} already exists with different content (sha256 ${theirs ?? 'none'}, ours ${metadata['coldstore-body-sha256']}). ` +
+          'Another writer uses the same bucket and label, or the bucket holds foreign objects; use a new backup.label.',
+      );
     }, abandoned);
-    failpoint('backup.after-upload');
+  }
+
+  /** Counts a durable bundle in the metrics. */
+  countBundle(bundle: Pick<SealedBundle, 'topic'>, figures: { records: number; rawBytes: number; compressedBytes: number; outcome: string; started: number }): void {
+    const { metrics } = this.options;
     const attributes = { topic: bundle.topic };
-    metrics.add(backupMetrics.records, bundle.records.length, attributes);
-    metrics.add(backupMetrics.rawBytes, container.length, attributes);
-    metrics.add(backupMetrics.compressedBytes, body.length, attributes);
-    metrics.add(backupMetrics.bundles, 1, { ...attributes, result: outcome });
-    metrics.record(backupMetrics.uploadSeconds, (performance.now() - started) / 1000, attributes);
-    return outcome;
+    metrics.add(backupMetrics.records, figures.records, attributes);
+    metrics.add(backupMetrics.rawBytes, figures.rawBytes, attributes);
+    metrics.add(backupMetrics.compressedBytes, figures.compressedBytes, attributes);
+    metrics.add(backupMetrics.bundles, 1, { ...attributes, result: figures.outcome });
+    metrics.record(backupMetrics.uploadSeconds, (performance.now() - figures.started) / 1000, attributes);
   }
 
   private ensureBucket(): Promise<void> {

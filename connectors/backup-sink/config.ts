@@ -1,11 +1,18 @@
 import { checks, type ConfigValues } from '../../runtime/api/index.js';
 import { backupLocationConfig } from '../shared/backup-location.js';
+import { dispatcherConfig } from '../shared/dispatcher/config.js';
 
 const MiB = 1024 * 1024;
 
 /** BackupSink's own settings, merged with the shared storage settings. */
 export const backupSinkConfig = backupLocationConfig.extend({
-  'layout': { type: 'string', default: 'kafka', oneOf: ['kafka'], group: 'Backup', doc: 'Object layout: `kafka` (any topic, docs/formats.md).' },
+  'layout': {
+    type: 'string',
+    default: 'kafka',
+    oneOf: ['kafka', 'azul'],
+    group: 'Backup',
+    doc: 'Object layout (docs/formats.md): `kafka` (any topic) or `azul` (Azul event topics, compatible with the Azul backup service, with their binary streams).',
+  },
   'topics.exclude.regex': {
     type: 'string',
     group: 'Backup',
@@ -54,6 +61,41 @@ export const backupSinkConfig = backupLocationConfig.extend({
     doc: 'Backups by id (docs/backups.md): bundles older than this many days that no kept backup needs are deleted when backups are pruned, oldest first per partition (0: the continuous backup keeps everything). Unlike lifecycle.expire.*, it spares what kept backups need.',
   },
   'lifecycle.abort.incomplete.days': { type: 'int', default: 7, min: 0, group: 'Age-off', doc: 'A lifecycle rule aborts multipart uploads left incomplete this many days (0: no rule).' },
+  ...dispatcherConfig.keys,
+  // Needed only by the azul layout (validateAll requires it there).
+  'dispatcher.url': { ...dispatcherConfig.keys['dispatcher.url'], required: false, doc: 'Base URL of the Azul dispatcher (layout azul), e.g. http://azul-dispatcher:8111.' },
+  'azul.sources.exclude': {
+    type: 'list',
+    default: [],
+    group: 'Azul',
+    doc: 'Sources not backed up (Azul\'s exclude_from_backup): their topics are read and committed but nothing is written.',
+    check: (entries: readonly string[]) => {
+      const bad = entries.filter((e) => !/^[A-Za-z0-9_-]+$/.test(e));
+      return bad.length ? `entries must be source names, got ${bad.join(', ')}` : undefined;
+    },
+  },
+  'azul.sources.expire': {
+    type: 'list',
+    default: [],
+    group: 'Azul',
+    doc: 'Per-source expiry of event bundles as source:days entries (Azul\'s expire_events_after), applied as lifecycle rules on <source>/ in the events bucket. Sources not listed never expire. Streams never expire: a blob is stored once and newer events may still refer to it.',
+    check: (entries: readonly string[]) => {
+      const bad = entries.filter((e) => !/^[A-Za-z0-9_-]+:[1-9]\d*$/.test(e));
+      return bad.length ? `entries must be source:days with days >= 1, got ${bad.join(', ')}` : undefined;
+    },
+  },
+  'streams.max.in.flight': { type: 'int', default: 20, min: 1, max: 256, group: 'Azul', doc: 'Streams a task downloads and stores at the same time (memory: about this many blobs).' },
+  'streams.cache.size': { type: 'int', default: 16_000, min: 0, group: 'Azul', doc: 'Stream keys remembered as stored, so a blob many events refer to is checked once.' },
+  'streams.gzip.level': { type: 'int', default: 1, min: 1, max: 9, group: 'Azul', doc: 'gzip level of stored streams (binaries rarely compress much; 1 is fastest).' },
+  'streams.max.consecutive.failures': {
+    type: 'int',
+    default: 5,
+    min: 1,
+    group: 'Azul',
+    doc: 'Stream downloads failing in a row (each after a few quick retries) before the task stops taking events and fails with DISPATCHER_FAILED; failed streams stay in the spool.',
+  },
+  'streams.spool.dir': { type: 'string', default: '.data/spool', group: 'Azul', doc: 'Local directory where failed streams wait for a retry (a subdirectory per connector); keep it on persistent disk.' },
+  'streams.spool.retry.ms': { type: 'int', default: 30_000, min: 100, group: 'Azul', doc: 'How often spooled streams are tried again.' },
 });
 
 export type BackupSinkSettings = ConfigValues<typeof backupSinkConfig.keys>;

@@ -20,7 +20,17 @@ export const backupSink: ConnectorPlugin = {
   version: '1.0.0',
   config: backupSinkConfig,
   metrics: backupMetricSpecs,
-  validateAll: validateLocationSettings,
+  validateAll: (config) => {
+    const errors = validateLocationSettings(config);
+    const settings = backupSinkConfig.validate(config).values;
+    if (settings.layout === 'azul' && !settings['dispatcher.url']) errors.push({ field: 'dispatcher.url', message: 'is required with layout azul (streams are downloaded from the dispatcher)' });
+    if (settings.layout !== 'azul') {
+      for (const key of ['azul.sources.exclude', 'azul.sources.expire'] as const) {
+        if (settings[key].length > 0) errors.push({ field: key, message: 'applies only to layout azul' });
+      }
+    }
+    return errors;
+  },
   create: () => {
     let config: RawConfig = {};
     let snapshots: ClusterSnapshots | undefined;

@@ -17,10 +17,15 @@ export function lifecycleRules(settings: BackupSinkSettings): LifecycleRule[] {
     const [topic, days] = entry.split(':');
     if (Number(days) > 0) rules.push({ id: ruleId(`coldstore-expire-${topic}`), prefix: `${prefix}${topic}/`, expireAfterDays: Number(days) });
   }
+  // Azul's expire_events_after: event bundles live under <source>/.
+  for (const entry of settings['azul.sources.expire']) {
+    const [source, days] = entry.split(':');
+    rules.push({ id: ruleId(`coldstore-expire-source-${source}`), prefix: `${prefix}${source}/`, expireAfterDays: Number(days) });
+  }
   const defaultDays = settings['lifecycle.expire.days'];
   const perTopic = new Set(settings['lifecycle.expire.topics'].map((e) => e.split(':')[0]));
   // S3 applies every matching rule, so a default rule cannot coexist with per-topic ones over the same prefix.
-  if (defaultDays > 0 && perTopic.size === 0) rules.push({ id: 'coldstore-expire-all', prefix, expireAfterDays: defaultDays });
+  if (defaultDays > 0 && perTopic.size === 0 && settings['azul.sources.expire'].length === 0) rules.push({ id: 'coldstore-expire-all', prefix, expireAfterDays: defaultDays });
   const abortDays = settings['lifecycle.abort.incomplete.days'];
   if (abortDays > 0) rules.push({ id: 'coldstore-abort-incomplete-uploads', prefix, abortIncompleteMultipartAfterDays: abortDays });
   return rules;

@@ -1,4 +1,5 @@
 import type { MetricSpec } from '../../runtime/api/index.js';
+import { azulMetricSpecs } from './azul/metrics.js';
 
 /** BackupSink's metrics, declared once; attributes: connector, task, topic (and result or kind). */
 export const backupMetrics = {
@@ -11,6 +12,7 @@ export const backupMetrics = {
 } as const;
 
 export const backupMetricSpecs: MetricSpec[] = [
+  ...azulMetricSpecs,
   { name: backupMetrics.records, kind: 'counter', description: 'Records written to durable bundles' },
   { name: backupMetrics.rawBytes, kind: 'counter', description: 'Uncompressed bundle bytes (Avro container) made durable', unit: 'By' },
   { name: backupMetrics.compressedBytes, kind: 'counter', description: 'Compressed bundle bytes uploaded', unit: 'By' },

@@ -1,7 +1,7 @@
 import type { TaskLogger, TopicPartition } from '../../runtime/api/index.js';
-import { FORMAT_KAFKA_V1, kafkaListStartAfter, parseKafkaBundleKey } from '../shared/formats/kafka-v1.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 import type { Location } from '../shared/backup-location.js';
+import type { RangeKeys } from './bundle-layout.js';
 import { PermanentUploadError } from './bundle-uploader.js';
 import type { IntentLog } from './intents.js';
 import type { PlannedRange } from './partition-writer.js';
@@ -24,19 +24,20 @@ export interface RecoveryPlan {
 export async function planRecovery(args: {
   store: ObjectStore;
   location: Location;
+  keys: RangeKeys;
   intents: IntentLog;
   tp: TopicPartition;
   committed: bigint | undefined;
   log: TaskLogger;
   retry: <T>(what: string, work: () => Promise<T>) => Promise<T>;
 }): Promise<RecoveryPlan> {
-  const { store, location, tp, committed } = args;
-  const prefix = `${location.prefix}${tp.topic}/${tp.partition}/`;
-  const startAfter = committed === undefined ? undefined : `${location.prefix}${kafkaListStartAfter(tp.topic, tp.partition, committed)}`;
+  const { store, location, keys, tp, committed } = args;
+  const prefix = `${location.prefix}${keys.prefix(tp)}`;
+  const startAfter = committed === undefined ? undefined : `${location.prefix}${keys.startAfter(tp, committed)}`;
   const durable = await args.retry(`list ${location.bucket}/${prefix}`, async () => {
     const found: PlannedRange[] = [];
     for await (const object of store.list(location.bucket, prefix, startAfter)) {
-      const range = parseKafkaBundleKey(object.key.slice(location.prefix.length));
+      const range = keys.parse(object.key.slice(location.prefix.length));
       if (!range || range.topic !== tp.topic || range.partition !== tp.partition) {
         args.log.warn({ key: object.key }, 'ignoring an object that is not a bundle of this partition');
         continue;
@@ -44,9 +45,9 @@ export async function planRecovery(args: {
       // Trust a listed key only if the object says it is that bundle: a foreign object must not hide records.
       const head = await store.head(location.bucket, object.key);
       const meta = head?.metadata ?? {};
-      if (meta['coldstore-format'] !== FORMAT_KAFKA_V1 || meta['coldstore-range-start'] !== String(range.start) || meta['coldstore-range-end'] !== String(range.end)) {
+      if (meta['coldstore-format'] !== keys.format || meta['coldstore-range-start'] !== String(range.start) || meta['coldstore-range-end'] !== String(range.end)) {
         throw new PermanentUploadError(
-          `Conflict: ${location.bucket}/${object.key} has a bundle's name but is not a coldstore ${FORMAT_KAFKA_V1} bundle of that range ` +
+          `Conflict: ${location.bucket}/${object.key} has the name of a range object but is not a coldstore ${keys.format} object of that range ` +
             `(format ${meta['coldstore-format'] ?? 'none'}). Remove it, or back up under a new backup.label.`,
         );
       }

@@ -13,6 +13,8 @@ import {
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 import { createObjectStore } from '../shared/object-store/store-config.js';
 import { eventsLocation } from '../shared/backup-location.js';
+import { createAzulLayout } from './azul/create-azul-layout.js';
+import { kafkaLayout, type BundleLayout } from './bundle-layout.js';
 import { BundleUploader, PermanentUploadError } from './bundle-uploader.js';
 import { backupSinkConfig, type BackupSinkSettings } from './config.js';
 import { DurableChain } from './durable-chain.js';
@@ -49,6 +51,7 @@ export class BackupSinkTask implements SinkTask {
   private context!: SinkTaskContext;
   private store!: ObjectStore;
   private uploader!: BundleUploader;
+  private layout!: BundleLayout;
   private intents!: IntentLog;
   private exclude: RegExp | undefined;
   private readonly partitions = new Map<string, PartitionState>();
@@ -75,6 +78,10 @@ export class BackupSinkTask implements SinkTask {
       metrics: context.metrics,
       stopped: () => this.stopping,
     });
+    this.layout =
+      this.settings.layout === 'azul'
+        ? createAzulLayout({ settings: this.settings, store: this.store, events: this.uploader, context, stopped: () => this.stopping })
+        : kafkaLayout(this.uploader);
   }
 
   private labelKey(tp: TopicPartition): string {
@@ -85,7 +92,7 @@ export class BackupSinkTask implements SinkTask {
     const starts: PartitionOffsets = new Map();
     const label = this.settings['backup.label'];
     for (const tp of partitions) {
-      if (this.exclude?.test(tp.topic)) continue;
+      if (this.exclude?.test(tp.topic) || !this.layout.admits(tp.topic)) continue;
       // A new label is a new, full backup: the old label's offsets and intents do not apply.
       const previousLabel = await this.context.connectorState.get<string>(this.labelKey(tp));
       const fresh = previousLabel !== undefined && previousLabel !== label;
@@ -94,6 +101,7 @@ export class BackupSinkTask implements SinkTask {
       const { start, plan } = await planRecovery({
         store: this.store,
         location: eventsLocation(this.settings),
+        keys: this.layout.ranges,
         intents: this.intents,
         tp,
         committed,
@@ -137,8 +145,8 @@ export class BackupSinkTask implements SinkTask {
     state.chain.add(bundle.start, bundle.end);
     await this.intents.record(bundle, { start: bundle.start, end: bundle.end });
     this.inFlight++;
-    const upload = this.uploader
-      .upload(bundle, () => state.closing)
+    const upload = this.layout
+      .write(bundle, () => state.closing)
       .then(async () => {
         state.chain.markDone(bundle.start);
         await this.intents.forget(bundle, [bundle.start]);
@@ -174,6 +182,7 @@ export class BackupSinkTask implements SinkTask {
   }
 
   private throwIfFailed(): void {
+    this.fatal ??= this.layout.failure();
     if (this.fatal) throw this.fatal;
   }
 
@@ -211,6 +220,7 @@ export class BackupSinkTask implements SinkTask {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.layout?.stop();
     this.slotFreed?.();
     await Promise.all([...this.partitions.values()].flatMap((s) => [...s.uploads]));
   }

@@ -292,6 +292,13 @@ export class SinkTaskRunner extends TaskRunner {
     const starts = assigned.map((a) => ({ topic: a.topic, partition: a.partition, offset: chosen.get(tpKey(a)) ?? a.committed }));
     this.consumer.assign(starts);
     this.consumerPaused = false;
+    // A start the task chose (e.g. past bundles it found durable after a crash) is what is
+    // committed from now on: persist it, so the stored offsets say so before the next record.
+    const moved = starts.filter((s): s is typeof s & { offset: bigint } => chosen.has(tpKey(s)) && s.offset !== undefined && s.offset >= 0n);
+    if (moved.length > 0) {
+      await this.sink.store.write(this.offsetsNamespace, Object.fromEntries(moved.map((s) => [tpKey(s), s.offset.toString()])));
+      this.consumer.commit(moved);
+    }
     for (const tp of starts) {
       const key = tpKey(tp);
       this.owned.set(key, { topic: tp.topic, partition: tp.partition });

@@ -30,10 +30,15 @@ export async function listKeys(client: S3Client, bucket: string, prefix = ''): P
 }
 
 /** Every bundle of the bucket (restore metadata under `~coldstore/` left out), with body and metadata. */
-export async function fetchAll(client: S3Client, bucket: string, prefix = ''): Promise<FetchedObject[]> {
+export function fetchAll(client: S3Client, bucket: string, prefix = ''): Promise<FetchedObject[]> {
+  return fetchObjects(client, bucket, prefix, (key) => !key.includes('~coldstore/'));
+}
+
+/** Every object under the prefix that `wanted` accepts, with body and metadata. */
+export async function fetchObjects(client: S3Client, bucket: string, prefix = '', wanted: (key: string) => boolean = () => true): Promise<FetchedObject[]> {
   const out: FetchedObject[] = [];
   for (const key of await listKeys(client, bucket, prefix)) {
-    if (key.includes('~coldstore/')) continue;
+    if (!wanted(key)) continue;
     const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     out.push({ key, body: Buffer.from(await got.Body!.transformToByteArray()), metadata: head.Metadata ?? {} });

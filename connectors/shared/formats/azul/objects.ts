@@ -16,14 +16,18 @@ export function azulIndexKey(topic: string, partition: number, start: bigint, en
   return `${AZUL_INDEX_PREFIX}${topic}/${partition}/${pad(start)}-${pad(end)}.json`;
 }
 
-/** The body of an index entry. `bundle` is absent when the range held no valid event (only rejects). */
+/**
+ * The body of an index entry. `bundle` is absent when the range held no valid event
+ * (only rejects). It holds nothing that depends on the gzip level, so a rebuild
+ * under other settings writes the same entry.
+ */
 export interface AzulIndexEntry {
   format: typeof FORMAT_AZUL_INDEX;
   topic: string;
   partition: number;
   start: string;
   end: string;
-  bundle?: { key: string; events: number; size: number; sha256: string };
+  bundle?: { key: string; events: number; sha256: string };
   /** Records of the range that are not valid events (tombstones, undecodable), kept in kafka-v1 form. */
   rejects?: { key: string; records: number; sha256: string };
   streams: number;
@@ -46,3 +50,18 @@ export function azulBundleMetadata(args: { topic: string; partition: number; sta
 export function azulStreamMetadata(sha256: string, size: number): ObjectMetadata {
   return { 'coldstore-format': FORMAT_AZUL_STREAM, 'coldstore-body-sha256': sha256, 'coldstore-size': String(size) };
 }
+
+/** Where a partition's index entries start in a listing, so `StartAfter` skips ranges starting before `offset`. */
+export function azulIndexStartAfter(topic: string, partition: number, offset: bigint): string {
+  return `${AZUL_INDEX_PREFIX}${topic}/${partition}/${pad(offset)}`;
+}
+
+const INDEX_KEY = /^~coldstore\/azul-index\/(.+)\/(\d+)\/(\d{20})-(\d{20})\.json$/;
+
+export function parseAzulIndexKey(key: string): { topic: string; partition: number; start: bigint; end: bigint } | undefined {
+  const m = INDEX_KEY.exec(key);
+  return m ? { topic: m[1]!, partition: Number(m[2]), start: BigInt(m[3]!), end: BigInt(m[4]!) } : undefined;
+}
+
+/** Records of an azul topic that are not valid events, kept in kafka-v1 form so nothing is lost. */
+export const AZUL_REJECTS_PREFIX = '~coldstore/azul-rejects/';

@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import type { SinkTaskContext } from '../../../runtime/api/index.js';
+import { streamsLocation } from '../../shared/backup-location.js';
+import type { DispatcherSettings } from '../../shared/dispatcher/config.js';
+import { createDispatcher } from '../../shared/dispatcher/http-dispatcher.js';
+import type { ObjectStore } from '../../shared/object-store/object-store.js';
+import { BundleUploader } from '../bundle-uploader.js';
+import type { BackupSinkSettings } from '../config.js';
+import { AzulLayout } from './azul-layout.js';
+import { StreamArchiver } from './stream-archiver.js';
+import { StreamSpool } from './stream-spool.js';
+
+/** Quick retries of one stream download, and the first delay between them (doubling). */
+const DOWNLOAD_ATTEMPTS = 3;
+const DOWNLOAD_RETRY_MS = 500;
+
+/** Wires the azul layout of one task: event bundles, the stream archiver and its spool. */
+export function createAzulLayout(args: { settings: BackupSinkSettings; store: ObjectStore; events: BundleUploader; context: SinkTaskContext; stopped: () => boolean }): AzulLayout {
+  const { settings, context } = args;
+  const streams = new BundleUploader({
+    store: args.store,
+    location: streamsLocation(settings),
+    gzipLevel: settings['streams.gzip.level'],
+    permanentErrorRetries: settings['upload.permanent.error.retries'],
+    log: context.log,
+    metrics: context.metrics,
+    stopped: args.stopped,
+  });
+  const archiver = new StreamArchiver({
+    // validateAll makes dispatcher.url present whenever layout is azul.
+    dispatcher: createDispatcher(settings as DispatcherSettings),
+    uploader: streams,
+    spool: new StreamSpool(join(settings['streams.spool.dir'], context.connectorName)),
+    cacheSize: settings['streams.cache.size'],
+    maxInFlight: settings['streams.max.in.flight'],
+    maxConsecutiveFailures: settings['streams.max.consecutive.failures'],
+    attempts: DOWNLOAD_ATTEMPTS,
+    retryDelayMs: DOWNLOAD_RETRY_MS,
+    log: context.log,
+    metrics: context.metrics,
+    stopped: args.stopped,
+  });
+  return new AzulLayout({
+    events: args.events,
+    archiver,
+    excludedSources: new Set(settings['azul.sources.exclude']),
+    log: context.log,
+    metrics: context.metrics,
+    spoolRetryMs: settings['streams.spool.retry.ms'],
+  });
+}

@@ -1,0 +1,172 @@
+import { createHash } from 'node:crypto';
+import { ColdstoreError, ErrorCodes, type TaskLogger, type TaskMetrics } from '../../../runtime/api/index.js';
+import { Limiter } from '../../shared/bounded.js';
+import { DispatcherError, type Dispatcher } from '../../shared/dispatcher/dispatcher.js';
+import type { StreamRef } from '../../shared/formats/azul/event-fields.js';
+import { azulStreamMetadata } from '../../shared/formats/azul/objects.js';
+import { streamKey } from '../../shared/formats/azul/keys.js';
+import type { BundleUploader } from '../bundle-uploader.js';
+import { azulMetrics } from './metrics.js';
+import { KeyCache } from './key-cache.js';
+import type { StreamSpool } from './stream-spool.js';
+
+/** What became of one stream. `spooled`: it failed and waits on local disk for a retry. */
+export type StreamOutcome = 'stored' | 'existing' | 'missing' | 'mismatch' | 'spooled';
+
+export interface ArchiverOptions {
+  dispatcher: Dispatcher;
+  /** Writes to the streams bucket (gzip level and location of streams). */
+  uploader: BundleUploader;
+  spool: StreamSpool;
+  cacheSize: number;
+  maxInFlight: number;
+  /** Consecutive failed streams after which the archiver gives up (the task fails, nothing lost). */
+  maxConsecutiveFailures: number;
+  /** Quick retries of one download before it counts as a failure. */
+  attempts: number;
+  retryDelayMs: number;
+  log: TaskLogger;
+  metrics: TaskMetrics;
+  stopped: () => boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Copies the blobs events refer to from the dispatcher into the streams bucket,
+ * each at most once: a bounded LRU of keys already handled, then an existence
+ * check in the store, then download, sha256 check, gzip, create-if-absent. A
+ * stream counts as handled once stored, found, missing (404) or mismatched
+ * (reported, never stored); a failed one is spooled to local disk and retried,
+ * so the events that refer to it can be committed without losing it.
+ */
+export class StreamArchiver {
+  private readonly cache: KeyCache;
+  private readonly limiter: Limiter;
+  private readonly running = new Map<string, Promise<StreamOutcome>>();
+  private consecutiveFailures = 0;
+  private failure: ColdstoreError | undefined;
+
+  constructor(private readonly options: ArchiverOptions) {
+    this.cache = new KeyCache(options.cacheSize);
+    this.limiter = new Limiter(options.maxInFlight);
+  }
+
+  /** Set once the dispatcher failed maxConsecutiveFailures times in a row; the task must stop taking events. */
+  get failed(): ColdstoreError | undefined {
+    return this.failure;
+  }
+
+  /** Resolves when every stream is handled or spooled; rejects if a failure cannot be spooled (e.g. a full disk). */
+  async archive(refs: readonly StreamRef[]): Promise<StreamOutcome[]> {
+    return Promise.all(refs.map((ref) => this.archiveOne(ref)));
+  }
+
+  private archiveOne(ref: StreamRef): Promise<StreamOutcome> {
+    const key = streamKey(ref);
+    if (this.cache.has(key)) return Promise.resolve('existing');
+    let work = this.running.get(key);
+    if (!work) {
+      work = this.limiter.run(() => this.copy(ref)).finally(() => this.running.delete(key));
+      this.running.set(key, work);
+    }
+    return work;
+  }
+
+  private async copy(ref: StreamRef, fromSpool = false): Promise<StreamOutcome> {
+    const key = streamKey(ref);
+    const { uploader, metrics } = this.options;
+    const attributes = { source: ref.source };
+    const location = uploader.location;
+    const present = await uploader.withRetries(`check ${location.bucket}/${key}`, () => uploader.store.head(location.bucket, `${location.prefix}${key}`));
+    if (present) return this.handled(ref, 'existing', fromSpool);
+    if (this.failure) return this.spool(ref, this.failure.message);
+    let bytes: Buffer | undefined;
+    try {
+      bytes = await this.download(ref);
+    } catch (err) {
+      return this.failedDownload(ref, err as Error);
+    }
+    this.consecutiveFailures = 0;
+    if (bytes === undefined) {
+      this.options.log.warn({ stream: key }, 'the dispatcher does not have this stream (404); counted as missing');
+      return this.handled(ref, 'missing', fromSpool);
+    }
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== ref.sha256) {
+      this.options.log.error({ stream: key, sha256: actual }, 'the dispatcher served bytes whose sha256 does not match the stream\'s; not stored');
+      return this.handled(ref, 'mismatch', fromSpool);
+    }
+    const body = await uploader.gzip(bytes);
+    await uploader.storeChecked(`${location.prefix}${key}`, body, azulStreamMetadata(ref.sha256, bytes.length), () => false);
+    metrics.add(azulMetrics.streamBytes, bytes.length, attributes);
+    return this.handled(ref, 'stored', fromSpool);
+  }
+
+  private async download(ref: StreamRef): Promise<Buffer | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.options.dispatcher.getStream(ref);
+      } catch (err) {
+        const retry = err instanceof DispatcherError && err.transient && attempt < this.options.attempts && !this.options.stopped();
+        if (!retry) throw err;
+        await sleep(this.options.retryDelayMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  private async failedDownload(ref: StreamRef, err: Error): Promise<StreamOutcome> {
+    const key = streamKey(ref);
+    this.consecutiveFailures++;
+    this.options.log.warn({ stream: key, reason: err.message, consecutiveFailures: this.consecutiveFailures }, 'stream download failed; spooling it for a retry');
+    if (this.consecutiveFailures >= this.options.maxConsecutiveFailures && !this.failure) {
+      this.failure = new ColdstoreError(
+        ErrorCodes.DISPATCHER_FAILED,
+        `${this.consecutiveFailures} stream downloads in a row failed from ${this.options.dispatcher.description} (last: ${key}: ${err.message}). ` +
+          `The task stopped taking events; failed streams are spooled in ${this.options.spool.dir} and nothing is lost. ` +
+          'Restart the task once the dispatcher is reachable; the spool is retried first.',
+        { cause: err },
+      );
+    }
+    return this.spool(ref, err.message);
+  }
+
+  private async spool(ref: StreamRef, reason: string): Promise<StreamOutcome> {
+    try {
+      await this.options.spool.add(ref, reason);
+    } catch (err) {
+      throw new ColdstoreError(
+        ErrorCodes.STORE_IO,
+        `Stream ${streamKey(ref)} failed (${reason}) and cannot be spooled: ${(err as Error).message}. Free space in ${this.options.spool.dir} or point streams.spool.dir elsewhere; the events that refer to it are not committed.`,
+        { cause: err },
+      );
+    }
+    this.options.metrics.add(azulMetrics.streams, 1, { source: ref.source, result: 'failed' });
+    return 'spooled';
+  }
+
+  private async handled(ref: StreamRef, outcome: Exclude<StreamOutcome, 'spooled'>, fromSpool: boolean): Promise<StreamOutcome> {
+    if (outcome !== 'mismatch') this.cache.add(streamKey(ref));
+    this.options.metrics.add(azulMetrics.streams, 1, { source: ref.source, result: outcome });
+    if (fromSpool) await this.options.spool.remove(ref);
+    return outcome;
+  }
+
+  /**
+   * One pass over the spool: each entry is tried again and removed once handled.
+   * Returns how many entries are left. Stops early once the archiver has failed.
+   */
+  async retrySpool(): Promise<number> {
+    let left = 0;
+    for (const entry of await this.options.spool.entries()) {
+      if (this.failure || this.options.stopped()) return left + 1;
+      const ref = { source: entry.source, label: entry.label, sha256: entry.sha256 };
+      const key = streamKey(ref);
+      if (this.running.has(key)) continue;
+      const outcome = await this.limiter.run(() => this.copy(ref, true));
+      if (outcome === 'spooled') left++;
+    }
+    return left;
+  }
+
+}

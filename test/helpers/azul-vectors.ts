@@ -1,0 +1,42 @@
+// Azul's real encoded test vectors (../shared/azul/events) and binary events built from
+// them with chosen datastreams, for tests of the azul layout and the dispatcher restore.
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { eventType, type AzulModel } from '../../connectors/shared/formats/azul/registry.js';
+
+export const AZUL_EVENTS_DIR = fileURLToPath(new URL('../../../shared/azul/events/', import.meta.url));
+
+export interface Vector {
+  name: string;
+  bytes: Buffer;
+  kafkaKey: string;
+  /** The event's timestamp exactly as Azul's JSON form writes it. */
+  timestamp: string;
+}
+
+/** Every single-event vector of a model (not the bulk ones), in file-name order. */
+export function vectorEvents(model: AzulModel): Vector[] {
+  const dir = `${AZUL_EVENTS_DIR}${model}/`;
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.json.avro') && !n.startsWith('bulk'))
+    .sort()
+    .map((n) => {
+      const json = JSON.parse(readFileSync(`${dir}${n.slice(0, -'.avro'.length)}`, 'utf8')) as { kafka_key: string; timestamp: string };
+      return { name: n, bytes: readFileSync(`${dir}${n}`), kafkaKey: json.kafka_key, timestamp: json.timestamp };
+    });
+}
+
+/**
+ * A binary event re-encoded from a real vector with the given source, key,
+ * timestamp and datastreams (the copy's bytes are what the test then expects back).
+ */
+export function binaryEvent(args: { source: string; kafkaKey: string; timestampMicros: bigint; streams: { label: string; sha256: string }[] }): Buffer {
+  const type = eventType('binary');
+  const base = type.fromBuffer(readFileSync(`${AZUL_EVENTS_DIR}binary/augmented.json.avro`)) as any;
+  const template = base.entity.datastreams[0];
+  base.source.name = args.source;
+  base.kafka_key = args.kafkaKey;
+  base.timestamp = args.timestampMicros;
+  base.entity.datastreams = args.streams.map((s) => ({ ...template, label: s.label, sha256: s.sha256 }));
+  return type.toBuffer(base);
+}
