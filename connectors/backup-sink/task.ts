@@ -136,17 +136,21 @@ export class BackupSinkTask implements SinkTask {
         await this.intents.forget(record, [range.start]);
         state.chain.markDone(range.start);
       }
-      for (const bundle of sealed) await this.launch(state, bundle);
+      for (const bundle of sealed) this.launch(state, bundle);
     }
   }
 
-  /** Records the intent, then uploads in the background; the chain learns when it is durable. */
-  private async launch(state: PartitionState, bundle: SealedBundle): Promise<void> {
+  /**
+   * Records the intent, then uploads, both in the background so put() returns to
+   * consuming at once; the upload starts only once its intent is durable, and the
+   * chain learns when the bundle is.
+   */
+  private launch(state: PartitionState, bundle: SealedBundle): void {
     state.chain.add(bundle.start, bundle.end);
-    await this.intents.record(bundle, { start: bundle.start, end: bundle.end });
     this.inFlight++;
-    const upload = this.layout
-      .write(bundle, () => state.closing)
+    const upload = this.intents
+      .record(bundle, { start: bundle.start, end: bundle.end })
+      .then(() => this.layout.write(bundle, () => state.closing))
       .then(async () => {
         state.chain.markDone(bundle.start);
         await this.intents.forget(bundle, [bundle.start]);
@@ -193,7 +197,7 @@ export class BackupSinkTask implements SinkTask {
     const sealAll = flushAll || reason === 'flush';
     for (const state of this.partitions.values()) {
       const sealed = sealAll ? state.writer.sealBuffered() : [state.writer.sealIfAged(now)].filter((b) => b !== undefined);
-      for (const bundle of sealed) await this.launch(state, bundle);
+      for (const bundle of sealed) this.launch(state, bundle);
     }
     // Before giving partitions up, let their uploads finish, but not forever: what is not
     // durable by then stays behind its intent and the next owner rebuilds it.
