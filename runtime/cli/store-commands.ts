@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import { InvalidArgumentError, Option, type Command, type CommanderError } from 'commander';
 import { backupSink } from '../../connectors/backup-sink/connector.js';
 import { restoreSource } from '../../connectors/restore-source/connector.js';
-import { backupLocationConfig, eventsLocation, validateLocationSettings, type Location } from '../../connectors/shared/backup-location.js';
+import { backupLocationConfig, eventsLocation, streamsLocation, validateLocationSettings, type Location } from '../../connectors/shared/backup-location.js';
 import { listBackupIds } from '../../connectors/shared/backup-manifests.js';
 import type { ObjectStore } from '../../connectors/shared/object-store/object-store.js';
 import { createObjectStore } from '../../connectors/shared/object-store/store-config.js';
@@ -10,11 +10,15 @@ import {
   DEFAULT_VERIFY_CONCURRENCY,
   describeBackup,
   humanBytes,
+  inspectAzulBundle,
   inspectBundle,
+  isAzulBundleKey,
+  LAYOUT_CHOICES,
   RECORD_ENCODINGS,
   renderBackupDescription,
   renderVerifyReport,
   verifyBackup,
+  type LayoutChoice,
   type RecordEncoding,
   type VerifyProgress,
 } from '../../connectors/shared/verify/index.js';
@@ -47,9 +51,11 @@ class ConnectorFileError extends ConfigError {
 interface BackupAt {
   store: ObjectStore;
   location: Location;
+  /** Where the azul layout's stream blobs are. */
+  streams: Location;
 }
 
-/** The store and events location a connector file points at; every bad field is named in one ConfigError. */
+/** The store, events and streams locations a connector file points at; every bad field is named in one ConfigError. */
 async function openBackupLocation(path: string): Promise<BackupAt> {
   let config: Record<string, string>;
   try {
@@ -76,7 +82,7 @@ async function openBackupLocation(path: string): Promise<BackupAt> {
       path,
     );
   }
-  return { store: createObjectStore(values), location: eventsLocation(values) };
+  return { store: createObjectStore(values), location: eventsLocation(values), streams: streamsLocation(values) };
 }
 
 function positiveInteger(what: string) {
@@ -111,6 +117,14 @@ function withConfigExit<A extends unknown[]>(run: (...args: A) => Promise<void>)
       process.exitCode = USAGE_EXIT_CODE;
     }
   };
+}
+
+/** `--layout` of the commands that read the continuous backup. */
+function layoutOption(conflicts: string[]): Option {
+  return new Option('--layout <layout>', 'the continuous backup\'s layout (the BackupSink\'s `layout`); auto = azul when the bucket holds azul index entries (~coldstore/azul-index/), else kafka')
+    .choices(LAYOUT_CHOICES)
+    .default('auto')
+    .conflicts(conflicts);
 }
 
 function printJson(value: unknown): void {
@@ -156,17 +170,21 @@ export function registerStoreCommands(program: Command): void {
   exitCodesFor(
     program
       .command('verify')
-      .description('Read a backup end to end: every object exists, decompresses, matches its sha256 and record count, holds only its own partition and offsets, and the objects tile the offsets without gaps.')
+      .description(
+        'Read a backup end to end: every object exists, decompresses, matches its sha256 and record count, holds only its own partition and offsets, and the objects tile the offsets without gaps; ' +
+          'for the azul layout, through its offset index, and every stream blob an event refers to is in the streams bucket.',
+      )
       .addOption(configOption())
       .option('-b, --backup <id>', 'verify this backup by id against its manifests (default: the continuous backup, every bundle in the bucket)', backupIdArgument)
+      .addOption(layoutOption(['backup']))
       .option('--concurrency <n>', 'objects downloaded and checked at the same time; also the most bodies held in memory', positiveInteger('--concurrency'), DEFAULT_VERIFY_CONCURRENCY)
       .option('--json', 'print the report as JSON on stdout')
       .addHelpText('after', '\nExit code: 0 the backup is fine, 1 problems found ([BACKUP_VERIFY_FAILED]; each is printed as "kind key: message") or the store failed, 2 bad usage or config.')
       .action(
-        withConfigExit(async (options: { config: string; backup?: number; concurrency: number; json?: boolean }) => {
+        withConfigExit(async (options: { config: string; backup?: number; layout: LayoutChoice; concurrency: number; json?: boolean }) => {
           const at = await openBackupLocation(options.config);
           const progress = progressReporter(options.backup !== undefined);
-          const report = await verifyBackup({ ...at, backupId: options.backup, concurrency: options.concurrency, onProgress: progress.onProgress }).finally(progress.stop);
+          const report = await verifyBackup({ ...at, backupId: options.backup, layout: options.layout, concurrency: options.concurrency, onProgress: progress.onProgress }).finally(progress.stop);
           if (options.json) printJson(report);
           else process.stdout.write(renderVerifyReport(report));
           if (!report.ok) {
@@ -184,16 +202,22 @@ export function registerStoreCommands(program: Command): void {
   exitCodesFor(
     program
       .command('inspect')
-      .description("Print a bundle's records as JSON lines (checked first: a damaged or foreign object is an error naming its key).")
-      .argument('<key>', 'the bundle key relative to the events location, e.g. orders/0/00000000000000000000-00000000000000000999.avro.gz (`coldstore ls --objects` lists them)')
+      .description("Print a bundle's records, or an azul bundle's events, as JSON lines (checked first: a damaged or foreign object is an error naming its key).")
+      .argument(
+        '<key>',
+        'the bundle key relative to the events location, e.g. orders/0/00000000000000000000-00000000000000000999.avro.gz, or an azul bundle <source>/<model>/<action>/<time>-<count>-<kafka_key> (`coldstore ls --objects` lists them)',
+      )
       .addOption(configOption())
       .addOption(
-        new Option('--encoding <encoding>', 'how keys, values and header values are written: auto = UTF-8 text when valid UTF-8, else base64 with keyEncoding/valueEncoding "base64" beside the field')
+        new Option(
+          '--encoding <encoding>',
+          'how keys, values and header values are written: auto = UTF-8 text when valid UTF-8, else base64 with keyEncoding/valueEncoding "base64" beside the field; in azul events, bytes fields (auto = base64)',
+        )
           .choices(RECORD_ENCODINGS)
           .default('auto'),
       )
-      .option('--limit <n>', 'print at most n records', positiveInteger('--limit'))
-      .option('--json', 'one JSON document {bucket, key, records: [...]} instead of JSON lines')
+      .option('--limit <n>', 'print at most n records (events)', positiveInteger('--limit'))
+      .option('--json', 'one JSON document {bucket, key, records: [...]} instead of JSON lines; for an azul bundle {bucket, key, model, metadata, events: [...]}')
       .addHelpText('after', '\nExit code: 0 printed, 1 the object is missing, damaged or not a bundle, or the store failed, 2 bad usage or config.')
       .action(
         withConfigExit(async (key: string, options: { config: string; encoding: RecordEncoding; limit?: number; json?: boolean }) => {
@@ -203,6 +227,12 @@ export function registerStoreCommands(program: Command): void {
             if (err.code === 'EPIPE') process.exit(0);
             throw err;
           });
+          if (isAzulBundleKey(key, at.location)) {
+            const bundle = await inspectAzulBundle({ ...at, key, encoding: options.encoding, limit: options.limit });
+            if (options.json) printJson({ bucket: at.location.bucket, ...bundle });
+            else for (const event of bundle.events) process.stdout.write(`${JSON.stringify(event)}\n`);
+            return;
+          }
           const records = inspectBundle({ ...at, key, encoding: options.encoding, limit: options.limit });
           if (options.json) {
             const all = [];
@@ -224,11 +254,15 @@ export function registerStoreCommands(program: Command): void {
       .option('-b, --backup <id>', 'describe this backup by id from its manifests (default: the continuous backup, from a listing and one HEAD per bundle)', backupIdArgument)
       .addOption(new Option('--backups', 'list the ids of the backups in the bucket instead').conflicts(['backup', 'objects']))
       .option('--objects', 'also list every bundle: key (for coldstore inspect), offsets, records, size')
+      .addOption(layoutOption(['backup', 'backups']))
       .option('--concurrency <n>', 'HEAD requests at the same time (continuous backup)', positiveInteger('--concurrency'), DEFAULT_VERIFY_CONCURRENCY)
       .option('--json', 'print JSON on stdout (sizes in exact bytes)')
-      .addHelpText('after', '\nFIRST/LAST: for the continuous backup the first and last record offsets backed up; for a backup by id its cut (log start offset .. end offset - 1).')
+      .addHelpText(
+        'after',
+        '\nFIRST/LAST: for the continuous backup the first and last record offsets backed up (azul event bundles: the bounds of their ranges); for a backup by id its cut (log start offset .. end offset - 1).',
+      )
       .action(
-        withConfigExit(async (topic: string | undefined, options: { config: string; backup?: number; backups?: boolean; objects?: boolean; concurrency: number; json?: boolean }) => {
+        withConfigExit(async (topic: string | undefined, options: { config: string; backup?: number; backups?: boolean; objects?: boolean; layout: LayoutChoice; concurrency: number; json?: boolean }) => {
           const at = await openBackupLocation(options.config);
           if (options.backups) {
             const backupIds = await listBackupIds(at.store, at.location);
@@ -236,7 +270,7 @@ export function registerStoreCommands(program: Command): void {
             else process.stdout.write(backupIds.length === 0 ? `No backups by id in bucket ${at.location.bucket}.\n` : `${backupIds.join('\n')}\n`);
             return;
           }
-          const description = await describeBackup({ ...at, backupId: options.backup, topic, concurrency: options.concurrency, objects: options.objects === true });
+          const description = await describeBackup({ ...at, backupId: options.backup, topic, layout: options.layout, concurrency: options.concurrency, objects: options.objects === true });
           if (options.json) printJson(description);
           else process.stdout.write(renderBackupDescription(description));
         }),

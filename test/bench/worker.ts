@@ -7,7 +7,7 @@ import { cpuByThread, cpuSeconds, RssSampler, statusBytes } from './proc.js';
 import { track, untrack } from './children.js';
 import { restCall } from '../helpers/rest.js';
 
-const CLI = resolve(import.meta.dirname, '../../dist/runtime/cli/main.js');
+const CLI = resolve(import.meta.dirname, '../../dist/runtime/cli/main.cjs');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface WorkerOptions {
@@ -40,7 +40,7 @@ export interface TaskStatus {
 export class BenchWorker {
   private cpuAtStart = 0;
   /**
-   * libuv's threadpool size in the worker: runtime/cli/main.ts sets UV_THREADPOOL_SIZE
+   * libuv's threadpool size in the worker: runtime/cli/main.cts sets UV_THREADPOOL_SIZE
    * too late to take effect (the ESM loader starts the pool first), so it is what the
    * environment says, else libuv's default of 4.
    */

@@ -9,12 +9,14 @@ import type { Location } from '../../connectors/shared/backup-location.js';
 import type { ManifestObject } from '../../connectors/shared/formats/backup-manifest.js';
 import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
 import { createObjectStore, storeConfig } from '../../connectors/shared/object-store/store-config.js';
+import { streamKey } from '../../connectors/shared/formats/azul/keys.js';
+import { writeAzulFixture, type WrittenAzulFixture } from '../helpers/azul-verify-fixture.js';
 import { backUpPartition, writeManifest } from '../helpers/backup-fixture.js';
 import { s3Settings } from '../helpers/s3.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const MAIN = join(ROOT, 'runtime/cli/main.ts');
+const MAIN = join(ROOT, 'runtime/cli/main.cts');
 const BACKUP_ID = 5;
 
 interface Run {
@@ -248,6 +250,74 @@ describe('coldstore verify, inspect and ls on a local-store backup', () => {
       expect(foreign.code).toBe(1);
       expect(foreign.stderr).toContain('foreign: orders/0/notes.txt');
     });
+  });
+});
+
+describe('coldstore verify, inspect and ls on a layout=azul backup in the local store', () => {
+  const dir = tmpDir('cli-store-azul');
+  const root = join(dir, 'objects');
+  const label = 'cli-azul';
+  const events: Location = { bucket: `coldstore-${label}-events`, prefix: '' };
+  const streams: Location = { bucket: `coldstore-${label}-streams`, prefix: '' };
+  const configPath = join(dir, 'backup.json');
+  let fixture: WrittenAzulFixture;
+
+  beforeAll(async () => {
+    fixture = await writeAzulFixture(new LocalObjectStore(root), events, streams);
+    fixture.close();
+    writeFileSync(configPath, JSON.stringify({ name: 'azul-backup', 'connector.class': 'BackupSink', layout: 'azul', 'storage.type': 'local', 'local.root': root, 'backup.label': label }));
+  }, 60_000);
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('verify finds the layout, checks the streams, and exits 1 naming a missing stream and the bundle referring to it', async () => {
+    const ok = await coldstore(['verify', '--config', configPath]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`Continuous backup (layout azul) in bucket ${events.bucket}: 3 partitions`);
+    expect(ok.stdout).toContain('4 streams checked');
+
+    const gone = streamKey(fixture.streams.s4);
+    const bundle = fixture.ranges[4]!.entry.bundle!.key;
+    const blob = join(root, streams.bucket, gone);
+    const saved = readFileSync(blob);
+    rmSync(blob);
+    try {
+      const run = await coldstore(['verify', '--config', configPath, '--json']);
+      expect(run.code).toBe(1);
+      expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, layout: 'azul', problems: [{ kind: 'stream-missing', key: gone, bundle }] });
+      expect(run.stderr).toContain(`[BACKUP_VERIFY_FAILED] 1 problem in the continuous backup in ${events.bucket}, first: stream-missing ${gone}: `);
+    } finally {
+      writeFileSync(blob, saved);
+    }
+
+    const forced = await coldstore(['verify', '--config', configPath, '--layout', 'azul', '--backup', '1']);
+    expect(forced.code).toBe(2);
+    expect(forced.stderr).toContain("option '--layout <layout>' cannot be used with option '-b, --backup <id>'");
+  });
+
+  it('inspect prints an azul bundle\'s events as JSON lines, and its metadata with --json; ls --objects lists the azul keys', async () => {
+    const bundle = fixture.ranges[0]!.entry.bundle!.key;
+    const run = await coldstore(['inspect', '--config', configPath, bundle]);
+    expect(run.code).toBe(0);
+    expect(jsonLines(run.stdout).map((e) => [e['kafka_key'], e['timestamp']])).toEqual([
+      ['k0', '1700000000000000'],
+      ['k1', '1700000000000001'],
+      ['k2', '1700000000000002'],
+    ]);
+
+    const json = await coldstore(['inspect', '--config', configPath, '--json', '--limit', '1', bundle]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ bucket: events.bucket, key: bundle, model: 'binary', metadata: { 'coldstore-format': 'azul-v6', 'coldstore-record-count': '3' }, events: [{ kafka_key: 'k0' }] });
+
+    const ls = await coldstore(['ls', '--config', configPath, '--objects']);
+    expect(ls.code).toBe(0);
+    expect(ls.stdout).toMatch(/^Continuous backup \(layout azul\) in bucket /);
+    for (const { entry } of fixture.ranges) {
+      if (entry.bundle) expect(ls.stdout).toContain(entry.bundle.key);
+      if (entry.rejects) expect(ls.stdout).toContain(entry.rejects.key);
+    }
   });
 });
 

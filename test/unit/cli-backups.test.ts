@@ -291,7 +291,7 @@ describe('coldstore backups (REST client against a catalogue double)', () => {
   it('the real CLI process exits with the same codes (program.ts wiring)', async () => {
     const run = (args: string[]) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../../runtime/cli/main.ts'), ...args], {
+        const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../../runtime/cli/main.cts'), ...args], {
           env: { ...process.env, COLDSTORE_URL: double.url, COLDSTORE_TOKEN: TOKEN },
         });
         let stdout = '';
