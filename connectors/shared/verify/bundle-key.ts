@@ -1,3 +1,4 @@
+import { azulIndexKey, parseAzulIndexKey } from '../formats/azul/objects.js';
 import { kafkaBundleKey, parseKafkaBundleKey } from '../formats/kafka-v1.js';
 
 export interface BundleKey {
@@ -19,6 +20,13 @@ export function parseBundleKeyStrictly(key: string): BundleKey | undefined {
   const parsed = parseKafkaBundleKey(key);
   if (!parsed || !TOPIC_NAME.test(parsed.topic) || parsed.start > parsed.end) return undefined;
   return kafkaBundleKey(parsed.topic, parsed.partition, parsed.start, parsed.end) === key ? parsed : undefined;
+}
+
+/** The range an azul index entry's key (relative to the events location) names, under the same rules as parseBundleKeyStrictly. */
+export function parseAzulIndexKeyStrictly(key: string): BundleKey | undefined {
+  const parsed = parseAzulIndexKey(key);
+  if (!parsed || !TOPIC_NAME.test(parsed.topic) || parsed.start > parsed.end) return undefined;
+  return azulIndexKey(parsed.topic, parsed.partition, parsed.start, parsed.end) === key ? parsed : undefined;
 }
 
 /** The directory of a partition's bundles, as a key prefix relative to the events location. */

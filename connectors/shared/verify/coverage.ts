@@ -1,3 +1,4 @@
+import { partitionDirectory, type BundleKey } from './bundle-key.js';
 import type { VerifyProblem } from './report.js';
 
 export interface CoveredRange {
@@ -35,5 +36,25 @@ export class PartitionCoverage {
     }
     const lastTwice = range.end < previous.end ? range.end : previous.end;
     return { kind: 'inconsistent', ...where, message: `overlaps ${previous.key}: offsets ${range.start}..${lastTwice} are covered by both` };
+  }
+}
+
+/** The coverage of every partition a listing meets, each fed in offset order (keys list that way within a partition). */
+export class ListingCoverage {
+  private readonly partitions = new Map<string, PartitionCoverage>();
+
+  /** Partitions met so far. */
+  get size(): number {
+    return this.partitions.size;
+  }
+
+  next(range: BundleKey & { key: string }): VerifyProblem | undefined {
+    const directory = partitionDirectory(range.topic, range.partition);
+    let partition = this.partitions.get(directory);
+    if (!partition) {
+      partition = new PartitionCoverage(range.topic, range.partition);
+      this.partitions.set(directory, partition);
+    }
+    return partition.next(range);
   }
 }

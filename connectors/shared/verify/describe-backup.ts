@@ -1,10 +1,14 @@
 import { ColdstoreError, ErrorCodes } from '../../../runtime/api/index.js';
 import type { Location } from '../backup-location.js';
 import { readManifests } from '../backup-manifests.js';
+import { parseAzulTopic } from '../formats/azul/keys.js';
+import { AZUL_REJECTS_PREFIX } from '../formats/azul/objects.js';
 import { METADATA_PREFIX } from '../formats/backup-metadata.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { forEachBounded } from '../bounded.js';
-import { parseBundleKeyStrictly } from './bundle-key.js';
+import { azulBundleRange } from './azul-bundle.js';
+import { parseBundleKeyStrictly, type BundleKey } from './bundle-key.js';
+import { resolveLayout, type BackupLayout, type LayoutChoice } from './layout.js';
 import { DEFAULT_VERIFY_CONCURRENCY } from './report.js';
 
 export type BundleSummary = {
@@ -37,10 +41,12 @@ export type TopicSummary = { topic: string; objects: number; records: number; by
 export type BackupDescription = {
   backupId: number | null;
   bucket: string;
+  /** Present for the azul layout's continuous backup: its bundles are listed per topic and partition from their metadata. */
+  layout?: BackupLayout;
   objects: number;
   records: number;
   bytes: number;
-  /** Keys under the events location that are not bundles (continuous backup only; `coldstore verify` names them). */
+  /** Keys under the events location that are not bundles, or azul keys without coldstore metadata (continuous backup only; `coldstore verify` names them). */
   foreignObjects: number;
   topics: TopicSummary[];
 };
@@ -55,16 +61,22 @@ export type DescribeOptions = {
   concurrency?: number;
   /** Also list every bundle of each partition. */
   objects?: boolean;
+  /** The continuous backup's layout (default `auto`: found out from the location). */
+  layout?: LayoutChoice;
 };
 
 /**
  * What a backup holds, per topic and partition: for a backup by id from its
  * manifests alone, for the continuous backup from a listing plus one HEAD per bundle
- * (record counts and first/last offsets are in the object metadata).
+ * (record counts and first/last offsets are in the object metadata; an azul event
+ * bundle's metadata names its topic, partition and offset range, and its rejects
+ * bundle, a kafka-v1 bundle, counts in the same partition).
  */
 export async function describeBackup(options: DescribeOptions): Promise<BackupDescription> {
-  const partitions = options.backupId === undefined ? await describeContinuous(options) : await describeById({ ...options, backupId: options.backupId });
-  return summarize(options, partitions);
+  if (options.backupId !== undefined) return summarize(options, await describeById({ ...options, backupId: options.backupId }));
+  const layout = await resolveLayout(options.store, options.location, options.layout);
+  const description = summarize(options, await describeContinuous(options, layout));
+  return layout === 'azul' ? { ...description, layout } : description;
 }
 
 interface PartitionTally {
@@ -110,38 +122,66 @@ async function describeById(options: DescribeOptions & { backupId: number }): Pr
   return described;
 }
 
-async function describeContinuous(options: DescribeOptions): Promise<Described> {
+interface Listed {
+  /** Relative to the events location. */
+  key: string;
+  bytes: number;
+  /** What the key says it holds; absent for an azul event bundle, whose metadata says it. */
+  named?: BundleKey;
+}
+
+/** The listings a description reads: the whole location, or only where a topic's objects can be. */
+function listingPrefixes(options: DescribeOptions, layout: BackupLayout): string[] {
+  const { location, topic } = options;
+  if (topic === undefined) return [location.prefix];
+  if (layout === 'kafka') return [`${location.prefix}${topic}/`];
+  const azul = parseAzulTopic(topic);
+  // Several topics (other prefixes) share a group: the metadata says whose each bundle is.
+  return azul ? [`${location.prefix}${azul.source}/${azul.model}/${azul.action}/`, `${location.prefix}${AZUL_REJECTS_PREFIX}${topic}/`] : [];
+}
+
+async function describeContinuous(options: DescribeOptions, layout: BackupLayout): Promise<Described> {
   const { store, location } = options;
   const described: Described = { partitions: new Map(), foreignObjects: 0 };
 
-  async function* listedBundles(): AsyncGenerator<{ tally: PartitionTally; bundle: BundleSummary }> {
-    const prefix = `${location.prefix}${options.topic === undefined ? '' : `${options.topic}/`}`;
-    for await (const item of store.list(location.bucket, prefix)) {
-      const key = item.key.slice(location.prefix.length);
-      if (key.startsWith(METADATA_PREFIX)) continue;
-      const named = parseBundleKeyStrictly(key);
-      if (!named || (options.topic !== undefined && named.topic !== options.topic)) {
-        described.foreignObjects++;
-        continue;
+  async function* listed(): AsyncGenerator<Listed> {
+    for (const prefix of listingPrefixes(options, layout)) {
+      for await (const item of store.list(location.bucket, prefix)) {
+        const key = item.key.slice(location.prefix.length);
+        const rejects = layout === 'azul' && key.startsWith(AZUL_REJECTS_PREFIX);
+        if (key.startsWith(METADATA_PREFIX) && !rejects) continue;
+        // An azul event bundle's key has no offsets: the HEAD tells.
+        if (layout === 'azul' && !rejects) {
+          yield { key, bytes: item.size };
+          continue;
+        }
+        const named = parseBundleKeyStrictly(rejects ? key.slice(AZUL_REJECTS_PREFIX.length) : key);
+        if (!named || (options.topic !== undefined && named.topic !== options.topic)) described.foreignObjects++;
+        else yield { key, bytes: item.size, named };
       }
-      const tally = tallyFor(described, named.topic, named.partition);
-      const bundle: BundleSummary = { key, rangeStart: Number(named.start), rangeEnd: Number(named.end), records: null, bytes: item.size };
-      tally.bundles.push(bundle);
-      tally.summary.objects++;
-      tally.summary.bytes += item.size;
-      yield { tally, bundle };
     }
   }
 
-  await forEachBounded(listedBundles(), options.concurrency ?? DEFAULT_VERIFY_CONCURRENCY, async ({ tally, bundle }) => {
-    const head = await store.head(location.bucket, `${location.prefix}${bundle.key}`);
+  await forEachBounded(listed(), options.concurrency ?? DEFAULT_VERIFY_CONCURRENCY, async (item) => {
+    const head = await store.head(location.bucket, `${location.prefix}${item.key}`);
     const metadata = head?.metadata ?? {};
-    const records = wholeNumber(metadata['coldstore-records']);
+    const named = item.named ?? azulBundleRange(metadata);
+    if (!named) {
+      described.foreignObjects++;
+      return;
+    }
+    if (options.topic !== undefined && named.topic !== options.topic) return;
+    const tally = tallyFor(described, named.topic, named.partition);
+    const bundle: BundleSummary = { key: item.key, rangeStart: Number(named.start), rangeEnd: Number(named.end), records: null, bytes: item.bytes };
+    tally.bundles.push(bundle);
+    tally.summary.objects++;
+    tally.summary.bytes += item.bytes;
+    const records = wholeNumber(metadata['coldstore-records'] ?? metadata['coldstore-record-count']);
     if (records !== undefined) {
       bundle.records = records;
       tally.summary.records += records;
     }
-    // Without metadata, the key's range is the best bound there is.
+    // Without metadata (and for azul event bundles, which do not say), the range is the best bound there is.
     const first = wholeNumber(metadata['coldstore-first-offset']) ?? bundle.rangeStart;
     const last = wholeNumber(metadata['coldstore-last-offset']) ?? bundle.rangeEnd;
     tally.summary.firstOffset = Math.min(tally.summary.firstOffset ?? first, first);

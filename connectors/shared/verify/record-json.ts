@@ -54,3 +54,16 @@ export function recordToJson(record: BackedUpRecord, encoding: RecordEncoding = 
     }),
   };
 }
+
+/**
+ * A decoded Avro value (an azul event) as plain JSON: longs (BigInt) as decimal
+ * strings, exact whatever their size; bytes and fixed values as base64 (`auto`),
+ * or in the encoding asked for.
+ */
+export function avroValueToJson(value: unknown, encoding: RecordEncoding = 'auto'): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (Buffer.isBuffer(value)) return value.toString(encoding === 'auto' ? 'base64' : encoding);
+  if (Array.isArray(value)) return value.map((item) => avroValueToJson(item, encoding));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, avroValueToJson(v, encoding)]));
+  return value;
+}

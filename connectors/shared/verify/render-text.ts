@@ -16,15 +16,16 @@ export function humanBytes(bytes: number): string {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-function whichBackup(backupId: number | null): string {
-  return backupId === null ? 'Continuous backup' : `Backup ${backupId}`;
+function whichBackup(backupId: number | null, layout?: string): string {
+  return backupId === null ? `Continuous backup${layout ? ` (layout ${layout})` : ''}` : `Backup ${backupId}`;
 }
 
 /** The verify report for people: a summary, then each problem as `kind key: message`, then the notes. */
 export function renderVerifyReport(report: VerifyReport): string {
   const lines = [
-    `${whichBackup(report.backupId)} in bucket ${report.bucket}: ${report.backupId === null ? '' : `${plural(report.manifests, 'manifest')}, `}` +
-      `${plural(report.partitions, 'partition')}, ${plural(report.objects, 'object')} (${humanBytes(report.bytes)}), ${plural(report.records, 'record')} checked`,
+    `${whichBackup(report.backupId, report.layout)} in bucket ${report.bucket}: ${report.backupId === null ? '' : `${plural(report.manifests, 'manifest')}, `}` +
+      `${plural(report.partitions, 'partition')}, ${plural(report.objects, 'object')} (${humanBytes(report.bytes)}), ${plural(report.records, 'record')}` +
+      `${report.streams === undefined ? '' : `, ${plural(report.streams, 'stream')}`} checked`,
   ];
   if (report.problems.length > 0) {
     lines.push(`${plural(report.problems.length, 'problem')}:`);
@@ -59,7 +60,7 @@ export function renderBackupDescription(description: BackupDescription): string 
       rows.push([topic.topic, String(p.partition), offset(p.firstOffset), offset(p.lastOffset), String(p.objects), String(p.records), humanBytes(p.bytes)]);
     }
   }
-  const lines = [`${whichBackup(description.backupId)} in bucket ${description.bucket}`];
+  const lines = [`${whichBackup(description.backupId, description.layout)} in bucket ${description.bucket}`];
   if (rows.length === 0) lines.push('(no bundles)');
   else lines.push(...table(['TOPIC', 'PARTITION', 'FIRST', 'LAST', 'OBJECTS', 'RECORDS', 'SIZE'], rows, [false, true, true, true, true, true, true]));
 

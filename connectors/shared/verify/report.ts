@@ -1,19 +1,28 @@
 import type { Location } from '../backup-location.js';
 import type { ObjectStore } from '../object-store/object-store.js';
+import type { AzulBundleReading } from './azul-bundle.js';
 import type { BundleReading } from './bundle-object.js';
+import type { BackupLayout, LayoutChoice } from './layout.js';
 
 /**
- * What `coldstore verify` (and the REST API's verify) can find wrong. `stream-missing`
- * is kept for the azul layout's stream blobs, which nothing writes yet.
+ * What `coldstore verify` (and the REST API's verify) can find wrong. `stream-missing`:
+ * an azul-layout event refers to a stream blob that is not in the streams bucket
+ * (including blobs the dispatcher did not have when the BackupSink asked for them).
  */
 export type VerifyProblemKind = 'manifest' | 'missing' | 'size' | 'corrupt' | 'checksum' | 'inconsistent' | 'gap' | 'foreign' | 'stream-missing';
 
-/** One thing wrong, named by its key relative to the events location (what `coldstore ls` and `inspect` use). */
+/**
+ * One thing wrong, named by its key relative to the events location (what `coldstore
+ * ls` and `inspect` use); a stream blob's problem by its key relative to the streams
+ * location (`<source>/<label>/<sha256>`), with the bundle that refers to it.
+ */
 export type VerifyProblem = {
   kind: VerifyProblemKind;
   key: string;
   topic?: string;
   partition?: number;
+  /** Stream problems: the event bundle (relative to the events location) found referring to the stream first. */
+  bundle?: string;
   message: string;
 };
 
@@ -31,6 +40,13 @@ export type VerifyOptions = {
   location: Location;
   /** Verify this backup by id (its manifests); without it, the continuous backup (every bundle in the location). */
   backupId?: number;
+  /**
+   * How the continuous backup is laid out (default `auto`: `azul` when the location
+   * holds azul index entries, else `kafka`). A backup by id follows its manifests.
+   */
+  layout?: LayoutChoice;
+  /** The streams location, where the azul layout's stream blobs must be; without it they are not checked (a note says so). */
+  streams?: Location;
   /** Objects downloaded and checked at the same time, and so the most bodies held in memory (default 8). */
   concurrency?: number;
   onProgress?: (progress: VerifyProgress) => void;
@@ -55,6 +71,10 @@ export type VerifyReport = {
   problems: VerifyProblem[];
   /** Facts worth knowing that are not problems, e.g. a partition's first bundle starting after its log start offset. */
   notes: string[];
+  /** Present for the azul layout's continuous backup only, as are `streams`. */
+  layout?: BackupLayout;
+  /** Distinct stream blobs looked for (HEAD) in the streams location. */
+  streams?: number;
 };
 
 export const DEFAULT_VERIFY_CONCURRENCY = 8;
@@ -66,20 +86,23 @@ export class ReportTally {
   bytes = 0;
   partitions = 0;
   manifests = 0;
+  streams = 0;
   private readonly problems: VerifyProblem[] = [];
   private readonly notes: string[] = [];
 
   constructor(
     private readonly backupId: number | null,
     private readonly bucket: string,
+    /** Set for the azul layout: the report then says so and counts streams. */
+    private readonly layout?: 'azul',
   ) {}
 
-  /** Counts one checked object: its bytes, and its records or its problem. */
-  count(reading: BundleReading): void {
+  /** Counts one checked object: its bytes, and its records (an azul bundle's events) or its problem. */
+  count(reading: BundleReading | AzulBundleReading): void {
     this.objects++;
     this.bytes += reading.bytes;
-    if (reading.ok) this.records += reading.records.length;
-    else this.problems.push(reading.problem);
+    if (!reading.ok) this.problems.push(reading.problem);
+    else this.records += 'records' in reading ? reading.records.length : reading.events.length;
   }
 
   problem(problem: VerifyProblem | undefined): void {
@@ -104,6 +127,7 @@ export class ReportTally {
       bytes: this.bytes,
       problems,
       notes: [...this.notes],
+      ...(this.layout ? { layout: this.layout, streams: this.streams } : {}),
     };
   }
 }

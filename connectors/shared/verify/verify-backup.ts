@@ -1,3 +1,5 @@
+import { resolveLayout } from './layout.js';
+import { verifyAzulBackup } from './verify-azul.js';
 import { verifyBackupById } from './verify-by-id.js';
 import { verifyContinuousBackup } from './verify-continuous.js';
 import type { VerifyOptions, VerifyReport } from './report.js';
@@ -5,10 +7,12 @@ import type { VerifyOptions, VerifyReport } from './report.js';
 /**
  * Reads a backup end to end and reports everything wrong with it: a backup by id
  * (`backupId`) against its manifests, or the continuous backup against the bundles'
- * own metadata. Problems are reported, not thrown; only store failures (access
- * denied, unreachable) reject.
+ * own metadata (layout kafka) or the azul layout's offset index. Problems are
+ * reported, not thrown; only store failures (access denied, unreachable) reject.
  */
-export function verifyBackup(options: VerifyOptions): Promise<VerifyReport> {
+export async function verifyBackup(options: VerifyOptions): Promise<VerifyReport> {
   const { backupId } = options;
-  return backupId === undefined ? verifyContinuousBackup(options) : verifyBackupById({ ...options, backupId });
+  if (backupId !== undefined) return verifyBackupById({ ...options, backupId });
+  const layout = await resolveLayout(options.store, options.location, options.layout);
+  return layout === 'azul' ? verifyAzulBackup(options) : verifyContinuousBackup(options);
 }

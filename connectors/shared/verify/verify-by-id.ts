@@ -92,7 +92,7 @@ function plannedObjects(partition: ManifestPartition, tally: ReportTally): Bundl
       });
       continue;
     }
-    planned.push({ key: object.key, topic, partition: number, start, end, manifest: { size: object.size, sha256: object.sha256, records: object.records } });
+    planned.push({ key: object.key, topic, partition: number, start, end, stated: { by: 'the manifest', size: object.size, sha256: object.sha256, records: object.records } });
   }
   return planned;
 }

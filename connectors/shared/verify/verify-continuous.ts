@@ -1,8 +1,8 @@
 import { METADATA_PREFIX } from '../formats/backup-metadata.js';
 import { forEachBounded } from '../bounded.js';
 import { readVerifiedBundle, type BundleExpectation } from './bundle-object.js';
-import { parseBundleKeyStrictly, partitionDirectory } from './bundle-key.js';
-import { PartitionCoverage } from './coverage.js';
+import { parseBundleKeyStrictly } from './bundle-key.js';
+import { ListingCoverage } from './coverage.js';
 import { DEFAULT_VERIFY_CONCURRENCY, ReportTally, type VerifyOptions, type VerifyReport } from './report.js';
 
 /**
@@ -14,7 +14,7 @@ import { DEFAULT_VERIFY_CONCURRENCY, ReportTally, type VerifyOptions, type Verif
 export async function verifyContinuousBackup(options: VerifyOptions): Promise<VerifyReport> {
   const { store, location } = options;
   const tally = new ReportTally(null, location.bucket);
-  const coverage = new Map<string, PartitionCoverage>();
+  const coverage = new ListingCoverage();
   let listed = 0;
 
   async function* bundles(): AsyncGenerator<BundleExpectation> {
@@ -26,15 +26,9 @@ export async function verifyContinuousBackup(options: VerifyOptions): Promise<Ve
         tally.problem({ kind: 'foreign', key, message: 'is not named like a bundle (<topic>/<partition>/<start>-<end>.avro.gz, offsets in 20 digits)' });
         continue;
       }
-      const directory = partitionDirectory(named.topic, named.partition);
-      let partition = coverage.get(directory);
-      if (!partition) {
-        partition = new PartitionCoverage(named.topic, named.partition);
-        coverage.set(directory, partition);
-        tally.partitions++;
-      }
       // Keys list in offset order within a partition (zero-padded), so coverage is checked from the listing alone.
-      tally.problem(partition.next({ key, start: named.start, end: named.end }));
+      tally.problem(coverage.next({ key, ...named }));
+      tally.partitions = coverage.size;
       listed++;
       yield { key, ...named };
     }
