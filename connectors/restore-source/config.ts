@@ -1,5 +1,6 @@
 import { checks, type ConfigValues } from '../../runtime/api/index.js';
 import { backupLocationConfig } from '../shared/backup-location.js';
+import { dispatcherConfig } from '../shared/dispatcher/config.js';
 
 const TOPIC = /^[a-zA-Z0-9._-]+$/;
 
@@ -18,13 +19,20 @@ function listOf(pattern: RegExp, shape: string) {
 
 /** RestoreSource's settings, merged with the backup location (storage and buckets) settings. */
 export const restoreSourceConfig = backupLocationConfig.extend({
-  'target': { type: 'string', default: 'kafka', oneOf: ['kafka'], group: 'Restore', doc: 'Where records go: `kafka` (the worker\'s cluster).' },
+  'target': {
+    type: 'string',
+    default: 'kafka',
+    oneOf: ['kafka', 'dispatcher'],
+    group: 'Restore',
+    doc: 'Where the backup goes: `kafka` (the worker\'s cluster; a `kafka`-layout backup), or `dispatcher` (an `azul`-layout backup posted to the Azul dispatcher: streams, then events).',
+  },
   'topics': {
     type: 'list',
-    required: true,
+    default: [],
+    requiredWhen: (all) => ((all['target'] ?? 'kafka') === 'kafka' ? 'with target=kafka' : undefined),
     importance: 'HIGH',
     group: 'Restore',
-    doc: 'Backed-up topics to restore (names as in the backup).',
+    doc: 'Backed-up topics to restore (names as in the backup). Required with target=kafka; not used with target=dispatcher.',
     check: listOf(TOPIC, 'Kafka topic names'),
   },
   'topic.rename': {
@@ -99,6 +107,42 @@ export const restoreSourceConfig = backupLocationConfig.extend({
   },
   'fetch.max.in.flight': { type: 'int', default: 4, min: 1, max: 64, group: 'Restore', doc: 'Bundles fetched and decoded ahead of the producer (bounded memory).' },
   'poll.max.records': { type: 'int', default: 5000, min: 1, max: 1_000_000, group: 'Restore', doc: 'Most records handed to the producer per poll (one transaction in transactional mode).' },
+  ...dispatcherConfig.keys,
+  'dispatcher.url': {
+    ...dispatcherConfig.keys['dispatcher.url'],
+    required: false,
+    requiredWhen: (all) => (all['target'] === 'dispatcher' ? 'with target=dispatcher' : undefined),
+    doc: 'Base URL of the Azul dispatcher, e.g. http://azul-dispatcher:8111; required with target=dispatcher (streams and event bulks are posted to it).',
+  },
+  'restore.type': {
+    type: 'string',
+    default: 'all',
+    oneOf: ['all', 'streams', 'events'],
+    group: 'Dispatcher restore',
+    doc: 'target=dispatcher: what to restore: all (every stream, then every event), streams, or events.',
+  },
+  'restore.sources': {
+    type: 'list',
+    default: [],
+    group: 'Dispatcher restore',
+    doc: 'target=dispatcher: the Azul sources to restore (streams and events); empty: every source in the backup. System events are under source `system`.',
+    check: listOf(/^[A-Za-z0-9._-]+$/, 'source names'),
+  },
+  'dispatcher.max.in.flight': {
+    type: 'int',
+    default: 8,
+    min: 1,
+    max: 256,
+    group: 'Dispatcher restore',
+    doc: 'target=dispatcher: stream uploads at once (memory: about this many blobs), and (source, model, action) event groups posted at once (each group one bulk at a time, in key order).',
+  },
+  'dispatcher.retry.max.ms': {
+    type: 'int',
+    default: 600_000,
+    min: 0,
+    group: 'Dispatcher restore',
+    doc: 'target=dispatcher: how long one call that fails transiently (network, timeout, 429, 5xx) is retried, with exponential backoff, before the task fails naming the object.',
+  },
 });
 
 export type RestoreSourceSettings = ConfigValues<typeof restoreSourceConfig.keys>;

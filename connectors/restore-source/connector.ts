@@ -1,10 +1,12 @@
 import { ColdstoreError, ConfigError, ErrorCodes, type ConnectorPlugin, type RawConfig } from '../../runtime/api/index.js';
-import { eventsLocation, validateLocationSettings, type BackupLocationSettings } from '../shared/backup-location.js';
+import { eventsLocation, streamsLocation, validateLocationSettings, type BackupLocationSettings } from '../shared/backup-location.js';
 import { parseJsonObject, topicMetadataKey, type TopicMetadata } from '../shared/formats/backup-metadata.js';
 import { TransientStoreError, type ObjectStore } from '../shared/object-store/object-store.js';
 import { createObjectStore } from '../shared/object-store/store-config.js';
 import { loadBackupPlan } from './backup-plan.js';
-import { restoreSourceConfig, TASK_COUNT_KEY, TASK_PARTITIONS_KEY, TOPIC_PARTITIONS_KEY } from './config.js';
+import { restoreSourceConfig, TASK_COUNT_KEY, TASK_PARTITIONS_KEY, TOPIC_PARTITIONS_KEY, type RestoreSourceSettings } from './config.js';
+import { sourcesIn } from './dispatcher/backup-objects.js';
+import { DispatcherRestoreTask } from './dispatcher/task.js';
 import { restoreMetricSpecs } from './metrics.js';
 import { targetTopicName } from './targets.js';
 import { RestoreSourceTask } from './task.js';
@@ -32,9 +34,43 @@ async function withStoreRetries<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** target=dispatcher: the backup holds Azul sources, and every source to restore (in its events or streams bucket). */
+async function checkAzulBackup(store: ObjectStore, settings: RestoreSourceSettings): Promise<void> {
+  const locations = [eventsLocation(settings), streamsLocation(settings)];
+  const found = new Set<string>();
+  for (const location of locations) for (const source of await sourcesIn(store, location, [])) found.add(source);
+  const wanted = settings['restore.sources'];
+  const missing = wanted.filter((s) => !found.has(s));
+  if (found.size > 0 && missing.length === 0) return;
+  const where = `buckets ${locations.map((l) => `${l.bucket}${l.prefix ? ` (prefix ${l.prefix})` : ''}`).join(' and ')}`;
+  throw new ColdstoreError(
+    ErrorCodes.BACKUP_NOT_FOUND,
+    found.size === 0
+      ? `The backup in ${store.description} ${where} holds no Azul source. Check backup.label and the bucket settings.`
+      : `The backup in ${store.description} ${where} holds no source ${missing.join(', ')}; it holds ${[...found].sort().join(', ')}. Check restore.sources.`,
+  );
+}
+
+/** target=dispatcher takes none of the settings that only the Kafka target honours: they would be ignored silently. */
+function dispatcherTargetErrors(settings: RestoreSourceSettings): { field: string; message: string }[] {
+  const errors: { field: string; message: string }[] = [];
+  const kafkaOnly = {
+    topics: settings.topics.length > 0,
+    'restore.backup.id': settings['restore.backup.id'] !== undefined,
+    'restore.until.timestamp': settings['restore.until.timestamp'] !== undefined,
+    'restore.until.offsets': settings['restore.until.offsets'].length > 0,
+    groups: settings.groups.length > 0,
+  };
+  for (const [field, set] of Object.entries(kafkaOnly)) {
+    if (set) errors.push({ field, message: 'is not used with target=dispatcher, which restores the whole azul backup of the sources in restore.sources (empty: all)' });
+  }
+  return errors;
+}
+
 /**
  * RestoreSource: finds the backed-up partitions of the chosen topics and splits
- * them between its tasks; the tasks do the restoring.
+ * them between its tasks; the tasks do the restoring. With target=dispatcher it runs
+ * one task that posts an azul-layout backup to the Azul dispatcher.
  */
 export const restoreSource: ConnectorPlugin = {
   className: 'coldstore.connectors.RestoreSource',
@@ -49,6 +85,7 @@ export const restoreSource: ConnectorPlugin = {
       errors.push({ field: 'topic.rename.replacement', message: 'is required with topic.rename.regex' });
     }
     const settings = restoreSourceConfig.validate(config).values;
+    if (settings.target === 'dispatcher') return [...errors, ...dispatcherTargetErrors(settings)];
     if (settings['restore.backup.id'] !== undefined && settings['restore.until.offsets'].length > 0) {
       errors.push({ field: 'restore.until.offsets', message: 'cannot be combined with restore.backup.id, whose cut already fixes the offsets' });
     }
@@ -69,6 +106,7 @@ export const restoreSource: ConnectorPlugin = {
         const store = createObjectStore(values);
         partitions = [];
         counts = [];
+        if (values.target === 'dispatcher') return withStoreRetries(() => checkAzulBackup(store, values));
         const backupId = values['restore.backup.id'];
         if (backupId !== undefined) {
           const plan = await withStoreRetries(() => loadBackupPlan(store, eventsLocation(values), backupId, values.topics));
@@ -92,6 +130,8 @@ export const restoreSource: ConnectorPlugin = {
         }
       },
       taskConfigs: (maxTasks) => {
+        // Streams before events needs one coordinator: one task, parallel inside.
+        if (config['target'] === 'dispatcher') return [{ ...config }];
         const tasks = Math.max(1, Math.min(maxTasks, partitions.length));
         return Array.from({ length: tasks }, (_, task) => ({
           ...config,
@@ -101,7 +141,7 @@ export const restoreSource: ConnectorPlugin = {
         }));
       },
       stop: () => {},
-      createTask: () => new RestoreSourceTask(),
+      createTask: () => (config['target'] === 'dispatcher' ? new DispatcherRestoreTask() : new RestoreSourceTask()),
     };
   },
 };

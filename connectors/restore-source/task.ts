@@ -17,7 +17,7 @@ import { eventsLocation, type Location } from '../shared/backup-location.js';
 import type { BackedUpRecord } from '../shared/formats/kafka-v1.js';
 import { createObjectStore } from '../shared/object-store/store-config.js';
 import { retryTransient, type ObjectStore } from '../shared/object-store/object-store.js';
-import { BadObjectError, type BadObjectReport } from './bad-object.js';
+import { BadObjects } from './bad-object.js';
 import type { FetchedBundle } from './bundle-fetch.js';
 import { parseInstant, restoreSourceConfig, TASK_COUNT_KEY, TASK_PARTITIONS_KEY, TOPIC_PARTITIONS_KEY, type RestoreSourceSettings } from './config.js';
 import { loadBackupPlan, type BackupPlan } from './backup-plan.js';
@@ -26,9 +26,6 @@ import { commitTranslatedOffsets, placementsFrom, PlacementTracker, plannedGroup
 import { restoreMetrics } from './metrics.js';
 import { PartitionReader } from './partition-reader.js';
 import { prepareTarget, targetPartition, type TopicTarget } from './targets.js';
-
-/** How many skipped objects the status lists (all are logged and counted). */
-const REPORTED_BAD_OBJECTS = 50;
 
 interface PartitionProgress {
   target: string;
@@ -87,8 +84,7 @@ export class RestoreSourceTask implements SourceTask {
   private readonly resumes = new Map<string, { key: string; offset: bigint }>();
   /** Bundles and bytes read by this run (records are counted per partition across runs). */
   private readonly totals = { objects: 0, bytes: 0 };
-  private readonly badObjects: BadObjectReport[] = [];
-  private badObjectCount = 0;
+  private badObjects!: BadObjects;
   private handedOut = 0;
   private acknowledged = 0;
   private taskCount = 1;
@@ -104,6 +100,7 @@ export class RestoreSourceTask implements SourceTask {
     if (errors.length > 0) throw new ConfigError(errors, 'RestoreSource config');
     this.settings = values;
     this.context = context;
+    this.badObjects = new BadObjects(values['on.bad.object'], context.metrics, context.log);
     this.store = createObjectStore(values);
     this.location = eventsLocation(values);
     const until = values['restore.until.timestamp'];
@@ -335,19 +332,9 @@ export class RestoreSourceTask implements SourceTask {
       ...(untilOffset !== undefined ? { untilOffset } : {}),
       ...(fromOffset !== undefined ? { fromOffset } : {}),
       fetchAhead: this.settings['fetch.max.in.flight'],
-      onBadObject: (err) => this.badObject(err),
+      onBadObject: (err) => this.badObjects.handle(err),
     });
     return { tp, sourcePartition: { topic: tp.topic, partition: tp.partition }, reader, bundle: undefined, position: 0 };
-  }
-
-  private badObject(err: BadObjectError): void {
-    this.context.metrics.add(restoreMetrics.badObjects, 1, { kind: err.kind });
-    if (this.settings['on.bad.object'] === 'fail') {
-      throw new ColdstoreError(ErrorCodes.BACKUP_OBJECT_INVALID, `${err.message}. Fix or remove the object, or set on.bad.object=skip to restore around it.`, { cause: err });
-    }
-    this.badObjectCount++;
-    if (this.badObjects.length < REPORTED_BAD_OBJECTS) this.badObjects.push({ kind: err.kind, key: err.key, message: err.message });
-    this.context.log.warn({ kind: err.kind, key: err.key, reason: err.message }, 'skipping a bad object (on.bad.object=skip)');
   }
 
   delivered(records: readonly SourceRecord[], placements: readonly RecordPlacement[]): SourceOffsetEntry[] {
@@ -363,8 +350,9 @@ export class RestoreSourceTask implements SourceTask {
       bytes: this.totals.bytes,
       ...(this.planned ? { planned: this.planned } : {}),
       ...(this.plan ? { backup_id: this.plan.backupId } : {}),
-      bad_objects: this.badObjectCount,
-      ...(this.badObjects.length > 0 ? { skipped: this.badObjects } : {}),
+      // The status may ask before start() has set badObjects.
+      bad_objects: this.badObjects?.count ?? 0,
+      ...(this.badObjects?.reported.length ? { skipped: this.badObjects.reported } : {}),
       partitions: Object.fromEntries(this.perPartition),
       ...(this.groupsCommitted ? { groups: this.groupsCommitted } : {}),
     };

@@ -33,6 +33,21 @@ export interface ExpectedSha256 {
   sha256: string | undefined;
 }
 
+/** Gunzips a stored body and proves its uncompressed bytes have every expected sha256 (any format: bundles, azul bulks, stream blobs). */
+export async function gunzipChecked(body: Buffer, expected: readonly ExpectedSha256[]): Promise<Buffer> {
+  let plain: Buffer;
+  try {
+    plain = await gunzipAsync(body);
+  } catch (err) {
+    throw new BundleDefect('corrupt-gzip', `cannot be decompressed: ${(err as Error).message}`);
+  }
+  const actual = createHash('sha256').update(plain).digest('hex');
+  for (const { source, sha256 } of expected) {
+    if (sha256 !== actual) throw new BundleDefect('checksum', `sha256 of the uncompressed body is ${actual}, ${source} says ${sha256 ?? 'nothing'}`);
+  }
+  return plain;
+}
+
 /**
  * Opens a kafka-v1 bundle body and proves it is what its key says: it gunzips, its
  * uncompressed bytes have every expected sha256, the Avro container decodes, and
@@ -40,16 +55,7 @@ export interface ExpectedSha256 {
  * Shared by the restore (which must not restore anything else) and `coldstore verify`.
  */
 export async function openCheckedBundle(body: Buffer, claim: BundleClaim, expected: readonly ExpectedSha256[]): Promise<BackedUpRecord[]> {
-  let container: Buffer;
-  try {
-    container = await gunzipAsync(body);
-  } catch (err) {
-    throw new BundleDefect('corrupt-gzip', `cannot be decompressed: ${(err as Error).message}`);
-  }
-  const actual = createHash('sha256').update(container).digest('hex');
-  for (const { source, sha256 } of expected) {
-    if (sha256 !== actual) throw new BundleDefect('checksum', `sha256 of the uncompressed body is ${actual}, ${source} says ${sha256 ?? 'nothing'}`);
-  }
+  const container = await gunzipChecked(body, expected);
   let records: BackedUpRecord[];
   try {
     records = decodeKafkaBundle(container);

@@ -15,6 +15,12 @@ interface KeyBase {
   group?: string;
   /** Absent or empty is an error. Keys with a default are never required. */
   required?: boolean;
+  /**
+   * Absent or empty is an error when this returns a condition, quoted in the message
+   * (`is required with target=kafka`); otherwise the default applies. For keys that
+   * only some settings of another key need.
+   */
+  requiredWhen?: (all: RawConfig) => string | undefined;
   /** Optional extra check on the parsed value; returns an error message or undefined. */
   check?: (value: never, all: RawConfig) => string | undefined;
 }
@@ -78,7 +84,9 @@ export class ConfigDef<K extends ConfigKeys> {
     for (const [name, key] of Object.entries(this.keys)) {
       const text = raw[name];
       if (text === undefined || text === '') {
-        if (key.default !== undefined) values[name] = key.default;
+        const condition = key.requiredWhen?.(raw);
+        if (condition !== undefined) errors.push({ field: name, message: `is required ${condition}` });
+        else if (key.default !== undefined) values[name] = key.default;
         else if (isRequired(key)) errors.push({ field: name, message: 'is required' });
         continue;
       }

@@ -40,6 +40,18 @@ describe('ConfigDef', () => {
     expect(def.isSecret('name')).toBe(false);
   });
 
+  it('requires a key only when requiredWhen names a condition, and applies its default otherwise', () => {
+    const conditional = defineConfig({
+      target: { type: 'string', default: 'kafka', oneOf: ['kafka', 'http'], doc: 'target' },
+      topics: { type: 'list', default: [], requiredWhen: (all) => ((all['target'] ?? 'kafka') === 'kafka' ? 'with target=kafka' : undefined), doc: 'topics' },
+    });
+    expect(conditional.validate({}).errors).toEqual([{ field: 'topics', message: 'is required with target=kafka' }]);
+    expect(conditional.validate({ topics: '' }).errors).toEqual([{ field: 'topics', message: 'is required with target=kafka' }]);
+    expect(conditional.validate({ target: 'http' })).toEqual({ values: { target: 'http', topics: [] }, errors: [] });
+    expect(conditional.validate({ topics: 'a' }).values).toEqual({ target: 'kafka', topics: ['a'] });
+    expect(conditional.describe().find((d) => d.name === 'topics')).toMatchObject({ required: false, defaultValue: '' });
+  });
+
   it('extends with refined keys', () => {
     const more = def.extend({ count: { type: 'int', default: 5, doc: 'refined' }, extra: { type: 'boolean', default: true, doc: 'x' } });
     expect(more.validate({ name: 'n' }).values).toMatchObject({ count: 5, extra: true });

@@ -1,6 +1,7 @@
 // RestoreSource target naming and partitioning (connectors/restore-source/targets.ts).
 import { describe, expect, it } from 'vitest';
 import { restoreSourceConfig, type RestoreSourceSettings } from '../../connectors/restore-source/config.js';
+import { restoreSource } from '../../connectors/restore-source/connector.js';
 import { kafkaPartitionForKey } from '../../connectors/restore-source/murmur2.js';
 import { targetPartition, targetTopicName, type TopicTarget } from '../../connectors/restore-source/targets.js';
 
@@ -62,7 +63,12 @@ describe('targetTopicName', () => {
     const { errors } = restoreSourceConfig.validate({ topics: 'orders', 'topic.rename': 'orders' });
     expect(errors.map((e) => e.field)).toEqual(['topic.rename']);
     const missing = restoreSourceConfig.validate({});
-    expect(missing.errors.map((e) => e.field)).toContain('topics');
+    expect(missing.errors).toContainEqual({ field: 'topics', message: 'is required with target=kafka' });
+    // target=dispatcher restores Azul sources, not topics; it needs dispatcher.url instead.
+    expect(restoreSourceConfig.validate({ target: 'dispatcher' }).errors).toEqual([{ field: 'dispatcher.url', message: 'is required with target=dispatcher' }]);
+    expect(restoreSourceConfig.validate({ topics: 'orders' }).errors).toEqual([]);
+    expect(restoreSource.validateAll!({ target: 'dispatcher', 'dispatcher.url': 'http://dispatcher:8111' })).toEqual([]);
+    expect(restoreSource.validateAll!({ target: 'dispatcher', 'dispatcher.url': 'http://dispatcher:8111', groups: 'billing' }).map((e) => e.field)).toEqual(['groups']);
   });
 });
 

@@ -9,6 +9,8 @@ import {
   PutObjectCommand,
   S3Client,
   S3ServiceException,
+  type ListObjectsV2CommandInput,
+  type ListObjectsV2CommandOutput,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -163,13 +165,21 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /** One listing page; a bucket that does not exist holds nothing (as a missing directory in the local store). */
+  private async listPage(input: ListObjectsV2CommandInput): Promise<ListObjectsV2CommandOutput> {
+    try {
+      return await this.client.send(new ListObjectsV2Command(input));
+    } catch (err) {
+      if (nameOf(err) === 'NoSuchBucket') return { $metadata: {} };
+      throw classify(err, `LIST ${input.Bucket}/${input.Prefix ?? ''}`);
+    }
+  }
+
   async listDirectories(bucket: string, prefix: string): Promise<string[]> {
     const names: string[] = [];
     let token: string | undefined;
     do {
-      const page = await this.call(`LIST ${bucket}/${prefix}`, () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ...(token ? { ContinuationToken: token } : {}) })),
-      );
+      const page = await this.listPage({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ...(token ? { ContinuationToken: token } : {}) });
       for (const p of page.CommonPrefixes ?? []) if (p.Prefix) names.push(p.Prefix.slice(prefix.length, -1));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -179,15 +189,7 @@ export class S3ObjectStore implements ObjectStore {
   async *list(bucket: string, prefix: string, startAfter?: string): AsyncIterable<ObjectInfo> {
     let token: string | undefined;
     do {
-      const page = await this.call(`LIST ${bucket}/${prefix}`, () =>
-        this.client.send(
-          new ListObjectsV2Command({
-            Bucket: bucket,
-            Prefix: prefix,
-            ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}),
-          }),
-        ),
-      );
+      const page = await this.listPage({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}) });
       for (const item of page.Contents ?? []) if (item.Key) yield { key: item.Key, size: item.Size ?? 0, lastModified: item.LastModified?.getTime() ?? 0 };
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
