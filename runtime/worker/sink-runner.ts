@@ -27,6 +27,12 @@ export const EARLIEST = 'earliest';
 const OFFSET_BEGINNING = -2n;
 /** How often consumer positions are sampled (a native call per owned partition). */
 const POSITION_SAMPLE_MS = 500;
+/**
+ * Least time between commits a task asked for (e.g. each time a bundle became
+ * durable): under load every upload asks, and each commit is an fsync'd write
+ * the loop waits for, so asks within this window share one commit.
+ */
+const REQUESTED_COMMIT_SPACING_MS = 250;
 
 /** The stored form of a sink offset: the next offset to consume as a decimal string, or EARLIEST. */
 export function storedSinkOffset(value: unknown): bigint | undefined {
@@ -140,7 +146,7 @@ export class SinkTaskRunner extends TaskRunner {
       if (mine.length > 0) backlog = await this.deliver(mine);
       if (backlog.length === 0) this.samplePositions();
       if (this.flushRequested) await this.commit('flush');
-      else if (this.commitRequested) await this.commit('requested');
+      else if (this.commitRequested && Date.now() - this.lastCommitAt >= REQUESTED_COMMIT_SPACING_MS) await this.commit('requested');
       else if (Date.now() - this.lastCommitAt >= this.sink.commitIntervalMs) await this.commit('interval');
     }
   }
