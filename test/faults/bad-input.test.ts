@@ -6,8 +6,8 @@
  * bucket a restore reads, a record larger than the target topic allows, and a full disk
  * under the local object store and under the checkpoint store.
  *
- * Not here: the dispatcher's 4xx/5xx/garbage answers and a full stream-spool disk belong
- * to the `azul` layout, which does not exist yet (see docs/reliability.md).
+ * Not here: the dispatcher's 4xx/5xx/garbage answers and a full stream-spool disk of the
+ * `azul` layout are in azul-backup-faults.test.ts (see docs/reliability.md).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

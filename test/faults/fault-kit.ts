@@ -33,6 +33,50 @@ export async function startWorker(worker: WorkerProcess, files: string[], env: R
   return Promise.race([starting, worker.exited().then(() => 'died' as const)]);
 }
 
+/** How the kills of runThenKill landed. */
+export interface KillCounts {
+  /** At a random moment after /health (or a failpoint not reached within 20 s). */
+  random: number;
+  /** During the start, 0–300 ms after /health. */
+  startup: number;
+  /** At the failpoint `backup.after-upload`: the n-th range's objects are stored, its offsets not committed. */
+  afterUpload: number;
+  /** At the failpoint `sink.before-commit`, right before the n-th offset commit. */
+  beforeCommit: number;
+}
+
+export const noKills = (): KillCounts => ({ random: 0, startup: 0, afterUpload: 0, beforeCommit: 0 });
+
+/**
+ * Starts the worker on `files` and kills it with SIGKILL, the way picked at random: at a
+ * random moment 0.3–4 s after it is healthy (half the runs), during its start (0–0.3 s), or
+ * at a failpoint, `backup.after-upload@n` or `sink.before-commit@n` with n in 1–6 (SIGKILL
+ * after 20 s if the point is not reached). Counts the kill and returns how it was done, for
+ * the printed sequence.
+ */
+export async function runThenKill(worker: WorkerProcess, files: string[], kills: KillCounts): Promise<string> {
+  const how = pick(['random', 'random', 'random', 'startup', 'failpoint', 'failpoint'] as const);
+  if (how === 'failpoint') {
+    const point = pick(['backup.after-upload', 'sink.before-commit'] as const);
+    const nth = randomInt(1, 6);
+    const outcome = await startWorker(worker, files, { COLDSTORE_FAILPOINTS: `${point}@${nth}` });
+    const died = outcome === 'died' || (await Promise.race([worker.exited().then(() => true), sleep(20_000).then(() => false)]));
+    if (died) {
+      kills[point === 'backup.after-upload' ? 'afterUpload' : 'beforeCommit']++;
+      return `${point}@${nth}`;
+    }
+    await worker.kill('SIGKILL');
+    kills.random++;
+    return `${point}@${nth}-not-reached:SIGKILL`;
+  }
+  expect(await startWorker(worker, files), logTail(worker)).toBe('started');
+  const delay = how === 'startup' ? randomInt(0, 300) : randomInt(300, 4000);
+  await sleep(delay);
+  await worker.kill('SIGKILL');
+  kills[how]++;
+  return `${how}+${delay}ms`;
+}
+
 export interface TaskState {
   id: number;
   state: string;
@@ -59,6 +103,17 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(intervalMs);
   }
+}
+
+/** A sink connector's committed offsets (the next offset to consume) by `topic/partition`, as GET /connectors/{name}/offsets shows them. */
+export async function committedOffsets(worker: WorkerProcess, name: string): Promise<Map<string, number>> {
+  const { status, body } = await worker.api('GET', `/connectors/${encodeURIComponent(name)}/offsets`);
+  const out = new Map<string, number>();
+  if (status !== 200) return out;
+  for (const entry of (body?.offsets ?? []) as { partition: { kafka_topic: string; kafka_partition: number }; offset: { kafka_offset: number } | null }[]) {
+    if (entry.offset) out.set(`${entry.partition.kafka_topic}/${entry.partition.kafka_partition}`, Number(entry.offset.kafka_offset));
+  }
+  return out;
 }
 
 /** Waits until every task of the connector is FINISHED; fails at once, with the trace, if one FAILED. */
@@ -181,6 +236,8 @@ export interface ExactlyOnceReport {
  * test/helpers/bundle-reader.ts) hold every source record of every partition exactly once,
  * byte for byte, and that their keys tile each partition from offset 0 with no gap and no
  * overlap. Counts instead of stopping at the first problem, so a summary can say how bad.
+ * `tiles: false` leaves the tiling out, for bundles that hold only some ranges (e.g. the
+ * azul layout's rejects).
  */
 export function proveExactlyOnce<S extends { partition: number; offset: bigint }>(
   topic: string,
@@ -188,6 +245,7 @@ export function proveExactlyOnce<S extends { partition: number; offset: bigint }
   objects: { key: string; body: Buffer; metadata: Record<string, string> }[],
   source: readonly S[],
   differences: (backedUp: BackedUpRecord, source: S) => string[],
+  options: { tiles?: boolean } = {},
 ): ExactlyOnceReport {
   const problems: string[] = [];
   const at = (p: number, o: bigint) => `${p}/${o}`;
@@ -224,8 +282,19 @@ export function proveExactlyOnce<S extends { partition: number; offset: bigint }
   }
   let duplicated = 0;
   for (const n of copies.values()) duplicated += n - 1;
+  if (options.tiles ?? true) problems.push(...coverageProblems(topic, partitions, objects.map((o) => o.key), source));
+  return { bundles: objects.length, records, lost, duplicated, mismatched, problems };
+}
+
+/**
+ * How kafka-v1 keys (`<topic>/<partition>/<start>-<end>.avro.gz`) fail to tile each
+ * partition from offset 0 to the last offset of `source`: an overlap or a gap (the first
+ * one found), a late start, an early end. Empty when they tile.
+ */
+export function coverageProblems(topic: string, partitions: number, keys: string[], source: readonly { partition: number; offset: bigint }[]): string[] {
+  const problems: string[] = [];
   try {
-    const ranges = checkCoverage(objects.map((o) => o.key));
+    const ranges = checkCoverage(keys);
     for (let p = 0; p < partitions; p++) {
       const list = ranges.get(`${topic}/${p}`) ?? [];
       const last = source.filter((r) => r.partition === p).reduce((max, r) => (r.offset > max ? r.offset : max), -1n);
@@ -236,7 +305,7 @@ export function proveExactlyOnce<S extends { partition: number; offset: bigint }
   } catch (err) {
     problems.push((err as Error).message);
   }
-  return { bundles: objects.length, records, lost, duplicated, mismatched, problems };
+  return problems;
 }
 
 /**

@@ -1,0 +1,711 @@
+/**
+ * BackupSink `layout=azul` under faults (DESIGN.md §4 "Layout azul", §9; docs/reliability.md),
+ * against the dispatcher double of test/helpers/dispatcher-double.ts serving real blobs:
+ *
+ * a. kill -9 of the worker at random moments, 22 times, while Azul topics are written to
+ *    (events sharing blobs, events with blobs of their own, blobs the dispatcher does not
+ *    have, invalid records), with small bundles closed by count and by age and a few blobs
+ *    whose first download fails (so the spool is in use when the kills land). Afterwards
+ *    every partition's index entries tile its offsets, every event is in exactly one
+ *    bundle (or in one that ranges of the same re-sent events share), every invalid record
+ *    in exactly one rejects bundle, every blob the dispatcher has is in the streams bucket
+ *    with the right sha256, and the spool is empty.
+ * b. The dispatcher misbehaving mid-backup, the worker staying up: 5xx, garbage and resets
+ *    for a while (the backup completes by itself); 200 with garbage bytes (a sha256
+ *    mismatch: not stored); 403, connection resets and hangs until fixed (the task FAILS
+ *    with DISPATCHER_FAILED, its spool on disk; restarted once the dispatcher is fixed, it
+ *    completes and drains the spool).
+ * c. A full spool disk while a stream fails: the task FAILS with STORE_IO naming the spool
+ *    directory, nothing is committed past the stuck range; once space is freed and the
+ *    task restarted, it completes.
+ * In every case the same checker proves nothing lost and nothing duplicated.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { splitBulk } from '../../connectors/shared/formats/azul/bulk.js';
+import { AZUL_INDEX_PREFIX, AZUL_REJECTS_PREFIX, parseAzulIndexKey, type AzulIndexEntry } from '../../connectors/shared/formats/azul/objects.js';
+import type { AzulModel } from '../../connectors/shared/formats/azul/registry.js';
+import { KafkaProducer, type OutgoingRecord } from '../../runtime/kafka/producer.js';
+import { sha256 } from '../helpers/azul-backup.js';
+import { binaryEvent, vectorEvents } from '../helpers/azul-vectors.js';
+import { readPartitions, type BrokerRecord } from '../helpers/broker-records.js';
+import { startDispatcherDouble, type DispatcherDouble, type FailureRule } from '../helpers/dispatcher-double.js';
+import { bootstrap, createTopic } from '../helpers/kafka.js';
+import { fetchObjects, listKeys, s3Client, s3Settings, type FetchedObject } from '../helpers/s3.js';
+import { tmpDir, uniqueName } from '../helpers/tmp.js';
+import { freePort, WorkerProcess } from '../helpers/worker-process.js';
+import {
+  committedOffsets, coverageProblems, expectHealthy, logTail, metricTotal, noKills, pick, proveExactlyOnce, randomInt, recordDifferences, runThenKill, sleep, SmallDisk, startWorker, summary,
+  tasksOf, until, type ExactlyOnceReport, type TaskState,
+} from './fault-kit.js';
+
+const LABEL = 'content';
+const BASE_MICROS = 1_717_200_000_000_000n;
+/** Values of invalid records start with this (the others are tombstones). */
+const GARBAGE = Buffer.from('not an azul event: ');
+const isEvent = (r: { value: Buffer | null }) => r.value !== null && !r.value.subarray(0, GARBAGE.length).equals(GARBAGE);
+const streamsPath = (source: string) => new RegExp(`^/api/v3/stream/${source}/`);
+const shaPath = (...shas: string[]) => new RegExp(`/(${shas.join('|')})$`);
+const CONFLICT = /Conflict: |already exists with different content/;
+
+/** The spooled streams (`<sha256>.<source>.<label>.json`) and any other file left in a connector's spool directory. */
+function spoolFiles(dir: string): { entries: string[]; others: string[] } {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], others: [] };
+    throw err;
+  }
+  return { entries: names.filter((n) => n.endsWith('.json')), others: names.filter((n) => !n.endsWith('.json')) };
+}
+
+/** Azul events of one source, each with its own kafka_key and timestamp, and the blobs they refer to. */
+class EventMaker {
+  private count = 0;
+  /** Stream keys (`source/label/sha256`) the events refer to. */
+  readonly referenced = new Set<string>();
+
+  constructor(private readonly double: DispatcherDouble, readonly source: string) {}
+
+  /** A blob the dispatcher serves; its sha256. */
+  blob(bytes: Buffer = randomBytes(randomInt(500, 6000))): string {
+    return this.double.addStream(this.source, LABEL, bytes);
+  }
+
+  /** The sha256 of a blob the dispatcher does not have (404). */
+  missing(): string {
+    return sha256(randomBytes(32));
+  }
+
+  event(shas: readonly string[]): Buffer {
+    const i = this.count++;
+    for (const sha of shas) this.referenced.add(`${this.source}/${LABEL}/${sha}`);
+    return binaryEvent({ source: this.source, kafkaKey: `${this.source}-${i}`, timestampMicros: BASE_MICROS + BigInt(i) * 1000n, streams: shas.map((sha) => ({ label: LABEL, sha256: sha })) });
+  }
+
+  /** What the streams bucket must hold: every referenced blob the dispatcher has. */
+  expectedBlobs(): Map<string, Buffer> {
+    return new Map([...this.referenced].flatMap((key) => (this.double.streams.has(key) ? [[key, this.double.streams.get(key)!] as const] : [])));
+  }
+}
+
+/** A record that is not a valid Azul event: a tombstone or bytes that are not Avro. */
+function invalidRecord(topic: string, partition: number, i: number): OutgoingRecord {
+  const value = i % 2 === 0 ? null : Buffer.concat([GARBAGE, Buffer.from(`${topic}/${partition}/${i}`)]);
+  return { topic, partition, key: Buffer.from(`invalid-${i}`), value };
+}
+
+interface TopicSpec {
+  name: string;
+  partitions: number;
+  model: AzulModel;
+  /** `<source>/<model>/<action>/`: where its event bundles go. */
+  bundlePrefix: string;
+}
+
+const binaryTopic = (prefix: string, source: string, partitions: number): TopicSpec => ({
+  name: `azul.${prefix}.${source}.binary.sourced`,
+  partitions,
+  model: 'binary',
+  bundlePrefix: `${source}/binary/sourced/`,
+});
+
+/** `records`: source records checked; `lost`, `duplicated`, `mismatched` count events, invalid records and blobs. */
+interface AzulReport extends ExactlyOnceReport {
+  /** Index entries. */
+  ranges: number;
+  events: number;
+  rejects: number;
+  /** Blobs in the streams bucket. */
+  streams: number;
+  /** Bundles stored under `<key>~<range>` because another range ended with the same (re-sent) event. */
+  renamed: number;
+  /** Ranges whose bundle another range of the same events already stored (named by both index entries). */
+  shared: number;
+}
+
+type Losses = Pick<ExactlyOnceReport, 'lost' | 'duplicated' | 'mismatched'>;
+
+function addLosses(into: Losses, from: Losses): void {
+  into.lost += from.lost;
+  into.duplicated += from.duplicated;
+  into.mismatched += from.mismatched;
+}
+
+const pad = (n: bigint) => n.toString().padStart(20, '0');
+
+function countBy(values: Iterable<string>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const v of values) out.set(v, (out.get(v) ?? 0) + 1);
+  return out;
+}
+
+/**
+ * The azul coverage checker, against what a plain consumer reads from the broker: index
+ * entries tile each partition from 0 to its last offset; each names a bundle holding
+ * exactly the range's valid events in order (byte for byte; its sha256 and count as the
+ * entry says) and a rejects bundle holding the range's other records; across all event
+ * bundles every produced event is there exactly once (sha256 multisets; a bundle that
+ * ranges of the same re-sent events share counts once per range); every invalid
+ * record is in exactly one rejects bundle; the streams bucket holds exactly the expected
+ * blobs, each gzip'd with its sha256.
+ */
+function proveAzulBackup(topics: { spec: TopicSpec; source: BrokerRecord[] }[], events: FetchedObject[], streams: FetchedObject[], expectedBlobs: Map<string, Buffer>): AzulReport {
+  const report: AzulReport = { ranges: 0, bundles: 0, events: 0, rejects: 0, streams: streams.length, renamed: 0, shared: 0, records: 0, lost: 0, duplicated: 0, mismatched: 0, problems: [] };
+  const problem = (text: string) => report.problems.length < 30 && report.problems.push(text);
+  const byKey = new Map(events.map((o) => [o.key, o]));
+  /** How many index entries name each bundle. */
+  const named = new Map<string, number>();
+  for (const { spec, source } of topics) {
+    report.records += source.length;
+    const indexPrefix = `${AZUL_INDEX_PREFIX}${spec.name}/`;
+    const entries = events.filter((o) => o.key.startsWith(indexPrefix));
+    report.ranges += entries.length;
+    const ranges = entries.map((o) => ({ object: o, range: parseAzulIndexKey(o.key) }));
+    for (const { object, range } of ranges) if (!range) problem(`${object.key} is not an index key`);
+    const kafkaForm = ranges.flatMap(({ range: r }) => (r ? [`${r.topic}/${r.partition}/${pad(r.start)}-${pad(r.end)}.avro.gz`] : []));
+    for (const text of coverageProblems(spec.name, spec.partitions, kafkaForm, source)) problem(`index: ${text}`);
+
+    for (const { object, range } of ranges) {
+      if (!range) continue;
+      const entry = JSON.parse(object.body.toString('utf8')) as AzulIndexEntry;
+      if (entry.topic !== spec.name || entry.partition !== range.partition || entry.start !== String(range.start) || entry.end !== String(range.end)) {
+        problem(`${object.key}: the entry says ${entry.topic}/${entry.partition} ${entry.start}-${entry.end}`);
+      }
+      const inRange = source.filter((r) => r.partition === range.partition && r.offset >= range.start && r.offset <= range.end);
+      const valid = inRange.filter(isEvent);
+      const invalid = inRange.length - valid.length;
+      if (entry.bundle) named.set(entry.bundle.key, (named.get(entry.bundle.key) ?? 0) + 1);
+      if (valid.length === 0) {
+        if (entry.bundle) problem(`${object.key} names bundle ${entry.bundle.key} for a range without events`);
+      } else {
+        const bundle = entry.bundle && byKey.get(entry.bundle.key);
+        if (!entry.bundle || !bundle) {
+          problem(`${object.key}: its ${valid.length} events are in no bundle (it names ${entry.bundle?.key ?? 'none'})`);
+        } else {
+          const bulk = gunzipSync(bundle.body);
+          if (sha256(bulk) !== entry.bundle.sha256 || bundle.metadata['coldstore-body-sha256'] !== entry.bundle.sha256) problem(`${bundle.key}: its sha256 is not the one its index entry and metadata give`);
+          const held = splitBulk(spec.model, bulk).events;
+          if (entry.bundle.events !== valid.length || held.length !== valid.length || held.some((e, i) => !e.equals(valid[i]!.value!))) {
+            problem(`${bundle.key} (range ${range.partition}/${range.start}-${range.end}) holds ${held.length} events, not the range's ${valid.length} in order`);
+          }
+        }
+      }
+      if ((entry.rejects?.records ?? 0) !== invalid) problem(`${object.key}: ${entry.rejects?.records ?? 0} rejects named, the range has ${invalid} invalid records`);
+      if (entry.rejects && !byKey.has(entry.rejects.key)) problem(`${object.key} names rejects ${entry.rejects.key}, which is not in the bucket`);
+    }
+
+    // Every event exactly once across all the bundles of its group, named by an index entry or not.
+    // Ranges of byte-identical (re-sent) events get the same key and bytes, so they share one
+    // bundle (stored once, 'existing' the second time): it counts once per range naming it.
+    const bundles = events.filter((o) => o.key.startsWith(spec.bundlePrefix));
+    report.bundles += bundles.length;
+    const expected = countBy(source.filter(isEvent).map((r) => sha256(r.value!)));
+    const held = new Map<string, number>();
+    for (const b of bundles) {
+      const times = named.get(b.key) ?? 0;
+      if (times === 0) problem(`${b.key} is named by no index entry`);
+      report.shared += Math.max(0, times - 1);
+      const shas = splitBulk(spec.model, gunzipSync(b.body)).events.map(sha256);
+      for (const sha of shas) held.set(sha, (held.get(sha) ?? 0) + Math.max(1, times));
+      // `<key>~<topic>-<partition>-<start>`: two ranges ended with the same event, count and
+      // timestamp. Right only when that event was produced more than once (a re-sent event).
+      if (b.key.includes('~')) {
+        report.renamed++;
+        if (!byKey.has(b.key.slice(0, b.key.indexOf('~'))) || (expected.get(shas[shas.length - 1]!) ?? 0) < 2) problem(`${b.key}: renamed after a conflict, but its last event was not re-sent`);
+      }
+    }
+    for (const [sha, n] of expected) {
+      const got = held.get(sha) ?? 0;
+      report.events += Math.min(got, n);
+      if (got < n) report.lost += n - got;
+      if (got > n) report.duplicated += got - n;
+      if (got !== n) problem(`${spec.name}: an event of sha256 ${sha.slice(0, 12)}… is in ${got} bundles, produced ${n} times`);
+    }
+    for (const [sha, n] of held) {
+      if (expected.has(sha)) continue;
+      report.mismatched += n;
+      problem(`${spec.name}: a bundle holds an event (sha256 ${sha.slice(0, 12)}…) that was never produced`);
+    }
+
+    // Invalid records: each in exactly one rejects bundle, byte for byte (rejects need not tile).
+    const rejectsPrefix = `${AZUL_REJECTS_PREFIX}${spec.name}/`;
+    const rejects = events.filter((o) => o.key.startsWith(rejectsPrefix)).map((o) => ({ ...o, key: o.key.slice(AZUL_REJECTS_PREFIX.length) }));
+    const checked = proveExactlyOnce(spec.name, spec.partitions, rejects, source.filter((r) => !isEvent(r)), recordDifferences, { tiles: false });
+    report.rejects += checked.records;
+    addLosses(report, checked);
+    for (const text of checked.problems) problem(`rejects: ${text}`);
+  }
+
+  // Streams: exactly the blobs the dispatcher has, under their keys, gzip'd, with their sha256.
+  const stored = new Set(streams.map((s) => s.key));
+  for (const key of expectedBlobs.keys()) {
+    if (stored.has(key)) continue;
+    report.lost++;
+    problem(`blob ${key} is not in the streams bucket`);
+  }
+  for (const s of streams) {
+    const blob = expectedBlobs.get(s.key);
+    const sha = s.key.split('/').pop()!;
+    const body = gunzipSync(s.body);
+    if (!blob || !body.equals(blob) || sha256(body) !== sha || s.metadata['coldstore-body-sha256'] !== sha) {
+      report.mismatched++;
+      problem(blob ? `streams bucket: ${s.key} does not hold the blob of that sha256` : `streams bucket: ${s.key} was not expected (a 404 blob?)`);
+    }
+  }
+  return report;
+}
+
+/** A BackupSink with layout azul on one label and spool directory, reading the topics of one prefix. */
+function azulConnector(args: { prefix: string; label: string; dispatcher: DispatcherDouble; spoolDir: string; extra?: Record<string, string> }): Record<string, string> {
+  return {
+    'connector.class': 'BackupSink',
+    'topics.regex': `azul\\.${args.prefix}\\..*`,
+    layout: 'azul',
+    'backup.label': args.label,
+    'dispatcher.url': args.dispatcher.url,
+    'bundle.max.records': '10',
+    'bundle.max.age.ms': '400',
+    'streams.spool.dir': args.spoolDir,
+    'streams.spool.retry.ms': '500',
+    'gzip.level': '1',
+    ...s3Settings(),
+    ...args.extra,
+  };
+}
+
+/** Reads back the backup of `label` and proves it (see proveAzulBackup). */
+async function checkBackup(label: string, topics: { spec: TopicSpec; produced: number[] }[], expectedBlobs: Map<string, Buffer>): Promise<AzulReport> {
+  const client = s3Client();
+  const sources = await Promise.all(
+    topics.map(async ({ spec, produced }) => ({
+      spec,
+      source: await readPartitions(produced.map((count, partition) => ({ topic: spec.name, partition, count }))),
+    })),
+  );
+  const events = await fetchObjects(client, `coldstore-${label}-events`);
+  // No blob stored, no streams bucket: an expected blob is then reported lost.
+  const streams = await fetchObjects(client, `coldstore-${label}-streams`).catch(() => []);
+  return proveAzulBackup(sources, events, streams, expectedBlobs);
+}
+
+describe('BackupSink layout azul: kill -9 at random moments, every event, record and blob exactly once', () => {
+  const KILLS = 22;
+  const PARTITIONS = 3;
+  /** Events per binary partition per production tick (one tick about every 200 ms). */
+  const PER_TICK = 3;
+  const dir = tmpDir('faults-azul-kill');
+  let worker: WorkerProcess | undefined;
+  let producer: KafkaProducer | undefined;
+  let double: DispatcherDouble | undefined;
+  afterAll(async () => {
+    await worker?.kill('SIGKILL');
+    await producer?.disconnect();
+    await double?.close();
+  });
+
+  it(`survives ${KILLS} SIGKILLs with nothing lost or duplicated in the event bundles, the rejects and the streams bucket`, async () => {
+    const started = Date.now();
+    double = await startDispatcherDouble();
+    const prefix = uniqueName('fak').replace(/-/g, '');
+    const label = uniqueName('fakill').toLowerCase();
+    const binary = binaryTopic(prefix, 'alpha', PARTITIONS);
+    const system: TopicSpec = { name: `azul.${prefix}.system.delete`, partitions: 1, model: 'delete', bundlePrefix: 'system/delete/default/' };
+    await createTopic(binary.name, PARTITIONS);
+    await createTopic(system.name, 1);
+    const maker = new EventMaker(double, 'alpha');
+    // Blobs many events share, blobs of one event each, and blobs the dispatcher does not have.
+    const shared = Array.from({ length: 30 }, () => maker.blob(randomBytes(randomInt(2000, 20_000))));
+    const missing = Array.from({ length: 5 }, () => maker.missing());
+    let flaky = 0;
+    const streamsOf = (): string[] => {
+      const shas = [pick(shared)];
+      const roll = Math.random();
+      if (roll < 0.12) {
+        const own = maker.blob();
+        shas.push(own);
+        // Now and then a blob's first download fails (three 503s): it is spooled, then retried.
+        if (Math.random() < 0.15) {
+          double!.fail({ method: 'GET', path: shaPath(own), status: 503, times: 3 });
+          flaky++;
+        }
+      } else if (roll < 0.15) shas.push(pick(missing));
+      else if (roll < 0.4) shas.push(pick(shared));
+      return [...new Set(shas)];
+    };
+    const vectors = vectorEvents('delete');
+
+    const spoolRoot = join(dir, 'spool');
+    const name = 'azul-kill';
+    const spoolDir = join(spoolRoot, name);
+    worker = new WorkerProcess(dir, await freePort(), { 'bootstrap.servers': bootstrap(), 'offset.flush.interval.ms': 300 });
+    // Spool retries 2 s apart: kills often land while streams wait in the spool.
+    const extra = { 'tasks.max': '2', 'bundle.max.records': '25', 'bundle.max.age.ms': '1000', 'streams.max.consecutive.failures': '10', 'streams.spool.retry.ms': '2000' };
+    const connectorFile = join(dir, 'backup.json');
+    writeFileSync(connectorFile, JSON.stringify({ name, config: azulConnector({ prefix, label, dispatcher: double, spoolDir: spoolRoot, extra }) }));
+
+    producer = new KafkaProducer({ bootstrapServers: bootstrap(), extra: {} }, 'faults-azul-kill-producer');
+    await producer.connect();
+    const produced = { binary: Array.from({ length: PARTITIONS }, () => 0), system: [0] };
+    let producing = true;
+    let invalid = 0;
+    const production = (async () => {
+      for (let tick = 0; producing; tick++) {
+        const sends: Promise<unknown>[] = [];
+        for (let p = 0; p < PARTITIONS; p++) {
+          for (let j = 0; j < PER_TICK; j++) {
+            const i = produced.binary[p]!++;
+            const record = Math.random() < 0.04 ? invalidRecord(binary.name, p, invalid++) : { topic: binary.name, partition: p, key: Buffer.from(`k-${p}-${i}`), value: maker.event(streamsOf()) };
+            sends.push(producer!.send(record));
+          }
+        }
+        if (tick % 3 === 0) {
+          const v = vectors[tick % vectors.length]!;
+          produced.system[0]!++;
+          sends.push(producer!.send({ topic: system.name, partition: 0, key: Buffer.from(v.kafkaKey), value: v.bytes }));
+        }
+        await Promise.all(sends);
+        await sleep(200);
+      }
+    })();
+
+    const kills = noKills();
+    const sequence: string[] = [];
+    const client = s3Client();
+    const bucket = `coldstore-${label}-events`;
+    const rangeCount = async () => (await listKeys(client, bucket, AZUL_INDEX_PREFIX).catch(() => [])).length;
+    let rangesBefore = 0;
+    let runsWithProgress = 0;
+    let killsWithSpool = 0;
+    for (let run = 0; run < KILLS; run++) {
+      // backup.after-upload: the range's bundle and rejects are stored, its index entry is not.
+      sequence.push(await runThenKill(worker, [connectorFile], kills));
+      const now = await rangeCount();
+      if (now > rangesBefore) runsWithProgress++;
+      rangesBefore = now;
+      // What the killed run left in the spool, for the next run to drain.
+      if (spoolFiles(spoolDir).entries.length > 0) killsWithSpool++;
+    }
+    producing = false;
+    await production;
+    const faults = Object.values(kills).reduce((a, b) => a + b, 0);
+    expect(faults).toBe(KILLS);
+
+    // A last run, not killed, backs up what is left and drains the spool.
+    expect(await startWorker(worker, [connectorFile])).toBe('started');
+    const topics = [
+      { spec: binary, produced: produced.binary },
+      { spec: system, produced: produced.system },
+    ];
+    await until(
+      'every offset committed and the spool drained',
+      async () => {
+        const committed = await committedOffsets(worker!, name);
+        const done = topics.every(({ spec, produced: counts }) => counts.every((n, p) => committed.get(`${spec.name}/${p}`) === n));
+        return done && spoolFiles(spoolDir).entries.length === 0 ? true : undefined;
+      },
+      180_000,
+      1_000,
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}; committed ${JSON.stringify([...(await committedOffsets(worker!, name))])}; spool ${spoolFiles(spoolDir).entries.length}\n${logTail(worker!)}`);
+    });
+    expect(await worker.kill('SIGTERM')).toBe(0);
+
+    const report = await checkBackup(label, topics, maker.expectedBlobs());
+    const log = readFileSync(worker.logPath, 'utf8');
+    const conflicts = log.split('\n').filter((line) => CONFLICT.test(line));
+    const gets = double.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/api/v3/stream/'));
+    const leftInSpool = spoolFiles(spoolDir);
+    summary('azul-backup-kill', {
+      runs: KILLS + 1,
+      faults,
+      'kills(random/startup/after-upload/before-commit)': `${kills.random}/${kills.startup}/${kills.afterUpload}/${kills.beforeCommit}`,
+      'killed runs that wrote ranges': runsWithProgress,
+      ranges: report.ranges,
+      bundles: report.bundles,
+      'bundles renamed/shared (re-sent events)': `${report.renamed}/${report.shared}`,
+      'records checked': report.records,
+      events: report.events,
+      rejects: report.rejects,
+      'blobs checked': report.streams,
+      'stream GETs': `${gets.length} (${new Set(gets.map((r) => r.path)).size} distinct, ${gets.filter((r) => r.status === 503).length} failed on purpose for ${flaky} blobs)`,
+      'kills leaving streams in the spool': killsWithSpool,
+      'left in the spool': leftInSpool.entries.length + leftInSpool.others.length,
+      lost: report.lost,
+      duplicated: report.duplicated,
+      mismatched: report.mismatched,
+      conflicts: conflicts.length,
+      seconds: Math.round((Date.now() - started) / 1000),
+    });
+    console.info(`[faults] azul-backup-kill sequence: ${sequence.join(' ')}`);
+    expect(report.problems).toEqual([]);
+    expect(report.lost).toBe(0);
+    expect(report.duplicated).toBe(0);
+    expect(report.mismatched).toBe(0);
+    expect(report.records).toBe(produced.binary.reduce((a, b) => a + b, 0) + produced.system[0]!);
+    expect(conflicts).toEqual([]);
+    expect(leftInSpool.entries).toEqual([]);
+    // A kill inside a spool write leaves its temp file (`<entry>.json.tmp-<pid>`), which nothing
+    // removes: garbage, not a lost stream (the range was not committed, so the next run copies
+    // the stream again); reported, not failed.
+    if (leftInSpool.others.length > 0) console.warn(`[faults] azul-backup-kill: files left in the spool: ${leftInSpool.others.join(' ')}`);
+  });
+});
+
+describe('BackupSink layout azul: the dispatcher misbehaving and a full spool disk, the worker staying up', () => {
+  let worker: WorkerProcess;
+  let double: DispatcherDouble;
+  const disks: SmallDisk[] = [];
+  const spoolRoot = tmpDir('faults-azul-spool');
+  const results: string[] = [];
+  const totals = { records: 0, blobs: 0, lost: 0, duplicated: 0, mismatched: 0 };
+
+  beforeAll(async () => {
+    double = await startDispatcherDouble();
+    worker = new WorkerProcess(tmpDir('faults-azul-dispatcher'), await freePort(), { 'bootstrap.servers': bootstrap(), 'offset.flush.interval.ms': 300 });
+    expect(await startWorker(worker, [])).toBe('started');
+  });
+
+  afterAll(async () => {
+    await worker?.kill('SIGKILL');
+    await double?.close();
+    for (const d of disks) d.destroy();
+    summary('azul-dispatcher', {
+      runs: 1,
+      faults: results.length,
+      'records checked': totals.records,
+      'blobs checked': totals.blobs,
+      lost: totals.lost,
+      duplicated: totals.duplicated,
+      mismatched: totals.mismatched,
+      cases: results.join(' | '),
+    });
+  });
+
+  /** One backup of its own: a source, a 2-partition topic, a label, a connector, events produced in steps. */
+  class Backup {
+    readonly prefix = uniqueName('fad').replace(/-/g, '');
+    readonly label = uniqueName('fazul').toLowerCase();
+    readonly spec: TopicSpec;
+    readonly maker: EventMaker;
+    readonly produced = [0, 0];
+    config: Record<string, string> = {};
+    private invalid = 0;
+
+    constructor(readonly name: string, readonly source: string) {
+      this.spec = binaryTopic(this.prefix, source, 2);
+      this.maker = new EventMaker(double, source);
+    }
+
+    get spoolDir(): string {
+      return join(this.config['streams.spool.dir']!, this.name);
+    }
+
+    async create(extra: Record<string, string> = {}): Promise<void> {
+      await createTopic(this.spec.name, 2);
+      this.config = azulConnector({ prefix: this.prefix, label: this.label, dispatcher: double, spoolDir: spoolRoot, extra });
+      const res = await worker.api('POST', '/connectors', { name: this.name, config: this.config });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+    }
+
+    /** Produces one event per entry (its streams), alternating partitions, with an invalid record now and then; returns each event's partition and offset. */
+    async produce(streams: string[][]): Promise<{ partition: number; offset: number }[]> {
+      const records: OutgoingRecord[] = [];
+      const placed: { partition: number; offset: number }[] = [];
+      for (const [i, shas] of streams.entries()) {
+        const partition = i % 2;
+        if (i % 7 === 3) {
+          records.push(invalidRecord(this.spec.name, partition, this.invalid++));
+          this.produced[partition]!++;
+        }
+        placed.push({ partition, offset: this.produced[partition]!++ });
+        records.push({ topic: this.spec.name, partition, key: Buffer.from(`k-${i}`), value: this.maker.event(shas) });
+      }
+      const producer = new KafkaProducer({ bootstrapServers: bootstrap(), extra: {} }, `faults-${this.name}`);
+      await producer.connect();
+      try {
+        // In order, so the offsets are the ones counted above.
+        for (const record of records) await producer.send(record);
+      } finally {
+        await producer.disconnect();
+      }
+      return placed;
+    }
+
+    async committed(): Promise<number[]> {
+      const offsets = await committedOffsets(worker, this.name);
+      return [0, 1].map((p) => offsets.get(`${this.spec.name}/${p}`) ?? 0);
+    }
+
+    /** Waits until every produced offset is committed and the spool is drained; a FAILED task ends the wait at once. */
+    async waitComplete(what: string): Promise<void> {
+      let last: TaskState[] = [];
+      await until(
+        `${this.name}: ${what}`,
+        async () => {
+          last = await tasksOf(worker, this.name);
+          const failed = last.find((t) => t.state === 'FAILED');
+          if (failed) throw new Error(`${this.name} FAILED: ${failed.trace}`);
+          const committed = await this.committed();
+          return committed.every((n, p) => n === this.produced[p]) && spoolFiles(this.spoolDir).entries.length === 0 ? true : undefined;
+        },
+        90_000,
+      ).catch(async (err: Error) => {
+        throw new Error(`${err.message}; committed ${await this.committed()} of ${this.produced}; spool ${spoolFiles(this.spoolDir).entries.length}; tasks ${JSON.stringify(last)}\n${logTail(worker)}`);
+      });
+    }
+
+    async waitFailed(): Promise<TaskState> {
+      return until(`${this.name} FAILED`, async () => (await tasksOf(worker, this.name)).find((t) => t.state === 'FAILED'), 90_000).catch((err: Error) => {
+        throw new Error(`${err.message}\n${logTail(worker)}`);
+      });
+    }
+
+    async restartTask(): Promise<void> {
+      expect((await worker.api('POST', `/connectors/${this.name}/tasks/0/restart`)).status).toBe(204);
+    }
+
+    metric(result: string): Promise<number> {
+      return metricTotal(worker, 'coldstore_backup_azul_streams_total', { connector: this.name, result });
+    }
+
+    /** Proves the backup complete, deletes the connector, tallies the figures. */
+    async finish(): Promise<AzulReport> {
+      const report = await checkBackup(this.label, [{ spec: this.spec, produced: this.produced }], this.maker.expectedBlobs());
+      expect((await worker.api('DELETE', `/connectors/${this.name}`)).status).toBe(204);
+      totals.records += report.records;
+      totals.blobs += report.streams;
+      addLosses(totals, report);
+      expect(report.problems).toEqual([]);
+      expect(report.lost + report.duplicated + report.mismatched).toBe(0);
+      expect(readFileSync(worker.logPath, 'utf8').split('\n').filter((line) => line.includes(this.name) && CONFLICT.test(line))).toEqual([]);
+      await expectHealthy(worker);
+      return report;
+    }
+  }
+
+  /** Streams for `count` events: each refers to a blob of its own and one of a few shared ones; every seventh also to a blob the dispatcher does not have. */
+  function streamsFor(maker: EventMaker, count: number): string[][] {
+    const shared = Array.from({ length: 4 }, () => maker.blob());
+    return Array.from({ length: count }, (_, i) => [maker.blob(), shared[i % shared.length]!, ...(i % 7 === 5 ? [maker.missing()] : [])]);
+  }
+
+  it('5xx, garbage error bodies and resets for a while: the task stays RUNNING and completes by itself', async () => {
+    const b = new Backup('azul-5xx', 'fivexx');
+    await b.create({ 'streams.max.consecutive.failures': '4' });
+    const streams = streamsFor(b.maker, 30);
+    const first = streams[2]![0]!;
+    // One blob's download fails all three attempts (spooled, then retried from the spool);
+    // a few more failures land on others: fewer than 4 streams in a row can fail.
+    double.fail({ method: 'GET', path: shaPath(first), status: 503, times: 3 });
+    double.fail({ method: 'GET', path: streamsPath(b.source), status: 502, garbage: true, times: 2 });
+    double.fail({ method: 'GET', path: streamsPath(b.source), reset: true, times: 2 });
+    await b.produce(streams);
+    await b.waitComplete('complete by itself');
+    const failedStreams = await b.metric('failed');
+    const stored = await b.metric('stored');
+    const states = (await tasksOf(worker, b.name)).map((t) => t.state);
+    const answered = double.requests.filter((r) => r.path.startsWith(`/api/v3/stream/${b.source}/`));
+    await b.finish();
+    results.push(`5xx/garbage/resets for a while: ${states.join(',')}, ${failedStreams} stream(s) spooled and drained, ${stored} stored, ${answered.filter((r) => r.status !== 200 && r.status !== 404).length} failed answers`);
+    expect(states).toEqual(['RUNNING']);
+    expect(failedStreams).toBeGreaterThanOrEqual(1);
+  });
+
+  it('200 with garbage bytes: a sha256 mismatch, reported and not stored; the blob is stored once an event refers to it again', async () => {
+    const b = new Backup('azul-garbage', 'garbage');
+    await b.create();
+    const streams = streamsFor(b.maker, 20);
+    const tampered = [streams[4]![0]!, streams[11]![0]!];
+    double.fail({ method: 'GET', path: shaPath(...tampered), status: 200, garbage: true, times: 2 });
+    await b.produce(streams);
+    await b.waitComplete('the events committed');
+    const mismatches = await b.metric('mismatch');
+    const storedKeys = await listKeys(s3Client(), `coldstore-${b.label}-streams`);
+    for (const sha of tampered) expect(storedKeys, 'garbage bytes must not be stored').not.toContain(`${b.source}/${LABEL}/${sha}`);
+    expect(logTail(worker, 400)).toMatch(/sha256 does not match/);
+    // The dispatcher serves the right bytes again: the next events that refer to those blobs store them.
+    await b.produce(tampered.map((sha) => [sha]));
+    await b.waitComplete('the blobs stored');
+    await b.finish();
+    results.push(`200 with garbage bytes: ${mismatches} mismatch(es) counted, not stored, stored once referred to again`);
+    expect(mismatches).toBe(2);
+  });
+
+  const UNTIL_FIXED: { fault: string; id: string; rule: Omit<FailureRule, 'method' | 'path'>; extra?: Record<string, string>; trace: RegExp }[] = [
+    { fault: '403', id: 'forbidden', rule: { status: 403 }, trace: /answered 403 .*dispatcher\.auth\.token/ },
+    { fault: 'connection resets', id: 'resets', rule: { reset: true }, trace: /network error/ },
+    { fault: 'hangs', id: 'hangs', rule: { hang: true }, extra: { 'dispatcher.timeout.ms': '1000' }, trace: /no answer within 1000 ms/ },
+  ];
+
+  it.each(UNTIL_FIXED)('$fault until fixed: FAILED with DISPATCHER_FAILED and the spool on disk; restarted once fixed, it completes', async ({ fault, id, rule, extra, trace }) => {
+    const b = new Backup(`azul-${id}`, id);
+    await b.create({ 'streams.max.consecutive.failures': '3', 'streams.max.in.flight': '4', ...extra });
+    const before = streamsFor(b.maker, 10);
+    await b.produce(before);
+    await b.waitComplete('the first events backed up');
+    double.fail({ method: 'GET', path: streamsPath(b.source), ...rule });
+    await b.produce(streamsFor(b.maker, 20));
+    const failed = await b.waitFailed();
+    expect(failed.trace).toContain('DISPATCHER_FAILED');
+    expect(failed.trace).toMatch(trace);
+    expect(failed.trace).toContain(b.spoolDir);
+    expect(failed.trace).toMatch(/nothing is lost/);
+    const spooled = spoolFiles(b.spoolDir).entries.length;
+    expect(spooled, 'the failed streams wait in the spool').toBeGreaterThan(0);
+    const failures = await b.metric('failed');
+    expect(failures).toBeGreaterThanOrEqual(3);
+    const committedAtFailure = await b.committed();
+    await expectHealthy(worker);
+
+    double.clearFailures();
+    await b.restartTask();
+    await b.waitComplete('complete after the restart');
+    const report = await b.finish();
+    results.push(`${fault}: FAILED DISPATCHER_FAILED (${failures} streams failed or spooled after the failure, ${spooled} in the spool, committed ${committedAtFailure.join('+')} of ${b.produced.join('+')}), restarted: ${report.streams} blobs stored, spool drained`);
+  });
+
+  it('a full spool disk while a stream fails: STORE_IO naming the spool directory, nothing committed past the range; done once space is freed', async () => {
+    const disk = new SmallDisk(tmpDir('faults-azul-spool-disk'), 2);
+    disks.push(disk);
+    const b = new Backup('azul-spool-full', 'spoolfull');
+    await b.create({ 'streams.spool.dir': disk.path, 'streams.max.consecutive.failures': '5' });
+    await b.produce(streamsFor(b.maker, 16));
+    await b.waitComplete('the first events backed up');
+
+    disk.fill();
+    const streams = streamsFor(b.maker, 16);
+    const stuck = streams[6]![0]!;
+    double.fail({ method: 'GET', path: shaPath(stuck), status: 503 });
+    const placed = await b.produce(streams);
+    const at = placed[6]!;
+    const failed = await b.waitFailed();
+    expect(failed.trace).toContain('STORE_IO');
+    expect(failed.trace).toContain(b.spoolDir);
+    expect(failed.trace).toMatch(/Free space/);
+    expect(failed.trace).toMatch(/ENOSPC|no space left/i);
+    await sleep(1_000);
+    // Nothing past the range holding the stuck event is committed, and no index entry covers it.
+    const committed = await b.committed();
+    expect(committed[at.partition]!).toBeLessThanOrEqual(at.offset);
+    const covering = (await listKeys(s3Client(), `coldstore-${b.label}-events`, `${AZUL_INDEX_PREFIX}${b.spec.name}/${at.partition}/`))
+      .map((k) => parseAzulIndexKey(k)!)
+      .filter((r) => r.start <= BigInt(at.offset) && BigInt(at.offset) <= r.end);
+    expect(covering).toEqual([]);
+    await expectHealthy(worker);
+
+    // Space freed; the stream fails once more after the restart, so the spool is used (and drained) on the freed disk.
+    disk.free();
+    double.clearFailures();
+    double.fail({ method: 'GET', path: shaPath(stuck), status: 503, times: 3 });
+    await b.restartTask();
+    await b.waitComplete('complete after space was freed');
+    const spooledAfter = await b.metric('failed');
+    const report = await b.finish();
+    results.push(`spool disk full: FAILED STORE_IO naming ${disk.kind} spool dir, committed ${committed[at.partition]} ≤ stuck offset ${at.offset}; after freeing, ${spooledAfter} spooled and drained, ${report.streams} blobs stored`);
+  });
+});
