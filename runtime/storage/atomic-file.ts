@@ -7,9 +7,12 @@ import { ColdstoreError, ErrorCodes } from '../api/errors.js';
  * new content, never a mix: write a temp file, fsync it, rename it over the
  * target, fsync the directory so the rename itself is durable.
  */
+let tempFiles = 0;
+
 export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
   const dir = dirname(path);
-  const tmp = `${path}.tmp-${process.pid}`;
+  // Unique per call: two writers of one path in this process must not share a temp file.
+  const tmp = `${path}.tmp-${process.pid}-${++tempFiles}`;
   try {
     await mkdir(dir, { recursive: true });
     const file = await open(tmp, 'w');

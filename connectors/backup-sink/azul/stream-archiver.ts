@@ -163,8 +163,10 @@ export class StreamArchiver {
       const ref = { source: entry.source, label: entry.label, sha256: entry.sha256 };
       const key = streamKey(ref);
       if (this.running.has(key)) continue;
-      const outcome = await this.limiter.run(() => this.copy(ref, true));
-      if (outcome === 'spooled') left++;
+      // Registered like any copy, so a range wanting the same stream meanwhile waits for this one.
+      const work = this.limiter.run(() => this.copy(ref, true)).finally(() => this.running.delete(key));
+      this.running.set(key, work);
+      if ((await work) === 'spooled') left++;
     }
     return left;
   }
