@@ -39,12 +39,8 @@ export interface TaskStatus {
 
 export class BenchWorker {
   private cpuAtStart = 0;
-  /**
-   * libuv's threadpool size in the worker: runtime/cli/main.cts sets UV_THREADPOOL_SIZE
-   * too late to take effect (the ESM loader starts the pool first), so it is what the
-   * environment says, else libuv's default of 4.
-   */
-  private readonly poolSize = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
+  /** libuv's threadpool size in the worker: what the environment says, else what runtime/cli/main.cts sets (64). */
+  private readonly poolSize = Number(process.env['UV_THREADPOOL_SIZE']) || 64;
   private threadsAtStart: Record<string, number> = {};
 
   private constructor(
