@@ -190,4 +190,26 @@ describe('BackupSink layout azul', () => {
     expect(bundles.flatMap((b) => splitBulk('binary', gunzipSync(b.body)).events.map(sha256)).sort()).toEqual(events.map(sha256).sort());
     await t.call('DELETE', `/connectors/${name}`);
   });
+  it('reads and commits the topics of excluded sources without writing anything for them', async () => {
+    const prefix = uniqueName('p').replace(/-/g, '');
+    const label = uniqueName('azul').toLowerCase();
+    const [kept, excluded] = [`azul.${prefix}.keep.binary.sourced`, `azul.${prefix}.skip.binary.sourced`];
+    await createTopic(kept, 1);
+    await createTopic(excluded, 1);
+    const event = (source: string, key: string) => binaryEvent({ source, kafkaKey: key, timestampMicros: 1_700_000_000_000_000n, streams: [] });
+    await produceRecords([
+      { topic: kept, partition: 0, key: null, value: event('keep', 'k1') },
+      { topic: excluded, partition: 0, key: null, value: event('skip', 's1') },
+      { topic: excluded, partition: 0, key: null, value: event('skip', 's2') },
+    ]);
+    const name = uniqueName('azul-exclude');
+    await t.app.herder.putConfig(name, connectorConfig(label, prefix, { 'azul.sources.exclude': 'skip' }), true);
+    await waitFor('both committed', async () => (await committed(name, kept, 1)) && (await committed(name, excluded, 2)), { timeoutMs: 30_000 });
+    const keys = (await fetchObjects(s3Client(), `coldstore-${label}-events`)).map((o) => o.key);
+    expect(keys.filter((k) => !k.startsWith('~coldstore/topics/') && !k.startsWith('~coldstore/groups/'))).toEqual([
+      'keep/binary/sourced/2023-11-14T22:13:20Z-1-k1',
+      `${AZUL_INDEX_PREFIX}${kept}/0/00000000000000000000-00000000000000000000.json`,
+    ]);
+    await t.call('DELETE', `/connectors/${name}`);
+  });
 });

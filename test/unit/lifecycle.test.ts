@@ -81,4 +81,20 @@ describe('lifecycleRules', () => {
     const ids = errors.length > 0 ? [] : lifecycleRules(values).map((r) => r.id);
     expect(ids.length === new Set(ids).size, `rule ids ${ids.join(', ')}`).toBe(true);
   });
+  it('layout azul: expire_events_after becomes one rule per source prefix; sources not listed get none (the Azul service gave them a 1-day rule)', () => {
+    const rules = lifecycleRules(settings({ layout: 'azul', 'dispatcher.url': 'http://127.0.0.1:8111', 'azul.sources.expire': 'virustotal:365,testing:3' }));
+    expect(rules).toEqual([
+      { id: 'coldstore-expire-source-virustotal', prefix: 'virustotal/', expireAfterDays: 365 },
+      { id: 'coldstore-expire-source-testing', prefix: 'testing/', expireAfterDays: 3 },
+      ABORT_7,
+    ]);
+    // S3 applies every matching rule: a catch-all expiry would cut the listed sources short, so it is not written beside them.
+    expect(lifecycleRules(settings({ layout: 'azul', 'dispatcher.url': 'http://x:1', 'azul.sources.expire': 'a:5', 'lifecycle.expire.days': '30' })).some((r) => r.id === 'coldstore-expire-all')).toBe(false);
+  });
+
+  it('refuses malformed or zero-day source expiry entries', () => {
+    const { errors } = backupSinkConfig.validate({ layout: 'azul', 'dispatcher.url': 'http://x:1', 'azul.sources.expire': 'good:3,bad,zero:0' });
+    expect(errors.map((e) => e.field)).toEqual(['azul.sources.expire']);
+    expect(errors[0]!.message).toContain('bad');
+  });
 });
