@@ -7,6 +7,18 @@ import { toSinkRecord } from './message.js';
 
 const { KafkaConsumer, CODES } = KafkaLib;
 
+/** The sink consumer's own settings (the benchmark's baseline consumer uses the same). */
+export const SINK_CONSUMER_SETTINGS = {
+  // A static member that goes away for good (tasks.max lowered) holds its partitions until this expires.
+  'session.timeout.ms': 20_000,
+  'enable.auto.commit': false,
+  'enable.auto.offset.store': false,
+  'enable.partition.eof': false,
+  'partition.assignment.strategy': 'range,roundrobin',
+  // Topics created after the task started (or newly matching topics.regex) are found within seconds, not minutes.
+  'topic.metadata.refresh.interval.ms': 10_000,
+} as const;
+
 export type RebalanceEvent =
   | { kind: 'assigned'; partitions: TopicPartition[] }
   | { kind: 'revoked'; partitions: TopicPartition[] };
@@ -43,14 +55,7 @@ export class SinkConsumer {
       clientConfig(options.connection, options.clientId, {
         'group.id': options.groupId,
         ...(options.groupInstanceId ? { 'group.instance.id': options.groupInstanceId } : {}),
-        // A static member that goes away for good (tasks.max lowered) holds its partitions until this expires.
-        'session.timeout.ms': 20_000,
-        'enable.auto.commit': false,
-        'enable.auto.offset.store': false,
-        'enable.partition.eof': false,
-        'partition.assignment.strategy': 'range,roundrobin',
-        // Topics created after the task started (or newly matching topics.regex) are found within seconds, not minutes.
-        'topic.metadata.refresh.interval.ms': 10_000,
+        ...SINK_CONSUMER_SETTINGS,
         'rebalance_cb': (err: LibrdKafkaError, assignment: Assignment[]) => this.handleRebalance(err, assignment),
         ...(options.overrides ?? {}),
       }) as never,

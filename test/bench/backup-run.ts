@@ -7,21 +7,13 @@ import { rmSync } from 'node:fs';
 import { BUCKET_PREFIX, bucketsOf, unique, type BenchContext } from './context.js';
 import type { FilledTopic } from './kafka.js';
 import { bucketUsage, deleteBucket, s3Settings } from './s3.js';
-import { BenchWorker, histogramTotals, type WorkerUsage } from './worker.js';
-import { serverCpu, serverCpuSince, type ServerCpu } from './servers.js';
+import { BenchWorker, histogramTotals, type WorkerRunFigures } from './worker.js';
+import { serverCpu, serverCpuSince } from './servers.js';
 
-export interface BackupRunResult {
+export interface BackupRunResult extends WorkerRunFigures {
   topic: string;
   label: string;
   gzipLevel: number;
-  seconds: number;
-  records: number;
-  bytes: number;
-  mbPerSec: number;
-  recordsPerSec: number;
-  usage: WorkerUsage;
-  /** CPU seconds the Kafka broker and S3Proxy used during the run. */
-  servers: ServerCpu;
   /** Bundles uploaded and their mean encode + gzip + upload time (the connector's upload histogram). */
   uploads?: { bundles: number; meanSeconds: number };
   objects: number;

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import KafkaLib from '@confluentinc/kafka-javascript';
 import type { Message } from '@confluentinc/kafka-javascript';
 import { cpuSeconds, statusBytes } from './proc.js';
+import { SINK_CONSUMER_SETTINGS } from '../../runtime/kafka/sink-consumer.js';
 
 export interface ConsumerInput {
   bootstrap: string;
@@ -42,12 +43,7 @@ const consumer = new KafkaConsumer(
     'client.id': `coldstore-bench-baseline-${id}`,
     'group.id': `coldstore-bench-baseline-${id}`,
     'group.instance.id': `coldstore-bench-baseline-${id}`,
-    'session.timeout.ms': 20_000,
-    'enable.auto.commit': false,
-    'enable.auto.offset.store': false,
-    'enable.partition.eof': false,
-    'partition.assignment.strategy': 'range,roundrobin',
-    'topic.metadata.refresh.interval.ms': 10_000,
+    ...SINK_CONSUMER_SETTINGS,
   },
   { 'auto.offset.reset': 'earliest' },
 );

@@ -13,25 +13,18 @@ import { unique, type BenchContext, type KeptBackup } from './context.js';
 import { figure, measure, type Figure } from './figures.js';
 import { createTopic, deleteTopic, endOffsets, type FilledTopic } from './kafka.js';
 import { s3Settings } from './s3.js';
-import { serverCpu, serverCpuSince, type ServerCpu } from './servers.js';
+import { serverCpu, serverCpuSince } from './servers.js';
 import type { Topics } from './backup-scenario.js';
-import { BenchWorker, type WorkerUsage } from './worker.js';
+import { BenchWorker, type WorkerRunFigures } from './worker.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TARGET = 0.7;
 const MODES = ['plain', 'poll'] as const;
 type Mode = (typeof MODES)[number];
 
-export interface RestoreRunResult {
+export interface RestoreRunResult extends WorkerRunFigures {
   mode: Mode;
   target: string;
-  seconds: number;
-  records: number;
-  bytes: number;
-  mbPerSec: number;
-  recordsPerSec: number;
-  usage: WorkerUsage;
-  servers: ServerCpu;
 }
 
 async function restoreOnce(ctx: BenchContext, t: FilledTopic, backup: KeptBackup, mode: Mode): Promise<RestoreRunResult> {

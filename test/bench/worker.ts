@@ -6,6 +6,7 @@ import { freePort } from '../helpers/worker-process.js';
 import { cpuByThread, cpuSeconds, RssSampler, statusBytes } from './proc.js';
 import { track, untrack } from './children.js';
 import { restCall } from '../helpers/rest.js';
+import type { ServerCpu } from './servers.js';
 
 const CLI = resolve(import.meta.dirname, '../../dist/runtime/cli/main.cjs');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -20,6 +21,18 @@ export interface WorkerOptions {
 }
 
 /** What the process used, read just before it is stopped. */
+/** What every timed run of a worker reports: its clock, the data it moved, its own and the servers' CPU. */
+export interface WorkerRunFigures {
+  seconds: number;
+  records: number;
+  bytes: number;
+  mbPerSec: number;
+  recordsPerSec: number;
+  usage: WorkerUsage;
+  /** CPU seconds the Kafka broker and S3Proxy used during the run. */
+  servers: ServerCpu;
+}
+
 export interface WorkerUsage {
   /** VmHWM: the kernel's peak resident set size of the process. */
   peakRssBytes: number;

@@ -16,7 +16,7 @@ import { bootstrap, createTopic } from '../helpers/kafka.js';
 import { fetchAll, listKeys, s3Client, s3Settings } from '../helpers/s3.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { freePort, WorkerProcess } from '../helpers/worker-process.js';
-import { logTail, pick, proveExactlyOnce, randomInt, recordDifferences, sleep, startWorker, summary, until } from './fault-kit.js';
+import { noKills, proveExactlyOnce, randomInt, recordDifferences, runThenKill, sleep, startWorker, summary, untilBackedUp } from './fault-kit.js';
 
 const PARTITIONS = 4;
 const KILLS = 22;
@@ -83,7 +83,7 @@ describe('BackupSink: kill -9 at random moments while the topic is written, ever
       }
     })();
 
-    const kills = { random: 0, startup: 0, afterUpload: 0, beforeCommit: 0 };
+    const kills = noKills();
     const log: string[] = [];
     const client = s3Client();
     const bundleCount = async () => (await listKeys(client, bucket).catch(() => [])).length;
@@ -96,30 +96,7 @@ describe('BackupSink: kill -9 at random moments while the topic is written, ever
         if (now > bundlesBefore) runsWithProgress++;
         bundlesBefore = now;
       }
-      const how = pick(['random', 'random', 'random', 'startup', 'failpoint', 'failpoint'] as const);
-      if (how === 'failpoint') {
-        const point = pick(['backup.after-upload', 'sink.before-commit'] as const);
-        const nth = randomInt(1, 6);
-        const outcome = await startWorker(worker, [connectorFile], { COLDSTORE_FAILPOINTS: `${point}@${nth}` });
-        const died = outcome === 'died' || (await Promise.race([worker.exited().then(() => true), sleep(20_000).then(() => false)]));
-        if (died) {
-          kills[point === 'backup.after-upload' ? 'afterUpload' : 'beforeCommit']++;
-          log.push(`${point}@${nth}`);
-          continue;
-        }
-        // The point was not reached that often in 20 s: a kill at a random moment instead.
-        await worker.kill('SIGKILL');
-        kills.random++;
-        log.push(`${point}@${nth}-not-reached:SIGKILL`);
-        continue;
-      }
-      const outcome = await startWorker(worker, [connectorFile]);
-      expect(outcome, logTail(worker)).toBe('started');
-      const delay = how === 'startup' ? randomInt(0, 300) : randomInt(300, 4000);
-      await sleep(delay);
-      await worker.kill('SIGKILL');
-      kills[how]++;
-      log.push(`${how}+${delay}ms`);
+      log.push(await runThenKill(worker, [connectorFile], kills));
     }
     if ((await bundleCount()) > bundlesBefore) runsWithProgress++;
     producing = false;
@@ -132,17 +109,7 @@ describe('BackupSink: kill -9 at random moments while the topic is written, ever
     const expectedCount = produced.reduce((a, b) => a + b, 0);
     const source = await readPartitions(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition, count: produced[partition]! })));
     expect(source).toHaveLength(expectedCount);
-    await until(
-      'every record in S3',
-      async () => {
-        const objects = await fetchAll(client, bucket).catch(() => []);
-        return objects.reduce((n, o) => n + Number(o.metadata['coldstore-records'] ?? 0), 0) >= expectedCount ? true : undefined;
-      },
-      180_000,
-      2_000,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\n${logTail(worker!)}`);
-    });
+    await untilBackedUp(worker, client, bucket, expectedCount, 180_000);
     expect(await worker.kill('SIGTERM')).toBe(0);
 
     const objects = await fetchAll(client, bucket);

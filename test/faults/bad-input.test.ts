@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaAdmin } from '../../runtime/kafka/admin.js';
 import { readPartitions } from '../helpers/broker-records.js';
 import { bootstrap, createTopic, produceLines, produceLinesAsync, produceRecords } from '../helpers/kafka.js';
-import { fetchAll, listKeys, s3Client, s3Settings } from '../helpers/s3.js';
+import { fetchAll, listKeys, recordCount, s3Client, s3Settings } from '../helpers/s3.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { freePort, WorkerProcess } from '../helpers/worker-process.js';
 import {
@@ -156,7 +156,7 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
     const client = s3Client();
     const objects = await until('the new topic backed up', async () => {
       const all = await fetchAll(client, bucket).catch(() => []);
-      return all.reduce((n, o) => n + Number(o.metadata['coldstore-records'] ?? 0), 0) >= 600 ? all : undefined;
+      return recordCount(all) >= 600 ? all : undefined;
     }, 120_000, 1_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${logTail(worker)}`);
     });
@@ -253,7 +253,7 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
     const big = randomBytes(300 * 1024);
     await produceRecords(Array.from({ length: 41 }, (_, i) => ({ topic, partition: 0, key: Buffer.from(`k-${i}`), value: i === 20 ? big : Buffer.from(`v-${i}`) })));
     await create('backup-big', { 'connector.class': 'BackupSink', topics: topic, 'storage.type': 'local', 'local.root': root, 'backup.label': label, 'bundle.max.records': '10', 'bundle.max.age.ms': '300' });
-    await until('41 records backed up', async () => (localBundles(root, `coldstore-${label}-events`).reduce((n, o) => n + Number(o.metadata['coldstore-records'] ?? 0), 0) >= 41 ? true : undefined), 90_000);
+    await until('41 records backed up', async () => (recordCount(localBundles(root, `coldstore-${label}-events`)) >= 41 ? true : undefined), 90_000);
     expect((await worker.api('DELETE', '/connectors/backup-big')).status).toBe(204);
     await createTopic(target, 1, { 'max.message.bytes': '100000' });
 
@@ -338,7 +338,7 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
     }
     const objects = await until('every record in the store after space was freed', async () => {
       const all = localBundles(disk.path, bucket);
-      return all.reduce((n, o) => n + Number(o.metadata['coldstore-records'] ?? 0), 0) >= 1000 ? all : undefined;
+      return recordCount(all) >= 1000 ? all : undefined;
     }, 120_000, 1_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${logTail(worker)}`);
     });
@@ -419,7 +419,7 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
     await waitFinished(w, 'restore-cp', 120_000);
     const objects = await until('every backed-up record in the store', async () => {
       const all = localBundles(objectsRoot, bucket);
-      return all.reduce((n, o) => n + Number(o.metadata['coldstore-records'] ?? 0), 0) >= produced[0]! * 2 ? all : undefined;
+      return recordCount(all) >= produced[0]! * 2 ? all : undefined;
     }, 120_000, 1_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${logTail(w)}`);
     });

@@ -6,8 +6,11 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
+import type { BrokerRecord } from '../helpers/broker-records.js';
 import { checkCoverage, checkMetadata, readBundle, type BackedUpRecord } from '../helpers/bundle-reader.js';
+import { fetchAll, recordCount } from '../helpers/s3.js';
 import { metricSample } from '../helpers/test-app.js';
 import type { WorkerProcess } from '../helpers/worker-process.js';
 
@@ -75,6 +78,15 @@ export async function runThenKill(worker: WorkerProcess, files: string[], kills:
   await worker.kill('SIGKILL');
   kills[how]++;
   return `${how}+${delay}ms`;
+}
+
+/** Waits until the bundles in `bucket` hold `expected` records; on a timeout the error carries the worker's log tail. */
+export async function untilBackedUp(worker: WorkerProcess, client: S3Client, bucket: string, expected: number, timeoutMs: number): Promise<void> {
+  await until('every backed-up record in S3', async () => (recordCount(await fetchAll(client, bucket).catch(() => [])) >= expected ? true : undefined), timeoutMs, 2_000).catch(
+    (err: Error) => {
+      throw new Error(`${err.message}\n${logTail(worker)}`);
+    },
+  );
 }
 
 export interface TaskState {
@@ -193,14 +205,7 @@ export function sumBy<T>(items: readonly T[], f: (item: T) => number): number {
   return items.reduce((n, item) => n + f(item), 0);
 }
 
-interface ComparableRecord {
-  offset: bigint;
-  timestamp: bigint;
-  timestampType: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: { key: string; value: Buffer | null }[];
-}
+type ComparableRecord = Omit<BrokerRecord, 'topic' | 'partition'>;
 
 const sameBytes = (a: Buffer | null, b: Buffer | null) => (a === null || b === null ? a === b : a.equals(b));
 

@@ -18,7 +18,7 @@ import { freePort, WorkerProcess } from '../helpers/worker-process.js';
 import { KafkaAdmin } from '../../runtime/kafka/admin.js';
 import { PrivateS3 } from '../stack/stack.js';
 import {
-  expectHealthy, logTail, metricTotal, proveExactlyOnce, restoredCount, sleep, startWorker, summary, tasksOf, until, waitFinished, type TaskState,
+  expectHealthy, metricTotal, proveExactlyOnce, restoredCount, sleep, startWorker, summary, tasksOf, until, untilBackedUp, waitFinished, type ExactlyOnceReport, type TaskState,
 } from './fault-kit.js';
 import { PrivateKafka, produceTo, readTextRecords } from './private-kafka.js';
 
@@ -100,6 +100,15 @@ async function startBothJobs(
   }, 120_000, 50);
 }
 
+/** The backup holds every produced offset exactly once, and the restore every record of each partition in order. */
+function expectNothingLost(report: ExactlyOnceReport, restoredValues: string[][]): void {
+  expect(report.problems).toEqual([]);
+  expect(report.lost + report.duplicated + report.mismatched).toBe(0);
+  for (let p = 0; p < PARTITIONS; p++) {
+    expect(restoredValues[p], `restored partition ${p}`).toEqual(Array.from({ length: RESTORE_PER_PARTITION }, (_, i) => `v-${p}-${i}`));
+  }
+}
+
 describe('outages: S3 server and Kafka broker stopped for a minute mid-backup and mid-restore', () => {
   const workers: WorkerProcess[] = [];
   let s3: PrivateS3 | undefined;
@@ -174,12 +183,7 @@ describe('outages: S3 server and Kafka broker stopped for a minute mid-backup an
     const expectedCount = produced.reduce((a, b) => a + b, 0);
     const source = await readPartitions(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: backupTopic, partition, count: produced[partition]! })));
     expect(source).toHaveLength(expectedCount);
-    await until('every backed-up record in S3', async () => {
-      const objects = await fetchAll(client, backupBucket);
-      return objects.reduce((n, o) => n + Number(o.metadata['coldstore-records'] ?? 0), 0) >= expectedCount ? true : undefined;
-    }, 240_000, 2_000).catch((err: Error) => {
-      throw new Error(`${err.message}\n${logTail(worker)}`);
-    });
+    await untilBackedUp(worker, client, backupBucket, expectedCount, 240_000);
     const backupDoneAfter = Date.now() - recoveredAt;
     for (const name of ['backup', 'restore']) for (const t of await tasksOf(worker, name)) expect(t.state, `${name}: ${t.trace}`).not.toBe('FAILED');
     await expectHealthy(worker);
@@ -202,11 +206,7 @@ describe('outages: S3 server and Kafka broker stopped for a minute mid-backup an
       'done after recovery(backup/restore)': `${Math.round(backupDoneAfter / 1000)}s/${Math.round(restoreDoneAfter / 1000)}s`,
       seconds: Math.round((Date.now() - started) / 1000),
     });
-    expect(report.problems).toEqual([]);
-    expect(report.lost + report.duplicated + report.mismatched).toBe(0);
-    for (let p = 0; p < PARTITIONS; p++) {
-      expect(restoredValues[p], `restored partition ${p}`).toEqual(Array.from({ length: RESTORE_PER_PARTITION }, (_, i) => `v-${p}-${i}`));
-    }
+    expectNothingLost(report, restoredValues);
   });
 
   it('Kafka broker down for 60 s: the backup and the restore wait, stay RUNNING, and complete exactly once afterwards', async () => {
@@ -268,12 +268,7 @@ describe('outages: S3 server and Kafka broker stopped for a minute mid-backup an
     const expectedCount = produced.reduce((a, b) => a + b, 0);
     const source = await readTextRecords(brokers, backupTopic, PARTITIONS);
     expect(source).toHaveLength(expectedCount);
-    await until('every backed-up record in S3', async () => {
-      const objects = await fetchAll(client, backupBucket);
-      return objects.reduce((n, o) => n + Number(o.metadata['coldstore-records'] ?? 0), 0) >= expectedCount ? true : undefined;
-    }, 240_000, 2_000).catch((err: Error) => {
-      throw new Error(`${err.message}\n${logTail(worker)}`);
-    });
+    await untilBackedUp(worker, client, backupBucket, expectedCount, 240_000);
     const backupDoneAfter = Date.now() - recoveredAt;
     for (const name of ['backup', 'restore']) for (const t of await tasksOf(worker, name)) expect(t.state, `${name}: ${t.trace}`).not.toBe('FAILED');
     await expectHealthy(worker);
@@ -296,10 +291,6 @@ describe('outages: S3 server and Kafka broker stopped for a minute mid-backup an
       'done after recovery(backup/restore)': `${Math.round(backupDoneAfter / 1000)}s/${Math.round(restoreDoneAfter / 1000)}s`,
       seconds: Math.round((Date.now() - started) / 1000),
     });
-    expect(report.problems).toEqual([]);
-    expect(report.lost + report.duplicated + report.mismatched).toBe(0);
-    for (let p = 0; p < PARTITIONS; p++) {
-      expect(restoredValues[p], `restored partition ${p}`).toEqual(Array.from({ length: RESTORE_PER_PARTITION }, (_, i) => `v-${p}-${i}`));
-    }
+    expectNothingLost(report, restoredValues);
   });
 });

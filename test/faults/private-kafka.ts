@@ -9,35 +9,17 @@
  * and read back with kcat, an independent client.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from '../helpers/worker-process.js';
+import { KAFKA_LOG4J, kafkaClusterId } from '../stack/stack.js';
 
 const execFileAsync = promisify(execFile);
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const KAFKA_LIB = join(REPO_ROOT, '.stack', 'lib', 'kafka');
 const READY_TIMEOUT_MS = 120_000;
-
-const LOG4J = [
-  'log4j.rootLogger=INFO, stdout',
-  'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
-  'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
-  'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
-  'log4j.logger.kafka.request.logger=WARN',
-  'log4j.logger.state.change.logger=WARN',
-  '',
-].join('\n');
-
-/** Kafka's own id format (Uuid.toString): url-safe base64 of a random UUID, unpadded, not starting with '-'. */
-function clusterId(): string {
-  for (;;) {
-    const id = Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
-    if (!id.startsWith('-')) return id;
-  }
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -93,7 +75,7 @@ export class PrivateKafka {
         '',
       ].join('\n'),
     );
-    writeFileSync(join(this.dir, 'log4j.properties'), LOG4J);
+    writeFileSync(join(this.dir, 'log4j.properties'), KAFKA_LOG4J);
   }
 
   private jvm(heap: string | null): string[] {
@@ -121,7 +103,7 @@ export class PrivateKafka {
     mkdirSync(this.dir, { recursive: true });
     if (this.starts === 0) this.writeConfig();
     if (!existsSync(join(this.data, 'meta.properties'))) {
-      await this.run([...this.jvm(null), 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', this.config]);
+      await this.run([...this.jvm(null), 'kafka.tools.StorageTool', 'format', '-t', kafkaClusterId(), '-c', this.config]);
     }
     writeFileSync(this.logFile, `\n===== private kafka start ${this.starts + 1} at ${new Date().toISOString()} =====\n`, { flag: 'a' });
     const log = openSync(this.logFile, 'a');

@@ -18,6 +18,11 @@ export interface FetchedObject {
   metadata: Record<string, string>;
 }
 
+/** How many records bundles hold, by their `coldstore-records` metadata. */
+export function recordCount(objects: readonly { metadata: Record<string, string> }[]): number {
+  return objects.reduce((n, o) => n + Number(o.metadata['coldstore-records'] ?? 0), 0);
+}
+
 export async function listKeys(client: S3Client, bucket: string, prefix = ''): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readPartitions } from '../helpers/broker-records.js';
 import { checkCoverage, readBundle } from '../helpers/bundle-reader.js';
 import { bootstrap, createTopic, produceRecords, produceSteadily } from '../helpers/kafka.js';
-import { fetchAll, s3Client, s3Settings } from '../helpers/s3.js';
+import { fetchAll, recordCount, s3Client, s3Settings } from '../helpers/s3.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { freePort, WorkerProcess } from '../helpers/worker-process.js';
@@ -75,7 +75,7 @@ describe('BackupSink keeps every offset exactly once in S3 across crashes, with 
       'every record in S3',
       async () => {
         const all = await fetchAll(s3Client(), bucket);
-        const records = all.reduce((n, o) => n + Number(o.metadata['coldstore-records']), 0);
+        const records = recordCount(all);
         return records >= expected.length ? all : undefined;
       },
       { timeoutMs: 90_000, intervalMs: 1000 },

@@ -5,7 +5,7 @@ import type { App } from '../../runtime/app.js';
 import { readPartitions, type BrokerRecord } from '../helpers/broker-records.js';
 import { checkCoverage, checkMetadata, readBundle, type BackedUpRecord } from '../helpers/bundle-reader.js';
 import { createKindTopics, kindTopicNames } from '../helpers/record-kinds.js';
-import { fetchAll, s3Client, s3Settings, type FetchedObject } from '../helpers/s3.js';
+import { fetchAll, recordCount, s3Client, s3Settings, type FetchedObject } from '../helpers/s3.js';
 import { createTestApp } from '../helpers/test-app.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -83,7 +83,7 @@ describe.each(['s3', 'local'] as const)('BackupSink round trip (%s storage)', (s
       'every record backed up',
       async () => {
         const objects = storage === 's3' ? await fetchAll(s3Client(), bucket).catch(() => []) : (() => { try { return readLocal(root, bucket); } catch { return []; } })();
-        const count = objects.reduce((n, o) => n + Number(o.metadata['coldstore-records'] ?? 0), 0);
+        const count = recordCount(objects);
         return count >= expected.length ? { objects } : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 500 },

@@ -3,7 +3,7 @@ import type { App } from '../../runtime/app.js';
 import { readPartitions } from '../helpers/broker-records.js';
 import { checkCoverage, readBundle } from '../helpers/bundle-reader.js';
 import { createTopic, produceLinesAsync } from '../helpers/kafka.js';
-import { fetchAll, s3Client, s3Settings } from '../helpers/s3.js';
+import { fetchAll, recordCount, s3Client, s3Settings } from '../helpers/s3.js';
 import { createTestApp } from '../helpers/test-app.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -57,7 +57,7 @@ describe('BackupSink rides out an S3 outage', () => {
       'every record in S3 after the outage',
       async () => {
         const all = await fetchAll(client, bucket);
-        return all.reduce((n, o) => n + Number(o.metadata['coldstore-records']), 0) >= expected.length ? all : undefined;
+        return recordCount(all) >= expected.length ? all : undefined;
       },
       { timeoutMs: 120_000, intervalMs: 1000 },
     );

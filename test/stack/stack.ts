@@ -367,7 +367,8 @@ function kafkaServerProperties(): string {
   ].join('\n');
 }
 
-const KAFKA_LOG4J = [
+/** The broker's log4j settings: INFO to stdout, request and state-change chatter at WARN. */
+export const KAFKA_LOG4J = [
   'log4j.rootLogger=INFO, stdout',
   'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
   'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
@@ -388,7 +389,7 @@ function kafkaJvmArgs(heap: string | null): string[] {
 }
 
 /** Kafka's own id format (Uuid.toString): url-safe base64 of a random UUID, unpadded. */
-function kafkaClusterId(): string {
+export function kafkaClusterId(): string {
   for (;;) {
     const id = Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
     if (!id.startsWith('-')) return id; // Kafka rejects ids that look like CLI flags
