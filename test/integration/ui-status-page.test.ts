@@ -386,7 +386,10 @@ describe('status page /ui in headless Chromium (real Kafka, local store)', () =>
     // and a poll landing in between would show them half gone as the "last data".
     await app.server.close();
     await expect.poll(() => page.getByTestId('error-banner').isVisible(), { timeout: 10_000 }).toBe(true);
-    expect(await page.getByTestId('error-banner').textContent()).toMatch(/^REST API unavailable: the worker cannot be reached .* Showing the data from /);
+    // A poll in flight while the server closes gets fastify's 503 first; the next one finds nobody listening.
+    await expect
+      .poll(() => page.getByTestId('error-banner').textContent(), { timeout: 15_000 })
+      .toMatch(/^REST API unavailable: the worker cannot be reached .* Showing the data from /);
     expect(await page.getByTestId('error-banner').getAttribute('role')).toBe('alert');
     expect(await connector(backupName).count()).toBe(1);
     expect(await connector(restoreName).getByTestId('task-state').textContent()).toBe('FINISHED');
