@@ -36,21 +36,25 @@ describe('BackupSink rides out an S3 outage', () => {
       { 'connector.class': 'BackupSink', topics: topic, 'backup.label': label, 'bundle.max.records': '100', 'bundle.max.age.ms': '300', ...s3Settings(), 's3.endpoint': s3.endpoint },
       true,
     );
-    const producing = (async () => {
-      for (let from = 0; from < PER_PARTITION; from += 50) {
+    // Half before the outage and half during it, so bundles are waiting to be stored
+    // while the server is down however long the first half took to arrive.
+    const produce = async (from: number, to: number): Promise<void> => {
+      for (; from < to; from += 50) {
         await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => produceLinesAsync(topic, p, Array.from({ length: 50 }, (_, j) => `k:${p}-${from + j}`))));
         await new Promise((r) => setTimeout(r, 40));
       }
-    })();
+    };
+    await produce(0, PER_PARTITION / 2);
 
     await waitFor('some bundles before the outage', async () => (await fetchAll(client, bucket).catch(() => [])).length >= 3, { intervalMs: 300 });
     await s3.stop();
-    await new Promise((r) => setTimeout(r, 8_000));
+    const outageEnds = Date.now() + 8_000;
+    await produce(PER_PARTITION / 2, PER_PARTITION);
+    await new Promise((r) => setTimeout(r, Math.max(0, outageEnds - Date.now())));
     const during = await app.server.inject({ method: 'GET', url: '/metrics' });
     expect(app.herder.status(name).tasks[0]?.state).toBe('RUNNING');
     expect(during.body).toMatch(/coldstore_backup_errors_total\{[^}]*kind="transient"[^}]*\} [1-9]/);
     await s3.start();
-    await producing;
 
     const expected = await readPartitions(Array.from({ length: PARTITIONS }, (_, p) => ({ topic, partition: p, count: PER_PARTITION })));
     const objects = await waitFor(

@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import {
-  closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync,
+  closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -433,9 +433,30 @@ function s3proxyConf(port = ports().s3, basedir = paths('s3').data): string {
   ].join('\n');
 }
 
+/**
+ * S3Proxy's filesystem store writes each PUT to `<key>-<random UUID>` beside the key and
+ * renames it when complete. A killed server leaves that file behind, and the next one
+ * lists it as an object, which real S3 never does (a PUT is atomic there). Removing them
+ * before a start keeps the emulator's crashes from looking like stray objects in a backup.
+ */
+const INTERRUPTED_PUT = /-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+export function removeInterruptedPuts(dataDir: string): string[] {
+  if (!existsSync(dataDir)) return [];
+  const removed: string[] = [];
+  for (const entry of readdirSync(dataDir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !INTERRUPTED_PUT.test(entry.name)) continue;
+    const file = join(entry.parentPath, entry.name);
+    rmSync(file, { force: true });
+    removed.push(file);
+  }
+  return removed;
+}
+
 async function launchS3(): Promise<number> {
   const p = paths('s3');
   mkdirSync(p.data, { recursive: true });
+  for (const file of removeInterruptedPuts(p.data)) appendBanner(p.log, `removed ${file}, left by an interrupted PUT`);
   writeFileSync(p.config, s3proxyConf());
   appendBanner(p.log, 'starting s3proxy');
   const jar = join(p.lib, `s3proxy-${S3PROXY_VERSION}-jar-with-dependencies.jar`);
@@ -653,6 +674,7 @@ export class PrivateS3 {
   async start(): Promise<void> {
     const data = join(this.dir, 'data');
     mkdirSync(data, { recursive: true });
+    removeInterruptedPuts(data);
     const config = join(this.dir, 's3proxy.conf');
     writeFileSync(config, s3proxyConf(this.port, data));
     const jar = join(paths('s3').lib, `s3proxy-${S3PROXY_VERSION}-jar-with-dependencies.jar`);
