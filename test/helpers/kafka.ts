@@ -17,9 +17,16 @@ export async function createTopic(topic: string, partitions: number, config: Rec
   }
 }
 
+/**
+ * kcat producing `key:value` lines to one partition. Idempotent, so a batch retried
+ * (e.g. while a just-created topic's leader is elected) cannot land after a later one:
+ * tests compare partitions with the order the lines were given in.
+ */
+const kcatProducerArgs = (topic: string, partition: number) => ['-P', '-b', bootstrap(), '-t', topic, '-p', String(partition), '-K', ':', '-X', 'enable.idempotence=true'];
+
 /** Produces `key:value` lines to one partition with kcat, an independent client. */
 export function produceLines(topic: string, partition: number, lines: readonly string[]): void {
-  execFileSync('kcat', ['-P', '-b', bootstrap(), '-t', topic, '-p', String(partition), '-K', ':'], { input: `${lines.join('\n')}\n` });
+  execFileSync('kcat', kcatProducerArgs(topic, partition), { input: `${lines.join('\n')}\n` });
 }
 
 export interface ConsumedMessage {
@@ -46,7 +53,7 @@ export function consumeAll(topic: string, expectedCount: number): ConsumedMessag
 /** Like produceLines, without blocking the event loop (for producing while a test does other things). */
 export function produceLinesAsync(topic: string, partition: number, lines: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('kcat', ['-P', '-b', bootstrap(), '-t', topic, '-p', String(partition), '-K', ':'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn('kcat', kcatProducerArgs(topic, partition), { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kcat exited ${code}: ${stderr}`))));
