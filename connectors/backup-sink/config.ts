@@ -84,7 +84,14 @@ export const backupSinkConfig = backupLocationConfig.extend({
       return bad.length ? `entries must be source:days with days >= 1, got ${bad.join(', ')}` : undefined;
     },
   },
-  'streams.max.in.flight': { type: 'int', default: 20, min: 1, max: 256, group: 'Azul', doc: 'Streams a task downloads and stores at the same time (memory: about this many blobs).' },
+  'streams.max.in.flight': { type: 'int', default: 20, min: 1, max: 256, group: 'Azul', doc: 'Streams a task downloads and stores at the same time.' },
+  'streams.max.in.flight.bytes': {
+    type: 'int',
+    default: 256 * MiB,
+    min: 1,
+    group: 'Azul',
+    doc: 'Sizes (as the events declare them) of the streams a task holds in memory at once; a blob larger than this is copied alone. Memory for streams is about twice this (the blob and its gzip).',
+  },
   'streams.cache.size': { type: 'int', default: 16_000, min: 0, group: 'Azul', doc: 'Stream keys remembered as stored, so a blob many events refer to is checked once.' },
   'streams.gzip.level': { type: 'int', default: 1, min: 1, max: 9, group: 'Azul', doc: 'gzip level of stored streams (binaries rarely compress much; 1 is fastest).' },
   'streams.max.consecutive.failures': {

@@ -30,22 +30,49 @@ export async function mapBounded<T, R>(items: readonly T[], concurrency: number,
   return results;
 }
 
-/** At most `limit` calls of run() at once across every caller; the rest wait in order. */
+/**
+ * At most `limit` calls of run() at once across every caller, and, when a `budget`
+ * is given, at most that much weight (e.g. bytes held in memory) between them; a
+ * call heavier than the whole budget runs alone. The rest wait in order, so a heavy
+ * call is not overtaken for ever by light ones.
+ */
 export class Limiter {
   private active = 0;
-  private readonly waiting: (() => void)[] = [];
+  private used = 0;
+  private readonly waiting: { weight: number; start: () => void }[] = [];
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    private readonly budget = Number.POSITIVE_INFINITY,
+  ) {}
 
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
+  async run<T>(work: () => Promise<T>, weight = 0): Promise<T> {
+    if (this.waiting.length > 0 || !this.fits(weight)) {
+      // startWaiting() counts it in before starting it.
+      await new Promise<void>((start) => this.waiting.push({ weight, start }));
+    } else {
+      this.active++;
+      this.used += weight;
+    }
     try {
       return await work();
     } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
+      this.active--;
+      this.used -= weight;
+      this.startWaiting();
+    }
+  }
+
+  private fits(weight: number): boolean {
+    return this.active < this.limit && (this.active === 0 || this.used + weight <= this.budget);
+  }
+
+  private startWaiting(): void {
+    while (this.waiting.length > 0 && this.fits(this.waiting[0]!.weight)) {
+      const next = this.waiting.shift()!;
+      this.active++;
+      this.used += next.weight;
+      next.start();
     }
   }
 }

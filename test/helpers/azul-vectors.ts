@@ -30,13 +30,18 @@ export function vectorEvents(model: AzulModel): Vector[] {
  * A binary event re-encoded from a real vector with the given source, key,
  * timestamp and datastreams (the copy's bytes are what the test then expects back).
  */
-export function binaryEvent(args: { source: string; kafkaKey: string; timestampMicros: bigint; streams: { label: string; sha256: string }[] }): Buffer {
+export function binaryEvent(args: { source: string; kafkaKey: string; timestampMicros: bigint; streams: { label: string; sha256: string; size?: number }[] }): Buffer {
   const type = eventType('binary');
   const base = type.fromBuffer(readFileSync(`${AZUL_EVENTS_DIR}binary/augmented.json.avro`)) as any;
   const template = base.entity.datastreams[0];
   base.source.name = args.source;
   base.kafka_key = args.kafkaKey;
   base.timestamp = args.timestampMicros;
-  base.entity.datastreams = args.streams.map((s) => ({ ...template, label: s.label, sha256: s.sha256 }));
+  const fixedSize = (size: number) => {
+    const buf = Buffer.alloc(8);
+    buf.writeBigUInt64BE(BigInt(size));
+    return buf;
+  };
+  base.entity.datastreams = args.streams.map((s) => ({ ...template, label: s.label, sha256: s.sha256, ...(s.size === undefined ? {} : { size: fixedSize(s.size) }) }));
   return type.toBuffer(base);
 }

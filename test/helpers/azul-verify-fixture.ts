@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { AzulLayout } from '../../connectors/backup-sink/azul/azul-layout.js';
-import { StreamArchiver } from '../../connectors/backup-sink/azul/stream-archiver.js';
+import { StreamArchiver, type ArchiverOptions } from '../../connectors/backup-sink/azul/stream-archiver.js';
 import { StreamSpool } from '../../connectors/backup-sink/azul/stream-spool.js';
 import { BundleUploader } from '../../connectors/backup-sink/bundle-uploader.js';
 import type { Location } from '../../connectors/shared/backup-location.js';
@@ -17,8 +17,8 @@ import type { SinkRecord, TaskLogger, TaskMetrics } from '../../runtime/api/inde
 import { binaryEvent, vectorEvents } from './azul-vectors.js';
 import { tmpDir } from './tmp.js';
 
-const quietLog: TaskLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-const ignoredMetrics: TaskMetrics = { add: () => undefined, record: () => undefined };
+export const quietLog: TaskLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+export const ignoredMetrics: TaskMetrics = { add: () => undefined, record: () => undefined };
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 export const BINARY_TOPIC = 'azul.test.src.binary.sourced';
@@ -51,6 +51,24 @@ export class MemoryDispatcher implements Dispatcher {
   postEvents(): Promise<never> {
     throw new Error('a backup never posts events');
   }
+}
+
+/** A StreamArchiver with quick, quiet test settings: one attempt per download, a small cache. */
+export function testArchiver(args: { dispatcher: Dispatcher; uploader: BundleUploader; spoolDir: string } & Partial<Pick<ArchiverOptions, 'maxInFlight' | 'maxInFlightBytes'>>): StreamArchiver {
+  return new StreamArchiver({
+    dispatcher: args.dispatcher,
+    uploader: args.uploader,
+    spool: new StreamSpool(args.spoolDir),
+    cacheSize: 100,
+    maxInFlight: args.maxInFlight ?? 4,
+    maxInFlightBytes: args.maxInFlightBytes ?? 1 << 20,
+    maxConsecutiveFailures: 5,
+    attempts: 1,
+    retryDelayMs: 1,
+    log: quietLog,
+    metrics: ignoredMetrics,
+    stopped: () => false,
+  });
 }
 
 export interface WrittenRange {
@@ -113,19 +131,7 @@ export async function writeAzulFixture(store: ObjectStore, events: Location, str
   const uploader = (location: Location) =>
     new BundleUploader({ store, location, gzipLevel: 6, permanentErrorRetries: 0, log: quietLog, metrics: ignoredMetrics, stopped: () => false });
   const spoolDir = tmpDir('azul-spool');
-  const archiver = new StreamArchiver({
-    dispatcher,
-    uploader: uploader(streams),
-    spool: new StreamSpool(spoolDir),
-    cacheSize: 100,
-    maxInFlight: 4,
-    maxConsecutiveFailures: 5,
-    attempts: 1,
-    retryDelayMs: 1,
-    log: quietLog,
-    metrics: ignoredMetrics,
-    stopped: () => false,
-  });
+  const archiver = testArchiver({ dispatcher, uploader: uploader(streams), spoolDir });
   const layout = new AzulLayout({ events: uploader(events), archiver, excludedSources: new Set(), log: quietLog, metrics: ignoredMetrics, spoolRetryMs: 3_600_000 });
   const s = {
     s1: dispatcher.add('content', Buffer.from('first blob')),

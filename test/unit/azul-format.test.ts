@@ -52,8 +52,11 @@ describe('azul format', () => {
 
   it('reads only the fields a backup needs, including longs beyond 2^53 in delete events, and refuses what is not an event', () => {
     for (const v of vectorEvents('delete')) expect(readEventFields('delete', v.bytes).kafkaKey).toBe(v.kafkaKey);
-    const fields = readEventFields('binary', binaryEvent({ source: 'src', kafkaKey: 'k', timestampMicros: 5n, streams: [{ label: 'content', sha256: 'a'.repeat(64) }] }));
-    expect(fields).toEqual({ kafkaKey: 'k', timestampMicros: 5n, streams: [{ source: 'src', label: 'content', sha256: 'a'.repeat(64) }] });
+    const size = 2 ** 40 + 5; // an unsigned 64-bit big-endian fixed: beyond 32 bits, and not little-endian
+    const fields = readEventFields('binary', binaryEvent({ source: 'src', kafkaKey: 'k', timestampMicros: 5n, streams: [{ label: 'content', sha256: 'a'.repeat(64), size }] }));
+    expect(fields).toEqual({ kafkaKey: 'k', timestampMicros: 5n, streams: [{ source: 'src', label: 'content', sha256: 'a'.repeat(64), size }] });
+    // The real vector's content stream declares 35,054 bytes.
+    expect(readEventFields('binary', vectorEvents('binary').find((v) => v.name === 'augmented.json.avro')!.bytes).streams[0]?.size).toBe(35_054);
     expect(() => readEventFields('binary', Buffer.from('garbage'))).toThrow(InvalidEventError);
     const binary = vectorEvents('binary')[0]!.bytes;
     expect(() => readEventFields('binary', Buffer.concat([binary, Buffer.of(0)]))).toThrow(InvalidEventError);

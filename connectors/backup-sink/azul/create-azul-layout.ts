@@ -33,6 +33,7 @@ export function createAzulLayout(args: { settings: BackupSinkSettings; store: Ob
     spool: new StreamSpool(join(settings['streams.spool.dir'], context.connectorName)),
     cacheSize: settings['streams.cache.size'],
     maxInFlight: settings['streams.max.in.flight'],
+    maxInFlightBytes: settings['streams.max.in.flight.bytes'],
     maxConsecutiveFailures: settings['streams.max.consecutive.failures'],
     attempts: DOWNLOAD_ATTEMPTS,
     retryDelayMs: DOWNLOAD_RETRY_MS,

@@ -20,6 +20,8 @@ export interface ArchiverOptions {
   spool: StreamSpool;
   cacheSize: number;
   maxInFlight: number;
+  /** Declared bytes of the blobs in flight at once (a larger blob runs alone). */
+  maxInFlightBytes: number;
   /** Consecutive failed streams after which the archiver gives up (the task fails, nothing lost). */
   maxConsecutiveFailures: number;
   /** Quick retries of one download before it counts as a failure. */
@@ -49,7 +51,7 @@ export class StreamArchiver {
 
   constructor(private readonly options: ArchiverOptions) {
     this.cache = new KeyCache(options.cacheSize);
-    this.limiter = new Limiter(options.maxInFlight);
+    this.limiter = new Limiter(options.maxInFlight, options.maxInFlightBytes);
   }
 
   /** Set once the dispatcher failed maxConsecutiveFailures times in a row; the task must stop taking events. */
@@ -67,7 +69,7 @@ export class StreamArchiver {
     if (this.cache.has(key)) return Promise.resolve('existing');
     let work = this.running.get(key);
     if (!work) {
-      work = this.limiter.run(() => this.copy(ref)).finally(() => this.running.delete(key));
+      work = this.limiter.run(() => this.copy(ref), ref.size).finally(() => this.running.delete(key));
       this.running.set(key, work);
     }
     return work;
@@ -160,11 +162,11 @@ export class StreamArchiver {
     let left = 0;
     for (const entry of await this.options.spool.entries()) {
       if (this.failure || this.options.stopped()) return left + 1;
-      const ref = { source: entry.source, label: entry.label, sha256: entry.sha256 };
+      const ref = { source: entry.source, label: entry.label, sha256: entry.sha256, size: entry.size };
       const key = streamKey(ref);
       if (this.running.has(key)) continue;
       // Registered like any copy, so a range wanting the same stream meanwhile waits for this one.
-      const work = this.limiter.run(() => this.copy(ref, true)).finally(() => this.running.delete(key));
+      const work = this.limiter.run(() => this.copy(ref, true), ref.size).finally(() => this.running.delete(key));
       this.running.set(key, work);
       if ((await work) === 'spooled') left++;
     }

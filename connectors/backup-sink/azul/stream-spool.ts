@@ -32,6 +32,7 @@ export class StreamSpool {
       source: ref.source,
       label: ref.label,
       sha256: ref.sha256,
+      ...(ref.size === undefined ? {} : { size: ref.size }),
       attempts: (previous?.attempts ?? 0) + 1,
       firstFailedAt: previous?.firstFailedAt ?? new Date().toISOString(),
       lastError: error,
