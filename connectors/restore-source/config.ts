@@ -134,7 +134,14 @@ export const restoreSourceConfig = backupLocationConfig.extend({
     min: 1,
     max: 256,
     group: 'Dispatcher restore',
-    doc: 'target=dispatcher: stream uploads at once (memory: about this many blobs), and (source, model, action) event groups posted at once (each group one bulk at a time, in key order).',
+    doc: 'target=dispatcher: stream uploads at once, and (source, model, action) event groups posted at once (each group one bulk at a time, in key order).',
+  },
+  'dispatcher.max.in.flight.bytes': {
+    type: 'int',
+    default: 256 * 1024 * 1024,
+    min: 1,
+    group: 'Dispatcher restore',
+    doc: 'target=dispatcher: stored (gzip) sizes of the stream blobs uploaded at once; a larger blob is uploaded alone. Memory for streams is about twice this for blobs that do not compress.',
   },
   'dispatcher.retry.max.ms': {
     type: 'int',

@@ -41,6 +41,8 @@ export interface DispatcherDouble {
   bulks: { model: string; count: number; at: number }[];
   /** Stream POSTs accepted, in order, with arrival time. */
   streamPosts: { key: string; at: number }[];
+  /** The most request-body bytes received but not yet answered at one moment (with a delay rule: what the client holds in flight). */
+  peakUnansweredBodyBytes: number;
   /** Every request seen: method, path (with query), status answered (0: none, hang or reset), request headers. */
   requests: { method: string; path: string; status: number; headers: IncomingHttpHeaders }[];
   /** Adds a blob the dispatcher will serve (GET/HEAD); returns its sha256. `servedBytes` lets a test serve bytes that do not match the sha256. */
@@ -70,6 +72,7 @@ export async function startDispatcherDouble(): Promise<DispatcherDouble> {
     events: [],
     bulks: [],
     streamPosts: [],
+    peakUnansweredBodyBytes: 0,
     requests: [],
     addStream(source, label, bytes, options) {
       const sha256 = digest('sha256', bytes);
@@ -162,20 +165,33 @@ export async function startDispatcherDouble(): Promise<DispatcherDouble> {
     else reply(status, rule.body ?? problem(status, 'Injected', `failure injected by the test for status ${status}`, 'injected'));
   }
 
+  let unansweredBodyBytes = 0;
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
+    unansweredBodyBytes += body.length;
+    double.peakUnansweredBodyBytes = Math.max(double.peakUnansweredBodyBytes, unansweredBodyBytes);
+    let answered = false;
+    const settled = () => {
+      if (!answered) unansweredBodyBytes -= body.length;
+      answered = true;
+    };
     const seen = { method: req.method ?? '', path: req.url ?? '', status: 0, headers: req.headers };
     double.requests.push(seen);
     const reply: Reply = (status, payload) => {
       seen.status = status;
+      settled();
       const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(payload === undefined ? '' : JSON.stringify(payload));
       res.writeHead(status, { 'content-type': Buffer.isBuffer(payload) ? 'application/octet-stream' : 'application/json', 'content-length': bytes.length });
       res.end(bytes);
     };
     const rule = takeRule(req);
-    if (rule?.reset) return void req.socket.destroy();
+    if (rule?.reset) {
+      settled();
+      return void req.socket.destroy();
+    }
     if (rule?.hang) return void hung.add(res);
     const faked = rule !== undefined && (rule.status !== undefined || rule.garbage === true || rule.body !== undefined);
     const answer = () => (faked ? fake(rule, reply) : route(req, body, reply));

@@ -2,6 +2,7 @@
 // (written with the plain SDK from Azul's real test vectors) posted to a dispatcher
 // double over real HTTP: streams first, then each (source, model, action) group in key
 // order; 425s, partial failures, transient errors, bad objects and resuming.
+import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../runtime/app.js';
@@ -269,6 +270,17 @@ describe('RestoreSource target=dispatcher (stack S3, dispatcher double over HTTP
     expect(double.streamPosts).toHaveLength(0);
     expect(postedBundles(double, b).sort()).toEqual(b.bundles.filter((x) => x.source !== 'alpha').map((x) => x.key).sort());
     expect(eventsOnly.progress!.streams.listed).toBe(0);
+  });
+
+  it('holds at most dispatcher.max.in.flight.bytes of stored blobs at once; a larger blob is uploaded alone', async () => {
+    // Random bytes do not compress: stored sizes are about the blob sizes.
+    const small = Array.from({ length: 4 }, () => randomBytes(30_000));
+    const { label, backup: b } = await backup(standardPlans(), { 'alpha/content': [...small, randomBytes(120_000)] });
+    double.fail({ method: 'POST', path: /^\/api\/v3\/stream\//, delayMs: 150 });
+    await restore(label, { 'restore.type': 'streams', 'dispatcher.max.in.flight': '8', 'dispatcher.max.in.flight.bytes': '70000' });
+    expect(double.streamPosts).toHaveLength(b.streams.size);
+    // Two small blobs fit in 70,000 bytes, three do not; the large one had nothing beside it.
+    expect(double.peakUnansweredBodyBytes).toBe(120_000);
   });
 
   it('on.bad.object=skip reports corrupt, foreign and mismatching objects with their keys and restores the rest; =fail names the first', async () => {

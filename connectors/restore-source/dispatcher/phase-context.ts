@@ -16,6 +16,8 @@ export interface PhaseContext {
   /** restore.sources: empty for every source. */
   sources: readonly string[];
   maxInFlight: number;
+  /** Stored sizes of the stream blobs held at once. */
+  maxInFlightBytes: number;
   retry: RetryPolicy;
   log: TaskLogger;
   metrics: TaskMetrics;

@@ -1,5 +1,5 @@
 import type { Location } from '../../shared/backup-location.js';
-import { forEachBounded } from '../../shared/bounded.js';
+import { forEachBounded, Limiter } from '../../shared/bounded.js';
 import { BadObjectError } from '../bad-object.js';
 import { restoreMetrics } from '../metrics.js';
 import { fetchStreamBlob, parseStreamKey, sourcesIn } from './backup-objects.js';
@@ -10,7 +10,7 @@ import { ContiguousWatermark } from './watermark.js';
 
 /**
  * Uploads every stream blob of the chosen sources, up to dispatcher.max.in.flight at
- * once, each checked against its key's sha256 first. Each source lists from its saved
+ * once and dispatcher.max.in.flight.bytes of them by stored size, each checked against its key's sha256 first. Each source lists from its saved
  * watermark on; the watermark moves over the finished prefix of the listing only, so a
  * restart redoes only uploads from the oldest one unfinished when it stopped (uploading
  * a blob again is harmless: the dispatcher keeps it by its sha256).
@@ -20,14 +20,15 @@ export async function restoreStreams(ctx: PhaseContext, location: Location): Pro
   const marks = new Map(sources.map((s) => [s, new ContiguousWatermark<StreamOutcome>(ctx.progress.saved.streams[s])]));
   async function* listed() {
     for (const source of sources) {
-      for await (const item of ctx.store.list(location.bucket, `${location.prefix}${source}/`, marks.get(source)!.watermark)) yield { source, key: item.key };
+      for await (const item of ctx.store.list(location.bucket, `${location.prefix}${source}/`, marks.get(source)!.watermark)) yield { source, key: item.key, size: item.size };
     }
   }
-  await forEachBounded(listed(), ctx.maxInFlight, async ({ source, key }) => {
+  const memory = new Limiter(Number.POSITIVE_INFINITY, ctx.maxInFlightBytes);
+  await forEachBounded(listed(), ctx.maxInFlight, async ({ source, key, size }) => {
     ctx.retry.signal.throwIfAborted();
     const mark = marks.get(source)!;
     mark.start(key);
-    const outcome = await restoreObject(ctx, key, () => uploadStream(ctx, location, key));
+    const outcome = await restoreObject(ctx, key, () => memory.run(() => uploadStream(ctx, location, key), size));
     ctx.metrics.add(restoreMetrics.dispatcherStreams, 1, { source, result: outcome === 'posted' ? 'ok' : 'bad' });
     countStream(ctx.live, outcome);
     const passed = mark.finish(key, outcome);

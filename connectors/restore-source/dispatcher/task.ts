@@ -55,6 +55,7 @@ export class DispatcherRestoreTask implements SourceTask {
       badObjects: new BadObjects(values['on.bad.object'], context.metrics, context.log, this.progressStore.saved.skipped),
       sources: values['restore.sources'],
       maxInFlight: values['dispatcher.max.in.flight'],
+      maxInFlightBytes: values['dispatcher.max.in.flight.bytes'],
       retry: {
         maxMs: values['dispatcher.retry.max.ms'],
         signal: this.stopping.signal,
