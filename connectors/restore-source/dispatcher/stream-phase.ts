@@ -10,10 +10,11 @@ import { ContiguousWatermark } from './watermark.js';
 
 /**
  * Uploads every stream blob of the chosen sources, up to dispatcher.max.in.flight at
- * once and dispatcher.max.in.flight.bytes of them by stored size, each checked against its key's sha256 first. Each source lists from its saved
- * watermark on; the watermark moves over the finished prefix of the listing only, so a
- * restart redoes only uploads from the oldest one unfinished when it stopped (uploading
- * a blob again is harmless: the dispatcher keeps it by its sha256).
+ * once and dispatcher.max.in.flight.bytes of them by stored size, each checked against
+ * its key's sha256 first. Each source lists from its saved watermark on; the watermark
+ * moves over the finished prefix of the listing only, so a restart redoes only uploads
+ * from the oldest one unfinished when it stopped (uploading a blob again is harmless:
+ * the dispatcher keeps it by its sha256).
  */
 export async function restoreStreams(ctx: PhaseContext, location: Location): Promise<void> {
   const sources = await sourcesIn(ctx.store, location, ctx.sources);
