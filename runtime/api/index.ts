@@ -12,4 +12,4 @@ export * from './task-logger.js';
 export * from './failpoints.js';
 export * from './metrics.js';
 /** Crash-safe file replacement, for connectors that keep local files (e.g. a spool). */
-export { writeFileAtomic } from '../storage/atomic-file.js';
+export { listAfterAbandonedWrites, writeFileAtomic } from '../storage/atomic-file.js';

@@ -1,6 +1,6 @@
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../../runtime/api/index.js';
+import { listAfterAbandonedWrites, writeFileAtomic } from '../../../runtime/api/index.js';
 import type { StreamRef } from '../../shared/formats/azul/event-fields.js';
 
 /** A stream whose download or upload failed, kept on local disk until a retry stores it. */
@@ -9,9 +9,6 @@ export interface SpooledStream extends StreamRef {
   firstFailedAt: string;
   lastError: string;
 }
-
-/** A temp file this old is from a killed process, not a write in progress. */
-const ABANDONED_TEMP_MS = 10 * 60_000;
 
 const fileName = (ref: StreamRef) => `${ref.sha256}.${ref.source}.${ref.label}.json`;
 
@@ -48,24 +45,13 @@ export class StreamSpool {
   async entries(): Promise<SpooledStream[]> {
     let names: string[];
     try {
-      names = await readdir(this.dir);
+      names = await listAfterAbandonedWrites(this.dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    await this.removeAbandonedTempFiles(names.filter((n) => n.includes('.json.tmp-')));
     const entries = (await Promise.all(names.filter((n) => n.endsWith('.json')).map((n) => this.read(join(this.dir, n))))).filter((e) => e !== undefined);
     return entries.sort((a, b) => a.firstFailedAt.localeCompare(b.firstFailedAt));
-  }
-
-  /** A process killed while writing an entry leaves its temp file behind; one older than any write in progress is removed. */
-  private async removeAbandonedTempFiles(names: string[]): Promise<void> {
-    const before = Date.now() - ABANDONED_TEMP_MS;
-    for (const name of names) {
-      const path = join(this.dir, name);
-      const info = await stat(path).catch(() => undefined);
-      if (info && info.mtimeMs < before) await rm(path, { force: true });
-    }
   }
 
   private async read(path: string): Promise<SpooledStream | undefined> {
