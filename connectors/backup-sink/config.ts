@@ -35,7 +35,7 @@ export const backupSinkConfig = backupLocationConfig.extend({
   'groups.regex': { type: 'string', group: 'Restore metadata', doc: 'Also snapshot every consumer group whose id matches this regular expression (whole id).', check: checks.regex },
   'bundle.max.records': { type: 'int', default: 1000, min: 1, max: 1_000_000, group: 'Bundles', doc: 'A bundle closes when it holds this many records.' },
   'bundle.max.bytes': { type: 'int', default: 64 * MiB, min: 1024, group: 'Bundles', doc: 'A bundle closes when its records hold this many bytes (keys, values, headers).' },
-  'bundle.max.age.ms': { type: 'int', default: 600_000, min: 100, group: 'Bundles', doc: 'A bundle closes this long after its first record arrived, so data is durable within about this time (plus offset.flush.interval.ms).' },
+  'bundle.max.age.ms': { type: 'int', default: 600_000, min: 100, group: 'Bundles', doc: 'A bundle closes this long after its first record arrived; a record is durable within this time + the worker\'s offset.flush.interval.ms + one upload, at any record rate (delivery-guarantees.md, Freshness).' },
   'gzip.level': { type: 'int', default: 6, min: 1, max: 9, group: 'Bundles', doc: 'gzip compression level of bundles (1 fastest, 9 smallest).' },
   'upload.max.in.flight': { type: 'int', default: 4, min: 1, max: 64, group: 'Bundles', doc: 'Bundles a task encodes and uploads at the same time; more waits (bounded memory).' },
   'upload.permanent.error.retries': { type: 'int', default: 3, min: 0, group: 'Bundles', doc: 'Retries of an upload failing with a non-transient error (e.g. access denied) before the task fails. Transient errors (network, 5xx) are retried until the store is back.' },

@@ -4,6 +4,7 @@ import type { SinkRecord, TopicPartition } from '../api/records.js';
 import { clientConfig, type KafkaClientConfig, type KafkaConnection } from './client-config.js';
 import { fromKafkaError } from './errors.js';
 import { toSinkRecord } from './message.js';
+import { boundPollTime } from './poll-timing.js';
 
 const { KafkaConsumer, CODES } = KafkaLib;
 
@@ -38,7 +39,7 @@ export interface SinkConsumerOptions {
   overrides?: KafkaClientConfig;
   /** Called from the client's thread hand-off; the owner must later call assign/unassign. */
   onRebalance: (event: RebalanceEvent) => void;
-  /** Longest a consume call waits for records. */
+  /** Longest a consume call waits for its first record. */
   pollTimeoutMs?: number;
 }
 
@@ -73,7 +74,7 @@ export class SinkConsumer {
     return new Promise((resolve, reject) => {
       this.consumer.connect({ timeout: 30_000 }, (err) => {
         if (err) return reject(fromKafkaError(err, 'consumer connect'));
-        this.consumer.setDefaultConsumeTimeout(this.options.pollTimeoutMs ?? 200);
+        boundPollTime(this.consumer, this.options.pollTimeoutMs ?? 200);
         const subscription = this.options.topicsRegex ? [`^${this.options.topicsRegex}$`] : [...this.options.topics];
         this.consumer.subscribe(subscription);
         resolve();

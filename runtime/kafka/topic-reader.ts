@@ -2,6 +2,7 @@ import KafkaLib from '@confluentinc/kafka-javascript';
 import type { Message } from '@confluentinc/kafka-javascript';
 import { clientConfig, type KafkaConnection } from './client-config.js';
 import { fromKafkaError } from './errors.js';
+import { boundPollTime } from './poll-timing.js';
 
 const { KafkaConsumer } = KafkaLib;
 /** librdkafka's logical offset for "the first offset of the partition". */
@@ -43,6 +44,8 @@ export async function readTopicToEnd(
       const end = pending.get(eof.partition);
       if (end !== undefined && eof.offset >= end) pending.delete(eof.partition);
     });
+    // Returns between records too, so the deadline is checked however slowly the topic is read.
+    boundPollTime(consumer, 500);
     consumer.assign([...pending.keys()].map((partition) => ({ topic, partition, offset: OFFSET_BEGINNING })));
     const messages: KeyedMessage[] = [];
     const deadline = Date.now() + timeoutMs;

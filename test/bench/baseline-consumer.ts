@@ -11,6 +11,7 @@ import KafkaLib from '@confluentinc/kafka-javascript';
 import type { Message } from '@confluentinc/kafka-javascript';
 import { cpuSeconds, statusBytes } from './proc.js';
 import { SINK_CONSUMER_SETTINGS } from '../../runtime/kafka/sink-consumer.js';
+import { boundPollTime } from '../../runtime/kafka/poll-timing.js';
 
 export interface ConsumerInput {
   bootstrap: string;
@@ -48,7 +49,7 @@ const consumer = new KafkaConsumer(
   { 'auto.offset.reset': 'earliest' },
 );
 await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())));
-consumer.setDefaultConsumeTimeout(input.pollTimeoutMs);
+boundPollTime(consumer, input.pollTimeoutMs);
 consumer.subscribe([input.topic]);
 
 const next = input.ends.map(() => 0);

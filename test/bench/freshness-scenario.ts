@@ -1,6 +1,7 @@
 /**
  * Freshness: a steady producer writes into a new topic that a BackupSink backs up with
- * bundle.max.age.ms = 5000. Every second the age of the oldest record not yet durable
+ * bundle.max.age.ms = 5000, once as a flood (2 MiB/s, every poll full) and once as a
+ * trickle (25 records/s, polls never full). Every second the age of the oldest record not yet durable
  * is sampled: now − the produce time of the first record at or after the committed
  * offset (0 when caught up), from produce times kept in memory and the committed
  * offsets the worker reports. Reported: the max and p95 of the samples.
@@ -8,10 +9,11 @@
 import { rmSync } from 'node:fs';
 import KafkaLib from '@confluentinc/kafka-javascript';
 import type { LibrdKafkaError } from '@confluentinc/kafka-javascript';
+import type { FreshnessCase } from './options.js';
 import { BUCKET_PREFIX, bucketsOf, unique, type BenchContext } from './context.js';
 import { figure, measure, type Figure } from './figures.js';
 import { createTopic, deleteTopic } from './kafka.js';
-import { recordKey, recordValue, VALUE_BYTES } from './records.js';
+import { recordKey, recordValue } from './records.js';
 import { deleteBucket, s3Settings } from './s3.js';
 import { percentile } from './stats.js';
 import { BenchWorker } from './worker.js';
@@ -30,8 +32,9 @@ export interface FreshnessRun {
   producedMbPerSec: number;
 }
 
-async function freshnessOnce(ctx: BenchContext): Promise<FreshnessRun> {
-  const { seconds, bytesPerSecond, partitions, bundleMaxAgeMs } = ctx.plan.freshness;
+async function freshnessOnce(ctx: BenchContext, rate: FreshnessCase): Promise<FreshnessRun> {
+  const { seconds, bundleMaxAgeMs } = ctx.plan.freshness;
+  const { partitions, recordsPerSecond } = rate;
   const topic = `coldstore-bench-fresh-${unique()}`;
   const label = `f${unique()}`;
   const name = `bench-fresh-${label}`;
@@ -75,12 +78,11 @@ async function freshnessOnce(ctx: BenchContext): Promise<FreshnessRun> {
     const producedAt: number[][] = Array.from({ length: partitions }, () => []);
     let produced = 0;
     let producedBytes = 0;
-    const recordSize = VALUE_BYTES + 12;
     const started = Date.now();
     const stopAt = started + seconds * 1000;
     const producing = (async () => {
       while (Date.now() < stopAt && !failure) {
-        const due = Math.floor(((Date.now() - started) / 1000) * (bytesPerSecond / recordSize));
+        const due = Math.floor(((Date.now() - started) / 1000) * recordsPerSecond);
         while (produced < due) {
           const partition = produced % partitions;
           const index = producedAt[partition]!.length;
@@ -147,23 +149,29 @@ async function freshnessOnce(ctx: BenchContext): Promise<FreshnessRun> {
 }
 
 export async function freshnessScenario(ctx: BenchContext): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  for (const rate of ctx.plan.freshness.cases) figures.push(...(await freshnessCase(ctx, rate)));
+  return figures;
+}
+
+async function freshnessCase(ctx: BenchContext, rate: FreshnessCase): Promise<Figure[]> {
   const f = ctx.plan.freshness;
   const limitSeconds = (f.bundleMaxAgeMs + FLUSH_INTERVAL_MS + SLACK_MS) / 1000;
-  const setting = `${(f.bytesPerSecond / 2 ** 20).toFixed(0)} MiB/s for ${f.seconds} s into ${f.partitions} partitions, bundle.max.age.ms=${f.bundleMaxAgeMs}, offset.flush.interval.ms=${FLUSH_INTERVAL_MS}`;
+  const setting = `${rate.rate} for ${f.seconds} s into ${rate.partitions} partitions, bundle.max.age.ms=${f.bundleMaxAgeMs}, offset.flush.interval.ms=${FLUSH_INTERVAL_MS}`;
   const runs: FreshnessRun[] = [];
   try {
     for (let run = 0; run < ctx.options.runs; run++) {
-      const r = await freshnessOnce(ctx);
+      const r = await freshnessOnce(ctx, rate);
       runs.push(r);
-      ctx.log(`freshness run ${run + 1}: max ${r.maxAgeSeconds.toFixed(1)} s, p95 ${r.p95AgeSeconds.toFixed(1)} s (${r.producedMbPerSec.toFixed(2)} MB/s produced)`);
+      ctx.log(`${rate.id} run ${run + 1}: max ${r.maxAgeSeconds.toFixed(1)} s, p95 ${r.p95AgeSeconds.toFixed(1)} s (${r.producedMbPerSec.toFixed(2)} MB/s produced)`);
     }
   } catch (err) {
-    ctx.log(`freshness failed: ${(err as Error).stack ?? err}`);
-    return [figure({ id: 'freshness', title: 'Freshness', unit: 's', target: { of: 'value', op: '<=', value: limitSeconds }, error: (err as Error).message })];
+    ctx.log(`${rate.id} failed: ${(err as Error).stack ?? err}`);
+    return [figure({ id: rate.id, title: `Freshness at ${rate.rate}`, unit: 's', target: { of: 'value', op: '<=', value: limitSeconds }, error: (err as Error).message })];
   }
   const target = { of: 'value' as const, op: '<=' as const, value: limitSeconds };
   return [
-    figure({ id: 'freshness/max', title: 'Freshness: oldest record not yet durable, max', unit: 's', coldstore: measure(runs.map((r) => r.maxAgeSeconds)), target, note: setting, details: { runs } }),
-    figure({ id: 'freshness/p95', title: 'Freshness: oldest record not yet durable, p95', unit: 's', coldstore: measure(runs.map((r) => r.p95AgeSeconds)), target }),
+    figure({ id: `${rate.id}/max`, title: `Freshness at ${rate.rate}: oldest record not yet durable, max`, unit: 's', coldstore: measure(runs.map((r) => r.maxAgeSeconds)), target, note: setting, details: { runs } }),
+    figure({ id: `${rate.id}/p95`, title: `Freshness at ${rate.rate}: oldest record not yet durable, p95`, unit: 's', coldstore: measure(runs.map((r) => r.p95AgeSeconds)), target }),
   ];
 }

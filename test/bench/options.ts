@@ -1,6 +1,6 @@
 /** Command-line options of `npm run bench` and the plan (which cases, how many records) they select. */
 import { Command, InvalidArgumentError } from 'commander';
-import type { RecordKind } from './records.js';
+import { VALUE_BYTES, type RecordKind } from './records.js';
 
 export interface BenchOptions {
   quick: boolean;
@@ -24,9 +24,19 @@ export interface Plan {
   backupRecords: number;
   /** Memory scenario: N records at 1 and 100 partitions, 4N at 1 partition (multiples of 1000 per partition). */
   memoryRecords: number;
-  freshness: { seconds: number; bytesPerSecond: number; partitions: number; bundleMaxAgeMs: number };
+  freshness: { seconds: number; bundleMaxAgeMs: number; cases: FreshnessCase[] };
   /** Scenario ids the run includes (after --only). */
   selected: (id: string) => boolean;
+}
+
+/** A steady production rate the freshness scenario measures: a flood fills every poll, a trickle does not. */
+export interface FreshnessCase {
+  /** Figure id prefix, e.g. `freshness` or `freshness/low-rate`. */
+  id: string;
+  recordsPerSecond: number;
+  partitions: number;
+  /** The rate as the report names it. */
+  rate: string;
 }
 
 export const SCENARIOS = ['backup', 'restore', 'memory', 'freshness', 'peer'] as const;
@@ -71,7 +81,7 @@ export function matches(only: readonly string[], id: string): boolean {
 /** Every scenario id of a full run, for checking --only names. */
 export function allIds(): string[] {
   const backup = makePlan({ quick: false, runs: 1, only: [], keepStack: false }).backupCases.map((c) => c.id);
-  return [...backup, 'restore/plain', 'restore/poll', 'memory', 'freshness', 'peer'];
+  return [...backup, 'restore/plain', 'restore/poll', 'memory', 'freshness', 'freshness/low-rate', 'peer'];
 }
 
 /** --only names that select nothing at all (typos). */
@@ -95,7 +105,14 @@ export function makePlan(options: BenchOptions): Plan {
     backupCases: backupCases.filter((c) => selected(c.id)),
     backupRecords: options.quick ? 64_000 : 256_000,
     memoryRecords: options.quick ? 100_000 : 200_000,
-    freshness: { seconds: options.quick ? 20 : 60, bytesPerSecond: 2 * 1024 * 1024, partitions: 16, bundleMaxAgeMs: 5_000 },
+    freshness: {
+      seconds: options.quick ? 20 : 60,
+      bundleMaxAgeMs: 5_000,
+      cases: [
+        { id: 'freshness', recordsPerSecond: Math.round((2 * 1024 * 1024) / (VALUE_BYTES + 12)), partitions: 16, rate: '2 MiB/s' },
+        { id: 'freshness/low-rate', recordsPerSecond: 25, partitions: 4, rate: '25 records/s' },
+      ],
+    },
     selected,
   };
 }
