@@ -17,7 +17,7 @@ export interface UploaderOptions {
   permanentErrorRetries: number;
   log: TaskLogger;
   metrics: TaskMetrics;
-  /** True once the task stops: retries end, the intents stay for a rebuild. */
+  /** True once the task stops: retries end, the claims stay for a rebuild. */
   stopped: () => boolean;
 }
 

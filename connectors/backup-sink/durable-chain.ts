@@ -5,11 +5,18 @@
  */
 export class DurableChain {
   private readonly pending: { start: bigint; end: bigint; done: boolean }[] = [];
-
-  constructor(private position: bigint | undefined) {}
+  constructor(
+    private position: bigint | undefined,
+    private lastDurable: bigint | undefined = undefined,
+  ) {}
 
   get durablePosition(): bigint | undefined {
     return this.position;
+  }
+
+  /** The start of the last bundle of the durable prefix (where a later recovery may list from), when known. */
+  get lastDurableStart(): bigint | undefined {
+    return this.lastDurable;
   }
 
   get outstanding(): number {
@@ -31,6 +38,10 @@ export class DurableChain {
   }
 
   private advance(): void {
-    while (this.pending[0]?.done) this.position = this.pending.shift()!.end + 1n;
+    while (this.pending[0]?.done) {
+      const bundle = this.pending.shift()!;
+      this.lastDurable = bundle.start;
+      this.position = bundle.end + 1n;
+    }
   }
 }

@@ -3,6 +3,7 @@ import type { TaskLogger } from '../../runtime/api/index.js';
 import type { LifecycleRule, ObjectStore } from '../shared/object-store/object-store.js';
 import { eventsLocation } from '../shared/backup-location.js';
 import type { BackupSinkSettings } from './config.js';
+import { CLAIMS_PREFIX } from './range-claims.js';
 
 /** S3 limits rule ids to 255 characters; a long topic name keeps its start and a hash of the whole. */
 function ruleId(id: string): string {
@@ -15,7 +16,11 @@ export function lifecycleRules(settings: BackupSinkSettings): LifecycleRule[] {
   const rules: LifecycleRule[] = [];
   for (const entry of settings['lifecycle.expire.topics']) {
     const [topic, days] = entry.split(':');
-    if (Number(days) > 0) rules.push({ id: ruleId(`coldstore-expire-${topic}`), prefix: `${prefix}${topic}/`, expireAfterDays: Number(days) });
+    if (Number(days) > 0) {
+      rules.push({ id: ruleId(`coldstore-expire-${topic}`), prefix: `${prefix}${topic}/`, expireAfterDays: Number(days) });
+      // A range's claim is as old as its bundle and goes with it.
+      rules.push({ id: ruleId(`coldstore-expire-claims-${topic}`), prefix: `${prefix}${CLAIMS_PREFIX}${topic}/`, expireAfterDays: Number(days) });
+    }
   }
   // Azul's expire_events_after: event bundles live under <source>/.
   for (const entry of settings['azul.sources.expire']) {

@@ -1,6 +1,7 @@
 import {
-  RetriableError,
+  failpoint,
   tpKey,
+  type ClosedHow,
   type AssignedPartition,
   type CommitReason,
   type PartitionOffsets,
@@ -18,9 +19,10 @@ import { kafkaLayout, type BundleLayout } from './bundle-layout.js';
 import { BundleUploader, PermanentUploadError } from './bundle-uploader.js';
 import { backupSinkConfig, type BackupSinkSettings } from './config.js';
 import { DurableChain } from './durable-chain.js';
-import { IntentLog } from './intents.js';
 import { PartitionWriter, type SealedBundle } from './partition-writer.js';
-import { planRecovery } from './recovery.js';
+import { RangeClaims } from './range-claims.js';
+import { UploadSlots } from './upload-slots.js';
+import { forgetPartitionState, planRecovery, saveAnchor } from './recovery.js';
 
 /** How long put() waits for an upload slot before handing the batch back (the runtime retries it). */
 const BACKPRESSURE_WAIT_MS = 10_000;
@@ -35,16 +37,27 @@ function settleWithin(ms: number, work: Promise<unknown>[]): Promise<void> {
 }
 
 interface PartitionState {
+  tp: TopicPartition;
   writer: PartitionWriter;
   chain: DurableChain;
   uploads: Set<Promise<void>>;
+  /** Claims are made in offset order, each after the one before: true while every claim so far was granted. */
+  claimed: Promise<boolean>;
+  /** The store holds a range of the partition; until then the first claim also fixes the partition's first range. */
+  anchored: boolean;
+  /** The anchor last saved for the partition. */
+  savedAnchor: bigint | undefined;
+  /** Given up (revoked, lost, stopping): nothing more is claimed, retried or sealed. */
   closing: boolean;
+  /** Another writer claimed a range first: this state stops, and the partition is planned again from the store. */
+  fenced: boolean;
 }
 
 /**
- * Backs up its partitions into bundles. A bundle's boundaries are written ahead
- * (intents) before its upload; preCommit reports only offsets whose bundles are
- * durable; a partition taken away is never written again by this task.
+ * Backs up its partitions into bundles. A bundle's range is claimed in the store
+ * before its upload, so every writer of a partition cuts it the same way;
+ * preCommit reports only offsets whose bundles are durable; a partition taken
+ * away is never written again by this task.
  */
 export class BackupSinkTask implements SinkTask {
   private settings!: BackupSinkSettings;
@@ -52,22 +65,23 @@ export class BackupSinkTask implements SinkTask {
   private store!: ObjectStore;
   private uploader!: BundleUploader;
   private layout!: BundleLayout;
-  private intents!: IntentLog;
+  private claims!: RangeClaims;
   private exclude: RegExp | undefined;
   private readonly partitions = new Map<string, PartitionState>();
   /** Positions of partitions whose topic is excluded: nothing to back up, so consumed is durable. */
   private readonly excluded: PartitionOffsets = new Map();
-  private inFlight = 0;
-  private slotFreed: (() => void) | undefined;
+  /** Partitions whose claim another writer got first, to plan again from the store. */
+  private readonly resyncs = new Set<string>();
+  private slots!: UploadSlots;
   private fatal: Error | undefined;
   private stopping = false;
 
   async start(config: RawConfig, context: SinkTaskContext): Promise<void> {
     this.settings = backupSinkConfig.validate(config).values;
     this.context = context;
+    this.slots = new UploadSlots(this.settings['upload.max.in.flight'], BACKPRESSURE_WAIT_MS);
     const exclude = this.settings['topics.exclude.regex'];
     this.exclude = exclude ? new RegExp(`^(?:${exclude})$`) : undefined;
-    this.intents = new IntentLog(context.connectorState);
     this.store = createObjectStore(this.settings);
     this.uploader = new BundleUploader({
       store: this.store,
@@ -78,6 +92,7 @@ export class BackupSinkTask implements SinkTask {
       metrics: context.metrics,
       stopped: () => this.stopping,
     });
+    this.claims = new RangeClaims(this.uploader);
     this.layout =
       this.settings.layout === 'azul'
         ? createAzulLayout({ settings: this.settings, store: this.store, events: this.uploader, context, stopped: () => this.stopping })
@@ -93,36 +108,60 @@ export class BackupSinkTask implements SinkTask {
     const label = this.settings['backup.label'];
     for (const tp of partitions) {
       if (this.exclude?.test(tp.topic) || !this.layout.admits(tp.topic)) continue;
-      // A new label is a new, full backup: the old label's offsets and intents do not apply.
+      // A new label is a new, full backup: the old label's offsets and anchors do not apply.
       const previousLabel = await this.context.connectorState.get<string>(this.labelKey(tp));
       const fresh = previousLabel !== undefined && previousLabel !== label;
-      if (fresh) await this.intents.forget(tp, (await this.intents.load(tp)).map((i) => i.start));
-      const committed = fresh ? undefined : tp.committed;
-      const { start, plan } = await planRecovery({
-        store: this.store,
-        location: eventsLocation(this.settings),
-        keys: this.layout.ranges,
-        intents: this.intents,
-        tp,
-        committed,
-        log: this.context.log,
-        retry: (what, work) => this.uploader.withRetries(what, work),
-      });
-      const chain = new DurableChain(start);
-      for (const range of plan) chain.add(range.start, range.end, range.durable);
-      const limits = { maxRecords: this.settings['bundle.max.records'], maxBytes: this.settings['bundle.max.bytes'], maxAgeMs: this.settings['bundle.max.age.ms'] };
-      this.partitions.set(tpKey(tp), { writer: new PartitionWriter(tp, limits, start, plan), chain, uploads: new Set(), closing: false });
+      if (fresh) await forgetPartitionState(this.context.connectorState, tp);
+      const start = await this.openPartition(tp, fresh ? undefined : tp.committed);
       await this.context.connectorState.put(this.labelKey(tp), label);
       if (start !== undefined && start !== tp.committed) starts.set(tpKey(tp), start);
       else if (fresh && start === undefined) starts.set(tpKey(tp), OFFSET_BEGINNING);
-      if (plan.length > 0) this.context.log.info({ partition: tpKey(tp), ranges: plan.length }, 'resuming with ranges fixed before a restart');
     }
     return starts;
   }
 
+  /** Plans the partition from the store and gives it a new state; returns where reading starts. */
+  private async openPartition(tp: TopicPartition, committed: bigint | undefined, uploads = new Set<Promise<void>>()): Promise<bigint | undefined> {
+    const { start, plan, anchored, anchor } = await planRecovery({
+      store: this.store,
+      location: eventsLocation(this.settings),
+      keys: this.layout.ranges,
+      claims: this.claims,
+      state: this.context.connectorState,
+      tp,
+      committed,
+      log: this.context.log,
+      retry: (what, work) => this.uploader.withRetries(what, work),
+    });
+    const chain = new DurableChain(start, anchor);
+    for (const range of plan) chain.add(range.start, range.end, range.durable);
+    const limits = { maxRecords: this.settings['bundle.max.records'], maxBytes: this.settings['bundle.max.bytes'], maxAgeMs: this.settings['bundle.max.age.ms'] };
+    const writer = new PartitionWriter(tp, limits, start, plan);
+    this.partitions.set(tpKey(tp), { tp, writer, chain, uploads, claimed: Promise.resolve(true), anchored, savedAnchor: undefined, closing: false, fenced: false });
+    if (plan.length > 0) this.context.log.info({ partition: tpKey(tp), ranges: plan.length }, 'resuming with ranges fixed earlier');
+    return start;
+  }
+
+  /**
+   * Plans again, from the store, the partitions whose claim another writer got first,
+   * and asks the runtime to read them again from where the store says. Only from
+   * preCommit: the runtime lands the seek before it polls again, so put() never gets
+   * a record of the old position once the new state exists (until then, a fenced
+   * partition's records are dropped).
+   */
+  private async resyncFenced(): Promise<void> {
+    for (const key of [...this.resyncs]) {
+      this.resyncs.delete(key);
+      const state = this.partitions.get(key);
+      if (!state?.fenced || state.closing) continue;
+      const start = await this.openPartition(state.tp, undefined, state.uploads);
+      this.context.seek(new Map([[key, start ?? OFFSET_BEGINNING]]));
+    }
+  }
+
   async put(records: SinkRecord[]): Promise<void> {
     this.throwIfFailed();
-    await this.waitForSlot();
+    await this.slots.waitForOne(() => this.throwIfFailed());
     const now = Date.now();
     for (const record of records) {
       const key = tpKey(record);
@@ -131,58 +170,58 @@ export class BackupSinkTask implements SinkTask {
         this.excluded.set(key, record.offset + 1n);
         continue;
       }
+      if (state.fenced) continue;
       const { sealed, skipped } = state.writer.add(record, now);
-      for (const range of skipped) {
-        await this.intents.forget(record, [range.start]);
-        state.chain.markDone(range.start);
-      }
+      for (const range of skipped) state.chain.markDone(range.start);
       for (const bundle of sealed) this.launch(state, bundle);
     }
   }
 
   /**
-   * Records the intent, then uploads, both in the background so put() returns to
-   * consuming at once; the upload starts only once its intent is durable, and the
-   * chain learns when the bundle is.
+   * Claims the bundle's range, then uploads it, both in the background so put() returns
+   * to consuming at once. Claims of a partition go in offset order, each after the one
+   * before was granted; the upload starts once its claim is; the chain learns when the
+   * bundle is durable. A refused claim fences the partition's state.
    */
   private launch(state: PartitionState, bundle: SealedBundle): void {
     state.chain.add(bundle.start, bundle.end);
-    this.inFlight++;
-    const upload = this.intents
-      .record(bundle, { start: bundle.start, end: bundle.end })
-      .then(() => this.layout.write(bundle, () => state.closing))
-      .then(async () => {
+    this.slots.take();
+    const first = !state.anchored;
+    state.anchored = true;
+    const abandoned = () => state.closing;
+    const claim = state.claimed.then(async (granted) => {
+      if (!granted || state.closing || state.fenced) return false;
+      const outcome = await this.claims.claim(bundle, first, abandoned);
+      if (!outcome.granted) this.fence(state, bundle, outcome.theirs);
+      return outcome.granted;
+    });
+    state.claimed = claim.catch(() => false);
+    const upload = claim
+      .then(async (granted) => {
+        if (!granted) return;
+        failpoint('backup.after-claim');
+        await this.layout.write(bundle, abandoned);
         state.chain.markDone(bundle.start);
-        await this.intents.forget(bundle, [bundle.start]);
         this.context.requestCommit();
       })
       .catch((err: unknown) => {
         if (err instanceof PermanentUploadError) this.fatal ??= err;
         else if (!state.closing && !this.stopping) this.fatal ??= err as Error;
-        // Otherwise the partition was given up: the intent stays and its next owner rebuilds the bundle.
+        // Otherwise the partition was given up: its claim stays and its next owner rebuilds the range.
       })
       .finally(() => {
-        this.inFlight--;
         state.uploads.delete(upload);
-        this.slotFreed?.();
+        this.slots.release();
       });
     state.uploads.add(upload);
   }
 
-  private async waitForSlot(): Promise<void> {
-    const deadline = Date.now() + BACKPRESSURE_WAIT_MS;
-    while (this.inFlight >= this.settings['upload.max.in.flight']) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new RetriableError(`${this.inFlight} bundle uploads still in flight; waiting for the store before taking more records`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.slotFreed = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.throwIfFailed();
-    }
+  private fence(state: PartitionState, bundle: SealedBundle, theirs: string): void {
+    if (state.fenced) return;
+    state.fenced = true;
+    this.resyncs.add(tpKey(state.tp));
+    this.context.log.warn({ partition: tpKey(state.tp), start: String(bundle.start), end: String(bundle.end), theirs }, 'range claimed by another writer; following its cut');
+    this.context.requestCommit();
   }
 
   private throwIfFailed(): void {
@@ -192,15 +231,17 @@ export class BackupSinkTask implements SinkTask {
 
   async preCommit(_consumed: PartitionOffsets, reason: CommitReason): Promise<PartitionOffsets> {
     this.throwIfFailed();
-    const now = Date.now();
     const flushAll = reason === 'revoke' || reason === 'shutdown';
+    if (!flushAll) await this.resyncFenced();
+    const now = Date.now();
     const sealAll = flushAll || reason === 'flush';
     for (const state of this.partitions.values()) {
+      if (state.fenced) continue;
       const sealed = sealAll ? state.writer.sealBuffered() : [state.writer.sealIfAged(now)].filter((b) => b !== undefined);
       for (const bundle of sealed) this.launch(state, bundle);
     }
     // Before giving partitions up, let their uploads finish, but not forever: what is not
-    // durable by then stays behind its intent and the next owner rebuilds it.
+    // durable by then stays behind its claim and the next owner rebuilds it.
     if (flushAll) await settleWithin(FLUSH_WAIT_MS, [...this.partitions.values()].flatMap((s) => [...s.uploads]));
     this.throwIfFailed();
     const durable: PartitionOffsets = new Map(this.excluded);
@@ -208,24 +249,42 @@ export class BackupSinkTask implements SinkTask {
       const position = state.chain.durablePosition;
       if (position !== undefined) durable.set(key, position);
     }
+    await this.saveAnchors();
     return durable;
   }
 
-  async close(partitions: TopicPartition[]): Promise<void> {
+  /** Saved before the offsets they precede are committed, so an anchor never points past the committed offset's range. */
+  private async saveAnchors(): Promise<void> {
+    const saving: Promise<void>[] = [];
+    for (const state of this.partitions.values()) {
+      const anchor = state.chain.lastDurableStart;
+      if (anchor === undefined || anchor === state.savedAnchor) continue;
+      // Concurrent writes share one checkpoint file replacement (group commit).
+      saving.push(saveAnchor(this.context.connectorState, state.tp, anchor).then(() => void (state.savedAnchor = anchor)));
+    }
+    await Promise.all(saving);
+  }
+
+  /**
+   * Revoked partitions get up to FLUSH_WAIT_MS for their uploads. Lost ones (another
+   * consumer may own them already) get nothing more: what is buffered is dropped, and
+   * uploads in flight stop retrying; each was claimed, so the new owner writes the same range.
+   */
+  async close(partitions: TopicPartition[], how: ClosedHow = 'revoked'): Promise<void> {
     const closing = partitions.map((tp) => this.partitions.get(tpKey(tp))).filter((s) => s !== undefined);
     for (const state of closing) state.closing = true;
-    await settleWithin(FLUSH_WAIT_MS, closing.flatMap((s) => [...s.uploads]));
+    if (how === 'revoked') await settleWithin(FLUSH_WAIT_MS, closing.flatMap((s) => [...s.uploads]));
     for (const tp of partitions) {
       this.partitions.delete(tpKey(tp));
       this.excluded.delete(tpKey(tp));
-      this.intents.release(tp);
+      this.resyncs.delete(tpKey(tp));
     }
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     this.layout?.stop();
-    this.slotFreed?.();
+    this.slots?.wake();
     await Promise.all([...this.partitions.values()].flatMap((s) => [...s.uploads]));
   }
 }

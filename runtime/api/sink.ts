@@ -16,6 +16,14 @@ export interface AssignedPartition extends TopicPartition {
  */
 export type CommitReason = 'interval' | 'requested' | 'flush' | 'revoke' | 'shutdown';
 
+/**
+ * How partitions were taken away: `revoked` in an orderly rebalance or shutdown (after a
+ * `revoke` preCommit), or `lost` (the consumer's session expired or it was fenced:
+ * another consumer may own them already, so nothing was committed and the task must
+ * drop what it holds for them without writing it).
+ */
+export type ClosedHow = 'revoked' | 'lost';
+
 export interface SinkTaskContext {
   readonly connectorName: string;
   readonly taskId: number;
@@ -24,7 +32,7 @@ export interface SinkTaskContext {
   readonly state: TaskStateStore;
   /**
    * Durable state shared by every task of the connector (e.g. per-partition
-   * write-ahead intents, which must survive a partition moving to another task).
+   * recovery hints, which must survive a partition moving to another task).
    */
   readonly connectorState: TaskStateStore;
   /** The plugin's declared metrics, with connector and task attributes added. */
@@ -57,7 +65,7 @@ export interface SinkTask {
    * next-offsets that are durably stored; only those are committed.
    */
   preCommit(consumed: PartitionOffsets, reason: CommitReason): Promise<PartitionOffsets>;
-  /** Partitions taken away (rebalance, stop); the task must not write them again. */
-  close(partitions: TopicPartition[]): Promise<void>;
+  /** Partitions taken away (rebalance, lost assignment, stop); the task must not write them again. */
+  close(partitions: TopicPartition[], how?: ClosedHow): Promise<void>;
   stop(): Promise<void>;
 }

@@ -22,7 +22,8 @@ export const SINK_CONSUMER_SETTINGS = {
 
 export type RebalanceEvent =
   | { kind: 'assigned'; partitions: TopicPartition[] }
-  | { kind: 'revoked'; partitions: TopicPartition[] };
+  /** `lost`: the session expired or the member was fenced; another consumer may own them already. */
+  | { kind: 'revoked'; partitions: TopicPartition[]; lost: boolean };
 
 export interface SinkConsumerOptions {
   connection: KafkaConnection;
@@ -67,7 +68,17 @@ export class SinkConsumer {
   private handleRebalance(err: LibrdKafkaError, assignment: Assignment[]): void {
     const partitions = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
     if (err.code === CODES.ERRORS.ERR__ASSIGN_PARTITIONS) this.options.onRebalance({ kind: 'assigned', partitions });
-    else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) this.options.onRebalance({ kind: 'revoked', partitions });
+    else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) this.options.onRebalance({ kind: 'revoked', partitions, lost: this.assignmentLost() });
+  }
+
+  /** Only meaningful while a revocation is being handled (librdkafka's rd_kafka_assignment_lost). */
+  private assignmentLost(): boolean {
+    try {
+      // Public in the binding's JavaScript, missing from its type declarations.
+      return (this.consumer as unknown as { assignmentLost(): boolean }).assignmentLost();
+    } catch {
+      return false;
+    }
   }
 
   connect(): Promise<void> {
@@ -117,6 +128,7 @@ export class SinkConsumer {
     if (partitions.length > 0) this.consumer.resume(partitions);
   }
 
+  /** Resolves once the fetcher moved: records consumed afterwards come from the new offset. */
   seek(partition: TopicPartition, offset: bigint): Promise<void> {
     return new Promise((resolve, reject) => {
       this.consumer.seek({ ...partition, offset: Number(offset) }, 5_000, (err) => (err ? reject(fromKafkaError(err, 'seek')) : resolve()));

@@ -32,6 +32,9 @@ export class Metrics {
   readonly commits: Counter = this.meter.createCounter('coldstore_offset_commits', {
     description: 'Offset commits to the checkpoint store',
   });
+  readonly partitionsLost: Counter = this.meter.createCounter('coldstore_sink_partitions_lost', {
+    description: 'Partitions a sink task lost without an orderly revocation (session expired, member fenced): dropped, not committed',
+  });
   readonly taskErrors: Counter = this.meter.createCounter('coldstore_task_errors', {
     description: 'Errors seen by tasks, by kind (retriable, fatal)',
   });

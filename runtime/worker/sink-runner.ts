@@ -2,7 +2,7 @@ import type { RawConfig } from '../api/config-def.js';
 import { isRetriable } from '../api/errors.js';
 import { failpoint } from '../api/failpoints.js';
 import { tpKey, type PartitionOffsets, type SinkRecord, type TopicPartition } from '../api/records.js';
-import type { CommitReason, SinkTask, SinkTaskContext } from '../api/sink.js';
+import type { ClosedHow, CommitReason, SinkTask, SinkTaskContext } from '../api/sink.js';
 import { fingerprint } from '../config/fingerprint.js';
 import type { KafkaConnection } from '../kafka/client-config.js';
 import { SinkConsumer, type RebalanceEvent } from '../kafka/sink-consumer.js';
@@ -107,7 +107,7 @@ export class SinkTaskRunner extends TaskRunner {
       await this.commit('shutdown');
     } finally {
       this.closing = true;
-      await this.closeOwned().catch((err) => this.sink.log.warn({ err }, 'closing partitions on shutdown failed'));
+      await this.closeOwned('revoked').catch((err) => this.sink.log.warn({ err }, 'closing partitions on shutdown failed'));
       await task.stop().catch((err) => this.sink.log.warn({ err }, 'task stop failed'));
       this.consumer.unassign();
       await this.consumer.disconnect();
@@ -128,7 +128,9 @@ export class SinkTaskRunner extends TaskRunner {
     let backlog: SinkRecord[] = [];
     while (!this.stopping) {
       await this.applyRebalances();
-      this.applySeeks();
+      const sought = await this.applySeeks();
+      // Records held back from before a seek come from the old position.
+      if (sought.size > 0) backlog = backlog.filter((r) => !sought.has(tpKey(r)));
       this.syncPause();
       let records: SinkRecord[];
       try {
@@ -281,8 +283,9 @@ export class SinkTaskRunner extends TaskRunner {
     while (this.rebalances.length > 0) {
       const event = this.rebalances.shift()!;
       if (event.kind === 'revoked') {
-        await this.commit('revoke');
-        await this.closeOwned();
+        // A lost assignment may be another consumer's already: nothing is flushed or committed.
+        if (!event.lost) await this.commit('revoke');
+        await this.closeOwned(event.lost ? 'lost' : 'revoked');
         this.consumer.unassign();
       } else {
         await this.assign(event.partitions);
@@ -316,7 +319,7 @@ export class SinkTaskRunner extends TaskRunner {
     }
   }
 
-  private async closeOwned(): Promise<void> {
+  private async closeOwned(how: ClosedHow): Promise<void> {
     const partitions = [...this.owned.values()];
     this.owned.clear();
     this.consumed.clear();
@@ -325,12 +328,18 @@ export class SinkTaskRunner extends TaskRunner {
     this.sought.clear();
     this.taskPaused.clear();
     if (partitions.length === 0) return;
-    this.sink.log.info({ partitions: partitions.map(tpKey) }, 'partitions revoked');
-    await this.sink.task.close(partitions);
+    if (how === 'lost') {
+      this.sink.log.warn({ partitions: partitions.map(tpKey), count: partitions.length }, 'partitions lost');
+      this.sink.metrics.partitionsLost.add(partitions.length, this.attributes);
+    } else this.sink.log.info({ partitions: partitions.map(tpKey) }, 'partitions revoked');
+    await this.sink.task.close(partitions, how);
   }
 
-  private applySeeks(): void {
+  /** Seeks the task asked for, landed before the next poll so it returns no record from the old position; returns their partitions. */
+  private async applySeeks(): Promise<Set<string>> {
+    const sought = new Set(this.seeks.keys());
     if (this.seeks.size > 0) this.positions.clear();
+    const landing: Promise<void>[] = [];
     for (const [key, offset] of this.seeks) {
       this.sought.add(key);
       const tp = this.owned.get(key);
@@ -338,9 +347,11 @@ export class SinkTaskRunner extends TaskRunner {
       this.consumed.set(key, offset);
       if (offset >= 0n) this.committed.set(key, offset);
       else this.committed.delete(key);
-      this.consumer.seek(tp, offset).catch((err) => this.sink.log.warn({ err, partition: key }, 'seek failed'));
+      landing.push(this.consumer.seek(tp, offset).catch((err) => this.sink.log.warn({ err, partition: key }, 'seek failed')));
     }
     this.seeks.clear();
+    await Promise.all(landing);
+    return sought;
   }
 
   /** The consumer fetches only while the task runs and is not retrying a batch. */

@@ -209,6 +209,8 @@ describe('BackupSink layout azul', () => {
     expect(keys.filter((k) => !k.startsWith('~coldstore/topics/') && !k.startsWith('~coldstore/groups/'))).toEqual([
       'keep/binary/sourced/2023-11-14T22:13:20Z-1-k1',
       `${AZUL_INDEX_PREFIX}${kept}/0/00000000000000000000-00000000000000000000.json`,
+      `~coldstore/claims/${kept}/0/00000000000000000000`,
+      `~coldstore/claims/${kept}/0/first`,
     ]);
     await t.call('DELETE', `/connectors/${name}`);
   });

@@ -23,11 +23,13 @@ describe('lifecycleRules', () => {
     ]);
   });
 
-  it('with per-topic expiry: one rule per topic prefix, and no catch-all rule (S3 applies every matching rule)', () => {
+  it('with per-topic expiry: one rule per topic prefix (and its range claims), and no catch-all rule (S3 applies every matching rule)', () => {
     const rules = lifecycleRules(settings({ 'lifecycle.expire.days': '30', 'lifecycle.expire.topics': 'orders:7, audit.log:365' }));
     expect(rules).toEqual([
       { id: 'coldstore-expire-orders', prefix: 'orders/', expireAfterDays: 7 },
+      { id: 'coldstore-expire-claims-orders', prefix: '~coldstore/claims/orders/', expireAfterDays: 7 },
       { id: 'coldstore-expire-audit.log', prefix: 'audit.log/', expireAfterDays: 365 },
+      { id: 'coldstore-expire-claims-audit.log', prefix: '~coldstore/claims/audit.log/', expireAfterDays: 365 },
       ABORT_7,
     ]);
     expect(rules.some((r) => r.id === 'coldstore-expire-all')).toBe(false);
@@ -36,6 +38,7 @@ describe('lifecycleRules', () => {
   it('a per-topic entry with 0 days writes no rule for that topic (keep forever) and still suppresses the catch-all', () => {
     expect(lifecycleRules(settings({ 'lifecycle.expire.days': '30', 'lifecycle.expire.topics': 'keep:0,orders:3' }))).toEqual([
       { id: 'coldstore-expire-orders', prefix: 'orders/', expireAfterDays: 3 },
+      { id: 'coldstore-expire-claims-orders', prefix: '~coldstore/claims/orders/', expireAfterDays: 3 },
       ABORT_7,
     ]);
   });
@@ -60,6 +63,7 @@ describe('lifecycleRules', () => {
     ]);
     expect(lifecycleRules(settings({ ...shared, 'lifecycle.expire.topics': 'orders:7' }))).toEqual([
       { id: 'coldstore-expire-orders', prefix: 'events/orders/', expireAfterDays: 7 },
+      { id: 'coldstore-expire-claims-orders', prefix: 'events/~coldstore/claims/orders/', expireAfterDays: 7 },
       { ...ABORT_7, prefix: 'events/' },
     ]);
   });
@@ -67,6 +71,7 @@ describe('lifecycleRules', () => {
   it('an explicit events bucket keeps rule prefixes unprefixed', () => {
     expect(lifecycleRules(settings({ 'events.bucket': 'my-events', 'lifecycle.expire.topics': 'orders:7' }))).toEqual([
       { id: 'coldstore-expire-orders', prefix: 'orders/', expireAfterDays: 7 },
+      { id: 'coldstore-expire-claims-orders', prefix: '~coldstore/claims/orders/', expireAfterDays: 7 },
       ABORT_7,
     ]);
   });

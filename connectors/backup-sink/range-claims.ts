@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import type { TopicPartition } from '../../runtime/api/index.js';
+import { METADATA_PREFIX } from '../shared/formats/backup-metadata.js';
+import type { BundleUploader } from './bundle-uploader.js';
+import type { KeyRange } from './bundle-layout.js';
+
+/**
+ * Range claims: before a range's objects are written, a small object named by the
+ * range's start is created if absent, holding its end. Whoever creates the claim at a
+ * start decides where that range ends; every other writer (a zombie whose session
+ * expired, a second worker running the same connector) finds the claim and follows
+ * it, so two writers can only ever write the same range — the same bytes — never
+ * overlapping ones. A partition's claims are made in offset order, each only after
+ * the one before it was granted, so they tile the partition from its first claim;
+ * the first claim of a partition is fixed by a `first` object, created if absent
+ * the same way. docs/formats.md specifies them.
+ */
+export const CLAIMS_PREFIX = `${METADATA_PREFIX}claims/`;
+export const FORMAT_CLAIM = 'coldstore-claim-v1';
+const FIRST = 'first';
+
+const pad = (n: bigint) => n.toString().padStart(20, '0');
+const sha256 = (body: Buffer) => createHash('sha256').update(body).digest('hex');
+
+export function claimsPrefix(tp: TopicPartition): string {
+  return `${CLAIMS_PREFIX}${tp.topic}/${tp.partition}/`;
+}
+
+export function claimKey(tp: TopicPartition, start: bigint): string {
+  return `${claimsPrefix(tp)}${pad(start)}`;
+}
+
+/** The start a claim key names, or undefined for another key (e.g. the `first` object). */
+export function parseClaimKey(tp: TopicPartition, key: string): bigint | undefined {
+  const rest = key.startsWith(claimsPrefix(tp)) ? key.slice(claimsPrefix(tp).length) : '';
+  return /^\d{20}$/.test(rest) ? BigInt(rest) : undefined;
+}
+
+/** What a claim attempt found: the range is this writer's to write (new or its own), or another writer cut it differently. */
+export type ClaimOutcome = { granted: true } | { granted: false; theirs: string };
+
+function claimObject(range: KeyRange, what: 'range' | 'first'): { body: Buffer; metadata: Record<string, string> } {
+  const fields = what === 'range' ? { format: FORMAT_CLAIM, topic: range.topic, partition: range.partition, start: String(range.start), end: String(range.end) } : { format: FORMAT_CLAIM, topic: range.topic, partition: range.partition, first: String(range.start) };
+  const body = Buffer.from(JSON.stringify(fields));
+  const metadata: Record<string, string> = { 'coldstore-format': FORMAT_CLAIM, 'coldstore-body-sha256': sha256(body), 'coldstore-range-start': String(range.start) };
+  if (what === 'range') metadata['coldstore-range-end'] = String(range.end);
+  return { body, metadata };
+}
+
+export class RangeClaims {
+  constructor(private readonly uploader: BundleUploader) {}
+
+  private fullKey(key: string): string {
+    return `${this.uploader.location.prefix}${key}`;
+  }
+
+  /**
+   * Claims the range; with `first`, also fixes it as the partition's first range (the
+   * writer found no range before it). Transient store errors are retried until
+   * `abandoned` says the partition was given up.
+   */
+  async claim(range: KeyRange, first: boolean, abandoned: () => boolean): Promise<ClaimOutcome> {
+    if (first) {
+      const outcome = await this.create(`${claimsPrefix(range)}${FIRST}`, claimObject(range, 'first'), abandoned);
+      if (!outcome.granted) return outcome;
+    }
+    return this.create(claimKey(range, range.start), claimObject(range, 'range'), abandoned);
+  }
+
+  private async create(key: string, object: { body: Buffer; metadata: Record<string, string> }, abandoned: () => boolean): Promise<ClaimOutcome> {
+    const fullKey = this.fullKey(key);
+    const put = await this.uploader.storeChecked(fullKey, object.body, object.metadata, abandoned, 'report');
+    if (put !== 'conflict') return { granted: true };
+    const theirs = await this.uploader.store.get(this.uploader.location.bucket, fullKey);
+    return { granted: false, theirs: theirs?.body.toString('utf8') ?? 'unknown' };
+  }
+
+  /** Claim starts of the partition at or after `from` (all when undefined), with their object keys. */
+  async list(tp: TopicPartition, from: bigint | undefined): Promise<Map<bigint, string>> {
+    const { store, location } = this.uploader;
+    const prefix = this.fullKey(claimsPrefix(tp));
+    const startAfter = from === undefined || from <= 0n ? undefined : this.fullKey(claimKey(tp, from - 1n));
+    const found = new Map<bigint, string>();
+    for await (const object of store.list(location.bucket, prefix, startAfter)) {
+      const start = parseClaimKey(tp, object.key.slice(location.prefix.length));
+      if (start !== undefined) found.set(start, object.key);
+    }
+    return found;
+  }
+
+  /** The end a claim holds (a HEAD); undefined when it is gone or not a claim. */
+  async endOf(key: string): Promise<bigint | undefined> {
+    const head = await this.uploader.store.head(this.uploader.location.bucket, key);
+    const end = head?.metadata['coldstore-format'] === FORMAT_CLAIM ? head.metadata['coldstore-range-end'] : undefined;
+    return end !== undefined && /^\d+$/.test(end) ? BigInt(end) : undefined;
+  }
+}
