@@ -47,6 +47,7 @@ RUN npm ci --ignore-scripts \
 COPY tsconfig.json ./
 COPY runtime/ runtime/
 COPY connectors/ connectors/
+COPY app/ app/
 COPY config/ config/
 RUN npm run build \
  && npm prune --omit=dev \
@@ -90,5 +91,5 @@ EXPOSE 8083
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "require('http').get({host:'127.0.0.1',port:8083,path:'/health',timeout:4000},(r)=>process.exit(r.statusCode>=200&&r.statusCode<300?0:1)).on('timeout',()=>process.exit(1)).on('error',()=>process.exit(1))"]
 
-ENTRYPOINT ["node", "dist/runtime/cli/main.cjs"]
+ENTRYPOINT ["node", "dist/app/cli/main.cjs"]
 CMD ["worker", "--config", "/etc/coldstore/worker.json"]

@@ -1,6 +1,6 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-// Test processes run sink tasks in-process; size libuv's pool as the CLI does (runtime/cli/main.cts).
+// Test processes run sink tasks in-process; size libuv's pool as the CLI does (app/cli/main.cts).
 process.env['UV_THREADPOOL_SIZE'] ??= '64';
 
 export default defineConfig({

@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Test processes run tasks in-process for fixtures; size libuv's pool as the CLI does (runtime/cli/main.cts).
+// Test processes run tasks in-process for fixtures; size libuv's pool as the CLI does (app/cli/main.cts).
 process.env['UV_THREADPOOL_SIZE'] ??= '64';
 
 /**

@@ -43,7 +43,7 @@ class FileSourceTask implements SourceTask {
     const chunk = Buffer.alloc(64 * 1024);
     let readAt = this.position + this.pending.length;
     while (records.length < this.batchSize) {
-      let newline = this.pending.indexOf(0x0a);
+      const newline = this.pending.indexOf(0x0a);
       if (newline < 0) {
         const { bytesRead } = await this.file.read(chunk, 0, chunk.length, readAt);
         if (bytesRead === 0) break;

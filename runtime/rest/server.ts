@@ -1,26 +1,24 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
 import { ErrorCodes } from '../api/errors.js';
-import type { BackupCatalogue } from '../catalogue/backup-catalogue.js';
 import type { Herder } from '../herder/herder.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { authHook, type RestAuth } from './auth.js';
 import { errorBody, errorHandler } from './errors.js';
-import { backupRoutes } from './routes/backups.js';
 import { connectorRoutes } from './routes/connectors.js';
 import { pluginRoutes } from './routes/plugins.js';
 import { systemRoutes, type SystemInfo } from './routes/system.js';
-import { uiRoutes } from './routes/ui.js';
 
 export interface ServerOptions {
   herder: Herder;
-  catalogue: BackupCatalogue;
   metrics: Metrics;
   log: Logger;
   info: SystemInfo;
   auth: RestAuth;
   tls?: { certFile: string; keyFile: string };
+  /** Routes of the product the runtime hosts (e.g. the backup catalogue, a status page), registered after the runtime's own. */
+  routes?: ((app: FastifyInstance) => void)[];
 }
 
 /** The REST app, not listening: the worker calls listen(), tests use inject(). */
@@ -35,7 +33,6 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   systemRoutes(app, options.info, options.metrics);
   connectorRoutes(app, options.herder);
   pluginRoutes(app, options.herder);
-  backupRoutes(app, options.catalogue);
-  uiRoutes(app);
+  for (const register of options.routes ?? []) register(app);
   return app;
 }

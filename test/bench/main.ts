@@ -22,7 +22,7 @@ import { table, writeJson } from './report.js';
 import { restoreScenario } from './restore-scenario.js';
 import { deleteBucket, s3Client } from './s3.js';
 
-const CLI = resolve(import.meta.dirname, '../../dist/runtime/cli/main.cjs');
+const CLI = resolve(import.meta.dirname, '../../dist/app/cli/main.cjs');
 
 const options = parseOptions(process.argv.slice(2));
 const unknown = unknownNames(options.only);

@@ -8,7 +8,7 @@ import { track, untrack } from './children.js';
 import { restCall } from '../helpers/rest.js';
 import type { ServerCpu } from './servers.js';
 
-const CLI = resolve(import.meta.dirname, '../../dist/runtime/cli/main.cjs');
+const CLI = resolve(import.meta.dirname, '../../dist/app/cli/main.cjs');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface WorkerOptions {
@@ -52,7 +52,7 @@ export interface TaskStatus {
 
 export class BenchWorker {
   private cpuAtStart = 0;
-  /** libuv's threadpool size in the worker: what the environment says, else what runtime/cli/main.cts sets (64). */
+  /** libuv's threadpool size in the worker: what the environment says, else what app/cli/main.cts sets (64). */
   private readonly poolSize = Number(process.env['UV_THREADPOOL_SIZE']) || 64;
   private threadsAtStart: Record<string, number> = {};
 

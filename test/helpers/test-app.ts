@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { expect } from 'vitest';
 import type { ConnectorPlugin } from '../../runtime/api/index.js';
-import { createApp, type App } from '../../runtime/app.js';
+import { createApp, type App } from '../../app/app.js';
 import { parseWorkerConfig } from '../../runtime/config/worker-config.js';
 import { createLogger } from '../../runtime/telemetry/logger.js';
 import { bootstrap } from './kafka.js';

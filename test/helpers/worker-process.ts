@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { waitFor } from './wait.js';
 import { restCall } from './rest.js';
 
-const CLI = resolve(import.meta.dirname, '../../dist/runtime/cli/main.cjs');
+const CLI = resolve(import.meta.dirname, '../../dist/app/cli/main.cjs');
 
 export function freePort(): Promise<number> {
   return new Promise((done, fail) => {

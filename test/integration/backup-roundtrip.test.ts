@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../runtime/app.js';
+import type { App } from '../../app/app.js';
 import { readPartitions, type BrokerRecord } from '../helpers/broker-records.js';
 import { checkCoverage, checkMetadata, readBundle, type BackedUpRecord } from '../helpers/bundle-reader.js';
 import { createKindTopics, kindTopicNames } from '../helpers/record-kinds.js';

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { App } from '../../runtime/app.js';
+import type { App } from '../../app/app.js';
 import { readPartitions } from '../helpers/broker-records.js';
 import { checkCoverage, readBundle } from '../helpers/bundle-reader.js';
 import { createTopic, produceLinesAsync } from '../helpers/kafka.js';

@@ -13,7 +13,7 @@ import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { freePort } from '../helpers/worker-process.js';
 
-const CLI = resolve(import.meta.dirname, '../../dist/runtime/cli/main.cjs');
+const CLI = resolve(import.meta.dirname, '../../dist/app/cli/main.cjs');
 const PARTITIONS = 4;
 /** About 20k records for the plain run; a larger topic keeps the crash test's window wide. */
 const SMALL = 5_000;

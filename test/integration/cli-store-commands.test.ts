@@ -16,7 +16,7 @@ import { s3Settings } from '../helpers/s3.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const MAIN = join(ROOT, 'runtime/cli/main.cts');
+const MAIN = join(ROOT, 'app/cli/main.cts');
 const BACKUP_ID = 5;
 
 interface Run {

@@ -2,7 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FileSinkLine } from '../../connectors/file-stream/sink.js';
-import type { App } from '../../runtime/app.js';
+import type { App } from '../../app/app.js';
 import { createTestApp } from '../helpers/test-app.js';
 import { KafkaProducer, type OutgoingRecord } from '../../runtime/kafka/producer.js';
 import { bootstrap, consumeAll, createTopic } from '../helpers/kafka.js';

@@ -1,7 +1,7 @@
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../runtime/app.js';
+import type { App } from '../../app/app.js';
 import { readPartitions } from '../helpers/broker-records.js';
 import { createTopic, produceLines } from '../helpers/kafka.js';
 import { createTestApp } from '../helpers/test-app.js';

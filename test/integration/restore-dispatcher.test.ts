@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../../runtime/app.js';
+import type { App } from '../../app/app.js';
 import { binaryEvent, vectorEvents } from '../helpers/azul-vectors.js';
 import { putObject, sha256, writeAzulBackup, type AzulBackup, type BundlePlan } from '../helpers/azul-backup.js';
 import { startDispatcherDouble, type DispatcherDouble } from '../helpers/dispatcher-double.js';

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../runtime/app.js';
+import type { App } from '../../app/app.js';
 import { KafkaAdmin } from '../../runtime/kafka/admin.js';
 import { readPartitions, type BrokerRecord } from '../helpers/broker-records.js';
 import { bootstrap, consumeAll, createTopic } from '../helpers/kafka.js';

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { App } from '../../runtime/app.js';
+import type { App } from '../../app/app.js';
 import { readPartitions } from '../helpers/broker-records.js';
 import { createTopic, produceLines } from '../helpers/kafka.js';
 import { s3Settings } from '../helpers/s3.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../runtime/app.js';
+import type { App } from '../../app/app.js';
 import { createTestApp } from '../helpers/test-app.js';
 import { createTopic, produceLines } from '../helpers/kafka.js';
 import { newScript, scriptedSink, type Script } from '../helpers/scripted-sink.js';

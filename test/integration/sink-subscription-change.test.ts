@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { App } from '../../runtime/app.js';
+import type { App } from '../../app/app.js';
 import { createTopic, produceLines } from '../helpers/kafka.js';
 import { createTestApp, sinkLines } from '../helpers/test-app.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { App } from '../../runtime/app.js';
+import type { App } from '../../app/app.js';
 import { createTestApp } from '../helpers/test-app.js';
 import { consumeAll } from '../helpers/kafka.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';

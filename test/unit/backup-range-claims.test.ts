@@ -4,7 +4,6 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BackupSinkTask } from '../../connectors/backup-sink/task.js';
-import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
 import type { PartitionOffsets, SinkRecord, SinkTaskContext, TaskStateStore } from '../../runtime/api/index.js';
 import { fixtureRecord } from '../helpers/backup-fixture.js';
 import { tmpDir } from '../helpers/tmp.js';

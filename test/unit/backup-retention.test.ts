@@ -1,8 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { BackupCut } from '../../runtime/api/index.js';
-import { backupsToRemove } from '../../runtime/catalogue/retention-policy.js';
-import type { BackupRecord } from '../../runtime/catalogue/backup-record.js';
+import { backupsToRemove } from '../../app/catalogue/retention-policy.js';
+import type { BackupRecord } from '../../app/catalogue/backup-record.js';
 import { writeBackupManifest } from '../../connectors/backup-sink/backup-manifest-writer.js';
 import { pruneBackups } from '../../connectors/backup-sink/backup-pruning.js';
 import { readManifests } from '../../connectors/shared/backup-manifests.js';

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { registerBackupCommands, type BackupSummary, type CliIo } from '../../runtime/cli/backups-command.js';
+import { registerBackupCommands, type BackupSummary, type CliIo } from '../../app/cli/backups-command.js';
 import { freePort } from '../helpers/worker-process.js';
 
 const TOKEN = 'tok-9c1e';
@@ -291,7 +291,7 @@ describe('coldstore backups (REST client against a catalogue double)', () => {
   it('the real CLI process exits with the same codes (program.ts wiring)', async () => {
     const run = (args: string[]) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../../runtime/cli/main.cts'), ...args], {
+        const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../../app/cli/main.cts'), ...args], {
           env: { ...process.env, COLDSTORE_URL: double.url, COLDSTORE_TOKEN: TOKEN },
         });
         let stdout = '';

@@ -229,7 +229,7 @@ describe('Dockerfile', () => {
     expect(posix.isAbsolute(configPath ?? '')).toBe(true);
 
     const entrypoint: unknown = JSON.parse(instruction('ENTRYPOINT'));
-    expect(entrypoint).toEqual(['node', 'dist/runtime/cli/main.cjs']);
+    expect(entrypoint).toEqual(['node', 'dist/app/cli/main.cjs']);
   });
 
   it('runs as a non-root user', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../runtime/api/errors.js';
-import { configDocs } from '../../runtime/cli/config-docs.js';
+import { configDocs } from '../../app/cli/config-docs.js';
 
 describe('docs stay in sync with the code', () => {
   it('docs/configuration.md is what `coldstore docs config` generates', () => {

@@ -1,5 +1,5 @@
-import type { BackupParticipant, CutPartition } from '../api/backups.js';
-import type { KafkaCluster } from '../api/cluster.js';
+import type { BackupParticipant, CutPartition } from '../../runtime/api/backups.js';
+import type { KafkaCluster } from '../../runtime/api/cluster.js';
 
 /**
  * The cut: every partition of every topic the participants cover, with its log start

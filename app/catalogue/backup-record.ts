@@ -1,4 +1,4 @@
-import type { StoredObjectRef } from '../api/backups.js';
+import type { StoredObjectRef } from '../../runtime/api/backups.js';
 
 export type BackupState = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { STATUS_PAGE_HTML } from '../ui/page.js';
-import { STATUS_PAGE_SCRIPT } from '../ui/script.js';
-import { STATUS_PAGE_STYLE } from '../ui/style.js';
+import { STATUS_PAGE_HTML } from './page.js';
+import { STATUS_PAGE_SCRIPT } from './script.js';
+import { STATUS_PAGE_STYLE } from './style.js';
 
 /**
  * Only same-origin script, style and fetches: the page shows names and traces that users

@@ -1,5 +1,5 @@
 import type { Command, CommanderError } from 'commander';
-import { ErrorCodes } from '../api/errors.js';
+import { ErrorCodes } from '../../runtime/api/errors.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8083';
 /** A worker that accepted the connection but does not answer within this is treated as unreachable. */

@@ -1,19 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import { builtInPlugins } from '../connectors/index.js';
-import type { WorkerConfig } from './config/worker-config.js';
+import type { WorkerConfig } from '../runtime/config/worker-config.js';
 import { BackupCatalogue } from './catalogue/backup-catalogue.js';
 import { CatalogueStore } from './catalogue/catalogue-store.js';
-import { Herder } from './herder/herder.js';
-import { assertPatchedKafkaClient } from './kafka/client-check.js';
-import { PluginRegistry } from './plugins/registry.js';
-import { parseBasicUsers, type RestAuth } from './rest/auth.js';
-import { buildServer } from './rest/server.js';
-import { ConfigStore } from './storage/config-store.js';
-import { FileCheckpointStore } from './storage/file-checkpoint-store.js';
-import { createLogger, type Logger } from './telemetry/logger.js';
-import { Metrics } from './telemetry/metrics.js';
-import { commitId, VERSION } from './version.js';
-import { Worker } from './worker/worker.js';
+import { Herder } from '../runtime/herder/herder.js';
+import { assertPatchedKafkaClient } from '../runtime/kafka/client-check.js';
+import { PluginRegistry } from '../runtime/plugins/registry.js';
+import { parseBasicUsers, type RestAuth } from '../runtime/rest/auth.js';
+import { buildServer } from '../runtime/rest/server.js';
+import { backupRoutes } from './catalogue/routes.js';
+import { uiRoutes } from './ui/routes.js';
+import { ConfigStore } from '../runtime/storage/config-store.js';
+import { FileCheckpointStore } from '../runtime/storage/file-checkpoint-store.js';
+import { createLogger, type Logger } from '../runtime/telemetry/logger.js';
+import { Metrics } from '../runtime/telemetry/metrics.js';
+import { commitId, VERSION } from '../runtime/version.js';
+import { Worker } from '../runtime/worker/worker.js';
 
 export interface App {
   server: FastifyInstance;
@@ -64,10 +66,10 @@ export async function createApp(config: WorkerConfig, logger?: Logger): Promise<
   const keyFile = config['rest.tls.key.file'];
   const server = buildServer({
     herder,
-    catalogue,
     metrics,
     log,
     auth: restAuth(config),
+    routes: [(app) => backupRoutes(app, catalogue), uiRoutes],
     ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}),
     info: { version: VERSION, commit: commitId(), kafkaClusterId: () => null, healthy: () => started },
   });

@@ -1,10 +1,10 @@
 import type { Command, CommanderError } from 'commander';
 import { pino } from 'pino';
 import { restoreSource } from '../../connectors/restore-source/connector.js';
-import { ColdstoreError, ErrorCodes } from '../api/errors.js';
+import { ColdstoreError, ErrorCodes } from '../../runtime/api/errors.js';
 import { createApp, type App } from '../app.js';
-import { parseWorkerConfig } from '../config/worker-config.js';
-import type { ConnectorStatus } from '../herder/connector-instance.js';
+import { parseWorkerConfig } from '../../runtime/config/worker-config.js';
+import type { ConnectorStatus } from '../../runtime/herder/connector-instance.js';
 import { createRestoreProgress, formatBytes, formatDuration, restoreTotals, type RestoreProgress } from './restore-progress.js';
 import { connectorFromFile, readJson } from './worker-command.js';
 

@@ -1,7 +1,7 @@
 import { builtInPlugins } from '../../connectors/index.js';
-import type { ConfigDef, ConfigKeys } from '../api/config-def.js';
-import { definitionFor } from '../config/connector-config.js';
-import { workerConfigDef } from '../config/worker-config.js';
+import type { ConfigDef, ConfigKeys } from '../../runtime/api/config-def.js';
+import { definitionFor } from '../../runtime/config/connector-config.js';
+import { workerConfigDef } from '../../runtime/config/worker-config.js';
 
 function table(def: ConfigDef<ConfigKeys>): string {
   const rows = def.describe().map((k) => {

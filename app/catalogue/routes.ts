@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { ColdstoreError, ErrorCodes } from '../../api/errors.js';
-import type { BackupCatalogue } from '../../catalogue/backup-catalogue.js';
+import { ColdstoreError, ErrorCodes } from '../../runtime/api/errors.js';
+import type { BackupCatalogue } from './backup-catalogue.js';
 
 function backupId(raw: string): number {
   const id = Number(raw);

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { TaskStatus } from '../worker/task-status.js';
+import type { TaskStatus } from '../../runtime/worker/task-status.js';
 
 /** The restore job's figures, summed over its tasks' `progress` (connectors/restore-source/task.ts). */
 export interface RestoreTotals {

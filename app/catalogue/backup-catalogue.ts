@@ -1,10 +1,10 @@
-import type { BackupParticipant, CutPartition, StoredObjectRef } from '../api/backups.js';
-import type { KafkaCluster } from '../api/cluster.js';
-import { ColdstoreError, describeError, ErrorCodes, isRetriable, RetriableError } from '../api/errors.js';
-import { configFingerprint } from '../config/fingerprint.js';
-import type { Herder } from '../herder/herder.js';
-import type { Logger } from '../telemetry/logger.js';
-import type { PartitionProgress } from '../worker/task-runner.js';
+import type { BackupParticipant, CutPartition, StoredObjectRef } from '../../runtime/api/backups.js';
+import type { KafkaCluster } from '../../runtime/api/cluster.js';
+import { ColdstoreError, describeError, ErrorCodes, isRetriable, RetriableError } from '../../runtime/api/errors.js';
+import { configFingerprint } from '../../runtime/config/fingerprint.js';
+import type { Herder } from '../../runtime/herder/herder.js';
+import type { Logger } from '../../runtime/telemetry/logger.js';
+import type { PartitionProgress } from '../../runtime/worker/task-runner.js';
 import { backupView, partitionDone, type BackupRecord, type BackupView, type StoredParticipant } from './backup-record.js';
 import type { CatalogueStore } from './catalogue-store.js';
 import { backupsToRemove } from './retention-policy.js';

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { ColdstoreError, ErrorCodes } from '../api/errors.js';
+import { ColdstoreError, ErrorCodes } from '../../runtime/api/errors.js';
 import { createApp, type App } from '../app.js';
-import { toRawConfig } from '../config/raw-config.js';
-import { parseWorkerConfig } from '../config/worker-config.js';
+import { toRawConfig } from '../../runtime/config/raw-config.js';
+import { parseWorkerConfig } from '../../runtime/config/worker-config.js';
 
 export interface RunningWorker extends App {
   url: string;

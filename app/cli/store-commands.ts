@@ -22,8 +22,8 @@ import {
   type RecordEncoding,
   type VerifyProgress,
 } from '../../connectors/shared/verify/index.js';
-import { ColdstoreError, ConfigError, ErrorCodes, type FieldError } from '../api/errors.js';
-import { createRedactor, resolvePlaceholders } from '../config/placeholders.js';
+import { ColdstoreError, ConfigError, ErrorCodes, type FieldError } from '../../runtime/api/errors.js';
+import { createRedactor, resolvePlaceholders } from '../../runtime/config/placeholders.js';
 import { connectorFromFile, readJson } from './worker-command.js';
 
 /** Bad usage or a bad config file; 1 is for problems found in the backup and store failures. */

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { ColdstoreError } from '../api/errors.js';
-import { VERSION } from '../version.js';
+import { ColdstoreError } from '../../runtime/api/errors.js';
+import { VERSION } from '../../runtime/version.js';
 import { configDocs } from './config-docs.js';
 import { registerBackupCommands } from './backups-command.js';
 import { registerRestoreCommand } from './restore-command.js';

@@ -1,4 +1,4 @@
-import type { CheckpointStore } from '../storage/checkpoint-store.js';
+import type { CheckpointStore } from '../../runtime/storage/checkpoint-store.js';
 import type { BackupRecord } from './backup-record.js';
 
 const NAMESPACE = 'backup-catalogue';
