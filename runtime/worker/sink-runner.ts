@@ -300,7 +300,13 @@ export class SinkTaskRunner extends TaskRunner {
     const chosen = (await this.sink.task.open(assigned.map((a) => ({ ...a, committed: a.committed !== undefined && a.committed >= 0n ? a.committed : undefined })))) ?? new Map();
     const starts = assigned.map((a) => ({ topic: a.topic, partition: a.partition, offset: chosen.get(tpKey(a)) ?? a.committed }));
     this.consumer.assign(starts);
-    this.consumerPaused = false;
+    // librdkafka keeps a partition's pause flag across unassign and assign (only resume()
+    // clears it): a partition paused while a batch was being retried, then lost and given
+    // back, would stay paused for good. So the new assignment's state is set explicitly.
+    const pausedNow = this.paused || this.retrying;
+    if (pausedNow) this.consumer.pause(partitions);
+    else this.consumer.resume(partitions);
+    this.consumerPaused = pausedNow;
     // A start the task chose (e.g. past bundles it found durable after a crash) is what is
     // committed from now on: persist it, so the stored offsets say so before the next record.
     const moved = starts.filter((s): s is typeof s & { offset: bigint } => chosen.has(tpKey(s)) && s.offset !== undefined && s.offset >= 0n);

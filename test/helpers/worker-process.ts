@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { waitFor } from './wait.js';
@@ -67,6 +67,56 @@ export class WorkerProcess {
     const ended = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     child.kill(signal);
     return ended;
+  }
+
+  /** The running process' id (undefined once it has ended or before the first start). */
+  get pid(): number | undefined {
+    const child = this.child;
+    return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+  }
+
+  /** Pauses the process (SIGSTOP), as a long GC pause or a frozen VM would: it keeps its sockets but does nothing. */
+  pause(): void {
+    if (this.pid !== undefined) process.kill(this.pid, 'SIGSTOP');
+  }
+
+  /** Resumes a paused process (SIGCONT); harmless on a running one. */
+  resume(): void {
+    if (this.pid !== undefined) process.kill(this.pid, 'SIGCONT');
+  }
+
+  /** True while the process is stopped (by pause() or by itself, e.g. at a failpoint `:stop`): state T in /proc. */
+  isStopped(): boolean {
+    const pid = this.pid;
+    if (pid === undefined) return false;
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ..."; comm may hold spaces, so read after the last ')'.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Stops the worker cleanly: SIGCONT (a stopped process would never see SIGTERM), SIGTERM,
+   * and SIGKILL if it has not exited within `timeoutMs`. Resolves with the exit code (null if killed).
+   */
+  async terminate(timeoutMs = 60_000): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const ended = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    this.resume();
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      this.resume();
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    try {
+      return await ended;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {

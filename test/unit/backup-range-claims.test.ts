@@ -54,15 +54,21 @@ async function startWriter(root: string, state = new MemoryState()): Promise<Wri
 
 const records = (from: number, to: number): SinkRecord[] => Array.from({ length: to - from + 1 }, (_, i) => fixtureRecord(TOPIC, 0, from + i));
 
-/** Seals what is buffered, and returns the durable offset once the uploads in flight are done (or 2 s passed). */
+/** Seals what is buffered, and returns the durable offset once the uploads in flight are done (or 10 s passed: a loaded machine is slow). */
 async function flush(writer: Writer, expected: bigint): Promise<bigint | undefined> {
   await writer.task.preCommit(new Map(), 'flush');
-  const deadline = Date.now() + 2_000;
+  const deadline = Date.now() + 10_000;
   for (;;) {
     const durable = (await writer.task.preCommit(new Map(), 'interval')).get('claims/0');
     if (durable === expected || Date.now() > deadline) return durable;
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Waits until another writer's claim was found (the claim is made in the background). */
+async function untilFenced(writer: Writer): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!writer.warnings.includes('range claimed by another writer; following its cut') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
 function bundleRanges(root: string): string[] {
@@ -86,7 +92,7 @@ describe('range claims: two writers of one partition', () => {
 
     // The zombie wakes up and closes its bundle 0-9: the claim at 0 says 0-29.
     await zombie.task.preCommit(new Map(), 'flush');
-    await new Promise((r) => setTimeout(r, 50));
+    await untilFenced(zombie);
     expect(zombie.warnings).toContain('range claimed by another writer; following its cut');
     const durable = await zombie.task.preCommit(new Map(), 'interval');
     expect(zombie.seeks).toEqual([new Map([['claims/0', 30n]])]);
@@ -105,7 +111,7 @@ describe('range claims: two writers of one partition', () => {
 
     await owner.task.put(records(0, 29));
     await owner.task.preCommit(new Map(), 'flush');
-    await new Promise((r) => setTimeout(r, 50));
+    await untilFenced(owner);
     await owner.task.preCommit(new Map(), 'interval');
     expect(owner.seeks).toEqual([new Map([['claims/0', 10n]])]);
     // The runtime now reads again from 10.
@@ -125,7 +131,7 @@ describe('range claims: two writers of one partition', () => {
     // The other writer's first record is 5 (say, retention moved the log start meanwhile).
     await late.task.put(records(5, 19));
     await late.task.preCommit(new Map(), 'flush');
-    await new Promise((r) => setTimeout(r, 50));
+    await untilFenced(late);
     await late.task.preCommit(new Map(), 'interval');
     expect(late.warnings).toContain('range claimed by another writer; following its cut');
     expect(late.seeks).toEqual([new Map([['claims/0', 10n]])]);
