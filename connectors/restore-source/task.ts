@@ -1,4 +1,4 @@
-import { tpKey, type PollResult, type RawConfig, type RecordPlacement, type SourceOffsetEntry, type SourceRecord, type SourceTask, type SourceTaskContext } from '../../runtime/api/index.js';
+import { tpKey, type PollResult, type RawConfig, type RecordPlacement, type SourceOffsetEntry, type SourceRecord, type SourceTask, type SourceTaskContext, type TopicPartition } from '../../runtime/api/index.js';
 import { BadObjects } from './bad-object.js';
 import { restoreMetrics } from './metrics.js';
 import { OffsetsPhase } from './offsets-phase.js';
@@ -144,7 +144,7 @@ export class RestoreSourceTask implements SourceTask {
     return [];
   }
 
-  private openCursor(tp: { topic: string; partition: number }): PartitionCursor {
+  private openCursor(tp: TopicPartition): PartitionCursor {
     const key = tpKey(tp);
     return new PartitionCursor({
       store: this.job.store,
