@@ -1,7 +1,8 @@
 import cliProgress from 'cli-progress';
+import type { PartitionProgress, RestoreTaskProgress } from '../../connectors/restore-source/progress.js';
 import type { TaskStatus } from '../../runtime/worker/task-status.js';
 
-/** The restore job's figures, summed over its tasks' `progress` (connectors/restore-source/task.ts). */
+/** The restore job's figures, summed over its tasks' `progress` (RestoreTaskProgress). */
 export interface RestoreTotals {
   /** Records restored by the whole job, across runs. */
   records: number;
@@ -20,12 +21,17 @@ export interface RestoreTotals {
   running: boolean;
 }
 
-type ProgressReport = Record<string, unknown>;
+/**
+ * A task's progress as its status reports it: a RestoreTaskProgress's fields, each checked
+ * before use, since a task of another connector, a dispatcher restore or an older
+ * worker reports other shapes.
+ */
+type ProgressReport = { [K in keyof RestoreTaskProgress]?: unknown };
 
 const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
-function plannedOf(progress: ProgressReport | undefined): { objects: number; bytes: number } | undefined {
-  const planned = progress?.['planned'] as { objects?: unknown; bytes?: unknown } | undefined;
+function plannedOf(progress: ProgressReport | undefined): RestoreTaskProgress['planned'] {
+  const planned = progress?.planned as { [K in keyof NonNullable<RestoreTaskProgress['planned']>]?: unknown } | undefined;
   if (typeof planned?.bytes !== 'number' || !Number.isFinite(planned.bytes)) return undefined;
   return { objects: count(planned.objects), bytes: planned.bytes };
 }
@@ -33,15 +39,15 @@ function plannedOf(progress: ProgressReport | undefined): { objects: number; byt
 export function restoreTotals(tasks: readonly TaskStatus[]): RestoreTotals {
   const totals: RestoreTotals = { records: 0, objects: 0, bytes: 0, badObjects: 0, partitions: 0, partitionsDone: 0, planned: { objects: 0, bytes: 0 }, running: false };
   for (const task of tasks) {
-    const progress = task.progress;
+    const progress: ProgressReport | undefined = task.progress;
     if (task.state === 'RUNNING' && progress) totals.running = true;
-    totals.records += count(progress?.['records']);
-    totals.objects += count(progress?.['objects']);
-    totals.bytes += count(progress?.['bytes']);
-    totals.badObjects += count(progress?.['bad_objects']);
-    const partitions = progress?.['partitions'];
+    totals.records += count(progress?.records);
+    totals.objects += count(progress?.objects);
+    totals.bytes += count(progress?.bytes);
+    totals.badObjects += count(progress?.bad_objects);
+    const partitions = progress?.partitions;
     if (partitions && typeof partitions === 'object') {
-      for (const partition of Object.values(partitions as Record<string, { done?: unknown }>)) {
+      for (const partition of Object.values(partitions as Record<string, { [K in keyof PartitionProgress]?: unknown } | undefined>)) {
         totals.partitions++;
         if (partition?.done === true) totals.partitionsDone++;
       }

@@ -131,7 +131,11 @@ export const STATUS_PAGE_SCRIPT = String.raw`(function () {
     ]);
   }
 
-  /** RestoreSource tasks: {phase, records, objects, bytes, bad_objects, planned?: {objects, bytes}, partitions: {"t/p": {...}}}. */
+  /**
+   * RestoreSource tasks (RestoreTaskProgress, connectors/restore-source/progress.ts): {phase, records, objects,
+   * bytes, bad_objects, planned?: {objects, bytes}, partitions: {"t/p": {target, records, last_offset, done}}}.
+   * Fields are checked before use: other tasks and older workers report other shapes.
+   */
   function restoreProgress(progress, state, taskId) {
     if (!isObject(progress) || (!isNumber(progress.records) && typeof progress.phase !== 'string')) return null;
     const planned = isObject(progress.planned) && isNumber(progress.planned.bytes) && progress.planned.bytes > 0 ? progress.planned : undefined;

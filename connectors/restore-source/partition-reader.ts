@@ -1,7 +1,7 @@
 import { RetriableError, type TopicPartition } from '../../runtime/api/index.js';
 import type { Location } from '../shared/backup-location.js';
 import { parseKafkaBundleKey } from '../shared/formats/kafka-v1.js';
-import { TransientStoreError, type ObjectStore } from '../shared/object-store/object-store.js';
+import { retryTransient, type ObjectStore } from '../shared/object-store/object-store.js';
 import { BadObjectError } from './bad-object.js';
 import { fetchBundle, type FetchedBundle } from './bundle-fetch.js';
 
@@ -67,14 +67,15 @@ export class PartitionReader {
   /** The next bundle's records (filtered by the resume point and untilOffset), or undefined when the partition is done. */
   async next(): Promise<FetchedBundle | undefined> {
     try {
-      return await this.nextInner();
+      return await retryTransient(`read the backup of ${this.options.tp.topic}/${this.options.tp.partition}`, () => this.nextInner());
     } catch (err) {
-      if (!(err instanceof TransientStoreError)) throw err;
-      // Start over from the last bundle handed out; nothing after it was returned.
-      this.ahead.length = 0;
-      this.listing = undefined;
-      this.listedAll = false;
-      throw new RetriableError(`reading the backup of ${this.options.tp.topic}/${this.options.tp.partition} failed: ${err.message}`, { cause: err });
+      if (err instanceof RetriableError) {
+        // Start over from the last bundle handed out; nothing after it was returned.
+        this.ahead.length = 0;
+        this.listing = undefined;
+        this.listedAll = false;
+      }
+      throw err;
     }
   }
 

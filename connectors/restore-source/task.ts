@@ -1,192 +1,68 @@
-import { createHash } from 'node:crypto';
-import {
-  ColdstoreError,
-  ConfigError,
-  ErrorCodes,
-  tpKey,
-  type PollResult,
-  type RawConfig,
-  type RecordPlacement,
-  type SourceOffsetEntry,
-  type SourceRecord,
-  type SourceTask,
-  type SourceTaskContext,
-  type TopicPartition,
-} from '../../runtime/api/index.js';
-import { eventsLocation, type Location } from '../shared/backup-location.js';
-import type { BackedUpRecord } from '../shared/formats/kafka-v1.js';
-import { createObjectStore } from '../shared/object-store/store-config.js';
-import { retryTransient, type ObjectStore } from '../shared/object-store/object-store.js';
+import { tpKey, type PollResult, type RawConfig, type RecordPlacement, type SourceOffsetEntry, type SourceRecord, type SourceTask, type SourceTaskContext, type TopicPartition } from '../../runtime/api/index.js';
 import { BadObjects } from './bad-object.js';
-import type { FetchedBundle } from './bundle-fetch.js';
-import { parseInstant, restoreSourceConfig, TASK_COUNT_KEY, TASK_PARTITIONS_KEY, TOPIC_PARTITIONS_KEY, type RestoreSourceSettings } from './config.js';
-import { loadBackupPlan, type BackupPlan } from './backup-plan.js';
-import { plannedWork } from './planned-work.js';
-import { commitTranslatedOffsets, placementsFrom, PlacementTracker, plannedGroups } from './group-offsets.js';
 import { restoreMetrics } from './metrics.js';
-import { PartitionReader } from './partition-reader.js';
-import { prepareTarget, targetPartition, type TopicTarget } from './targets.js';
-
-interface PartitionProgress {
-  target: string;
-  records: number;
-  objects: number;
-  last_offset: number | null;
-  done: boolean;
-}
-
-interface Cursor {
-  tp: TopicPartition;
-  /** Shared by every record of the partition. */
-  sourcePartition: { topic: string; partition: number };
-  reader: PartitionReader;
-  bundle: FetchedBundle | undefined;
-  position: number;
-}
-
-/** `topic:partition,…` and `topic:count,…` task-config values. */
-function parsePairs(text: string | undefined): [string, number][] {
-  return (text ?? '')
-    .split(',')
-    .filter(Boolean)
-    .map((entry) => {
-      const cut = entry.lastIndexOf(':');
-      return [entry.slice(0, cut), Number(entry.slice(cut + 1))];
-    });
-}
+import { OffsetsPhase } from './offsets-phase.js';
+import { PartitionCursor, type ResumePoint } from './partition-cursor.js';
+import { plannedWork } from './planned-work.js';
+import { RecordsTally, type RestorePhase, type RestoreTaskProgress } from './progress.js';
+import { openRestoreJob, type RestoreJob } from './restore-job.js';
+import { storedPosition, toSourceRecord } from './source-offsets.js';
 
 /**
- * Restores its share of a backup's partitions into Kafka, bundle by bundle in
- * offset order, then (task 0, once every task is done) commits the chosen
- * consumer groups' translated offsets. Progress is the source offset of each
- * record: the bundle key and the record's original offset.
+ * Restores its share of a backup's partitions into Kafka, one partition after another,
+ * bundle by bundle in offset order (the records phase), then hands over to the offsets
+ * phase. A record's source offset says where it is in the backup, so a restarted task
+ * resumes in the bundle it stopped in.
  */
 export class RestoreSourceTask implements SourceTask {
-  private settings!: RestoreSourceSettings;
   private context!: SourceTaskContext;
-  private store!: ObjectStore;
-  private location!: Location;
-  private partitions: TopicPartition[] = [];
-  private readonly targets = new Map<string, { sourcePartitions: number; target: TopicTarget }>();
-  private untilTimestamp: number | undefined;
-  private readonly untilOffsets = new Map<string, bigint>();
-  private readonly fromOffsets = new Map<string, bigint>();
-  private plan: BackupPlan | undefined;
+  private job!: RestoreJob;
+  private offsetsPhase!: OffsetsPhase;
+  private tally: RecordsTally | undefined;
+  private badObjects: BadObjects | undefined;
+  private phase: RestorePhase = 'records';
+  /** Where each partition stopped in an earlier run, from the offsets read at start. */
+  private readonly resumes = new Map<string, ResumePoint>();
   /** What this run has left to read, once listed (for progress and an ETA). */
   private planned: { objects: number; bytes: number } | undefined;
-  private groups = new Map<string, Map<string, bigint>>();
-  private tracker: PlacementTracker | undefined;
-  private phase: 'records' | 'offsets' | 'done' = 'records';
+  /** The partition being restored: index into the job's partitions, and its cursor once opened. */
   private index = 0;
-  private cursor: Cursor | undefined;
-  private readonly perPartition = new Map<string, PartitionProgress>();
-  /** Where each partition stopped in an earlier run (bundle key and record offset), from the offsets read at start. */
-  private readonly resumes = new Map<string, { key: string; offset: bigint }>();
-  /** Bundles and bytes read by this run (records are counted per partition across runs). */
-  private readonly totals = { objects: 0, bytes: 0 };
-  private badObjects!: BadObjects;
+  private cursor: PartitionCursor | undefined;
   private handedOut = 0;
   private acknowledged = 0;
-  private taskCount = 1;
-  private recordsRan = false;
-  private groupsCommitted: Record<string, number> | undefined;
-  private nextWaitCheck = 0;
   private deferredError: unknown;
-  /** Identifies this run of the job (the config every task shares), so markers of an earlier run do not count. */
-  private runId = '';
 
   async start(config: RawConfig, context: SourceTaskContext): Promise<void> {
-    const { values, errors } = restoreSourceConfig.validate(config);
-    if (errors.length > 0) throw new ConfigError(errors, 'RestoreSource config');
-    this.settings = values;
     this.context = context;
-    this.badObjects = new BadObjects(values['on.bad.object'], context.metrics, context.log);
-    this.store = createObjectStore(values);
-    this.location = eventsLocation(values);
-    const until = values['restore.until.timestamp'];
-    this.untilTimestamp = until === undefined ? undefined : parseInstant(until);
-    for (const entry of values['restore.until.offsets']) {
-      const [topic, partition, offset] = entry.split(':');
-      this.untilOffsets.set(tpKey({ topic: topic!, partition: Number(partition) }), BigInt(offset!));
-    }
-    const backupId = values['restore.backup.id'];
-    if (backupId !== undefined) {
-      const plan = await retryTransient(`read the manifest of backup ${backupId}`, () => loadBackupPlan(this.store, this.location, backupId, values.topics));
-      for (const [key, range] of plan.ranges) {
-        this.fromOffsets.set(key, range.start);
-        this.untilOffsets.set(key, range.end - 1n);
-      }
-      this.plan = plan;
-    }
-    this.taskCount = Number(config[TASK_COUNT_KEY] ?? '1');
-    const shared = Object.entries(config).filter(([k]) => k !== TASK_PARTITIONS_KEY).sort(([a], [b]) => (a < b ? -1 : 1));
-    this.runId = createHash('sha256').update(JSON.stringify(shared)).digest('hex').slice(0, 16);
-    this.partitions = parsePairs(config[TASK_PARTITIONS_KEY]).map(([topic, partition]) => ({ topic, partition }));
-    for (const [source, sourcePartitions] of parsePairs(config[TOPIC_PARTITIONS_KEY])) {
-      const target = await retryTransient(`prepare the target of ${source}`, () =>
-        prepareTarget({ settings: values, cluster: context.cluster, store: this.store, location: this.location, source, sourcePartitions, log: context.log, metadata: this.plan?.topics[source] }),
-      );
-      this.targets.set(source, { sourcePartitions, target });
-    }
-    const phases = values['restore.phases'];
+    const job = await openRestoreJob(config, context);
+    this.job = job;
+    this.badObjects = new BadObjects(job.settings['on.bad.object'], context.metrics, context.log);
     const stored = await context.offsets();
-    for (const tp of this.partitions) {
-      // Counts carry over from earlier runs of this restore, so the final figures are the whole job's.
-      const resumed = stored.find((e) => e.partition['kind'] === undefined && e.partition['topic'] === tp.topic && e.partition['partition'] === tp.partition)?.offset;
-      if (resumed && typeof resumed['key'] === 'string') this.resumes.set(tpKey(tp), { key: resumed['key'], offset: BigInt(resumed['offset'] as number) });
-      this.perPartition.set(tpKey(tp), {
-        target: this.targets.get(tp.topic)!.target.topic,
-        records: Number(resumed?.['records'] ?? 0),
-        objects: 0,
-        last_offset: resumed ? Number(resumed['offset']) : null,
-        done: false,
-      });
-    }
-    this.phase = phases.includes('records') ? 'records' : 'offsets';
-    this.recordsRan = this.phase === 'records';
-    const recordsRestoredBefore = stored.some((e) => e.partition['kind'] === undefined);
-    if (!this.recordsRan && values.groups.length > 0 && !recordsRestoredBefore) {
-      throw new ColdstoreError(
-        ErrorCodes.CONFIG_INVALID,
-        'restore.phases=offsets needs to know where this connector restored the records, and it has restored none: run it with restore.phases=records,offsets.',
-      );
-    }
-    this.groups = await retryTransient('read the consumer-group snapshot', () =>
-      plannedGroups({
-        state: context.connectorState,
-        store: this.store,
-        location: this.location,
-        at: this.untilTimestamp,
-        wanted: phases.includes('offsets') ? values.groups : [],
-        restoringRecords: this.recordsRan,
-        recordsRestoredBefore,
-        fixed: this.plan?.groupSnapshot,
-      }),
-    );
-    if (phases.includes('offsets') && values.groups.length > 0 && this.groups.size === 0) {
-      context.log.warn({ bucket: this.location.bucket, groups: values.groups }, 'the backup holds no offsets of these consumer groups; none will be restored');
-    }
-    if (this.groups.size > 0) this.tracker = new PlacementTracker(this.groups, this.targets, placementsFrom(stored));
-    if (this.recordsRan) this.listPlannedWork();
+    const positions = job.partitions.map((tp) => ({ tp, target: job.targets.get(tp.topic)!.target.topic, stored: storedPosition(stored, tp) }));
+    for (const { tp, stored: position } of positions) if (position.resume) this.resumes.set(tpKey(tp), position.resume);
+    // Counts carry over from earlier runs of this restore, so the final figures are the whole job's.
+    this.tally = new RecordsTally(positions);
+    this.phase = job.settings['restore.phases'].includes('records') ? 'records' : 'offsets';
+    this.offsetsPhase = await OffsetsPhase.open(job, context, stored);
+    if (this.phase === 'records') this.listPlannedWork();
   }
 
   /** Lists in the background what this run has left to read; progress works without it meanwhile. */
   private listPlannedWork(): void {
-    const scopes = this.partitions.map((tp) => {
+    const scopes = this.job.partitions.map((tp) => {
       const key = tpKey(tp);
-      const from = this.fromOffsets.get(key);
-      const until = this.untilOffsets.get(key);
+      const { fromOffset, untilOffset } = this.job.bounds.get(key)!;
       const resumeKey = this.resumes.get(key)?.key;
-      const objects = this.plan?.ranges.get(key)?.objects;
+      const objects = this.job.plan?.ranges.get(key)?.objects;
       return {
         ...tp,
-        ...(from !== undefined ? { fromOffset: from } : {}),
-        ...(until !== undefined ? { untilOffset: until } : {}),
+        ...(fromOffset !== undefined ? { fromOffset } : {}),
+        ...(untilOffset !== undefined ? { untilOffset } : {}),
         ...(resumeKey ? { resumeKey } : {}),
         ...(objects ? { objects } : {}),
       };
     });
-    plannedWork(this.store, this.location, scopes).then(
+    plannedWork(this.job.store, this.job.location, scopes).then(
       (planned) => (this.planned = planned),
       (err: unknown) => this.context.log.debug({ reason: (err as Error).message }, 'could not list the work ahead; progress shows no total'),
     );
@@ -201,35 +77,14 @@ export class RestoreSourceTask implements SourceTask {
       }
       // Everything is handed out; wait until Kafka has it all before saying so.
       if (this.acknowledged < this.handedOut) return { records: [] };
-      await this.context.connectorState.put(`records-done/${this.context.taskId}`, { at: new Date().toISOString(), run: this.runId });
+      await this.offsetsPhase.recordsDone();
       this.phase = 'offsets';
     }
     if (this.phase === 'offsets') {
-      if (this.context.taskId === 0 && this.groups.size > 0) {
-        if (this.recordsRan && !(await this.allTasksRestoredRecords())) return { records: [] };
-        this.groupsCommitted = await commitTranslatedOffsets({
-          cluster: this.context.cluster,
-          groups: this.groups,
-          targets: this.targets,
-          placements: placementsFrom(await this.context.offsets()),
-          log: this.context.log,
-        });
-        for (const [group, count] of Object.entries(this.groupsCommitted)) this.context.metrics.add(restoreMetrics.groupOffsets, count, { group });
-      }
+      if (!(await this.offsetsPhase.run())) return { records: [] };
       this.phase = 'done';
     }
     return { done: true, summary: this.progress() };
-  }
-
-  /** The offsets phase translates with every task's placements, so it waits for all of them. */
-  private async allTasksRestoredRecords(): Promise<boolean> {
-    if (Date.now() < this.nextWaitCheck) return false;
-    this.nextWaitCheck = Date.now() + 1_000;
-    for (let task = 0; task < this.taskCount; task++) {
-      const marker = await this.context.connectorState.get<{ run?: string }>(`records-done/${task}`);
-      if (marker?.run !== this.runId) return false;
-    }
-    return true;
   }
 
   /**
@@ -243,7 +98,7 @@ export class RestoreSourceTask implements SourceTask {
       this.deferredError = undefined;
       throw err;
     }
-    const max = this.settings['poll.max.records'];
+    const max = this.job.settings['poll.max.records'];
     const out: SourceRecord[] = [];
     while (out.length < max) {
       let slice: SourceRecord[];
@@ -261,100 +116,68 @@ export class RestoreSourceTask implements SourceTask {
   }
 
   private async nextSlice(max: number): Promise<SourceRecord[]> {
-    while (this.index < this.partitions.length) {
-      const cursor = (this.cursor ??= this.openCursor(this.partitions[this.index]!));
-      if (!cursor.bundle || cursor.position >= cursor.bundle.records.length) {
+    const tally = this.tally!;
+    while (this.index < this.job.partitions.length) {
+      const cursor = (this.cursor ??= this.openCursor(this.job.partitions[this.index]!));
+      const topic = cursor.tp.topic;
+      if (cursor.needsBundle) {
         const started = performance.now();
-        const bundle = await cursor.reader.next();
-        this.context.metrics.record(restoreMetrics.fetchSeconds, (performance.now() - started) / 1000, { topic: cursor.tp.topic });
-        const progress = this.perPartition.get(tpKey(cursor.tp))!;
+        const bundle = await cursor.nextBundle();
+        this.context.metrics.record(restoreMetrics.fetchSeconds, (performance.now() - started) / 1000, { topic });
         if (!bundle) {
-          progress.done = true;
+          tally.partitionDone(cursor.tp);
           this.cursor = undefined;
           this.index++;
           continue;
         }
-        this.totals.objects++;
-        this.totals.bytes += bundle.bytes;
-        progress.objects++;
-        this.context.metrics.add(restoreMetrics.objects, 1, { topic: cursor.tp.topic });
-        this.context.metrics.add(restoreMetrics.bytes, bundle.bytes, { topic: cursor.tp.topic });
-        const until = this.untilTimestamp;
-        cursor.bundle = until === undefined ? bundle : { ...bundle, records: bundle.records.filter((r) => r.timestamp <= until) };
-        cursor.position = 0;
+        tally.bundleRead(cursor.tp, bundle.bytes);
+        this.context.metrics.add(restoreMetrics.objects, 1, { topic });
+        this.context.metrics.add(restoreMetrics.bytes, bundle.bytes, { topic });
         continue;
       }
-      const slice = cursor.bundle.records.slice(cursor.position, cursor.position + max);
-      cursor.position += slice.length;
-      const key = cursor.bundle.key.slice(this.location.prefix.length);
-      const target = this.targets.get(cursor.tp.topic)!.target;
-      const progress = this.perPartition.get(tpKey(cursor.tp))!;
-      const before = progress.records;
-      progress.records += slice.length;
-      progress.last_offset = Number(slice[slice.length - 1]!.offset);
-      this.context.metrics.add(restoreMetrics.records, slice.length, { topic: cursor.tp.topic });
-      return slice.map((r, i) => this.toSourceRecord(r, cursor.sourcePartition, { key, offset: Number(r.offset), records: before + i + 1 }, target));
+      const { key, records } = cursor.take(max);
+      const target = this.job.targets.get(topic)!.target;
+      const before = tally.recordsHandedOut(cursor.tp, records.length, records[records.length - 1]!.offset);
+      this.context.metrics.add(restoreMetrics.records, records.length, { topic });
+      return records.map((r, i) => toSourceRecord(r, cursor.sourcePartition, { key, offset: Number(r.offset), records: before + i + 1 }, target));
     }
     return [];
   }
 
-  /** The source offset says where the record is in the backup and how many records of its partition are restored with it. */
-  private toSourceRecord(
-    r: BackedUpRecord,
-    sourcePartition: Cursor['sourcePartition'],
-    sourceOffset: { key: string; offset: number; records: number },
-    target: TopicTarget,
-  ): SourceRecord {
-    return {
-      sourcePartition,
-      sourceOffset,
-      topic: target.topic,
-      partition: targetPartition(target, r.key, r.partition),
-      // Without a timestamp the broker stamps the restore time.
-      timestamp: r.timestampType !== 'NOT_AVAILABLE' && r.timestamp >= 0 ? r.timestamp : undefined,
-      key: r.key,
-      value: r.value,
-      headers: r.headers,
-    };
-  }
-
-  private openCursor(tp: TopicPartition): Cursor {
-    const resume = this.resumes.get(tpKey(tp));
-    const untilOffset = this.untilOffsets.get(tpKey(tp));
-    const fromOffset = this.fromOffsets.get(tpKey(tp));
-    const objects = this.plan?.ranges.get(tpKey(tp))?.objects;
-    const reader = new PartitionReader({
-      ...(objects ? { objects } : {}),
-      store: this.store,
-      location: this.location,
+  private openCursor(tp: TopicPartition): PartitionCursor {
+    const key = tpKey(tp);
+    return new PartitionCursor({
+      store: this.job.store,
+      location: this.job.location,
       tp,
-      ...(resume ? { resume } : {}),
-      ...(untilOffset !== undefined ? { untilOffset } : {}),
-      ...(fromOffset !== undefined ? { fromOffset } : {}),
-      fetchAhead: this.settings['fetch.max.in.flight'],
-      onBadObject: (err) => this.badObjects.handle(err),
+      bounds: this.job.bounds.get(key)!,
+      resume: this.resumes.get(key),
+      objects: this.job.plan?.ranges.get(key)?.objects,
+      fetchAhead: this.job.settings['fetch.max.in.flight'],
+      onBadObject: (err) => this.badObjects!.handle(err),
     });
-    return { tp, sourcePartition: { topic: tp.topic, partition: tp.partition }, reader, bundle: undefined, position: 0 };
   }
 
   delivered(records: readonly SourceRecord[], placements: readonly RecordPlacement[]): SourceOffsetEntry[] {
     this.acknowledged += records.length;
-    return this.tracker?.active ? this.tracker.delivered(records, placements) : [];
+    return this.offsetsPhase.delivered(records, placements);
   }
 
-  progress(): Record<string, unknown> {
+  progress(): RestoreTaskProgress {
+    // The status may ask before start() has opened the job.
+    const figures = this.tally?.figures() ?? { records: 0, objects: 0, bytes: 0, partitions: {} };
+    const groups = this.offsetsPhase?.groupsCommitted;
     return {
       phase: this.phase,
-      records: [...this.perPartition.values()].reduce((n, p) => n + p.records, 0),
-      objects: this.totals.objects,
-      bytes: this.totals.bytes,
+      records: figures.records,
+      objects: figures.objects,
+      bytes: figures.bytes,
       ...(this.planned ? { planned: this.planned } : {}),
-      ...(this.plan ? { backup_id: this.plan.backupId } : {}),
-      // The status may ask before start() has set badObjects.
+      ...(this.job?.plan ? { backup_id: this.job.plan.backupId } : {}),
       bad_objects: this.badObjects?.count ?? 0,
       ...(this.badObjects?.reported.length ? { skipped: this.badObjects.reported } : {}),
-      partitions: Object.fromEntries(this.perPartition),
-      ...(this.groupsCommitted ? { groups: this.groupsCommitted } : {}),
+      partitions: figures.partitions,
+      ...(groups ? { groups } : {}),
     };
   }
 

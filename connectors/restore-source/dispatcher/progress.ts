@@ -58,6 +58,25 @@ export interface SavedProgress {
   failures: FailureReport[];
 }
 
+/**
+ * A dispatcher restore task's `progress` (target=dispatcher) in its status and as its
+ * FINISHED summary: this run's view of the job's counts, and the resume points saved.
+ */
+export type DispatcherTaskProgress =
+  | { target: 'dispatcher'; phase: 'starting' }
+  | {
+      target: 'dispatcher';
+      phase: 'streams' | 'events' | 'done';
+      restore_type: string;
+      streams: StreamCounts;
+      events: EventCounts;
+      bad_objects: number;
+      skipped?: BadObjectReport[];
+      failures?: FailureReport[];
+      stream_watermarks: Record<string, string>;
+      groups: Record<string, string>;
+    };
+
 export function emptyCounts(): Counts {
   return {
     streams: { listed: 0, posted: 0, bad: 0 },

@@ -1,14 +1,14 @@
-import { ConfigError, RetriableError, type PollResult, type RawConfig, type SourceTask, type SourceTaskContext } from '../../../runtime/api/index.js';
+import { ConfigError, type PollResult, type RawConfig, type SourceTask, type SourceTaskContext } from '../../../runtime/api/index.js';
 import { eventsLocation, streamsLocation, type Location } from '../../shared/backup-location.js';
 import { createDispatcher } from '../../shared/dispatcher/http-dispatcher.js';
-import { TransientStoreError } from '../../shared/object-store/object-store.js';
+import { retryTransient } from '../../shared/object-store/object-store.js';
 import { createObjectStore } from '../../shared/object-store/store-config.js';
 import { BadObjects } from '../bad-object.js';
 import { restoreSourceConfig, type RestoreSourceSettings } from '../config.js';
 import { restoreMetrics } from '../metrics.js';
 import { restoreEvents } from './event-phase.js';
 import type { PhaseContext } from './phase-context.js';
-import { ProgressStore } from './progress.js';
+import { ProgressStore, type DispatcherTaskProgress } from './progress.js';
 import { restoreStreams } from './stream-phase.js';
 
 type Phase = 'streams' | 'events' | 'done';
@@ -92,7 +92,7 @@ export class DispatcherRestoreTask implements SourceTask {
     const type = this.settings['restore.type'];
     // Counts of work done but not recorded (streams beyond a gap) start again with the work.
     this.phases.live = structuredClone(this.progressStore.saved.counts);
-    try {
+    await retryTransient('read the backup', async () => {
       if (type !== 'events') {
         this.phase = 'streams';
         await restoreStreams(this.phases, this.streams);
@@ -103,13 +103,10 @@ export class DispatcherRestoreTask implements SourceTask {
         await restoreEvents(this.phases, this.events);
       }
       this.phase = 'done';
-    } catch (err) {
-      if (err instanceof TransientStoreError) throw new RetriableError(`could not read the backup: ${err.message}`, { cause: err });
-      throw err;
-    }
+    });
   }
 
-  progress(): Record<string, unknown> {
+  progress(): DispatcherTaskProgress {
     // The status may ask while start() is still running.
     if (!this.phases) return { target: 'dispatcher', phase: 'starting' };
     const { live } = this.phases;
