@@ -12,10 +12,6 @@ export interface ConnectorContext {
   /** Name the connector was created with. */
   readonly name: string;
   readonly log: TaskLogger;
-  /** Ask the runtime to recompute task configs (e.g. the set of inputs changed). */
-  requestTaskReconfiguration(): void;
-  /** Report an unrecoverable problem; the connector becomes FAILED with this trace. */
-  raiseError(err: Error): void;
   /** The worker's Kafka cluster. */
   readonly cluster: KafkaCluster;
 }

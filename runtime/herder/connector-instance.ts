@@ -79,8 +79,6 @@ export class ConnectorInstance {
       await connector.start(config, {
         name: this.name,
         log: taskLogger(this.log),
-        requestTaskReconfiguration: () => void this.restart(true, false),
-        raiseError: (err) => this.failConnector(err),
         cluster: this.worker.cluster,
       });
       const maxTasks = Number(config['tasks.max'] ?? '1');

@@ -1,7 +1,7 @@
 import type { RawConfig } from '../api/config-def.js';
 import { isRetriable } from '../api/errors.js';
 import { failpoint } from '../api/failpoints.js';
-import { tpKey, type PartitionOffsets, type SinkRecord, type TopicPartition } from '../api/records.js';
+import { START_OF_PARTITION, tpKey, type PartitionOffsets, type SinkRecord, type TopicPartition } from '../api/records.js';
 import type { ClosedHow, CommitReason, SinkTask, SinkTaskContext } from '../api/sink.js';
 import { fingerprint } from '../config/fingerprint.js';
 import type { KafkaConnection } from '../kafka/client-config.js';
@@ -23,8 +23,6 @@ export interface SinkRunnerDeps extends TaskRunnerDeps {
 
 /** Stored for a partition whose offset was reset: start from the earliest offset, ignoring the consumer group. */
 export const EARLIEST = 'earliest';
-/** librdkafka's logical offset for "the beginning of the partition". */
-const OFFSET_BEGINNING = -2n;
 /** How often consumer positions are sampled (a native call per owned partition). */
 const POSITION_SAMPLE_MS = 500;
 /**
@@ -36,7 +34,7 @@ const REQUESTED_COMMIT_SPACING_MS = 250;
 
 /** The stored form of a sink offset: the next offset to consume as a decimal string, or EARLIEST. */
 export function storedSinkOffset(value: unknown): bigint | undefined {
-  if (value === EARLIEST) return OFFSET_BEGINNING;
+  if (value === EARLIEST) return START_OF_PARTITION;
   return typeof value === 'string' && /^\d+$/.test(value) ? BigInt(value) : undefined;
 }
 
