@@ -1,4 +1,4 @@
-import type { BackupParticipant, CutPartition, StoredObjectRef } from '../../runtime/api/backups.js';
+import { backupParticipantOf, type BackupParticipant, type CutPartition, type StoredObjectRef } from '../../connectors/shared/backups.js';
 import type { KafkaCluster } from '../../runtime/api/cluster.js';
 import { ColdstoreError, describeError, ErrorCodes, isRetriable, RetriableError } from '../../runtime/api/errors.js';
 import { configFingerprint } from '../../runtime/config/fingerprint.js';
@@ -65,7 +65,7 @@ export class BackupCatalogue {
     const { herder } = this.options;
     return herder.names().flatMap((name) => {
       const instance = herder.find(name);
-      const participant = instance?.backupParticipant();
+      const participant = backupParticipantOf(instance?.startedConnector());
       return instance && participant ? [{ name, participant, configFingerprint: configFingerprint(instance.record.config) }] : [];
     });
   }
@@ -190,7 +190,7 @@ export class BackupCatalogue {
   /** A failed backup must not stay restorable through manifests some connectors already wrote. */
   private async discard(record: BackupRecord): Promise<void> {
     for (const stored of record.participants.filter((p) => p.manifest)) {
-      const participant = this.options.herder.find(stored.connector)?.backupParticipant();
+      const participant = backupParticipantOf(this.options.herder.find(stored.connector)?.startedConnector());
       await participant?.discard(record.backupId).catch((err: unknown) =>
         this.options.log.warn({ err, backupId: record.backupId, manifest: stored.manifest }, 'could not delete the manifest of a failed backup; delete it by hand'),
       );
@@ -222,7 +222,7 @@ export class BackupCatalogue {
       return failed(`not durable up to the cut within ${this.options.timeoutMs} ms (backups.timeout.ms): ${shown.join(', ')}${pending.length > 5 ? ` and ${pending.length - 5} more` : ''}`);
     }
     for (const stored of participants.filter((p) => !p.manifest)) {
-      const participant = this.options.herder.find(stored.connector)?.backupParticipant();
+      const participant = backupParticipantOf(this.options.herder.find(stored.connector)?.startedConnector());
       if (!participant) return failed(`connector ${stored.connector} stopped before its manifest was written`);
       try {
         stored.manifest = await participant.writeManifest({ backupId: record.backupId, createdAt: record.createdAt, partitions: stored.partitions.map(cutPartition), captured: stored.captured });

@@ -1,4 +1,4 @@
-import type { StoredObjectRef } from '../../runtime/api/backups.js';
+import type { StoredObjectRef } from '../../connectors/shared/backups.js';
 
 export type BackupState = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
 

@@ -1,4 +1,5 @@
-import type { BackupCut, BackupParticipant, CutPartition, KafkaCluster } from '../../runtime/api/index.js';
+import type { KafkaCluster } from '../../runtime/api/index.js';
+import type { BackupCut, BackupParticipant, CutPartition } from '../shared/backups.js';
 import { eventsLocation } from '../shared/backup-location.js';
 import { highestBackupId, listBackupIds } from '../shared/backup-manifests.js';
 import { manifestKey } from '../shared/formats/backup-manifest.js';

@@ -1,4 +1,5 @@
-import type { BackupParticipant, ConnectorPlugin, RawConfig } from '../../runtime/api/index.js';
+import type { Connector, ConnectorPlugin, RawConfig } from '../../runtime/api/index.js';
+import type { BackupParticipant, TakesPartInBackups } from '../shared/backups.js';
 import { eventsLocation, validateLocationSettings } from '../shared/backup-location.js';
 import { createObjectStore } from '../shared/object-store/store-config.js';
 import { backupParticipant } from './backup-participant.js';
@@ -31,7 +32,7 @@ export const backupSink: ConnectorPlugin = {
     }
     return errors;
   },
-  create: () => {
+  create: (): Connector & TakesPartInBackups => {
     let config: RawConfig = {};
     let snapshots: ClusterSnapshots | undefined;
     let participant: BackupParticipant | undefined;

@@ -1,5 +1,6 @@
 import {
   failpoint,
+  START_OF_PARTITION,
   tpKey,
   type ClosedHow,
   type AssignedPartition,
@@ -28,8 +29,6 @@ import { forgetPartitionState, planRecovery, saveAnchor } from './recovery.js';
 const BACKPRESSURE_WAIT_MS = 10_000;
 /** How long a revocation or shutdown waits for in-flight uploads before committing what is durable. */
 const FLUSH_WAIT_MS = 30_000;
-/** librdkafka's logical "beginning of the partition" offset. */
-const OFFSET_BEGINNING = -2n;
 
 function settleWithin(ms: number, work: Promise<unknown>[]): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -115,7 +114,7 @@ export class BackupSinkTask implements SinkTask {
       const start = await this.openPartition(tp, fresh ? undefined : tp.committed);
       await this.context.connectorState.put(this.labelKey(tp), label);
       if (start !== undefined && start !== tp.committed) starts.set(tpKey(tp), start);
-      else if (fresh && start === undefined) starts.set(tpKey(tp), OFFSET_BEGINNING);
+      else if (fresh && start === undefined) starts.set(tpKey(tp), START_OF_PARTITION);
     }
     return starts;
   }
@@ -155,7 +154,7 @@ export class BackupSinkTask implements SinkTask {
       const state = this.partitions.get(key);
       if (!state?.fenced || state.closing) continue;
       const start = await this.openPartition(state.tp, undefined, state.uploads);
-      this.context.seek(new Map([[key, start ?? OFFSET_BEGINNING]]));
+      this.context.seek(new Map([[key, start ?? START_OF_PARTITION]]));
     }
   }
 

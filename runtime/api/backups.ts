@@ -1,4 +1,8 @@
-import type { KafkaCluster } from './cluster.js';
+/*
+ * The value types of a consistent cut for backups by id. They belong to the product
+ * (connectors/shared/backups.ts re-exports them with BackupParticipant, the hook itself);
+ * they stay here only until BackupSink's manifest writer and pruning import them from there.
+ */
 
 /** One partition of a consistent cut: the backup holds offsets startOffset..endOffset-1. */
 export interface CutPartition {
@@ -22,34 +26,4 @@ export interface BackupCut {
 export interface StoredObjectRef {
   bucket: string;
   key: string;
-}
-
-/**
- * A sink connector's side of backups by id. The runtime takes the cut, waits until
- * the connector's committed offsets reach it, and keeps the catalogue; the connector
- * knows where its backup lives and what a manifest holds.
- */
-export interface BackupParticipant {
-  /** Whether the connector backs this topic up (its subscription minus its exclusions). */
-  coversTopic(topic: string): boolean;
-  /** Why this connector cannot take part in a backup by id, if it cannot. */
-  refusal(): string | undefined;
-  /** Reads, at the cut, what the manifest keeps besides offsets (topic configs, consumer-group offsets). */
-  capture(cluster: KafkaCluster, partitions: readonly CutPartition[]): Promise<Record<string, unknown>>;
-  /** Once every partition is durable up to the cut: lists the bundles the backup needs and writes its manifest. */
-  writeManifest(cut: BackupCut): Promise<StoredObjectRef>;
-  /** Backup ids with a manifest in the connector's location. */
-  listBackupIds(): Promise<number[]>;
-  /** The highest backup id ever completed in the connector's location, deleted ones included. */
-  highestBackupId(): Promise<number>;
-  /**
-   * Deletes its manifests of `remove`, then the bundles that neither a remaining backup,
-   * a backup still in progress (`inProgress`: their cuts) nor the continuous backup's
-   * retention window needs; with dryRun only lists them.
-   */
-  prune(args: { remove: readonly number[]; inProgress: readonly CutPartition[]; dryRun: boolean }): Promise<StoredObjectRef[]>;
-  /** Removes what a backup that failed wrote (its manifest), so it cannot be restored or keep bundles. */
-  discard(backupId: number): Promise<void>;
-  /** Reads the backup end to end (docs/operations.md, verify); JSON report with `ok` and `problems`. */
-  verify(backupId: number): Promise<{ ok: boolean } & Record<string, unknown>>;
 }

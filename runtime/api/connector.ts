@@ -1,4 +1,3 @@
-import type { BackupParticipant } from './backups.js';
 import type { KafkaCluster } from './cluster.js';
 import type { ConfigDef, ConfigKeys, RawConfig } from './config-def.js';
 import type { MetricSpec } from './metrics.js';
@@ -12,10 +11,6 @@ export interface ConnectorContext {
   /** Name the connector was created with. */
   readonly name: string;
   readonly log: TaskLogger;
-  /** Ask the runtime to recompute task configs (e.g. the set of inputs changed). */
-  requestTaskReconfiguration(): void;
-  /** Report an unrecoverable problem; the connector becomes FAILED with this trace. */
-  raiseError(err: Error): void;
   /** The worker's Kafka cluster. */
   readonly cluster: KafkaCluster;
 }
@@ -30,8 +25,6 @@ export interface Connector<T extends SinkTask | SourceTask = SinkTask | SourceTa
   taskConfigs(maxTasks: number): RawConfig[];
   stop(): Promise<void> | void;
   createTask(): T;
-  /** Sink connectors that can take part in backups by id (docs/backups.md) return their side of it once started. */
-  backups?(): BackupParticipant;
 }
 
 export interface ConnectorPlugin {

@@ -11,5 +11,3 @@ export * from './task-state.js';
 export * from './task-logger.js';
 export * from './failpoints.js';
 export * from './metrics.js';
-/** Crash-safe file replacement, for connectors that keep local files (e.g. a spool). */
-export { listAfterAbandonedWrites, writeFileAtomic } from '../storage/atomic-file.js';

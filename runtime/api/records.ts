@@ -28,6 +28,13 @@ export interface TopicPartition {
  */
 export type PartitionOffsets = Map<string, bigint>;
 
+/**
+ * A next-offset meaning "the first offset still in the partition's log" (librdkafka's
+ * logical OFFSET_BEGINNING): what a task returns from open() or asks for in seek() to
+ * read a partition from its start.
+ */
+export const START_OF_PARTITION = -2n;
+
 export function tpKey(tp: TopicPartition): string {
   return `${tp.topic}/${tp.partition}`;
 }

@@ -1,5 +1,4 @@
 import type { RawConfig } from '../api/config-def.js';
-import type { BackupParticipant } from '../api/backups.js';
 import type { Connector, ConnectorPlugin } from '../api/connector.js';
 import { describeError } from '../api/errors.js';
 import { definitionFor } from '../config/connector-config.js';
@@ -79,8 +78,6 @@ export class ConnectorInstance {
       await connector.start(config, {
         name: this.name,
         log: taskLogger(this.log),
-        requestTaskReconfiguration: () => void this.restart(true, false),
-        raiseError: (err) => this.failConnector(err),
         cluster: this.worker.cluster,
       });
       const maxTasks = Number(config['tasks.max'] ?? '1');
@@ -171,9 +168,12 @@ export class ConnectorInstance {
     };
   }
 
-  /** The connector's side of backups by id, when it is a started sink that takes part in them. */
-  backupParticipant(): BackupParticipant | undefined {
-    return this.connector?.backups?.();
+  /**
+   * The plugin's connector instance while it is started, as the plugin made it: the product
+   * finds its own hooks on it (backups by id), which the runtime does not know.
+   */
+  startedConnector(): Connector | undefined {
+    return this.connector;
   }
 
   /** Per partition of every sink task: how far it is handed over and durable, and which task has it. */

@@ -6,7 +6,7 @@ import { KafkaProducer } from '../kafka/producer.js';
 import { namespaces } from '../storage/checkpoint-store.js';
 import { readConnectorOffsets } from '../worker/source-delivery.js';
 import { offsetsTopicFormat, sourcePartitionKey, type StoredSourceOffset } from '../worker/source-offsets.js';
-import { EARLIEST } from '../worker/sink-runner.js';
+import { EARLIEST } from '../worker/sink-offsets.js';
 import type { Worker } from '../worker/worker.js';
 
 /** KIP-875 shapes: `{partition: {...}, offset: {...} | null}`. */

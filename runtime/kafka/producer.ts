@@ -3,6 +3,7 @@ import type { DeliveryReport, LibrdKafkaError } from '@confluentinc/kafka-javasc
 import type { RecordHeader } from '../api/records.js';
 import { clientConfig, type KafkaClientConfig, type KafkaConnection } from './client-config.js';
 import { fromKafkaError } from './errors.js';
+import type { RecordProducer } from '../worker/record-producer.js';
 
 const { Producer, CODES } = KafkaLib;
 
@@ -30,7 +31,7 @@ interface Pending {
  * An idempotent producer whose send() resolves when the broker acknowledged
  * the record, so callers persist progress only for acknowledged records.
  */
-export class KafkaProducer {
+export class KafkaProducer implements RecordProducer {
   private readonly producer: InstanceType<typeof Producer>;
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();

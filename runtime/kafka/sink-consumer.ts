@@ -5,6 +5,7 @@ import { clientConfig, type KafkaClientConfig, type KafkaConnection } from './cl
 import { fromKafkaError } from './errors.js';
 import { toSinkRecord } from './message.js';
 import { boundPollTime } from './poll-timing.js';
+import type { TaskConsumer, TaskConsumerOptions } from '../worker/task-consumer.js';
 
 const { KafkaConsumer, CODES } = KafkaLib;
 
@@ -20,26 +21,9 @@ export const SINK_CONSUMER_SETTINGS = {
   'topic.metadata.refresh.interval.ms': 10_000,
 } as const;
 
-export type RebalanceEvent =
-  | { kind: 'assigned'; partitions: TopicPartition[] }
-  /** `lost`: the session expired or the member was fenced; another consumer may own them already. */
-  | { kind: 'revoked'; partitions: TopicPartition[]; lost: boolean };
-
-export interface SinkConsumerOptions {
+export interface SinkConsumerOptions extends TaskConsumerOptions {
   connection: KafkaConnection;
-  groupId: string;
-  clientId: string;
-  /**
-   * Static group membership: a restarted task with the same id takes its
-   * partitions back at once instead of waiting for the dead member's session to expire.
-   */
-  groupInstanceId?: string;
-  /** Either explicit topics or a regex (Java/PCRE-style, matched against whole names). */
-  topics: readonly string[];
-  topicsRegex?: string;
   overrides?: KafkaClientConfig;
-  /** Called from the client's thread hand-off; the owner must later call assign/unassign. */
-  onRebalance: (event: RebalanceEvent) => void;
   /** Longest a consume call waits for its first record. */
   pollTimeoutMs?: number;
 }
@@ -49,7 +33,7 @@ export interface SinkConsumerOptions {
  * instead of being applied here, so the owner can flush and commit a revoked
  * partition before giving it up, and choose where an assigned one starts.
  */
-export class SinkConsumer {
+export class SinkConsumer implements TaskConsumer {
   private readonly consumer: InstanceType<typeof KafkaConsumer>;
 
   constructor(private readonly options: SinkConsumerOptions) {

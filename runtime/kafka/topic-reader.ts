@@ -1,12 +1,11 @@
 import KafkaLib from '@confluentinc/kafka-javascript';
 import type { Message } from '@confluentinc/kafka-javascript';
+import { START_OF_PARTITION } from '../api/records.js';
 import { clientConfig, type KafkaConnection } from './client-config.js';
 import { fromKafkaError } from './errors.js';
 import { boundPollTime } from './poll-timing.js';
 
 const { KafkaConsumer } = KafkaLib;
-/** librdkafka's logical offset for "the first offset of the partition". */
-const OFFSET_BEGINNING = -2;
 
 export interface KeyedMessage {
   key: Buffer | null;
@@ -46,7 +45,7 @@ export async function readTopicToEnd(
     });
     // Returns between records too, so the deadline is checked however slowly the topic is read.
     boundPollTime(consumer, 500);
-    consumer.assign([...pending.keys()].map((partition) => ({ topic, partition, offset: OFFSET_BEGINNING })));
+    consumer.assign([...pending.keys()].map((partition) => ({ topic, partition, offset: Number(START_OF_PARTITION) })));
     const messages: KeyedMessage[] = [];
     const deadline = Date.now() + timeoutMs;
     while (pending.size > 0) {

@@ -3,28 +3,24 @@ import { isRetriable } from '../api/errors.js';
 import { failpoint } from '../api/failpoints.js';
 import { tpKey, type PartitionOffsets, type SinkRecord, type TopicPartition } from '../api/records.js';
 import type { ClosedHow, CommitReason, SinkTask, SinkTaskContext } from '../api/sink.js';
-import { fingerprint } from '../config/fingerprint.js';
-import type { KafkaConnection } from '../kafka/client-config.js';
-import { SinkConsumer, type RebalanceEvent } from '../kafka/sink-consumer.js';
 import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
 import { Backoff } from './backoff.js';
-import { taskLogger, taskStateStore } from './task-context.js';
+import { OwnedPartitions, partitionsStatus } from './owned-partitions.js';
+import { storedSinkOffset } from './sink-offsets.js';
+import { sinkTaskContext } from './sink-task-context.js';
+import { sinkConsumerMembership, type RebalanceEvent, type TaskConsumer, type TaskConsumerFactory } from './task-consumer.js';
 import { TaskRunner, type PartitionProgress, type TaskRunnerDeps } from './task-runner.js';
 
 export interface SinkRunnerDeps extends TaskRunnerDeps {
   task: SinkTask;
   config: RawConfig;
   store: CheckpointStore;
-  kafka: KafkaConnection;
+  /** The task's consumer (Kafka's in the worker, a fake in unit tests). */
+  createConsumer: TaskConsumerFactory;
   commitIntervalMs: number;
   maxPollRecords?: number;
-  consumerOverrides?: Record<string, string>;
 }
 
-/** Stored for a partition whose offset was reset: start from the earliest offset, ignoring the consumer group. */
-export const EARLIEST = 'earliest';
-/** librdkafka's logical offset for "the beginning of the partition". */
-const OFFSET_BEGINNING = -2n;
 /** How often consumer positions are sampled (a native call per owned partition). */
 const POSITION_SAMPLE_MS = 500;
 /**
@@ -34,12 +30,6 @@ const POSITION_SAMPLE_MS = 500;
  */
 const REQUESTED_COMMIT_SPACING_MS = 250;
 
-/** The stored form of a sink offset: the next offset to consume as a decimal string, or EARLIEST. */
-export function storedSinkOffset(value: unknown): bigint | undefined {
-  if (value === EARLIEST) return OFFSET_BEGINNING;
-  return typeof value === 'string' && /^\d+$/.test(value) ? BigInt(value) : undefined;
-}
-
 /**
  * The sink loop: consume, put, and periodically commit exactly the offsets the
  * task reports durable through preCommit — first to the checkpoint store (the
@@ -48,25 +38,15 @@ export function storedSinkOffset(value: unknown): bigint | undefined {
  * given up; an assigned one starts at its stored offset.
  */
 export class SinkTaskRunner extends TaskRunner {
-  private consumer!: SinkConsumer;
-  private readonly owned = new Map<string, TopicPartition>();
-  private readonly consumed: PartitionOffsets = new Map();
-  private readonly committed: PartitionOffsets = new Map();
+  private consumer!: TaskConsumer;
+  private readonly owned = new OwnedPartitions();
   private readonly rebalances: RebalanceEvent[] = [];
+  /** Seeks the task asked for, landed before the next poll. */
   private readonly seeks: PartitionOffsets = new Map();
   private consumerPaused = false;
-  /** Partitions the task itself paused (e.g. backpressure); they stay paused when the runner resumes. */
-  private readonly taskPaused = new Set<string>();
   private retrying = false;
   private commitRequested = false;
   private flushRequested = false;
-  /**
-   * Consumer positions sampled when every record fetched had been handed to the task:
-   * offsets below them that the task never received hold no record (markers, aborted).
-   */
-  private readonly positions: PartitionOffsets = new Map();
-  /** Partitions sought since their last record: the consumer reports the old position until the seek lands. */
-  private readonly sought = new Set<string>();
   private lastPositionsAt = 0;
   private lastCommitAt = Date.now();
   private closing = false;
@@ -84,23 +64,9 @@ export class SinkTaskRunner extends TaskRunner {
   }
 
   protected async run(): Promise<void> {
-    const { task, config, connector, taskId } = this.sink;
+    const { task, config } = this.sink;
     await task.start(config, this.context());
-    const topics = (config['topics'] ?? '').split(',').map((t) => t.trim()).filter(Boolean);
-    const topicsRegex = config['topics.regex'] || undefined;
-    // The broker hands a returning static member its previous assignment without a
-    // rebalance, even when its subscription changed; a new subscription is therefore a new member.
-    const subscription = fingerprint([[...topics].sort(), topicsRegex ?? null]).slice(0, 8);
-    this.consumer = new SinkConsumer({
-      connection: this.sink.kafka,
-      groupId: `connect-${connector}`,
-      clientId: `coldstore-${connector}-${taskId}`,
-      groupInstanceId: `${this.sink.workerId}-${connector}-${taskId}-${subscription}`,
-      topics,
-      topicsRegex,
-      overrides: this.sink.consumerOverrides,
-      onRebalance: (event) => this.onRebalance(event),
-    });
+    this.consumer = this.sink.createConsumer({ ...sinkConsumerMembership(this.sink), onRebalance: (event) => this.onRebalance(event) });
     await this.consumer.connect();
     try {
       await this.loop();
@@ -144,7 +110,7 @@ export class SinkTaskRunner extends TaskRunner {
         await this.wakeup.sleep(backoff.next());
         continue;
       }
-      const mine = records.filter((r) => this.owned.has(tpKey(r)));
+      const mine = records.filter((r) => this.owned.owns(r));
       if (mine.length > 0) backlog = await this.deliver(mine);
       if (backlog.length === 0) this.samplePositions();
       if (this.flushRequested) await this.commit('flush');
@@ -173,16 +139,13 @@ export class SinkTaskRunner extends TaskRunner {
         this.syncPause();
         const until = Date.now() + backoff.next();
         while (Date.now() < until && !this.stopping) {
-          arrived.push(...(await this.consumer.consume(100).catch(() => [])).filter((r) => this.owned.has(tpKey(r))));
+          arrived.push(...(await this.consumer.consume(100).catch(() => [])).filter((r) => this.owned.owns(r)));
         }
         if (this.stopping) throw err;
       }
     }
     this.retrying = false;
-    for (const r of records) {
-      this.consumed.set(tpKey(r), r.offset + 1n);
-      this.sought.delete(tpKey(r));
-    }
+    this.owned.handed(records);
     this.sink.metrics.sinkRecords.add(records.length, this.attributes);
     return arrived;
   }
@@ -191,8 +154,7 @@ export class SinkTaskRunner extends TaskRunner {
     const now = Date.now();
     if (now - this.lastPositionsAt < POSITION_SAMPLE_MS) return;
     this.lastPositionsAt = now;
-    this.positions.clear();
-    for (const [key, offset] of this.consumer.positions([...this.owned.values()])) if (!this.sought.has(key)) this.positions.set(key, offset);
+    this.owned.samplePositions(this.consumer.positions(this.owned.topicPartitions()));
   }
 
   /** Asks the task to make everything consumed so far durable at the next commit (a backup by id waits for it). */
@@ -210,73 +172,34 @@ export class SinkTaskRunner extends TaskRunner {
     const started = performance.now();
     let durable: PartitionOffsets;
     try {
-      durable = await this.sink.task.preCommit(new Map(this.consumed), reason);
+      durable = await this.sink.task.preCommit(this.owned.consumed(), reason);
     } catch (err) {
       if (!isRetriable(err)) throw err;
       this.countError('retriable');
       this.sink.log.warn({ err }, 'preCommit failed; offsets stay where they were and the commit is retried');
       return;
     }
-    const changes: Record<string, string> = {};
-    const toGroup: (TopicPartition & { offset: bigint })[] = [];
-    for (const [key, offset] of durable) {
-      const tp = this.owned.get(key);
-      if (!tp || offset <= (this.committed.get(key) ?? -1n)) continue;
-      changes[key] = offset.toString();
-      toGroup.push({ ...tp, offset });
-    }
-    if (toGroup.length === 0) return;
+    const advancing = this.owned.advancing(durable);
+    if (advancing.length === 0) return;
     failpoint('sink.before-commit');
-    await this.sink.store.write(this.offsetsNamespace, changes);
-    for (const tp of toGroup) this.committed.set(tpKey(tp), tp.offset);
-    this.consumer.commit(toGroup);
+    await this.sink.store.write(this.offsetsNamespace, Object.fromEntries(advancing.map(({ partition, offset }) => [partition.key, offset.toString()])));
+    for (const { partition, offset } of advancing) partition.committed = offset;
+    this.consumer.commit(advancing.map(({ partition, offset }) => ({ ...partition.tp, offset })));
     this.sink.metrics.commits.add(1, this.attributes);
     this.sink.metrics.commitLatency.record((performance.now() - started) / 1000, this.attributes);
   }
 
-  /**
-   * Per owned partition: what is committed, what was handed to the task, and the offset
-   * below which every record the consumer would deliver is durable (past trailing
-   * transaction markers once everything handed over is committed).
-   */
+  /** Per owned partition: what is committed, what was handed to the task, and how far it is durable. */
   override partitionProgress(): PartitionProgress[] {
-    return [...this.owned].map(([key, tp]) => {
-      const committed = this.committed.get(key);
-      const handed = this.consumed.get(key);
-      const position = this.positions.get(key);
-      // Nothing handed over yet (only markers or aborted records so far) counts as caught up.
-      const caughtUp = handed === undefined || (committed !== undefined && committed >= handed);
-      const delivered = position !== undefined && (handed === undefined || position > handed) ? position : handed;
-      const durableThrough = caughtUp && position !== undefined && (committed === undefined || position > committed) ? position : committed;
-      const highWatermark = this.consumer.highWatermark(tp);
-      return {
-        ...tp,
-        ...(committed !== undefined && committed >= 0n ? { committed } : {}),
-        ...(delivered !== undefined && delivered >= 0n ? { delivered } : {}),
-        ...(durableThrough !== undefined && durableThrough >= 0n ? { durableThrough } : {}),
-        ...(highWatermark !== undefined ? { highWatermark } : {}),
-      };
-    });
+    return this.owned.progress((tp) => this.consumer.highWatermark(tp));
   }
 
   protected override progress(): Record<string, unknown> | undefined {
-    const partitions = this.partitionProgress().map((p) => ({
-      topic: p.topic,
-      partition: p.partition,
-      committed_offset: p.committed === undefined ? null : Number(p.committed),
-      end_offset: p.highWatermark === undefined ? null : Number(p.highWatermark),
-      lag: p.highWatermark === undefined ? null : Math.max(0, Number(p.highWatermark - (p.durableThrough ?? p.committed ?? 0n))),
-    }));
-    return partitions.length > 0 ? { partitions } : undefined;
+    return partitionsStatus(this.partitionProgress());
   }
 
   override committedOffsets(): { topic: string; partition: number; offset: bigint; highWatermark?: bigint }[] {
-    return [...this.committed].flatMap(([key, offset]) => {
-      const tp = this.owned.get(key);
-      if (!tp || offset < 0n) return [];
-      const highWatermark = this.consumer.highWatermark(tp);
-      return [{ ...tp, offset, ...(highWatermark !== undefined ? { highWatermark } : {}) }];
-    });
+    return this.owned.committedOffsets((tp) => this.consumer.highWatermark(tp));
   }
 
   private async applyRebalances(): Promise<void> {
@@ -314,25 +237,11 @@ export class SinkTaskRunner extends TaskRunner {
       await this.sink.store.write(this.offsetsNamespace, Object.fromEntries(moved.map((s) => [tpKey(s), s.offset.toString()])));
       this.consumer.commit(moved);
     }
-    for (const tp of starts) {
-      const key = tpKey(tp);
-      this.owned.set(key, { topic: tp.topic, partition: tp.partition });
-      if (tp.offset !== undefined && tp.offset >= 0n) {
-        this.consumed.set(key, tp.offset);
-        // The task may move the start below what was committed (e.g. a new backup); commits go on from there.
-        this.committed.set(key, tp.offset);
-      }
-    }
+    for (const start of starts) this.owned.add(start, start.offset);
   }
 
   private async closeOwned(how: ClosedHow): Promise<void> {
-    const partitions = [...this.owned.values()];
-    this.owned.clear();
-    this.consumed.clear();
-    this.committed.clear();
-    this.positions.clear();
-    this.sought.clear();
-    this.taskPaused.clear();
+    const partitions = this.owned.clear();
     if (partitions.length === 0) return;
     if (how === 'lost') {
       this.sink.log.warn({ partitions: partitions.map(tpKey), count: partitions.length }, 'partitions lost');
@@ -344,16 +253,15 @@ export class SinkTaskRunner extends TaskRunner {
   /** Seeks the task asked for, landed before the next poll so it returns no record from the old position; returns their partitions. */
   private async applySeeks(): Promise<Set<string>> {
     const sought = new Set(this.seeks.keys());
-    if (this.seeks.size > 0) this.positions.clear();
+    if (sought.size === 0) return sought;
+    // A seek moves the consumer's position: every sample taken before it is stale.
+    this.owned.forgetPositions();
     const landing: Promise<void>[] = [];
     for (const [key, offset] of this.seeks) {
-      this.sought.add(key);
-      const tp = this.owned.get(key);
-      if (!tp) continue;
-      this.consumed.set(key, offset);
-      if (offset >= 0n) this.committed.set(key, offset);
-      else this.committed.delete(key);
-      landing.push(this.consumer.seek(tp, offset).catch((err) => this.sink.log.warn({ err, partition: key }, 'seek failed')));
+      const partition = this.owned.get(key);
+      if (!partition) continue;
+      partition.seekTo(offset);
+      landing.push(this.consumer.seek(partition.tp, offset).catch((err) => this.sink.log.warn({ err, partition: key }, 'seek failed')));
     }
     this.seeks.clear();
     await Promise.all(landing);
@@ -364,8 +272,8 @@ export class SinkTaskRunner extends TaskRunner {
   private syncPause(): void {
     const shouldPause = this.paused || this.retrying;
     if (shouldPause === this.consumerPaused) return;
-    if (shouldPause) this.consumer.pause([...this.owned.values()]);
-    else this.consumer.resume([...this.owned].filter(([key]) => !this.taskPaused.has(key)).map(([, tp]) => tp));
+    if (shouldPause) this.consumer.pause(this.owned.topicPartitions());
+    else this.consumer.resume(this.owned.notPausedByTask());
     this.consumerPaused = shouldPause;
   }
 
@@ -374,26 +282,20 @@ export class SinkTaskRunner extends TaskRunner {
   }
 
   private context(): SinkTaskContext {
-    return {
-      connectorName: this.sink.connector,
-      taskId: this.sink.taskId,
-      log: taskLogger(this.sink.log),
-      state: taskStateStore(this.sink.store, namespaces.taskState(this.sink.connector, this.sink.taskId)),
-      connectorState: this.sink.connectorState,
-      metrics: this.sink.taskMetrics,
-      assignment: () => [...this.owned.values()],
+    return sinkTaskContext(this.sink, {
+      assignment: () => this.owned.topicPartitions(),
       seek: (offsets) => offsets.forEach((offset, key) => this.seeks.set(key, offset)),
       requestCommit: () => {
         this.commitRequested = true;
       },
       pause: (partitions) => {
-        partitions.forEach((tp) => this.taskPaused.add(tpKey(tp)));
+        this.owned.setPausedByTask(partitions, true);
         this.consumer.pause(partitions);
       },
       resume: (partitions) => {
-        partitions.forEach((tp) => this.taskPaused.delete(tpKey(tp)));
+        this.owned.setPausedByTask(partitions, false);
         if (!this.consumerPaused) this.consumer.resume(partitions);
       },
-    };
+    });
   }
 }

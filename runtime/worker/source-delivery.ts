@@ -1,21 +1,21 @@
 import { ColdstoreError, RetriableError } from '../api/errors.js';
 import { failpoint } from '../api/failpoints.js';
+import type { KafkaCluster } from '../api/cluster.js';
 import type { RecordPlacement, SourceOffsetEntry, SourceRecord } from '../api/records.js';
 import type { SourceTask } from '../api/source.js';
-import type { KafkaAdmin } from '../kafka/admin.js';
 import type { KafkaConnection } from '../kafka/client-config.js';
-import { KafkaProducer, type Delivery } from '../kafka/producer.js';
+import type { Delivery } from '../kafka/producer.js';
 import { readTopicToEnd } from '../kafka/topic-reader.js';
 import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
+import type { RecordProducer, RecordProducerFactory } from './record-producer.js';
 import { latestOffsets, offsetsTopicFormat, type StoredSourceOffset } from './source-offsets.js';
 
 export interface DeliveryDeps {
   connector: string;
   taskId: number;
-  kafka: KafkaConnection;
   store: CheckpointStore;
   task: SourceTask;
-  producerOverrides?: Record<string, string>;
+  createProducer: RecordProducerFactory;
   /** Called once a batch's offsets are persisted. */
   onCommitted: (records: number) => void;
 }
@@ -35,7 +35,7 @@ export interface SourceDelivery {
   close(): Promise<void>;
 }
 
-function send(producer: KafkaProducer, r: SourceRecord): Promise<Delivery> {
+function send(producer: RecordProducer, r: SourceRecord): Promise<Delivery> {
   return producer.send({ topic: r.topic, partition: r.partition, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
 }
 
@@ -58,11 +58,11 @@ interface InFlightBatch {
  * what was in flight.
  */
 export class PipelinedDelivery implements SourceDelivery {
-  private readonly producer: KafkaProducer;
+  private readonly producer: RecordProducer;
   private readonly inFlight: InFlightBatch[] = [];
 
   constructor(private readonly deps: DeliveryDeps, private readonly maxInFlightBatches = 8) {
-    this.producer = new KafkaProducer(deps.kafka, `coldstore-${deps.connector}-${deps.taskId}`, deps.producerOverrides);
+    this.producer = deps.createProducer({ clientId: `coldstore-${deps.connector}-${deps.taskId}` });
   }
 
   open(): Promise<void> {
@@ -107,10 +107,17 @@ export class PipelinedDelivery implements SourceDelivery {
   }
 }
 
+/** Where transactional source tasks commit their offsets with their records (offsets.storage.topic). */
+export interface OffsetsTopic {
+  name: string;
+  /** This connector's offsets in the topic (null: reset), keyed as in the checkpoint store, read to its end. */
+  readOffsets(clientId: string): Promise<Record<string, StoredSourceOffset | null>>;
+}
+
 /** This connector's offsets in the offsets topic (null: reset), keyed as in the checkpoint store. */
 export async function readConnectorOffsets(
   kafka: KafkaConnection,
-  admin: KafkaAdmin,
+  admin: KafkaCluster,
   topic: string,
   connector: string,
   clientId: string,
@@ -128,21 +135,20 @@ export async function readConnectorOffsets(
  * mirrors it and is overwritten from it when the task starts.
  */
 export class TransactionalDelivery implements SourceDelivery {
-  private readonly producer: KafkaProducer;
+  private readonly producer: RecordProducer;
+  private readonly clientId: string;
 
   constructor(
     private readonly deps: DeliveryDeps,
-    private readonly offsetsTopic: string,
-    private readonly admin: KafkaAdmin,
+    private readonly offsetsTopic: OffsetsTopic,
+    private readonly cluster: KafkaCluster,
   ) {
-    this.producer = new KafkaProducer(deps.kafka, `coldstore-${deps.connector}-${deps.taskId}`, {
-      'transactional.id': `coldstore-${deps.connector}-${deps.taskId}`,
-      ...deps.producerOverrides,
-    });
+    this.clientId = `coldstore-${deps.connector}-${deps.taskId}`;
+    this.producer = deps.createProducer({ clientId: this.clientId, transactionalId: this.clientId });
   }
 
   async open(): Promise<void> {
-    await this.admin.createTopic(this.offsetsTopic, 1, { configs: { 'cleanup.policy': 'compact' } });
+    await this.cluster.createTopic(this.offsetsTopic.name, 1, { configs: { 'cleanup.policy': 'compact' } });
     await this.producer.connect();
     // Fences a previous incarnation of this task and aborts its open transaction.
     await this.producer.initTransactions();
@@ -156,7 +162,7 @@ export class TransactionalDelivery implements SourceDelivery {
    * other tasks.
    */
   private async loadCommittedOffsets(): Promise<void> {
-    const committed = await readConnectorOffsets(this.deps.kafka, this.admin, this.offsetsTopic, this.deps.connector, `coldstore-${this.deps.connector}-${this.deps.taskId}`);
+    const committed = await this.offsetsTopic.readOffsets(this.clientId);
     if (Object.keys(committed).length > 0) await this.deps.store.write(namespaces.sourceOffsets(this.deps.connector), committed);
   }
 
@@ -168,7 +174,7 @@ export class TransactionalDelivery implements SourceDelivery {
       offsets = batchOffsets(this.deps.task, records, placements);
       const latest = Object.values(latestOffsets(offsets));
       await Promise.all(
-        latest.map((entry) => this.producer.send({ topic: this.offsetsTopic, ...offsetsTopicFormat.encode(this.deps.connector, entry) })),
+        latest.map((entry) => this.producer.send({ topic: this.offsetsTopic.name, ...offsetsTopicFormat.encode(this.deps.connector, entry) })),
       );
       failpoint('source.before-commit');
       await this.producer.commitTransaction();

@@ -1,12 +1,12 @@
+import type { KafkaCluster } from '../api/cluster.js';
 import type { RawConfig } from '../api/config-def.js';
 import { isRetriable } from '../api/errors.js';
 import type { PollResult, SourceTask, SourceTaskContext } from '../api/source.js';
 import { configFingerprint } from '../config/fingerprint.js';
-import type { KafkaAdmin } from '../kafka/admin.js';
-import type { KafkaConnection } from '../kafka/client-config.js';
 import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
 import { Backoff } from './backoff.js';
-import { PipelinedDelivery, TransactionalDelivery, type DeliveryDeps, type SourceDelivery } from './source-delivery.js';
+import { PipelinedDelivery, TransactionalDelivery, type DeliveryDeps, type OffsetsTopic, type SourceDelivery } from './source-delivery.js';
+import type { RecordProducerFactory } from './record-producer.js';
 import { sourcePartitionKey, type StoredSourceOffset } from './source-offsets.js';
 import { taskLogger, taskStateStore } from './task-context.js';
 import { TaskRunner, type TaskRunnerDeps } from './task-runner.js';
@@ -18,11 +18,11 @@ export interface SourceRunnerDeps extends TaskRunnerDeps {
   /** The connector's config as stored (placeholders unresolved): what identifies the job for the FINISHED marker. */
   jobConfig?: RawConfig;
   store: CheckpointStore;
-  kafka: KafkaConnection;
-  cluster: KafkaAdmin;
+  cluster: KafkaCluster;
+  /** The task's producer (Kafka's in the worker, a fake in unit tests). */
+  createProducer: RecordProducerFactory;
   /** Set when records and offsets go into Kafka transactions (transaction.boundary=poll). */
-  offsetsTopic?: string;
-  producerOverrides?: Record<string, string>;
+  offsetsTopic?: OffsetsTopic;
 }
 
 /** Task state key marking a finite job as finished, so a restarted worker does not silently run it again. */
@@ -97,10 +97,9 @@ export class SourceTaskRunner extends TaskRunner {
     const deps: DeliveryDeps = {
       connector: this.source.connector,
       taskId: this.source.taskId,
-      kafka: this.source.kafka,
       store: this.source.store,
       task,
-      ...(this.source.producerOverrides ? { producerOverrides: this.source.producerOverrides } : {}),
+      createProducer: this.source.createProducer,
       onCommitted: (records) => {
         this.source.metrics.sourceRecords.add(records, this.attributes);
         this.source.metrics.commits.add(1, this.attributes);

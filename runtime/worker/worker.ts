@@ -3,6 +3,8 @@ import type { Connector, ConnectorPlugin } from '../api/connector.js';
 import type { SinkTask } from '../api/sink.js';
 import type { SourceTask } from '../api/source.js';
 import { KafkaAdmin } from '../kafka/admin.js';
+import { KafkaProducer } from '../kafka/producer.js';
+import { SinkConsumer } from '../kafka/sink-consumer.js';
 import type { KafkaConnection } from '../kafka/client-config.js';
 import { withPrefix } from '../config/raw-config.js';
 import type { WorkerConfig } from '../config/worker-config.js';
@@ -10,6 +12,7 @@ import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { SinkTaskRunner } from './sink-runner.js';
+import { readConnectorOffsets, type OffsetsTopic } from './source-delivery.js';
 import { taskStateStore } from './task-context.js';
 import { SourceTaskRunner } from './source-runner.js';
 import type { TaskRunner } from './task-runner.js';
@@ -40,6 +43,12 @@ export class Worker {
     this.admin = undefined;
   }
 
+  private offsetsTopic(connector: string): OffsetsTopic {
+    const name = this.config['offsets.storage.topic'];
+    const cluster = this.cluster;
+    return { name, readOffsets: (clientId) => readConnectorOffsets(this.kafka, cluster, name, connector, clientId) };
+  }
+
   /**
    * A runner for one task; `taskConfig` is resolved (placeholders replaced) and never
    * stored, and `redact` hides those resolved values from the task's traces.
@@ -65,7 +74,6 @@ export class Worker {
       metrics: this.metrics,
       shutdownTimeoutMs: this.config['task.shutdown.graceful.timeout.ms'],
       store: this.store,
-      kafka: this.kafka,
       config: taskConfig,
     };
     if (plugin.type === 'sink') {
@@ -73,16 +81,18 @@ export class Worker {
         ...common,
         task: connector.createTask() as SinkTask,
         commitIntervalMs: this.config['offset.flush.interval.ms'],
-        consumerOverrides: withPrefix(taskConfig, 'consumer.override.'),
+        createConsumer: (options) => new SinkConsumer({ ...options, connection: this.kafka, overrides: withPrefix(taskConfig, 'consumer.override.') }),
       });
     }
+    const producerOverrides = withPrefix(taskConfig, 'producer.override.');
     return new SourceTaskRunner({
       ...common,
       newTask: () => connector.createTask() as SourceTask,
       ...(jobConfig ? { jobConfig } : {}),
       cluster: this.cluster,
-      ...(taskConfig['transaction.boundary'] === 'poll' ? { offsetsTopic: this.config['offsets.storage.topic'] } : {}),
-      producerOverrides: withPrefix(taskConfig, 'producer.override.'),
+      createProducer: ({ clientId, transactionalId }) =>
+        new KafkaProducer(this.kafka, clientId, { ...(transactionalId ? { 'transactional.id': transactionalId } : {}), ...producerOverrides }),
+      ...(taskConfig['transaction.boundary'] === 'poll' ? { offsetsTopic: this.offsetsTopic(connectorName) } : {}),
     });
   }
 }

@@ -1,0 +1,112 @@
+import { tpKey, type PartitionOffsets, type SinkRecord, type TopicPartition } from '../api/records.js';
+import { OwnedPartition } from './owned-partition.js';
+import type { PartitionProgress } from './task-runner.js';
+
+type HighWatermark = (tp: TopicPartition) => bigint | undefined;
+
+/** The partitions a sink task owns, by `topic/partition`: one OwnedPartition each. */
+export class OwnedPartitions {
+  private readonly byKey = new Map<string, OwnedPartition>();
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  get(key: string): OwnedPartition | undefined {
+    return this.byKey.get(key);
+  }
+
+  owns(record: SinkRecord): boolean {
+    return this.byKey.has(tpKey(record));
+  }
+
+  all(): OwnedPartition[] {
+    return [...this.byKey.values()];
+  }
+
+  topicPartitions(): TopicPartition[] {
+    return this.all().map((p) => p.tp);
+  }
+
+  /** Owns the partition from now on (keeping what it knew, if it owned it already), reading from `offset`. */
+  add(tp: TopicPartition, offset: bigint | undefined): void {
+    const key = tpKey(tp);
+    const partition = this.byKey.get(key) ?? new OwnedPartition({ topic: tp.topic, partition: tp.partition });
+    this.byKey.set(key, partition);
+    partition.startAt(offset);
+  }
+
+  /** Gives every partition up; returns them. */
+  clear(): TopicPartition[] {
+    const partitions = this.topicPartitions();
+    this.byKey.clear();
+    return partitions;
+  }
+
+  /** What preCommit is told: past the last record handed over, per partition that has one. */
+  consumed(): PartitionOffsets {
+    const consumed: PartitionOffsets = new Map();
+    for (const p of this.byKey.values()) if (p.consumed !== undefined) consumed.set(p.key, p.consumed);
+    return consumed;
+  }
+
+  /** The durable offsets preCommit reported that move an owned partition's commit forward; the rest is never committed. */
+  advancing(durable: PartitionOffsets): { partition: OwnedPartition; offset: bigint }[] {
+    const advancing: { partition: OwnedPartition; offset: bigint }[] = [];
+    for (const [key, offset] of durable) {
+      const partition = this.byKey.get(key);
+      if (partition?.advancesCommit(offset)) advancing.push({ partition, offset });
+    }
+    return advancing;
+  }
+
+  handed(records: readonly SinkRecord[]): void {
+    for (const r of records) this.byKey.get(tpKey(r))?.handed(r.offset);
+  }
+
+  /** Consumer positions sampled just now (absent: unknown); a partition sought since its last record keeps none. */
+  samplePositions(sampled: Map<string, bigint>): void {
+    for (const p of this.byKey.values()) p.position = p.sought ? undefined : sampled.get(p.key);
+  }
+
+  /** A seek moves the consumer: every position sampled before it is stale. */
+  forgetPositions(): void {
+    for (const p of this.byKey.values()) p.position = undefined;
+  }
+
+  setPausedByTask(partitions: readonly TopicPartition[], paused: boolean): void {
+    for (const tp of partitions) {
+      const partition = this.byKey.get(tpKey(tp));
+      if (partition) partition.pausedByTask = paused;
+    }
+  }
+
+  /** What the runner resumes: partitions the task itself paused stay paused. */
+  notPausedByTask(): TopicPartition[] {
+    return this.all().filter((p) => !p.pausedByTask).map((p) => p.tp);
+  }
+
+  progress(highWatermark: HighWatermark): PartitionProgress[] {
+    return this.all().map((p) => p.progress(highWatermark(p.tp)));
+  }
+
+  committedOffsets(highWatermark: HighWatermark): { topic: string; partition: number; offset: bigint; highWatermark?: bigint }[] {
+    return this.all().flatMap((p) => {
+      if (p.committed === undefined || p.committed < 0n) return [];
+      const end = highWatermark(p.tp);
+      return [{ ...p.tp, offset: p.committed, ...(end !== undefined ? { highWatermark: end } : {}) }];
+    });
+  }
+}
+
+/** The partitions in a sink task's status: committed and end offsets, and the lag behind what is durable. */
+export function partitionsStatus(progress: readonly PartitionProgress[]): { partitions: Record<string, unknown>[] } | undefined {
+  const partitions = progress.map((p) => ({
+    topic: p.topic,
+    partition: p.partition,
+    committed_offset: p.committed === undefined ? null : Number(p.committed),
+    end_offset: p.highWatermark === undefined ? null : Number(p.highWatermark),
+    lag: p.highWatermark === undefined ? null : Math.max(0, Number(p.highWatermark - (p.durableThrough ?? p.committed ?? 0n))),
+  }));
+  return partitions.length > 0 ? { partitions } : undefined;
+}
