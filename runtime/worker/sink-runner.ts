@@ -223,9 +223,8 @@ export class SinkTaskRunner extends TaskRunner {
     const chosen = (await this.sink.task.open(assigned.map((a) => ({ ...a, committed: a.committed !== undefined && a.committed >= 0n ? a.committed : undefined })))) ?? new Map();
     const starts = assigned.map((a) => ({ topic: a.topic, partition: a.partition, offset: chosen.get(tpKey(a)) ?? a.committed }));
     this.consumer.assign(starts);
-    // librdkafka keeps a partition's pause flag across unassign and assign (only resume()
-    // clears it): a partition paused while a batch was being retried, then lost and given
-    // back, would stay paused for good. So the new assignment's state is set explicitly.
+    // librdkafka keeps a partition's pause flag across assignments (only resume() clears it):
+    // one paused for a retried batch, then lost and given back, would stay paused for good.
     const pausedNow = this.paused || this.retrying;
     if (pausedNow) this.consumer.pause(partitions);
     else this.consumer.resume(partitions);

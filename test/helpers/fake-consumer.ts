@@ -54,10 +54,10 @@ export class FakeConsumer implements TaskConsumer {
     for (const p of partitions) this.assigned.set(tpKey(p), p.offset === undefined || p.offset === START_OF_PARTITION ? 0n : p.offset);
   }
 
+  /** Like librdkafka, a partition's pause flag outlives its assignment: only resume() clears it. */
   unassign(): void {
     this.events.push('unassign');
     this.assigned.clear();
-    this.paused.clear();
   }
 
   pause(partitions: TopicPartition[]): void {

@@ -15,8 +15,6 @@ import { tmpDir } from '../helpers/tmp.js';
 const context: ConnectorContext = {
   name: 'restore',
   log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
-  requestTaskReconfiguration: () => {},
-  raiseError: () => {},
   cluster: {} as KafkaCluster,
 };
 
