@@ -9,6 +9,7 @@ import { backupView, partitionDone, type BackupRecord, type BackupView, type Sto
 import type { CatalogueStore } from './catalogue-store.js';
 import { backupsToRemove } from './retention-policy.js';
 import { takeCut } from './cut.js';
+import { SerialQueue } from '../../runtime/support/serial-queue.js';
 
 /** How often backups in progress are checked. */
 const CHECK_INTERVAL_MS = 1_000;
@@ -32,7 +33,8 @@ export interface CatalogueOptions {
  */
 export class BackupCatalogue {
   private timer: NodeJS.Timeout | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** One change at a time: creations, checks and deletions never interleave. */
+  private readonly queue = new SerialQueue();
   private readonly lastFlush = new Map<string, number>();
   private checkQueued = false;
 
@@ -43,7 +45,7 @@ export class BackupCatalogue {
       // A slow check (a large manifest, retention) must not queue more behind it.
       if (this.checkQueued) return;
       this.checkQueued = true;
-      this.serial(() => this.checkAll())
+      this.queue.run(() => this.checkAll())
         .catch((err) => this.options.log.warn({ err }, 'checking backups in progress failed'))
         .finally(() => (this.checkQueued = false));
     }, CHECK_INTERVAL_MS);
@@ -51,14 +53,7 @@ export class BackupCatalogue {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.queue;
-  }
-
-  /** One change at a time: creations, checks and deletions never interleave. */
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(work, work);
-    this.queue = next.catch(() => undefined);
-    return next;
+    await this.queue.idle();
   }
 
   private participants(): { name: string; participant: BackupParticipant; configFingerprint: string }[] {
@@ -81,7 +76,7 @@ export class BackupCatalogue {
   }
 
   create(id: number): Promise<{ id: number }> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const { records, highestId } = await this.options.store.all();
       const participants = this.participants();
       const inBuckets = await this.reaching('list the backups in the buckets', () => Promise.all(participants.map((p) => p.participant.highestBackupId())));
@@ -125,7 +120,7 @@ export class BackupCatalogue {
 
   /** Deletes a backup (its manifests, then bundles nothing else needs); dryRun lists what would go. */
   delete(id: number, dryRun: boolean): Promise<{ backupId: number; dryRun: boolean; deleted: StoredObjectRef[] }> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const record = await this.options.store.get(id);
       const participants = this.participants();
       const inBuckets = await this.reaching('list the backups in the buckets', async () => (await Promise.all(participants.map((p) => p.participant.listBackupIds()))).flat());
@@ -142,7 +137,7 @@ export class BackupCatalogue {
 
   /** Applies the retention policy now; dryRun lists what would go. */
   applyRetention(dryRun: boolean): Promise<{ dryRun: boolean; removedBackups: number[]; deleted: StoredObjectRef[] }> {
-    return this.serial(() => this.retention(dryRun));
+    return this.queue.run(() => this.retention(dryRun));
   }
 
   private async retention(dryRun: boolean) {

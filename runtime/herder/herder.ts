@@ -6,6 +6,7 @@ import type { ConfigStore, ConnectorRecord, TargetState } from '../storage/confi
 import type { Worker } from '../worker/worker.js';
 import { ConnectorInstance } from './connector-instance.js';
 import { ConnectorOffsets, type OffsetEntry } from './connector-offsets.js';
+import { SerialQueue } from '../support/serial-queue.js';
 
 function sameConfig(a: RawConfig, b: RawConfig): boolean {
   const keys = Object.keys(a);
@@ -27,7 +28,7 @@ export interface ConnectorInfo {
  */
 export class Herder {
   private readonly instances = new Map<string, ConnectorInstance>();
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   readonly offsets: ConnectorOffsets;
 
   constructor(
@@ -38,15 +39,9 @@ export class Herder {
     this.offsets = new ConnectorOffsets(worker);
   }
 
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(work, work);
-    this.queue = next.catch(() => undefined);
-    return next;
-  }
-
   /** Resumes every connector the config store holds, each in its target state. */
   start(): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       for (const record of await this.configs.list()) {
         const plugin = this.plugins.find(record.config['connector.class'] ?? '');
         if (!plugin) {
@@ -61,7 +56,7 @@ export class Herder {
   }
 
   stop(): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       await Promise.all([...this.instances.values()].map((i) => i.shutdown()));
     });
   }
@@ -120,7 +115,7 @@ export class Herder {
 
   /** Creates or replaces a connector's config. `created` tells which. */
   putConfig(name: string, config: RawConfig, mustNotExist: boolean): Promise<{ created: boolean; info: ConnectorInfo }> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const existing = this.instances.get(name);
       if (existing && mustNotExist) throw new ColdstoreError(ErrorCodes.CONNECTOR_EXISTS, `Connector ${name} already exists. Use PUT /connectors/${name}/config to change it.`);
       if (config['name'] !== undefined && config['name'] !== name) {
@@ -142,7 +137,7 @@ export class Herder {
   }
 
   delete(name: string): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const instance = this.instance(name);
       await instance.shutdown();
       await this.configs.remove(name);
@@ -151,7 +146,7 @@ export class Herder {
   }
 
   setTarget(name: string, target: TargetState): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const instance = this.instance(name);
       instance.record = { ...instance.record, target };
       await this.configs.put(instance.record);
@@ -160,11 +155,11 @@ export class Herder {
   }
 
   restart(name: string, includeTasks: boolean, onlyFailed: boolean): Promise<void> {
-    return this.serial(() => this.instance(name).restart(includeTasks, onlyFailed));
+    return this.queue.run(() => this.instance(name).restart(includeTasks, onlyFailed));
   }
 
   restartTask(name: string, id: number): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const instance = this.instance(name);
       if (!instance.hasTask(id)) throw new ColdstoreError(ErrorCodes.TASK_NOT_FOUND, `Task ${id} of connector ${name} not found.`);
       await instance.restartTask(id);
@@ -188,14 +183,14 @@ export class Herder {
   }
 
   alterOffsets(name: string, body: unknown): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const instance = this.requireStopped(name);
       await this.offsets.alter(name, instance.plugin.type, body);
     });
   }
 
   resetOffsets(name: string): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const instance = this.requireStopped(name);
       await this.offsets.reset(name, instance.plugin.type);
     });
