@@ -1,5 +1,5 @@
 import type { TopicPartition } from '../../runtime/api/index.js';
-import { FORMAT_KAFKA_V1, kafkaListStartAfter, parseKafkaBundleKey } from '../shared/formats/kafka-v1.js';
+import { FORMAT_KAFKA_V1, kafkaListStartAfter, parseKafkaBundleKey } from '../layouts/kafka-v1/bundle-codec.js';
 import type { BundleUploader } from './bundle-uploader.js';
 import type { SealedBundle } from './partition-writer.js';
 

@@ -1,8 +1,9 @@
 import { BundleDefect, openCheckedBundle } from '../shared/bundle-check.js';
-import { FORMAT_KAFKA_V1, type BackedUpRecord } from '../shared/formats/kafka-v1.js';
+import { FORMAT_KAFKA_V1, type BackedUpRecord } from '../layouts/kafka-v1/bundle-codec.js';
 import type { Location } from '../shared/backup-location.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 import { BadObjectError } from './bad-object.js';
+import { MetadataName } from '../layouts/metadata-names.js';
 
 export interface FetchedBundle {
   key: string;
@@ -28,12 +29,12 @@ export async function fetchBundle(
   const bad = (kind: ConstructorParameters<typeof BadObjectError>[0], detail: string) => new BadObjectError(kind, fullKey, detail, range);
   const object = await store.get(location.bucket, fullKey);
   if (!object) throw bad('missing', 'listed but gone when read (deleted meanwhile?)');
-  const format = object.metadata['coldstore-format'];
+  const format = object.metadata[MetadataName.format];
   if (format !== FORMAT_KAFKA_V1) throw bad('foreign', `not a coldstore ${FORMAT_KAFKA_V1} bundle (format ${format ?? 'none'}); remove it or skip it with on.bad.object=skip`);
   let records: BackedUpRecord[];
   try {
     records = await openCheckedBundle(object.body, bundle, [
-      { source: 'its metadata', sha256: object.metadata['coldstore-body-sha256'] },
+      { source: 'its metadata', sha256: object.metadata[MetadataName.bodySha256] },
       ...(bundle.sha256 ? [{ source: 'the backup manifest', sha256: bundle.sha256 }] : []),
     ]);
   } catch (err) {

@@ -14,7 +14,7 @@ import {
   type TopicPartition,
 } from '../../runtime/api/index.js';
 import { eventsLocation, type Location } from '../shared/backup-location.js';
-import type { BackedUpRecord } from '../shared/formats/kafka-v1.js';
+import type { BackedUpRecord } from '../layouts/kafka-v1/bundle-codec.js';
 import { createObjectStore } from '../shared/object-store/store-config.js';
 import { retryTransient, type ObjectStore } from '../shared/object-store/object-store.js';
 import { BadObjects } from './bad-object.js';

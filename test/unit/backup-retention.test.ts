@@ -6,7 +6,7 @@ import type { BackupRecord } from '../../app/catalogue/backup-record.js';
 import { writeBackupManifest } from '../../connectors/backup-sink/backup-manifest-writer.js';
 import { pruneBackups } from '../../connectors/backup-sink/backup-pruning.js';
 import { readManifests } from '../../connectors/shared/backup-manifests.js';
-import { encodeKafkaBundle, kafkaBundleKey } from '../../connectors/shared/formats/kafka-v1.js';
+import { encodeKafkaBundle, kafkaBundleKey } from '../../connectors/layouts/kafka-v1/bundle-codec.js';
 import { topicMetadataKey } from '../../connectors/shared/formats/backup-metadata.js';
 import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
 import { verifyBackup } from '../../connectors/shared/verify/index.js';

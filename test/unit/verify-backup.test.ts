@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Location } from '../../connectors/shared/backup-location.js';
 import { backupPrefix, type ManifestObject, type ManifestPartition } from '../../connectors/shared/formats/backup-manifest.js';
 import { topicMetadataKey } from '../../connectors/shared/formats/backup-metadata.js';
-import { encodeKafkaBundle, kafkaBundleKey } from '../../connectors/shared/formats/kafka-v1.js';
+import { encodeKafkaBundle, kafkaBundleKey } from '../../connectors/layouts/kafka-v1/bundle-codec.js';
 import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
 import type { ObjectStore } from '../../connectors/shared/object-store/object-store.js';
 import { describeBackup, inspectBundle, verifyBackup, type RecordJson, type VerifyProgress, type VerifyReport } from '../../connectors/shared/verify/index.js';

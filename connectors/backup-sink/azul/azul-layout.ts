@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ColdstoreError, ErrorCodes, failpoint, type SinkRecord, type TaskLogger, type TaskMetrics } from '../../../runtime/api/index.js';
-import { assembleBulk } from '../../shared/formats/azul/bulk.js';
-import { InvalidEventError, readEventFields, type EventFields, type StreamRef } from '../../shared/formats/azul/event-fields.js';
-import { azulBundleKey, parseAzulTopic, streamKey, type AzulTopic } from '../../shared/formats/azul/keys.js';
+import { assembleBulk } from '../../layouts/azul/bulk.js';
+import { InvalidEventError, readEventFields, type EventFields, type StreamRef } from '../../layouts/azul/event-fields.js';
+import { azulBundleKey, parseAzulTopic, streamKey, type AzulTopic } from '../../layouts/azul/keys.js';
 import {
   AZUL_INDEX_PREFIX,
   AZUL_REJECTS_PREFIX,
@@ -12,14 +12,15 @@ import {
   FORMAT_AZUL_INDEX,
   parseAzulIndexKey,
   type AzulIndexEntry,
-} from '../../shared/formats/azul/objects.js';
-import { AZUL_MODEL_VERSION } from '../../shared/formats/azul/registry.js';
-import { encodeKafkaBundle, kafkaBundleKey } from '../../shared/formats/kafka-v1.js';
+} from '../../layouts/azul/objects.js';
+import { AZUL_MODEL_VERSION } from '../../layouts/azul/registry.js';
+import { encodeKafkaBundle, kafkaBundleKey } from '../../layouts/kafka-v1/bundle-codec.js';
 import type { BundleLayout, RangeKeys } from '../bundle-layout.js';
 import type { BundleUploader } from '../bundle-uploader.js';
 import type { SealedBundle } from '../partition-writer.js';
 import { azulMetrics } from './metrics.js';
 import type { StreamArchiver } from './stream-archiver.js';
+import { MetadataName } from '../../layouts/metadata-names.js';
 
 const sha256 = (body: Buffer) => createHash('sha256').update(body).digest('hex');
 
@@ -143,15 +144,15 @@ export class AzulLayout implements BundleLayout {
       const body = await uploader.gzip(bulk);
       const digest = sha256(bulk);
       const metadata = azulBundleMetadata({ ...bundle, events: split.events.length, sha256: digest });
-      let key = `${uploader.location.prefix}${azulBundleKey(topic, split.last.timestampMicros, split.events.length, split.last.kafkaKey)}`;
-      let put = await uploader.storeChecked(key, body, metadata, abandoned, 'report');
+      let key = azulBundleKey(topic, split.last.timestampMicros, split.events.length, split.last.kafkaKey);
+      let put = await uploader.storeChecked(uploader.location.key(key), body, metadata, abandoned, 'report');
       if (put === 'conflict') {
         // Another range ended with the same event, count and timestamp (a re-sent event): keep both, this one under a key naming its range.
         key = `${key}~${bundle.topic}-${bundle.partition}-${bundle.start}`;
-        put = await uploader.storeChecked(key, body, metadata, abandoned);
+        put = await uploader.storeChecked(uploader.location.key(key), body, metadata, abandoned);
       }
       outcome = put;
-      entry.bundle = { key: key.slice(uploader.location.prefix.length), events: split.events.length, sha256: digest };
+      entry.bundle = { key, events: split.events.length, sha256: digest };
       rawBytes += bulk.length;
       compressedBytes += body.length;
     }
@@ -161,15 +162,15 @@ export class AzulLayout implements BundleLayout {
       const key = `${AZUL_REJECTS_PREFIX}${kafkaKey}`;
       const { container, metadata } = encodeKafkaBundle(kafkaKey, bundle.start, bundle.end, split.rejects);
       const body = await uploader.gzip(container);
-      await uploader.storeChecked(`${uploader.location.prefix}${key}`, body, metadata, abandoned);
-      entry.rejects = { key, records: split.rejects.length, sha256: metadata['coldstore-body-sha256']! };
+      await uploader.storeChecked(uploader.location.key(key), body, metadata, abandoned);
+      entry.rejects = { key, records: split.rejects.length, sha256: metadata[MetadataName.bodySha256]! };
       rawBytes += container.length;
       compressedBytes += body.length;
     }
     failpoint('backup.after-upload');
     const index = Buffer.from(JSON.stringify(entry));
-    const indexMetadata = { 'coldstore-format': FORMAT_AZUL_INDEX, 'coldstore-body-sha256': sha256(index), 'coldstore-range-start': String(bundle.start), 'coldstore-range-end': String(bundle.end) };
-    await uploader.storeChecked(`${uploader.location.prefix}${azulIndexKey(bundle.topic, bundle.partition, bundle.start, bundle.end)}`, index, indexMetadata, abandoned);
+    const indexMetadata = { [MetadataName.format]: FORMAT_AZUL_INDEX, [MetadataName.bodySha256]: sha256(index), [MetadataName.rangeStart]: String(bundle.start), [MetadataName.rangeEnd]: String(bundle.end) };
+    await uploader.storeChecked(uploader.location.key(azulIndexKey(bundle.topic, bundle.partition, bundle.start, bundle.end)), index, indexMetadata, abandoned);
     metrics.add(azulMetrics.events, split.events.length, { source: topic.source, result: 'ok' });
     if (split.rejects.length > 0) metrics.add(azulMetrics.events, split.rejects.length, { source: topic.source, result: 'invalid' });
     uploader.countBundle(bundle, { records: bundle.records.length, rawBytes, compressedBytes, outcome, started });

@@ -1,14 +1,15 @@
 import type { Location } from '../backup-location.js';
 import { BundleDefect, gunzipChecked, type ExpectedSha256 } from '../bundle-check.js';
-import { splitBulk } from '../formats/azul/bulk.js';
-import { InvalidEventError, readEventFields, type EventFields, type StreamRef } from '../formats/azul/event-fields.js';
-import { azulBundleKey, parseAzulTopic, streamKey } from '../formats/azul/keys.js';
-import { FORMAT_AZUL_BUNDLE } from '../formats/azul/objects.js';
-import { AZUL_MODEL_VERSION, type AzulModel } from '../formats/azul/registry.js';
+import { splitBulk } from '../../layouts/azul/bulk.js';
+import { InvalidEventError, readEventFields, type EventFields, type StreamRef } from '../../layouts/azul/event-fields.js';
+import { azulBundleKey, parseAzulTopic, streamKey } from '../../layouts/azul/keys.js';
+import { FORMAT_AZUL_BUNDLE } from '../../layouts/azul/objects.js';
+import { AZUL_MODEL_VERSION, type AzulModel } from '../../layouts/azul/registry.js';
 import type { ObjectMetadata, ObjectStore } from '../object-store/object-store.js';
 import type { BundleKey } from './bundle-key.js';
 import { PROBLEM_OF_DEFECT } from './bundle-object.js';
 import type { VerifyProblem, VerifyProblemKind } from './report.js';
+import { MetadataName } from '../../layouts/metadata-names.js';
 
 const WHOLE_NUMBER = /^\d+$/;
 
@@ -17,11 +18,11 @@ const WHOLE_NUMBER = /^\d+$/;
  * carries no offsets); undefined unless it is an `azul-v6` object that says them all.
  */
 export function azulBundleRange(metadata: ObjectMetadata): BundleKey | undefined {
-  const topic = metadata['coldstore-topic'];
-  const partition = metadata['coldstore-partition'];
-  const start = metadata['coldstore-range-start'];
-  const end = metadata['coldstore-range-end'];
-  if (metadata['coldstore-format'] !== FORMAT_AZUL_BUNDLE || !topic || ![partition, start, end].every((n) => n !== undefined && WHOLE_NUMBER.test(n))) return undefined;
+  const topic = metadata[MetadataName.topic];
+  const partition = metadata[MetadataName.partition];
+  const start = metadata[MetadataName.rangeStart];
+  const end = metadata[MetadataName.rangeEnd];
+  if (metadata[MetadataName.format] !== FORMAT_AZUL_BUNDLE || !topic || ![partition, start, end].every((n) => n !== undefined && WHOLE_NUMBER.test(n))) return undefined;
   return { topic, partition: Number(partition), start: BigInt(start!), end: BigInt(end!) };
 }
 
@@ -113,13 +114,13 @@ export async function readVerifiedAzulBundle(store: ObjectStore, location: Locat
   const { metadata } = object;
   const range = azulBundleRange(metadata);
   if (!range) {
-    return problem('foreign', `its metadata does not say coldstore-format=${FORMAT_AZUL_BUNDLE} with the topic, partition and offset range it holds (format ${metadata['coldstore-format'] ?? 'none'})`);
+    return problem('foreign', `its metadata does not say coldstore-format=${FORMAT_AZUL_BUNDLE} with the topic, partition and offset range it holds (format ${metadata[MetadataName.format] ?? 'none'})`);
   }
   where = { topic: range.topic, partition: range.partition };
   if (entry && rangeText(range) !== rangeText(entry.range)) return problem('inconsistent', `its metadata says it holds ${rangeText(range)}, its index entry ${entry.key} says ${rangeText(entry.range)}`);
 
-  const checksums: ExpectedSha256[] = [{ source: 'its metadata', sha256: metadata['coldstore-body-sha256'] }];
-  const counts: StatedEvents[] = [{ source: 'its metadata (coldstore-record-count)', events: metadata['coldstore-record-count'] }];
+  const checksums: ExpectedSha256[] = [{ source: 'its metadata', sha256: metadata[MetadataName.bodySha256] }];
+  const counts: StatedEvents[] = [{ source: 'its metadata (coldstore-record-count)', events: metadata[MetadataName.recordCount] }];
   if (entry) {
     checksums.unshift({ source: 'its index entry', sha256: entry.sha256 });
     counts.unshift({ source: 'its index entry', events: entry.events });

@@ -1,5 +1,5 @@
-import { azulIndexKey, parseAzulIndexKey } from '../formats/azul/objects.js';
-import { kafkaBundleKey, parseKafkaBundleKey } from '../formats/kafka-v1.js';
+import { azulIndexKey, parseAzulIndexKey } from '../../layouts/azul/objects.js';
+import { kafkaBundleKey, parseKafkaBundleKey } from '../../layouts/kafka-v1/bundle-codec.js';
 
 export interface BundleKey {
   topic: string;

@@ -1,9 +1,10 @@
 import type { Location } from '../backup-location.js';
 import { BundleDefect, openCheckedBundle, type BundleDefectKind, type ExpectedSha256 } from '../bundle-check.js';
-import { FORMAT_KAFKA_V1, type BackedUpRecord } from '../formats/kafka-v1.js';
+import { FORMAT_KAFKA_V1, type BackedUpRecord } from '../../layouts/kafka-v1/bundle-codec.js';
 import type { ObjectMetadata, ObjectStore } from '../object-store/object-store.js';
 import type { BundleKey } from './bundle-key.js';
 import type { VerifyProblem, VerifyProblemKind } from './report.js';
+import { MetadataName } from '../../layouts/metadata-names.js';
 
 /** What a manifest (or an azul index entry) states about one of the bundles it names. */
 export interface BundleStatement {
@@ -56,11 +57,11 @@ export async function readVerifiedBundle(store: ObjectStore, location: Location,
   const { metadata } = object;
   if (stated?.size !== undefined && bytes !== stated.size) return problem('size', `is ${bytes} bytes, ${stated.by} says ${stated.size}`);
   // A backup's manifest (an index entry) vouches for its objects; elsewhere only the metadata says an object is a bundle.
-  if (!stated && metadata['coldstore-format'] !== FORMAT_KAFKA_V1) {
-    return problem('foreign', `is named like a bundle but its metadata does not say coldstore-format=${FORMAT_KAFKA_V1} (format ${metadata['coldstore-format'] ?? 'none'})`);
+  if (!stated && metadata[MetadataName.format] !== FORMAT_KAFKA_V1) {
+    return problem('foreign', `is named like a bundle but its metadata does not say coldstore-format=${FORMAT_KAFKA_V1} (format ${metadata[MetadataName.format] ?? 'none'})`);
   }
 
-  const checksums: ExpectedSha256[] = [{ source: 'its metadata', sha256: metadata['coldstore-body-sha256'] }];
+  const checksums: ExpectedSha256[] = [{ source: 'its metadata', sha256: metadata[MetadataName.bodySha256] }];
   if (stated) checksums.unshift({ source: stated.by, sha256: stated.sha256 });
   let records: BackedUpRecord[];
   try {
@@ -77,7 +78,7 @@ export async function readVerifiedBundle(store: ObjectStore, location: Location,
 
 function statedCountMismatch(decoded: number, stated: BundleStatement | undefined, metadata: ObjectMetadata): string | undefined {
   if (stated && stated.records !== decoded) return `holds ${decoded} records, ${stated.by} says ${stated.records}`;
-  const inMetadata = metadata['coldstore-records'];
+  const inMetadata = metadata[MetadataName.records];
   // With a manifest, its count is the one that matters; metadata without a count is then no problem.
   if (inMetadata === undefined && stated) return undefined;
   if (inMetadata !== String(decoded)) return `holds ${decoded} records, its metadata says ${inMetadata ?? 'nothing'} (coldstore-records)`;
@@ -85,8 +86,8 @@ function statedCountMismatch(decoded: number, stated: BundleStatement | undefine
 }
 
 function statedRangeMismatch(expected: BundleExpectation, metadata: ObjectMetadata): string | undefined {
-  const start = metadata['coldstore-range-start'];
-  const end = metadata['coldstore-range-end'];
+  const start = metadata[MetadataName.rangeStart];
+  const end = metadata[MetadataName.rangeEnd];
   if ((start !== undefined && start !== expected.start.toString()) || (end !== undefined && end !== expected.end.toString())) {
     return `its metadata says it covers ${start ?? '?'}..${end ?? '?'}, its key ${expected.start}..${expected.end}`;
   }

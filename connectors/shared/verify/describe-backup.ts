@@ -1,8 +1,8 @@
 import { ColdstoreError, ErrorCodes } from '../../../runtime/api/index.js';
 import type { Location } from '../backup-location.js';
 import { readManifests } from '../backup-manifests.js';
-import { parseAzulTopic } from '../formats/azul/keys.js';
-import { AZUL_REJECTS_PREFIX } from '../formats/azul/objects.js';
+import { parseAzulTopic } from '../../layouts/azul/keys.js';
+import { AZUL_REJECTS_PREFIX } from '../../layouts/azul/objects.js';
 import { METADATA_PREFIX } from '../formats/backup-metadata.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { forEachBounded } from '../bounded.js';
@@ -10,6 +10,7 @@ import { azulBundleRange } from './azul-bundle.js';
 import { parseBundleKeyStrictly, type BundleKey } from './bundle-key.js';
 import { resolveLayout, type BackupLayout, type LayoutChoice } from './layout.js';
 import { DEFAULT_VERIFY_CONCURRENCY } from './report.js';
+import { MetadataName } from '../../layouts/metadata-names.js';
 
 export type BundleSummary = {
   /** Relative to the events location: what `coldstore inspect` takes. */
@@ -176,14 +177,14 @@ async function describeContinuous(options: DescribeOptions, layout: BackupLayout
     tally.bundles.push(bundle);
     tally.summary.objects++;
     tally.summary.bytes += item.bytes;
-    const records = wholeNumber(metadata['coldstore-records'] ?? metadata['coldstore-record-count']);
+    const records = wholeNumber(metadata[MetadataName.records] ?? metadata[MetadataName.recordCount]);
     if (records !== undefined) {
       bundle.records = records;
       tally.summary.records += records;
     }
     // Without metadata (and for azul event bundles, which do not say), the range is the best bound there is.
-    const first = wholeNumber(metadata['coldstore-first-offset']) ?? bundle.rangeStart;
-    const last = wholeNumber(metadata['coldstore-last-offset']) ?? bundle.rangeEnd;
+    const first = wholeNumber(metadata[MetadataName.firstOffset]) ?? bundle.rangeStart;
+    const last = wholeNumber(metadata[MetadataName.lastOffset]) ?? bundle.rangeEnd;
     tally.summary.firstOffset = Math.min(tally.summary.firstOffset ?? first, first);
     tally.summary.lastOffset = Math.max(tally.summary.lastOffset ?? last, last);
   });

@@ -1,8 +1,8 @@
 import { ColdstoreError, ErrorCodes } from '../../../runtime/api/index.js';
 import type { Location } from '../backup-location.js';
-import { parseAzulBundleKey } from '../formats/azul/keys.js';
-import { AZUL_REJECTS_PREFIX } from '../formats/azul/objects.js';
-import { eventType, type AzulModel } from '../formats/azul/registry.js';
+import { parseAzulBundleKey } from '../../layouts/azul/keys.js';
+import { AZUL_REJECTS_PREFIX } from '../../layouts/azul/objects.js';
+import { eventType, type AzulModel } from '../../layouts/azul/registry.js';
 import type { ObjectMetadata, ObjectStore } from '../object-store/object-store.js';
 import { readVerifiedAzulBundle } from './azul-bundle.js';
 import { readVerifiedBundle } from './bundle-object.js';

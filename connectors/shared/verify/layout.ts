@@ -1,5 +1,5 @@
 import type { Location } from '../backup-location.js';
-import { AZUL_INDEX_PREFIX } from '../formats/azul/objects.js';
+import { AZUL_INDEX_PREFIX } from '../../layouts/azul/objects.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 
 /** How a BackupSink lays out the events location (its `layout` setting, docs/formats.md). */

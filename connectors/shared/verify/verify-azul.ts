@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { Location } from '../backup-location.js';
 import { forEachBounded, Limiter } from '../bounded.js';
-import type { StreamRef } from '../formats/azul/event-fields.js';
-import { parseAzulBundleKey, streamKey } from '../formats/azul/keys.js';
-import { AZUL_INDEX_PREFIX, AZUL_REJECTS_PREFIX, azulIndexKey, FORMAT_AZUL_BUNDLE, FORMAT_AZUL_INDEX, FORMAT_AZUL_STREAM, type AzulIndexEntry } from '../formats/azul/objects.js';
+import type { StreamRef } from '../../layouts/azul/event-fields.js';
+import { parseAzulBundleKey, streamKey } from '../../layouts/azul/keys.js';
+import { AZUL_INDEX_PREFIX, AZUL_REJECTS_PREFIX, azulIndexKey, FORMAT_AZUL_BUNDLE, FORMAT_AZUL_INDEX, FORMAT_AZUL_STREAM, type AzulIndexEntry } from '../../layouts/azul/objects.js';
 import { METADATA_PREFIX } from '../formats/backup-metadata.js';
-import { kafkaBundleKey } from '../formats/kafka-v1.js';
+import { kafkaBundleKey } from '../../layouts/kafka-v1/bundle-codec.js';
 import type { ObjectMetadata, ObjectStore } from '../object-store/object-store.js';
 import { azulBundleRange, readVerifiedAzulBundle } from './azul-bundle.js';
 import { readVerifiedBundle } from './bundle-object.js';
 import { parseAzulIndexKeyStrictly, type BundleKey } from './bundle-key.js';
 import { ListingCoverage } from './coverage.js';
 import { DEFAULT_VERIFY_CONCURRENCY, ReportTally, type VerifyOptions, type VerifyProblem, type VerifyProblemKind, type VerifyReport } from './report.js';
+import { MetadataName } from '../../layouts/metadata-names.js';
 
 /** An index entry as listed: its key (relative to the events location) and the range it names. */
 interface IndexedRange extends BundleKey {
@@ -107,9 +108,9 @@ async function readIndexEntry(store: ObjectStore, location: Location, range: Ind
   const object = await store.get(location.bucket, `${location.prefix}${range.key}`);
   if (!object) return problem('missing', 'listed but gone when read (deleted meanwhile?)');
   const { metadata } = object;
-  if (metadata['coldstore-format'] !== FORMAT_AZUL_INDEX) return problem('foreign', `is named like an index entry but its metadata does not say coldstore-format=${FORMAT_AZUL_INDEX} (format ${metadata['coldstore-format'] ?? 'none'})`);
+  if (metadata[MetadataName.format] !== FORMAT_AZUL_INDEX) return problem('foreign', `is named like an index entry but its metadata does not say coldstore-format=${FORMAT_AZUL_INDEX} (format ${metadata[MetadataName.format] ?? 'none'})`);
   const actual = createHash('sha256').update(object.body).digest('hex');
-  if (actual !== metadata['coldstore-body-sha256']) return problem('checksum', `sha256 of the entry is ${actual}, its metadata says ${metadata['coldstore-body-sha256'] ?? 'nothing'}`);
+  if (actual !== metadata[MetadataName.bodySha256]) return problem('checksum', `sha256 of the entry is ${actual}, its metadata says ${metadata[MetadataName.bodySha256] ?? 'nothing'}`);
   let entry: unknown;
   try {
     entry = JSON.parse(object.body.toString('utf8'));
@@ -149,7 +150,7 @@ function whyForeign(key: string, metadata: ObjectMetadata): string {
     return `an azul bundle of ${range.topic}/${range.partition} offsets ${range.start}..${range.end} that no valid index entry names (that range's would be ${azulIndexKey(range.topic, range.partition, range.start, range.end)}): the range is not recorded as backed up (a BackupSink still writing it, a leftover, or a damaged entry)`;
   }
   if (key.startsWith(AZUL_REJECTS_PREFIX)) return 'a rejects bundle that no valid index entry names: its range is not recorded as backed up (a BackupSink still writing it, a leftover, or a damaged entry)';
-  if (parseAzulBundleKey(key) && metadata['coldstore-format'] === undefined) {
+  if (parseAzulBundleKey(key) && metadata[MetadataName.format] === undefined) {
     return `named like an Azul bundle but not written by coldstore (no coldstore-format=${FORMAT_AZUL_BUNDLE} metadata; the Azul backup service's own bundle?): coldstore neither verifies nor restores it; keep such bundles in another bucket`;
   }
   return `no index entry names it; it is not an object of the azul layout (event bundles under <source>/, rejects under ${AZUL_REJECTS_PREFIX}, each named by an entry under ${AZUL_INDEX_PREFIX})`;
@@ -192,11 +193,11 @@ class StreamCheck {
           const where = { key, topic: range.topic, partition: range.partition, bundle };
           if (!head) {
             this.tally.problem({ kind: 'stream-missing', ...where, message: `is not in the streams bucket ${location.bucket}; ${bundle} refers to it` });
-          } else if (head.metadata['coldstore-format'] !== FORMAT_AZUL_STREAM || head.metadata['coldstore-body-sha256'] !== ref.sha256) {
+          } else if (head.metadata[MetadataName.format] !== FORMAT_AZUL_STREAM || head.metadata[MetadataName.bodySha256] !== ref.sha256) {
             this.tally.problem({
               kind: 'inconsistent',
               ...where,
-              message: `in ${location.bucket}, its metadata says coldstore-format=${head.metadata['coldstore-format'] ?? 'none'} and sha256 ${head.metadata['coldstore-body-sha256'] ?? 'none'}, not ${FORMAT_AZUL_STREAM} and the sha256 in its key; ${bundle} refers to it`,
+              message: `in ${location.bucket}, its metadata says coldstore-format=${head.metadata[MetadataName.format] ?? 'none'} and sha256 ${head.metadata[MetadataName.bodySha256] ?? 'none'}, not ${FORMAT_AZUL_STREAM} and the sha256 in its key; ${bundle} refers to it`,
             });
           }
         }),

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import avro from 'avsc';
 import type { SinkRecord, TimestampType } from '../../../runtime/api/index.js';
 import { AvroContainerWriter, decodeBlocks, readAvroContainer, syncMarkerFor } from './avro-container.js';
+import { MetadataName } from '../metadata-names.js';
 
 /** The `kafka` layout's record schema, exactly as docs/formats.md states it. */
 export const KAFKA_RECORD_SCHEMA = {
@@ -103,18 +104,18 @@ export function encodeKafkaBundle(key: string, start: bigint, end: bigint, recor
   return {
     container,
     metadata: {
-      'coldstore-format': FORMAT_KAFKA_V1,
-      'coldstore-records': String(records.length),
-      'coldstore-range-start': start.toString(),
-      'coldstore-range-end': end.toString(),
-      'coldstore-first-offset': first.offset.toString(),
-      'coldstore-last-offset': last.offset.toString(),
-      'coldstore-min-timestamp': String(minTs),
-      'coldstore-max-timestamp': String(maxTs),
-      'coldstore-first-timestamp': String(first.timestamp),
-      'coldstore-last-timestamp': String(last.timestamp),
-      'coldstore-body-sha256': createHash('sha256').update(container).digest('hex'),
-      'coldstore-body-bytes': String(container.length),
+      [MetadataName.format]: FORMAT_KAFKA_V1,
+      [MetadataName.records]: String(records.length),
+      [MetadataName.rangeStart]: start.toString(),
+      [MetadataName.rangeEnd]: end.toString(),
+      [MetadataName.firstOffset]: first.offset.toString(),
+      [MetadataName.lastOffset]: last.offset.toString(),
+      [MetadataName.minTimestamp]: String(minTs),
+      [MetadataName.maxTimestamp]: String(maxTs),
+      [MetadataName.firstTimestamp]: String(first.timestamp),
+      [MetadataName.lastTimestamp]: String(last.timestamp),
+      [MetadataName.bodySha256]: createHash('sha256').update(container).digest('hex'),
+      [MetadataName.bodyBytes]: String(container.length),
     },
   };
 }

@@ -1,4 +1,5 @@
-import type { ObjectMetadata } from '../../object-store/object-store.js';
+import type { ObjectMetadata } from '../../shared/object-store/object-store.js';
+import { MetadataName } from '../metadata-names.js';
 
 /** `coldstore-format` of an azul event bundle: gzip of a raw Avro `Bulk<Model>Event`. */
 export const FORMAT_AZUL_BUNDLE = 'azul-v6';
@@ -36,19 +37,19 @@ export interface AzulIndexEntry {
 /** Metadata of an azul event bundle object. */
 export function azulBundleMetadata(args: { topic: string; partition: number; start: bigint; end: bigint; events: number; sha256: string }): ObjectMetadata {
   return {
-    'coldstore-format': FORMAT_AZUL_BUNDLE,
-    'coldstore-body-sha256': args.sha256,
-    'coldstore-record-count': String(args.events),
-    'coldstore-topic': args.topic,
-    'coldstore-partition': String(args.partition),
-    'coldstore-range-start': String(args.start),
-    'coldstore-range-end': String(args.end),
+    [MetadataName.format]: FORMAT_AZUL_BUNDLE,
+    [MetadataName.bodySha256]: args.sha256,
+    [MetadataName.recordCount]: String(args.events),
+    [MetadataName.topic]: args.topic,
+    [MetadataName.partition]: String(args.partition),
+    [MetadataName.rangeStart]: String(args.start),
+    [MetadataName.rangeEnd]: String(args.end),
   };
 }
 
 /** Metadata of a stored stream blob. */
 export function azulStreamMetadata(sha256: string, size: number): ObjectMetadata {
-  return { 'coldstore-format': FORMAT_AZUL_STREAM, 'coldstore-body-sha256': sha256, 'coldstore-size': String(size) };
+  return { [MetadataName.format]: FORMAT_AZUL_STREAM, [MetadataName.bodySha256]: sha256, [MetadataName.size]: String(size) };
 }
 
 /** Where a partition's index entries start in a listing, so `StartAfter` skips ranges starting before `offset`. */
