@@ -4,8 +4,8 @@ import { listBackupIds, readManifests, recordBackupId } from '../shared/backup-m
 import { mapBounded } from '../shared/bounded.js';
 import { MANIFEST_FORMAT, manifestKey, serializeManifest, type BackupManifest, type ManifestObject } from '../shared/formats/backup-manifest.js';
 import type { GroupOffsetsSnapshot, TopicMetadata } from '../shared/formats/backup-metadata.js';
-import { parseKafkaBundleKey } from '../layouts/kafka-v1/bundle-codec.js';
-import { partitionDirectory } from '../shared/verify/bundle-key.js';
+import { parseKafkaBundleKey } from '../layouts/kafka-v1/bundle-keys.js';
+import { partitionDirectory } from '../layouts/kafka-v1/bundle-keys.js';
 import type { ObjectInfo, ObjectStore } from '../shared/object-store/object-store.js';
 import { MetadataName } from '../layouts/metadata-names.js';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { TopicPartition } from '../../runtime/api/index.js';
 import { METADATA_PREFIX } from '../shared/formats/backup-metadata.js';
 import type { BundleUploader } from './bundle-uploader.js';
-import type { KeyRange } from './bundle-layout.js';
+import type { BundleKey as KeyRange } from '../layouts/layout.js';
 import { MetadataName } from '../layouts/metadata-names.js';
 
 /**

@@ -3,19 +3,12 @@ import { ColdstoreError, ErrorCodes, failpoint, type SinkRecord, type TaskLogger
 import { assembleBulk } from '../../layouts/azul/bulk.js';
 import { InvalidEventError, readEventFields, type EventFields, type StreamRef } from '../../layouts/azul/event-fields.js';
 import { azulBundleKey, parseAzulTopic, streamKey, type AzulTopic } from '../../layouts/azul/keys.js';
-import {
-  AZUL_INDEX_PREFIX,
-  AZUL_REJECTS_PREFIX,
-  azulBundleMetadata,
-  azulIndexKey,
-  azulIndexStartAfter,
-  FORMAT_AZUL_INDEX,
-  parseAzulIndexKey,
-  type AzulIndexEntry,
-} from '../../layouts/azul/objects.js';
+import { AZUL_REJECTS_PREFIX, azulBundleMetadata, azulIndexKey, FORMAT_AZUL_INDEX, type AzulIndexEntry } from '../../layouts/azul/objects.js';
 import { AZUL_MODEL_VERSION } from '../../layouts/azul/registry.js';
-import { encodeKafkaBundle, kafkaBundleKey } from '../../layouts/kafka-v1/bundle-codec.js';
-import type { BundleLayout, RangeKeys } from '../bundle-layout.js';
+import { encodeKafkaBundle } from '../../layouts/kafka-v1/bundle-codec.js';
+import { kafkaBundleKey } from '../../layouts/kafka-v1/bundle-keys.js';
+import { azulRangeKeys } from '../../layouts/azul/layout.js';
+import type { BundleLayout } from '../bundle-layout.js';
 import type { BundleUploader } from '../bundle-uploader.js';
 import type { SealedBundle } from '../partition-writer.js';
 import { azulMetrics } from './metrics.js';
@@ -23,13 +16,6 @@ import type { StreamArchiver } from './stream-archiver.js';
 import { MetadataName } from '../../layouts/metadata-names.js';
 
 const sha256 = (body: Buffer) => createHash('sha256').update(body).digest('hex');
-
-export const azulRangeKeys: RangeKeys = {
-  prefix: (tp) => `${AZUL_INDEX_PREFIX}${tp.topic}/${tp.partition}/`,
-  startAfter: (tp, offset) => azulIndexStartAfter(tp.topic, tp.partition, offset),
-  parse: parseAzulIndexKey,
-  format: FORMAT_AZUL_INDEX,
-};
 
 interface Split {
   events: Buffer[];

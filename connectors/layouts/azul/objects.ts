@@ -1,4 +1,6 @@
 import type { ObjectMetadata } from '../../shared/object-store/object-store.js';
+import { isKafkaTopicName } from '../kafka-v1/bundle-keys.js';
+import type { BundleKey } from '../layout.js';
 import { MetadataName } from '../metadata-names.js';
 
 /** `coldstore-format` of an azul event bundle: gzip of a raw Avro `Bulk<Model>Event`. */
@@ -59,9 +61,16 @@ export function azulIndexStartAfter(topic: string, partition: number, offset: bi
 
 const INDEX_KEY = /^~coldstore\/azul-index\/(.+)\/(\d+)\/(\d{20})-(\d{20})\.json$/;
 
-export function parseAzulIndexKey(key: string): { topic: string; partition: number; start: bigint; end: bigint } | undefined {
+export function parseAzulIndexKey(key: string): BundleKey | undefined {
   const m = INDEX_KEY.exec(key);
   return m ? { topic: m[1]!, partition: Number(m[2]), start: BigInt(m[3]!), end: BigInt(m[4]!) } : undefined;
+}
+
+/** The range an index entry's key (relative to the events location) names, under the same rules as parseBundleKeyStrictly. */
+export function parseAzulIndexKeyStrictly(key: string): BundleKey | undefined {
+  const parsed = parseAzulIndexKey(key);
+  if (!parsed || !isKafkaTopicName(parsed.topic) || parsed.start > parsed.end) return undefined;
+  return azulIndexKey(parsed.topic, parsed.partition, parsed.start, parsed.end) === key ? parsed : undefined;
 }
 
 /** Records of an azul topic that are not valid events, kept in kafka-v1 form so nothing is lost. */

@@ -54,26 +54,6 @@ export interface EncodedBundle {
   metadata: Record<string, string>;
 }
 
-const pad = (n: bigint) => n.toString().padStart(20, '0');
-
-/** `<topic>/<partition>/<start:020>-<end:020>.avro.gz`, the covered range inclusive. */
-export function kafkaBundleKey(topic: string, partition: number, start: bigint, end: bigint): string {
-  return `${topic}/${partition}/${pad(start)}-${pad(end)}.avro.gz`;
-}
-
-/** Where a partition's bundles start in a listing, so `StartAfter` skips bundles starting before `offset`. */
-export function kafkaListStartAfter(topic: string, partition: number, offset: bigint): string {
-  return `${topic}/${partition}/${pad(offset)}`;
-}
-
-const KEY_PATTERN = /^(.+)\/(\d+)\/(\d{20})-(\d{20})\.avro\.gz$/;
-
-export function parseKafkaBundleKey(key: string): { topic: string; partition: number; start: bigint; end: bigint } | undefined {
-  const m = KEY_PATTERN.exec(key);
-  if (!m) return undefined;
-  return { topic: m[1]!, partition: Number(m[2]), start: BigInt(m[3]!), end: BigInt(m[4]!) };
-}
-
 /** Encodes one bundle (records of one partition, in offset order) and its object metadata. */
 export function encodeKafkaBundle(key: string, start: bigint, end: bigint, records: readonly SinkRecord[]): EncodedBundle {
   let bytes = 0;

@@ -1,7 +1,8 @@
+import { BackupLocation } from '../backup-location.js';
 import { METADATA_PREFIX } from '../formats/backup-metadata.js';
 import { forEachBounded } from '../bounded.js';
-import { readVerifiedBundle, type BundleExpectation } from './bundle-object.js';
-import { parseBundleKeyStrictly } from './bundle-key.js';
+import { readVerifiedBundle, type BundleExpectation } from './checked-reads.js';
+import { parseBundleKeyStrictly } from '../../layouts/kafka-v1/bundle-keys.js';
 import { ListingCoverage } from './coverage.js';
 import { DEFAULT_VERIFY_CONCURRENCY, ReportTally, type VerifyOptions, type VerifyReport } from './report.js';
 
@@ -12,14 +13,14 @@ import { DEFAULT_VERIFY_CONCURRENCY, ReportTally, type VerifyOptions, type Verif
  * objects are checked, so memory stays bounded however large the backup.
  */
 export async function verifyContinuousBackup(options: VerifyOptions): Promise<VerifyReport> {
-  const { store, location } = options;
+  const { store } = options;
+  const location = BackupLocation.of(options.location);
   const tally = new ReportTally(null, location.bucket);
   const coverage = new ListingCoverage();
   let listed = 0;
 
   async function* bundles(): AsyncGenerator<BundleExpectation> {
-    for await (const item of store.list(location.bucket, location.prefix)) {
-      const key = item.key.slice(location.prefix.length);
+    for await (const { key } of location.list(store)) {
       if (key.startsWith(METADATA_PREFIX)) continue;
       const named = parseBundleKeyStrictly(key);
       if (!named) {

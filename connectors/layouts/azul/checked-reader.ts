@@ -1,15 +1,14 @@
-import type { Location } from '../backup-location.js';
-import { BundleDefect, gunzipChecked, type ExpectedSha256 } from '../bundle-check.js';
-import { splitBulk } from '../../layouts/azul/bulk.js';
-import { InvalidEventError, readEventFields, type EventFields, type StreamRef } from '../../layouts/azul/event-fields.js';
-import { azulBundleKey, parseAzulTopic, streamKey } from '../../layouts/azul/keys.js';
-import { FORMAT_AZUL_BUNDLE } from '../../layouts/azul/objects.js';
-import { AZUL_MODEL_VERSION, type AzulModel } from '../../layouts/azul/registry.js';
-import type { ObjectMetadata, ObjectStore } from '../object-store/object-store.js';
-import type { BundleKey } from './bundle-key.js';
-import { PROBLEM_OF_DEFECT } from './bundle-object.js';
-import type { VerifyProblem, VerifyProblemKind } from './report.js';
-import { MetadataName } from '../../layouts/metadata-names.js';
+import { BackupLocation, type Location } from '../../shared/backup-location.js';
+import { BundleDefect, gunzipChecked, type ExpectedSha256 } from '../../shared/bundle-check.js';
+import type { ObjectMetadata, ObjectStore } from '../../shared/object-store/object-store.js';
+import type { BundleKey } from '../layout.js';
+import { MetadataName } from '../metadata-names.js';
+import { checkingBody, ObjectDefect } from '../object-defect.js';
+import { splitBulk } from './bulk.js';
+import { InvalidEventError, readEventFields, type EventFields, type StreamRef } from './event-fields.js';
+import { azulBundleKey, parseAzulTopic, streamKey } from './keys.js';
+import { FORMAT_AZUL_BUNDLE } from './objects.js';
+import { AZUL_MODEL_VERSION, type AzulModel } from './registry.js';
 
 const WHOLE_NUMBER = /^\d+$/;
 
@@ -91,33 +90,33 @@ export interface IndexedBundle {
   sha256: string;
 }
 
-export type AzulBundleReading =
-  | ({ ok: true; bytes: number; metadata: ObjectMetadata } & OpenedAzulBundle)
-  | { ok: false; problem: VerifyProblem; bytes: number };
+export interface AzulBundle extends OpenedAzulBundle {
+  /** Stored (compressed) bytes. */
+  bytes: number;
+  metadata: ObjectMetadata;
+}
 
 const rangeText = (r: BundleKey) => `${r.topic}/${r.partition} offsets ${r.start}..${r.end}`;
 
 /**
- * Downloads one azul event bundle (key relative to the events location) and checks it
- * end to end against its metadata and, when verify reads it through the index, the
- * entry naming it: it exists, is an `azul-v6` object, holds the entry's range, and
- * passes openCheckedAzulBundle.
+ * The one checked read of an azul event bundle (key relative to the location), against
+ * its metadata and, when verify reads it through the index, the entry naming it: it
+ * exists, is an `azul-v6` object, holds the entry's range, and passes
+ * openCheckedAzulBundle. Throws ObjectDefect.
  */
-export async function readVerifiedAzulBundle(store: ObjectStore, location: Location, key: string, entry?: IndexedBundle): Promise<AzulBundleReading> {
-  let bytes = 0;
-  let where = entry ? { topic: entry.range.topic, partition: entry.range.partition } : {};
-  const problem = (kind: VerifyProblemKind, message: string): AzulBundleReading => ({ ok: false, bytes, problem: { kind, key, ...where, message } });
-
-  const object = await store.get(location.bucket, `${location.prefix}${key}`);
-  if (!object) return problem('missing', entry ? `the index entry ${entry.key} names it, but it is not in the bucket` : 'not in the bucket');
-  bytes = object.body.length;
+export async function readAzulBundle(store: ObjectStore, location: Location, key: string, entry?: IndexedBundle): Promise<AzulBundle> {
+  let found: { bytes: number; topic?: string; partition?: number } = { bytes: 0, ...(entry ? { topic: entry.range.topic, partition: entry.range.partition } : {}) };
+  const object = await store.get(location.bucket, BackupLocation.of(location).key(key));
+  if (!object) throw new ObjectDefect('missing', entry ? `the index entry ${entry.key} names it, but it is not in the bucket` : 'not in the bucket', found);
+  found = { ...found, bytes: object.body.length };
   const { metadata } = object;
   const range = azulBundleRange(metadata);
   if (!range) {
-    return problem('foreign', `its metadata does not say coldstore-format=${FORMAT_AZUL_BUNDLE} with the topic, partition and offset range it holds (format ${metadata[MetadataName.format] ?? 'none'})`);
+    const format = metadata[MetadataName.format];
+    throw new ObjectDefect('foreign', `its metadata does not say coldstore-format=${FORMAT_AZUL_BUNDLE} with the topic, partition and offset range it holds (format ${format ?? 'none'})`, { ...found, format });
   }
-  where = { topic: range.topic, partition: range.partition };
-  if (entry && rangeText(range) !== rangeText(entry.range)) return problem('inconsistent', `its metadata says it holds ${rangeText(range)}, its index entry ${entry.key} says ${rangeText(entry.range)}`);
+  found = { ...found, topic: range.topic, partition: range.partition };
+  if (entry && rangeText(range) !== rangeText(entry.range)) throw new ObjectDefect('inconsistent', `its metadata says it holds ${rangeText(range)}, its index entry ${entry.key} says ${rangeText(entry.range)}`, found);
 
   const checksums: ExpectedSha256[] = [{ source: 'its metadata', sha256: metadata[MetadataName.bodySha256] }];
   const counts: StatedEvents[] = [{ source: 'its metadata (coldstore-record-count)', events: metadata[MetadataName.recordCount] }];
@@ -125,10 +124,6 @@ export async function readVerifiedAzulBundle(store: ObjectStore, location: Locat
     checksums.unshift({ source: 'its index entry', sha256: entry.sha256 });
     counts.unshift({ source: 'its index entry', events: entry.events });
   }
-  try {
-    return { ok: true, bytes, metadata, ...(await openCheckedAzulBundle(object.body, { key, ...range }, checksums, counts)) };
-  } catch (err) {
-    if (err instanceof BundleDefect) return problem(PROBLEM_OF_DEFECT[err.kind], err.message);
-    throw err;
-  }
+  const opened = await checkingBody(found, () => openCheckedAzulBundle(object.body, { key, ...range }, checksums, counts));
+  return { bytes: found.bytes, metadata, ...opened };
 }
