@@ -5,6 +5,7 @@ import type { BundleKey } from '../layout.js';
 import { MetadataName } from '../metadata-names.js';
 import { checkingBody, ObjectDefect } from '../object-defect.js';
 import { splitBulk } from './bulk.js';
+import { rangeNamedBundleKey } from './encoder.js';
 import { InvalidEventError, readEventFields, type EventFields, type StreamRef } from './event-fields.js';
 import { azulBundleKey, parseAzulTopic, streamKey } from './keys.js';
 import { FORMAT_AZUL_BUNDLE } from './objects.js';
@@ -75,7 +76,7 @@ export async function openCheckedAzulBundle(body: Buffer, claim: BundleKey & { k
   }
   if (!last) throw new BundleDefect('inconsistent', 'holds no event (BackupSink writes no empty bundle)');
   const derived = azulBundleKey(topic, last.timestampMicros, events.length, last.kafkaKey);
-  if (claim.key !== derived && claim.key !== `${derived}~${claim.topic}-${claim.partition}-${claim.start}`) {
+  if (claim.key !== derived && claim.key !== rangeNamedBundleKey(derived, claim)) {
     throw new BundleDefect('inconsistent', `its last event and count make the key ${derived}`);
   }
   return { model: topic.model, events, streams: [...streams.values()] };
