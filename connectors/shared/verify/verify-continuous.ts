@@ -1,8 +1,7 @@
 import { BackupLocation } from '../backup-location.js';
-import { METADATA_PREFIX } from '../formats/backup-metadata.js';
+import { kafkaLayout } from '../../layouts/kafka-v1/layout.js';
 import { forEachBounded } from '../bounded.js';
 import { readVerifiedBundle, type BundleExpectation } from './checked-reads.js';
-import { parseBundleKeyStrictly } from '../../layouts/kafka-v1/bundle-keys.js';
 import { ListingCoverage } from './coverage.js';
 import { DEFAULT_VERIFY_CONCURRENCY, ReportTally, type VerifyOptions, type VerifyReport } from './report.js';
 
@@ -21,12 +20,13 @@ export async function verifyContinuousBackup(options: VerifyOptions): Promise<Ve
 
   async function* bundles(): AsyncGenerator<BundleExpectation> {
     for await (const { key } of location.list(store)) {
-      if (key.startsWith(METADATA_PREFIX)) continue;
-      const named = parseBundleKeyStrictly(key);
-      if (!named) {
+      const what = kafkaLayout.classify(key);
+      if (what.kind === 'own') continue;
+      if (what.kind !== 'bundle') {
         tally.problem({ kind: 'foreign', key, message: 'is not named like a bundle (<topic>/<partition>/<start>-<end>.avro.gz, offsets in 20 digits)' });
         continue;
       }
+      const { named } = what;
       // Keys list in offset order within a partition (zero-padded), so coverage is checked from the listing alone.
       tally.problem(coverage.next({ key, ...named }));
       tally.partitions = coverage.size;
