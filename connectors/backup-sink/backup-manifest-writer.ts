@@ -1,11 +1,13 @@
 import { ColdstoreError, ErrorCodes, type BackupCut, type CutPartition } from '../../runtime/api/index.js';
-import type { Location } from '../shared/backup-location.js';
+import { BackupLocation, type Location } from '../shared/backup-location.js';
 import { listBackupIds, readManifests, recordBackupId } from '../shared/backup-manifests.js';
 import { mapBounded } from '../shared/bounded.js';
 import { MANIFEST_FORMAT, manifestKey, serializeManifest, type BackupManifest, type ManifestObject } from '../shared/formats/backup-manifest.js';
 import type { GroupOffsetsSnapshot, TopicMetadata } from '../shared/formats/backup-metadata.js';
-import { parseKafkaBundleKey } from '../shared/formats/kafka-v1.js';
+import { parseKafkaBundleKey } from '../layouts/kafka-v1/bundle-keys.js';
+import { partitionDirectory } from '../layouts/kafka-v1/bundle-keys.js';
 import type { ObjectInfo, ObjectStore } from '../shared/object-store/object-store.js';
+import { MetadataName } from '../layouts/metadata-names.js';
 
 /** HEAD requests in flight while a manifest is built. */
 const HEAD_CONCURRENCY = 16;
@@ -26,10 +28,9 @@ export interface ListedBundle extends ObjectInfo {
 /** A partition's bundles in offset order (key order). */
 export async function listBundles(store: ObjectStore, location: Location, topic: string, partition: number): Promise<ListedBundle[]> {
   const bundles: ListedBundle[] = [];
-  for await (const item of store.list(location.bucket, `${location.prefix}${topic}/${partition}/`)) {
-    const relativeKey = item.key.slice(location.prefix.length);
+  for await (const { fullKey, key: relativeKey, size, lastModified } of BackupLocation.of(location).list(store, partitionDirectory(topic, partition))) {
     const parsed = parseKafkaBundleKey(relativeKey);
-    if (parsed && parsed.topic === topic && parsed.partition === partition) bundles.push({ ...item, relativeKey, start: parsed.start, end: parsed.end });
+    if (parsed && parsed.topic === topic && parsed.partition === partition) bundles.push({ key: fullKey, size, lastModified, relativeKey, start: parsed.start, end: parsed.end });
   }
   return bundles;
 }
@@ -74,8 +75,8 @@ async function describeBundle(store: ObjectStore, location: Location, bundle: Li
   const cached = known.get(bundle.relativeKey);
   if (cached && cached.size === bundle.size) return cached;
   const head = await store.head(location.bucket, bundle.key);
-  const sha256 = head?.metadata['coldstore-body-sha256'];
-  const records = Number(head?.metadata['coldstore-records']);
+  const sha256 = head?.metadata[MetadataName.bodySha256];
+  const records = Number(head?.metadata[MetadataName.records]);
   if (!head || !sha256 || !Number.isSafeInteger(records)) throw new ColdstoreError(ErrorCodes.BACKUP_OBJECT_INVALID, `${bundle.key} has no coldstore metadata: it is not a bundle written by BackupSink`);
   return { key: bundle.relativeKey, size: head.size, sha256, records, rangeStart: Number(bundle.start), rangeEnd: Number(bundle.end) };
 }
@@ -101,7 +102,7 @@ export async function writeBackupManifest(args: { store: ObjectStore; location: 
     topics: captured.topics,
     groupOffsets: captured.groupOffsets,
   };
-  const key = `${location.prefix}${manifestKey(cut.backupId, connector)}`;
+  const key = BackupLocation.of(location).key(manifestKey(cut.backupId, connector));
   await store.put(location.bucket, key, serializeManifest(manifest), { 'content-type': 'application/json' });
   await recordBackupId(store, location, cut.backupId);
   return key;

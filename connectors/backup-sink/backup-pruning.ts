@@ -1,5 +1,5 @@
 import type { CutPartition, StoredObjectRef } from '../../runtime/api/index.js';
-import type { Location } from '../shared/backup-location.js';
+import { BackupLocation, type Location } from '../shared/backup-location.js';
 import { listBackupIds, readManifests } from '../shared/backup-manifests.js';
 import { manifestKey } from '../shared/formats/backup-manifest.js';
 import { METADATA_PREFIX, parseJsonObject, topicMetadataKey, type TopicMetadata } from '../shared/formats/backup-metadata.js';
@@ -10,7 +10,7 @@ const DAY_MS = 86_400_000;
 
 /** Whether the backed-up topic's recorded configs say it is compacted (unknown counts as not). */
 async function isCompacted(store: ObjectStore, location: Location, topic: string): Promise<boolean> {
-  const key = `${location.prefix}${topicMetadataKey(topic)}`;
+  const key = BackupLocation.of(location).key(topicMetadataKey(topic));
   const object = await store.get(location.bucket, key);
   if (!object) return false;
   return (parseJsonObject<TopicMetadata>(object.body, 'coldstore-topic-v1', key).configs['cleanup.policy'] ?? '').includes('compact');
@@ -52,25 +52,26 @@ export async function pruneBackups(args: {
   dryRun: boolean;
   now?: number;
 }): Promise<StoredObjectRef[]> {
-  const { store, location } = args;
+  const { store } = args;
+  const location = BackupLocation.of(args.location);
   const gone: StoredObjectRef[] = [];
   const drop = async (key: string) => {
     gone.push({ bucket: location.bucket, key });
     if (!args.dryRun) await store.delete(location.bucket, key);
   };
   for (const id of args.remove) {
-    const key = `${location.prefix}${manifestKey(id, args.connector)}`;
+    const key = location.key(manifestKey(id, args.connector));
     if (await store.head(location.bucket, key)) await drop(key);
   }
   if (args.retentionDays <= 0) return gone;
   const cutoff = (args.now ?? Date.now()) - args.retentionDays * DAY_MS;
   const kept = await keptRanges(store, location, new Set(args.remove));
   for (const p of args.inProgress) kept.set(`${p.topic}/${p.partition}`, [...(kept.get(`${p.topic}/${p.partition}`) ?? []), p]);
-  const topics = (await store.listDirectories(location.bucket, location.prefix)).filter((t) => !`${t}/`.startsWith(METADATA_PREFIX) && args.coversTopic(t));
+  const topics = (await location.listDirectories(store)).filter((t) => !`${t}/`.startsWith(METADATA_PREFIX) && args.coversTopic(t));
   for (const topic of topics) {
     // A compacted topic's old bundles hold keys that are still live: age says nothing about them.
     if (await isCompacted(store, location, topic)) continue;
-    const partitions = (await store.listDirectories(location.bucket, `${location.prefix}${topic}/`)).filter((d) => /^\d+$/.test(d)).map(Number);
+    const partitions = (await location.listDirectories(store, `${topic}/`)).filter((d) => /^\d+$/.test(d)).map(Number);
     for (const partition of partitions) {
       const ranges = kept.get(`${topic}/${partition}`) ?? [];
       // The newest bundle always stays: it is where an idle partition's backup resumes its tiling.

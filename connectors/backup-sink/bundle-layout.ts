@@ -1,28 +1,7 @@
-import type { TopicPartition } from '../../runtime/api/index.js';
-import { FORMAT_KAFKA_V1, kafkaListStartAfter, parseKafkaBundleKey } from '../shared/formats/kafka-v1.js';
+import { kafkaLayout as kafkaObjects } from '../layouts/kafka-v1/layout.js';
+import type { RangeKeys } from '../layouts/layout.js';
 import type { BundleUploader } from './bundle-uploader.js';
 import type { SealedBundle } from './partition-writer.js';
-
-export interface KeyRange {
-  topic: string;
-  partition: number;
-  start: bigint;
-  end: bigint;
-}
-
-/**
- * How a layout names the object that proves an offset range durable, so a
- * restarted task can find, by listing, what it wrote before a crash.
- */
-export interface RangeKeys {
-  /** Key prefix (without the location prefix) of a partition's range objects. */
-  prefix(tp: TopicPartition): string;
-  /** The key to list after so only ranges starting at or after `offset` come back. */
-  startAfter(tp: TopicPartition, offset: bigint): string;
-  parse(key: string): KeyRange | undefined;
-  /** The coldstore-format a range object's metadata must state. */
-  format: string;
-}
 
 /** How sealed bundles become objects: the kafka layout (any topic) or the azul layout. */
 export interface BundleLayout {
@@ -36,17 +15,10 @@ export interface BundleLayout {
   stop(): void;
 }
 
-export const kafkaRangeKeys: RangeKeys = {
-  prefix: (tp) => `${tp.topic}/${tp.partition}/`,
-  startAfter: (tp, offset) => kafkaListStartAfter(tp.topic, tp.partition, offset),
-  parse: parseKafkaBundleKey,
-  format: FORMAT_KAFKA_V1,
-};
-
 /** The default layout: one kafka-v1 bundle per range, whose key is its range. */
 export function kafkaLayout(uploader: BundleUploader): BundleLayout {
   return {
-    ranges: kafkaRangeKeys,
+    ranges: kafkaObjects.ranges,
     admits: () => true,
     write: async (bundle, abandoned) => void (await uploader.upload(bundle, abandoned)),
     failure: () => undefined,

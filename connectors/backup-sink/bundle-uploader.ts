@@ -2,11 +2,13 @@ import { ColdstoreError, ErrorCodes } from '../../runtime/api/index.js';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { failpoint, type TaskLogger, type TaskMetrics } from '../../runtime/api/index.js';
-import { encodeKafkaBundle, kafkaBundleKey } from '../shared/formats/kafka-v1.js';
+import { encodeKafkaBundle } from '../layouts/kafka-v1/bundle-codec.js';
+import { kafkaBundleKey } from '../layouts/kafka-v1/bundle-keys.js';
 import { TransientStoreError, type ObjectMetadata, type ObjectStore } from '../shared/object-store/object-store.js';
-import type { Location } from '../shared/backup-location.js';
+import { BackupLocation, type Location } from '../shared/backup-location.js';
 import { backupMetrics } from './metrics.js';
 import type { SealedBundle } from './partition-writer.js';
+import { MetadataName } from '../layouts/metadata-names.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -47,12 +49,12 @@ export class BundleUploader {
     return this.options.store;
   }
 
-  get location(): Location {
-    return this.options.location;
+  get location(): BackupLocation {
+    return BackupLocation.of(this.options.location);
   }
 
   keyOf(bundle: Pick<SealedBundle, 'topic' | 'partition' | 'start' | 'end'>): string {
-    return `${this.options.location.prefix}${kafkaBundleKey(bundle.topic, bundle.partition, bundle.start, bundle.end)}`;
+    return this.location.key(kafkaBundleKey(bundle.topic, bundle.partition, bundle.start, bundle.end));
   }
 
   /**
@@ -79,7 +81,7 @@ export class BundleUploader {
 
   /**
    * Creates the object unless it exists. An existing object with the same
-   * coldstore-body-sha256 is success (a rebuild after a crash); a different one is
+   * body sha256 (metadata) is success (a rebuild after a crash); a different one is
    * a conflict: PermanentUploadError, or `'conflict'` when the caller asks to decide.
    */
   async storeChecked(key: string, body: Buffer, metadata: ObjectMetadata, abandoned: () => boolean, onConflict: 'throw' | 'report' = 'throw'): Promise<'created' | 'existing' | 'conflict'> {
@@ -88,11 +90,11 @@ export class BundleUploader {
       await this.ensureBucket();
       const put = await store.putIfAbsent(location.bucket, key, body, metadata, { onPartUploaded: () => failpoint('backup.mid-multipart') });
       if (put.created) return 'created' as const;
-      const theirs = put.existing.metadata['coldstore-body-sha256'];
-      if (theirs === metadata['coldstore-body-sha256']) return 'existing' as const;
+      const theirs = put.existing.metadata[MetadataName.bodySha256];
+      if (theirs === metadata[MetadataName.bodySha256]) return 'existing' as const;
       if (onConflict === 'report') return 'conflict' as const;
       throw new PermanentUploadError(
-        `Conflict: ${location.bucket}/${key} already exists with different content (sha256 ${theirs ?? 'none'}, ours ${metadata['coldstore-body-sha256']}). ` +
+        `Conflict: ${location.bucket}/${key} already exists with different content (sha256 ${theirs ?? 'none'}, ours ${metadata[MetadataName.bodySha256]}). ` +
           'Another writer uses the same bucket and label, or the bucket holds foreign objects; use a new backup.label.',
       );
     }, abandoned);

@@ -1,5 +1,5 @@
 import type { KafkaCluster, RawConfig, TaskLogger } from '../../runtime/api/index.js';
-import type { Location } from '../shared/backup-location.js';
+import { BackupLocation, type Location } from '../shared/backup-location.js';
 import { groupSnapshotKey, topicMetadataKey, type GroupOffsetsSnapshot, type TopicMetadata } from '../shared/formats/backup-metadata.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 import type { BackupSinkSettings } from './config.js';
@@ -88,7 +88,7 @@ export class ClusterSnapshots {
       const content = JSON.stringify({ partitions: described.partitions, replicationFactor: described.replicationFactor, configs: described.configs });
       if (this.written.get(topic) === content) continue;
       const metadata: TopicMetadata = { format: 'coldstore-topic-v1', topic, ...described };
-      await store.put(location.bucket, `${location.prefix}${topicMetadataKey(topic)}`, Buffer.from(JSON.stringify(metadata, null, 2)), JSON_TYPE);
+      await store.put(location.bucket, BackupLocation.of(location).key(topicMetadataKey(topic)), Buffer.from(JSON.stringify(metadata, null, 2)), JSON_TYPE);
       this.written.set(topic, content);
     }
     await this.snapshotGroups(new Set(topics));
@@ -118,7 +118,7 @@ export class ClusterSnapshots {
     if (content === this.lastGroups || (content === '{}' && this.lastGroups === '')) return;
     const takenAt = Date.now();
     const snapshot: GroupOffsetsSnapshot = { format: 'coldstore-group-offsets-v1', takenAt, groups };
-    await store.put(location.bucket, `${location.prefix}${groupSnapshotKey(takenAt)}`, Buffer.from(JSON.stringify(snapshot, null, 2)), JSON_TYPE);
+    await store.put(location.bucket, BackupLocation.of(location).key(groupSnapshotKey(takenAt)), Buffer.from(JSON.stringify(snapshot, null, 2)), JSON_TYPE);
     this.lastGroups = content;
   }
 }

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { TopicPartition } from '../../runtime/api/index.js';
 import { METADATA_PREFIX } from '../shared/formats/backup-metadata.js';
 import type { BundleUploader } from './bundle-uploader.js';
-import type { KeyRange } from './bundle-layout.js';
+import type { BundleKey as KeyRange } from '../layouts/layout.js';
+import { MetadataName } from '../layouts/metadata-names.js';
 
 /**
  * Range claims: before a range's objects are written, a small object named by the
@@ -42,17 +43,13 @@ export type ClaimOutcome = { granted: true } | { granted: false; theirs: string 
 function claimObject(range: KeyRange, what: 'range' | 'first'): { body: Buffer; metadata: Record<string, string> } {
   const fields = what === 'range' ? { format: FORMAT_CLAIM, topic: range.topic, partition: range.partition, start: String(range.start), end: String(range.end) } : { format: FORMAT_CLAIM, topic: range.topic, partition: range.partition, first: String(range.start) };
   const body = Buffer.from(JSON.stringify(fields));
-  const metadata: Record<string, string> = { 'coldstore-format': FORMAT_CLAIM, 'coldstore-body-sha256': sha256(body), 'coldstore-range-start': String(range.start) };
-  if (what === 'range') metadata['coldstore-range-end'] = String(range.end);
+  const metadata: Record<string, string> = { [MetadataName.format]: FORMAT_CLAIM, [MetadataName.bodySha256]: sha256(body), [MetadataName.rangeStart]: String(range.start) };
+  if (what === 'range') metadata[MetadataName.rangeEnd] = String(range.end);
   return { body, metadata };
 }
 
 export class RangeClaims {
   constructor(private readonly uploader: BundleUploader) {}
-
-  private fullKey(key: string): string {
-    return `${this.uploader.location.prefix}${key}`;
-  }
 
   /**
    * Claims the range; with `first`, also fixes it as the partition's first range (the
@@ -68,7 +65,7 @@ export class RangeClaims {
   }
 
   private async create(key: string, object: { body: Buffer; metadata: Record<string, string> }, abandoned: () => boolean): Promise<ClaimOutcome> {
-    const fullKey = this.fullKey(key);
+    const fullKey = this.uploader.location.key(key);
     const put = await this.uploader.storeChecked(fullKey, object.body, object.metadata, abandoned, 'report');
     if (put !== 'conflict') return { granted: true };
     const theirs = await this.uploader.store.get(this.uploader.location.bucket, fullKey);
@@ -78,12 +75,11 @@ export class RangeClaims {
   /** Claim starts of the partition at or after `from` (all when undefined), with their object keys. */
   async list(tp: TopicPartition, from: bigint | undefined): Promise<Map<bigint, string>> {
     const { store, location } = this.uploader;
-    const prefix = this.fullKey(claimsPrefix(tp));
-    const startAfter = from === undefined || from <= 0n ? undefined : this.fullKey(claimKey(tp, from - 1n));
+    const startAfter = from === undefined || from <= 0n ? undefined : claimKey(tp, from - 1n);
     const found = new Map<bigint, string>();
-    for await (const object of store.list(location.bucket, prefix, startAfter)) {
-      const start = parseClaimKey(tp, object.key.slice(location.prefix.length));
-      if (start !== undefined) found.set(start, object.key);
+    for await (const object of location.list(store, claimsPrefix(tp), startAfter)) {
+      const start = parseClaimKey(tp, object.key);
+      if (start !== undefined) found.set(start, object.fullKey);
     }
     return found;
   }
@@ -91,7 +87,7 @@ export class RangeClaims {
   /** The end a claim holds (a HEAD); undefined when it is gone or not a claim. */
   async endOf(key: string): Promise<bigint | undefined> {
     const head = await this.uploader.store.head(this.uploader.location.bucket, key);
-    const end = head?.metadata['coldstore-format'] === FORMAT_CLAIM ? head.metadata['coldstore-range-end'] : undefined;
+    const end = head?.metadata[MetadataName.format] === FORMAT_CLAIM ? head.metadata[MetadataName.rangeEnd] : undefined;
     return end !== undefined && /^\d+$/.test(end) ? BigInt(end) : undefined;
   }
 }

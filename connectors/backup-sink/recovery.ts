@@ -1,10 +1,11 @@
 import { tpKey, type TaskLogger, type TaskStateStore, type TopicPartition } from '../../runtime/api/index.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
-import type { Location } from '../shared/backup-location.js';
-import type { RangeKeys } from './bundle-layout.js';
+import { BackupLocation, type Location } from '../shared/backup-location.js';
+import type { RangeKeys } from '../layouts/layout.js';
 import { PermanentUploadError } from './bundle-uploader.js';
 import type { PlannedRange } from './partition-writer.js';
 import type { RangeClaims } from './range-claims.js';
+import { MetadataName } from '../layouts/metadata-names.js';
 
 export interface RecoveryPlan {
   /** Where to start reading: past the partition's durable ranges; undefined when the store holds none. */
@@ -95,23 +96,23 @@ export async function planRecovery(args: RecoveryArgs): Promise<RecoveryPlan> {
 
 /** The partition's ranges from `from` on (all when undefined), by start: range objects are durable, claims without one are not. */
 async function listRanges(args: RecoveryArgs, from: bigint | undefined): Promise<PlannedRange[]> {
-  const { store, location, keys, tp, claims } = args;
-  const prefix = `${location.prefix}${keys.prefix(tp)}`;
-  const startAfter = from === undefined || from <= 0n ? undefined : `${location.prefix}${keys.startAfter(tp, from - 1n)}`;
-  return args.retry(`list ${location.bucket}/${prefix}`, async () => {
+  const { store, keys, tp, claims } = args;
+  const location = BackupLocation.of(args.location);
+  const startAfter = from === undefined || from <= 0n ? undefined : keys.startAfter(tp, from - 1n);
+  return args.retry(`list ${location.bucket}/${location.key(keys.prefix(tp))}`, async () => {
     const claimed = await claims.list(tp, from);
     const byStart = new Map<bigint, PlannedRange>();
-    for await (const object of store.list(location.bucket, prefix, startAfter)) {
-      const range = keys.parse(object.key.slice(location.prefix.length));
+    for await (const object of location.list(store, keys.prefix(tp), startAfter)) {
+      const range = keys.parse(object.key);
       if (!range || range.topic !== tp.topic || range.partition !== tp.partition) {
-        args.log.warn({ key: object.key }, 'ignoring an object that is not a bundle of this partition');
+        args.log.warn({ key: object.fullKey }, 'ignoring an object that is not a bundle of this partition');
         continue;
       }
       // A range a claim names is this connector's; others (older versions wrote no claims)
       // must say they are that range, so a foreign object cannot hide records. Checked from
       // the runtime's offset on, as before claims existed.
       const checked = claimed.has(range.start) || (args.committed !== undefined && range.end < args.committed);
-      if (!checked) await expectRangeObject(store, location, keys, object.key, range);
+      if (!checked) await expectRangeObject(store, location, keys, object.fullKey, range);
       byStart.set(range.start, { start: range.start, end: range.end, durable: true });
     }
     for (const [start, key] of claimed) {
@@ -126,10 +127,10 @@ async function listRanges(args: RecoveryArgs, from: bigint | undefined): Promise
 
 async function expectRangeObject(store: ObjectStore, location: Location, keys: RangeKeys, key: string, range: { start: bigint; end: bigint }): Promise<void> {
   const meta = (await store.head(location.bucket, key))?.metadata ?? {};
-  if (meta['coldstore-format'] !== keys.format || meta['coldstore-range-start'] !== String(range.start) || meta['coldstore-range-end'] !== String(range.end)) {
+  if (meta[MetadataName.format] !== keys.format || meta[MetadataName.rangeStart] !== String(range.start) || meta[MetadataName.rangeEnd] !== String(range.end)) {
     throw new PermanentUploadError(
       `Conflict: ${location.bucket}/${key} has the name of a range object but is not a coldstore ${keys.format} object of that range ` +
-        `(format ${meta['coldstore-format'] ?? 'none'}). Remove it, or back up under a new backup.label.`,
+        `(format ${meta[MetadataName.format] ?? 'none'}). Remove it, or back up under a new backup.label.`,
     );
   }
 }

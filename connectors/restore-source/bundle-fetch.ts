@@ -1,8 +1,9 @@
-import { BundleDefect, openCheckedBundle } from '../shared/bundle-check.js';
-import { FORMAT_KAFKA_V1, type BackedUpRecord } from '../shared/formats/kafka-v1.js';
-import type { Location } from '../shared/backup-location.js';
+import { FORMAT_KAFKA_V1, type BackedUpRecord } from '../layouts/kafka-v1/bundle-codec.js';
+import { readKafkaBundle } from '../layouts/kafka-v1/checked-reader.js';
+import { ObjectDefect, type ObjectDefectKind } from '../layouts/object-defect.js';
+import { BackupLocation, type Location } from '../shared/backup-location.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
-import { BadObjectError } from './bad-object.js';
+import { BadObjectError, type BadObjectKind } from './bad-object.js';
 
 export interface FetchedBundle {
   key: string;
@@ -11,6 +12,15 @@ export interface FetchedBundle {
   records: BackedUpRecord[];
   /** Compressed bytes read. */
   bytes: number;
+}
+
+/** The restore states no size, so a size defect cannot come back; every other kind keeps its name. */
+const badObjectKind = (kind: ObjectDefectKind): BadObjectKind => (kind === 'size' ? 'inconsistent' : kind);
+
+/** The restore's words for a defect: a foreign object comes with what to do about it. */
+function detailOf(defect: ObjectDefect): string {
+  if (defect.kind !== 'foreign') return defect.message;
+  return `not a coldstore ${FORMAT_KAFKA_V1} bundle (format ${defect.found.format ?? 'none'}); remove it or skip it with on.bad.object=skip`;
 }
 
 /**
@@ -23,22 +33,15 @@ export async function fetchBundle(
   location: Location,
   bundle: { key: string; topic: string; partition: number; start: bigint; end: bigint; sha256?: string | undefined },
 ): Promise<FetchedBundle> {
-  const fullKey = `${location.prefix}${bundle.key}`;
-  const range = { start: bundle.start, end: bundle.end };
-  const bad = (kind: ConstructorParameters<typeof BadObjectError>[0], detail: string) => new BadObjectError(kind, fullKey, detail, range);
-  const object = await store.get(location.bucket, fullKey);
-  if (!object) throw bad('missing', 'listed but gone when read (deleted meanwhile?)');
-  const format = object.metadata['coldstore-format'];
-  if (format !== FORMAT_KAFKA_V1) throw bad('foreign', `not a coldstore ${FORMAT_KAFKA_V1} bundle (format ${format ?? 'none'}); remove it or skip it with on.bad.object=skip`);
-  let records: BackedUpRecord[];
+  const fullKey = BackupLocation.of(location).key(bundle.key);
   try {
-    records = await openCheckedBundle(object.body, bundle, [
-      { source: 'its metadata', sha256: object.metadata['coldstore-body-sha256'] },
-      ...(bundle.sha256 ? [{ source: 'the backup manifest', sha256: bundle.sha256 }] : []),
-    ]);
+    const { records, bytes } = await readKafkaBundle(store, location, bundle, {
+      alsoSha256: bundle.sha256 ? { source: 'the backup manifest', sha256: bundle.sha256 } : undefined,
+      metadataAgrees: false,
+    });
+    return { key: fullKey, start: bundle.start, end: bundle.end, records, bytes };
   } catch (err) {
-    if (err instanceof BundleDefect) throw bad(err.kind, err.message);
-    throw err;
+    if (!(err instanceof ObjectDefect)) throw err;
+    throw new BadObjectError(badObjectKind(err.kind), fullKey, detailOf(err), { start: bundle.start, end: bundle.end });
   }
-  return { key: fullKey, start: bundle.start, end: bundle.end, records, bytes: object.body.length };
 }

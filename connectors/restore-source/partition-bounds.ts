@@ -1,5 +1,5 @@
 import { tpKey, type TopicPartition } from '../../runtime/api/index.js';
-import type { BackedUpRecord } from '../shared/formats/kafka-v1.js';
+import type { BackedUpRecord } from '../layouts/kafka-v1/bundle-codec.js';
 import type { BackupPlan } from './backup-plan.js';
 import { parseInstant, type RestoreSourceSettings } from './config.js';
 

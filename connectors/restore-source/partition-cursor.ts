@@ -1,6 +1,6 @@
 import type { TopicPartition } from '../../runtime/api/index.js';
 import type { Location } from '../shared/backup-location.js';
-import type { BackedUpRecord } from '../shared/formats/kafka-v1.js';
+import type { BackedUpRecord } from '../layouts/kafka-v1/bundle-codec.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 import type { BadObjectError } from './bad-object.js';
 import type { FetchedBundle } from './bundle-fetch.js';

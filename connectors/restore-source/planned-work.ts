@@ -1,6 +1,6 @@
 import type { TopicPartition } from '../../runtime/api/index.js';
 import type { Location } from '../shared/backup-location.js';
-import { parseKafkaBundleKey } from '../shared/formats/kafka-v1.js';
+import { parseKafkaBundleKey } from '../layouts/kafka-v1/bundle-keys.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 
 export interface PartitionScope extends TopicPartition {

@@ -1,5 +1,5 @@
 import type { SourceOffsetEntry, SourcePartition, SourceRecord, TopicPartition } from '../../runtime/api/index.js';
-import type { BackedUpRecord } from '../shared/formats/kafka-v1.js';
+import type { BackedUpRecord } from '../layouts/kafka-v1/bundle-codec.js';
 import type { ResumePoint } from './partition-cursor.js';
 import { targetPartition, type TopicTarget } from './targets.js';
 

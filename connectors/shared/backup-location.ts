@@ -1,4 +1,5 @@
 import { defineConfig, type ConfigValues } from '../../runtime/api/index.js';
+import type { ObjectInfo, ObjectStore } from './object-store/object-store.js';
 import { storeConfig, validateStoreSettings } from './object-store/store-config.js';
 
 /** Where a backup lives: the storage settings plus the bucket naming, shared by BackupSink and RestoreSource. */
@@ -40,12 +41,55 @@ export interface Location {
   prefix: string;
 }
 
-export function eventsLocation(settings: BackupLocationSettings): Location {
-  if (settings['bucket.shared']) return { bucket: settings['bucket.shared'], prefix: 'events/' };
-  return { bucket: settings['events.bucket'] ?? `${settings['bucket.prefix']}${settings['backup.label']}-events`, prefix: '' };
+/** A listed object, its key relative to the location it was listed in. */
+export interface ListedObject extends ObjectInfo {
+  fullKey: string;
 }
 
-export function streamsLocation(settings: BackupLocationSettings): Location {
-  if (settings['bucket.shared']) return { bucket: settings['bucket.shared'], prefix: 'streams/' };
-  return { bucket: settings['streams.bucket'] ?? `${settings['bucket.prefix']}${settings['backup.label']}-streams`, prefix: '' };
+/**
+ * A location that builds its full keys and lists by relative key, so the shared
+ * bucket's `events/` or `streams/` prefix is added (and taken off) in one place.
+ */
+export class BackupLocation implements Location {
+  constructor(
+    readonly bucket: string,
+    readonly prefix: string,
+  ) {}
+
+  /** Accepts any {bucket, prefix}, as callers and tests pass plain objects. */
+  static of(location: Location): BackupLocation {
+    return location instanceof BackupLocation ? location : new BackupLocation(location.bucket, location.prefix);
+  }
+
+  /** The full key of a key relative to this location. */
+  key(relative: string): string {
+    return `${this.prefix}${relative}`;
+  }
+
+  /** The key relative to this location of a full key in it. */
+  relative(fullKey: string): string {
+    return fullKey.slice(this.prefix.length);
+  }
+
+  /** Objects under a relative prefix in key order, strictly after the relative `startAfter` when given. */
+  async *list(store: ObjectStore, prefix = '', startAfter?: string): AsyncGenerator<ListedObject> {
+    for await (const item of store.list(this.bucket, this.key(prefix), startAfter === undefined ? undefined : this.key(startAfter))) {
+      yield { ...item, key: this.relative(item.key), fullKey: item.key };
+    }
+  }
+
+  /** The directory names right under a relative prefix. */
+  listDirectories(store: ObjectStore, prefix = ''): Promise<string[]> {
+    return store.listDirectories(this.bucket, this.key(prefix));
+  }
+}
+
+export function eventsLocation(settings: BackupLocationSettings): BackupLocation {
+  if (settings['bucket.shared']) return new BackupLocation(settings['bucket.shared'], 'events/');
+  return new BackupLocation(settings['events.bucket'] ?? `${settings['bucket.prefix']}${settings['backup.label']}-events`, '');
+}
+
+export function streamsLocation(settings: BackupLocationSettings): BackupLocation {
+  if (settings['bucket.shared']) return new BackupLocation(settings['bucket.shared'], 'streams/');
+  return new BackupLocation(settings['streams.bucket'] ?? `${settings['bucket.prefix']}${settings['backup.label']}-streams`, '');
 }

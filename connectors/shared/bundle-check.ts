@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { decodeKafkaBundle, type BackedUpRecord } from './formats/kafka-v1.js';
+import { decodeKafkaBundle, type BackedUpRecord } from '../layouts/kafka-v1/bundle-codec.js';
 
 const gunzipAsync = promisify(gunzip);
 

@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { assembleBulk } from '../../connectors/shared/formats/azul/bulk.js';
-import { azulBundleMetadata, azulStreamMetadata } from '../../connectors/shared/formats/azul/objects.js';
-import { AZUL_MODEL_VERSION } from '../../connectors/shared/formats/azul/registry.js';
+import { assembleBulk } from '../../connectors/layouts/azul/bulk.js';
+import { azulBundleMetadata, azulStreamMetadata } from '../../connectors/layouts/azul/objects.js';
+import { AZUL_MODEL_VERSION } from '../../connectors/layouts/azul/registry.js';
 
 export const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 

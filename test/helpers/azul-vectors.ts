@@ -2,7 +2,7 @@
 // them with chosen datastreams, for tests of the azul layout and the dispatcher restore.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { eventType, type AzulModel } from '../../connectors/shared/formats/azul/registry.js';
+import { eventType, type AzulModel } from '../../connectors/layouts/azul/registry.js';
 
 export const AZUL_EVENTS_DIR = fileURLToPath(new URL('../../../shared/azul/events/', import.meta.url));
 

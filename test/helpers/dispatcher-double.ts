@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { splitBulk } from '../../connectors/shared/formats/azul/bulk.js';
-import { readEventFields } from '../../connectors/shared/formats/azul/event-fields.js';
-import { AZUL_MODEL_VERSION, isAzulModel, type AzulModel } from '../../connectors/shared/formats/azul/registry.js';
+import { splitBulk } from '../../connectors/layouts/azul/bulk.js';
+import { readEventFields } from '../../connectors/layouts/azul/event-fields.js';
+import { AZUL_MODEL_VERSION, isAzulModel, type AzulModel } from '../../connectors/layouts/azul/registry.js';
 
 export interface FailureRule {
   method?: string;

@@ -9,7 +9,7 @@ import type { Location } from '../../connectors/shared/backup-location.js';
 import type { ManifestObject } from '../../connectors/shared/formats/backup-manifest.js';
 import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
 import { createObjectStore, storeConfig } from '../../connectors/shared/object-store/store-config.js';
-import { streamKey } from '../../connectors/shared/formats/azul/keys.js';
+import { streamKey } from '../../connectors/layouts/azul/keys.js';
 import { writeAzulFixture, type WrittenAzulFixture } from '../helpers/azul-verify-fixture.js';
 import { backUpPartition, writeManifest } from '../helpers/backup-fixture.js';
 import { s3Settings } from '../helpers/s3.js';

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { assembleBulk, splitBulk } from '../../connectors/shared/formats/azul/bulk.js';
-import { InvalidEventError, readEventFields } from '../../connectors/shared/formats/azul/event-fields.js';
-import { azulBundleKey, parseAzulBundleKey, parseAzulTopic, rfc3339Nano } from '../../connectors/shared/formats/azul/keys.js';
-import { bulkType } from '../../connectors/shared/formats/azul/registry.js';
+import { assembleBulk, splitBulk } from '../../connectors/layouts/azul/bulk.js';
+import { InvalidEventError, readEventFields } from '../../connectors/layouts/azul/event-fields.js';
+import { azulBundleKey, parseAzulBundleKey, parseAzulTopic, rfc3339Nano } from '../../connectors/layouts/azul/keys.js';
+import { bulkType } from '../../connectors/layouts/azul/registry.js';
 import { AZUL_EVENTS_DIR, binaryEvent, vectorEvents } from '../helpers/azul-vectors.js';
 
 describe('azul format', () => {

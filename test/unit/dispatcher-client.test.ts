@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dispatcherConfig, type DispatcherSettings } from '../../connectors/shared/dispatcher/config.js';
 import { DispatcherError, type Dispatcher } from '../../connectors/shared/dispatcher/dispatcher.js';
 import { createDispatcher } from '../../connectors/shared/dispatcher/http-dispatcher.js';
-import { assembleBulk } from '../../connectors/shared/formats/azul/bulk.js';
-import type { StreamRef } from '../../connectors/shared/formats/azul/event-fields.js';
+import { assembleBulk } from '../../connectors/layouts/azul/bulk.js';
+import type { StreamRef } from '../../connectors/layouts/azul/event-fields.js';
 import { startDispatcherDouble, type DispatcherDouble } from '../helpers/dispatcher-double.js';
 
 // Azul's own encoder wrote these (shared/ sits beside the repository).

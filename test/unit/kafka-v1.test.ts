@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { SinkRecord } from '../../runtime/api/index.js';
-import { encodeKafkaBundle, kafkaBundleKey, kafkaListStartAfter, parseKafkaBundleKey } from '../../connectors/shared/formats/kafka-v1.js';
+import { encodeKafkaBundle } from '../../connectors/layouts/kafka-v1/bundle-codec.js';
+import { kafkaBundleKey, kafkaListStartAfter, parseKafkaBundleKey } from '../../connectors/layouts/kafka-v1/bundle-keys.js';
 import { checkMetadata, expectedSyncMarker, parseBundleKey, readBundle } from '../helpers/bundle-reader.js';
 
 const MiB = 1024 * 1024;

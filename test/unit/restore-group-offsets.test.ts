@@ -22,7 +22,7 @@ import {
 } from '../../connectors/restore-source/group-offsets.js';
 import type { TopicTarget } from '../../connectors/restore-source/targets.js';
 import { groupSnapshotKey, type GroupOffsetsSnapshot } from '../../connectors/shared/formats/backup-metadata.js';
-import { kafkaBundleKey } from '../../connectors/shared/formats/kafka-v1.js';
+import { kafkaBundleKey } from '../../connectors/layouts/kafka-v1/bundle-keys.js';
 import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
 import { tmpDir } from '../helpers/tmp.js';
 

@@ -5,8 +5,9 @@ import { createHash } from 'node:crypto';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import type { SinkRecord } from '../../runtime/api/index.js';
-import { AvroContainerWriter, syncMarkerFor } from '../../connectors/shared/formats/avro-container.js';
-import { decodeKafkaBundle, encodeKafkaBundle, KAFKA_RECORD_SCHEMA, kafkaBundleKey } from '../../connectors/shared/formats/kafka-v1.js';
+import { AvroContainerWriter, syncMarkerFor } from '../../connectors/layouts/kafka-v1/avro-container.js';
+import { decodeKafkaBundle, encodeKafkaBundle, KAFKA_RECORD_SCHEMA } from '../../connectors/layouts/kafka-v1/bundle-codec.js';
+import { kafkaBundleKey } from '../../connectors/layouts/kafka-v1/bundle-keys.js';
 
 const KEY = kafkaBundleKey('orders', 3, 100n, 199n);
 const recordType = avro.Type.forSchema(KAFKA_RECORD_SCHEMA as unknown as avro.Schema);

@@ -11,7 +11,8 @@ import { BadObjectError } from '../../connectors/restore-source/bad-object.js';
 import { fetchBundle, type FetchedBundle } from '../../connectors/restore-source/bundle-fetch.js';
 import { PartitionReader, type ReaderOptions } from '../../connectors/restore-source/partition-reader.js';
 import type { Location } from '../../connectors/shared/backup-location.js';
-import { encodeKafkaBundle, kafkaBundleKey } from '../../connectors/shared/formats/kafka-v1.js';
+import { encodeKafkaBundle } from '../../connectors/layouts/kafka-v1/bundle-codec.js';
+import { kafkaBundleKey } from '../../connectors/layouts/kafka-v1/bundle-keys.js';
 import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
 import {
   TransientStoreError,

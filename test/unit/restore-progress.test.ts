@@ -6,7 +6,7 @@ import type { SourceOffsetEntry } from '../../runtime/api/index.js';
 import type { TaskStatus } from '../../runtime/worker/task-status.js';
 import { RecordsTally, type RestoreTaskProgress } from '../../connectors/restore-source/progress.js';
 import { recordsRestoredBefore, storedPosition, toSourceRecord } from '../../connectors/restore-source/source-offsets.js';
-import type { BackedUpRecord } from '../../connectors/shared/formats/kafka-v1.js';
+import type { BackedUpRecord } from '../../connectors/layouts/kafka-v1/bundle-codec.js';
 import { restoreTotals } from '../../app/cli/restore-progress.js';
 
 const T0 = { topic: 'orders', partition: 0 };

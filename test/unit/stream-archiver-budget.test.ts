@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BundleUploader } from '../../connectors/backup-sink/bundle-uploader.js';
 import type { Dispatcher } from '../../connectors/shared/dispatcher/dispatcher.js';
-import type { StreamRef } from '../../connectors/shared/formats/azul/event-fields.js';
-import { streamKey } from '../../connectors/shared/formats/azul/keys.js';
+import type { StreamRef } from '../../connectors/layouts/azul/event-fields.js';
+import { streamKey } from '../../connectors/layouts/azul/keys.js';
 import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
 import { ignoredMetrics, quietLog, testArchiver } from '../helpers/azul-verify-fixture.js';
 

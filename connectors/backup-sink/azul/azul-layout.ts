@@ -1,41 +1,12 @@
-import { createHash } from 'node:crypto';
-import { ColdstoreError, ErrorCodes, failpoint, type SinkRecord, type TaskLogger, type TaskMetrics } from '../../../runtime/api/index.js';
-import { assembleBulk } from '../../shared/formats/azul/bulk.js';
-import { InvalidEventError, readEventFields, type EventFields, type StreamRef } from '../../shared/formats/azul/event-fields.js';
-import { azulBundleKey, parseAzulTopic, streamKey, type AzulTopic } from '../../shared/formats/azul/keys.js';
-import {
-  AZUL_INDEX_PREFIX,
-  AZUL_REJECTS_PREFIX,
-  azulBundleMetadata,
-  azulIndexKey,
-  azulIndexStartAfter,
-  FORMAT_AZUL_INDEX,
-  parseAzulIndexKey,
-  type AzulIndexEntry,
-} from '../../shared/formats/azul/objects.js';
-import { AZUL_MODEL_VERSION } from '../../shared/formats/azul/registry.js';
-import { encodeKafkaBundle, kafkaBundleKey } from '../../shared/formats/kafka-v1.js';
-import type { BundleLayout, RangeKeys } from '../bundle-layout.js';
+import { ColdstoreError, ErrorCodes, failpoint, type TaskLogger, type TaskMetrics } from '../../../runtime/api/index.js';
+import { encodeEventBundle, encodeIndexEntry, encodeRejects, newIndexEntry, rangeNamedBundleKey, splitRange } from '../../layouts/azul/encoder.js';
+import { parseAzulTopic, streamKey, type AzulTopic } from '../../layouts/azul/keys.js';
+import { azulRangeKeys } from '../../layouts/azul/layout.js';
+import type { BundleLayout } from '../bundle-layout.js';
 import type { BundleUploader } from '../bundle-uploader.js';
 import type { SealedBundle } from '../partition-writer.js';
 import { azulMetrics } from './metrics.js';
 import type { StreamArchiver } from './stream-archiver.js';
-
-const sha256 = (body: Buffer) => createHash('sha256').update(body).digest('hex');
-
-export const azulRangeKeys: RangeKeys = {
-  prefix: (tp) => `${AZUL_INDEX_PREFIX}${tp.topic}/${tp.partition}/`,
-  startAfter: (tp, offset) => azulIndexStartAfter(tp.topic, tp.partition, offset),
-  parse: parseAzulIndexKey,
-  format: FORMAT_AZUL_INDEX,
-};
-
-interface Split {
-  events: Buffer[];
-  last: EventFields | undefined;
-  streams: StreamRef[];
-  rejects: SinkRecord[];
-}
 
 export interface AzulLayoutOptions {
   events: BundleUploader;
@@ -105,71 +76,45 @@ export class AzulLayout implements BundleLayout {
     return topic;
   }
 
-  private split(topic: AzulTopic, bundle: SealedBundle): Split {
-    const out: Split = { events: [], last: undefined, streams: [], rejects: [] };
-    for (const record of bundle.records) {
-      if (!record.value) {
-        out.rejects.push(record);
-        continue;
-      }
-      try {
-        const fields = readEventFields(topic.model, record.value);
-        out.events.push(record.value);
-        out.last = fields;
-        out.streams.push(...fields.streams);
-      } catch (err) {
-        if (!(err instanceof InvalidEventError)) throw err;
-        this.options.log.warn({ topic: bundle.topic, partition: bundle.partition, offset: String(record.offset), reason: err.message }, 'not a valid Azul event; kept with the rejects');
-        out.rejects.push(record);
-      }
-    }
-    return out;
-  }
-
   async write(bundle: SealedBundle, abandoned: () => boolean): Promise<void> {
     const started = performance.now();
     const { events: uploader, archiver, metrics } = this.options;
     const topic = this.topicOf(bundle.topic);
-    const split = this.split(topic, bundle);
+    const split = splitRange(topic.model, bundle.records, (record, reason) =>
+      this.options.log.warn({ topic: bundle.topic, partition: bundle.partition, offset: String(record.offset), reason }, 'not a valid Azul event; kept with the rejects'),
+    );
     const unique = [...new Map(split.streams.map((s) => [streamKey(s), s])).values()];
     // Streams first: a range is durable only once every blob its events refer to is stored or spooled.
     await archiver.archive(unique);
-    const entry: AzulIndexEntry = { format: FORMAT_AZUL_INDEX, topic: bundle.topic, partition: bundle.partition, start: String(bundle.start), end: String(bundle.end), streams: unique.length };
+    const entry = newIndexEntry(bundle, unique.length);
     let rawBytes = 0;
     let compressedBytes = 0;
     let outcome = 'created';
     if (split.last) {
-      const bulk = assembleBulk(AZUL_MODEL_VERSION, split.events);
-      const body = await uploader.gzip(bulk);
-      const digest = sha256(bulk);
-      const metadata = azulBundleMetadata({ ...bundle, events: split.events.length, sha256: digest });
-      let key = `${uploader.location.prefix}${azulBundleKey(topic, split.last.timestampMicros, split.events.length, split.last.kafkaKey)}`;
-      let put = await uploader.storeChecked(key, body, metadata, abandoned, 'report');
+      const encoded = encodeEventBundle(topic, bundle, split.events, split.last);
+      const body = await uploader.gzip(encoded.body);
+      let key = encoded.key;
+      let put = await uploader.storeChecked(uploader.location.key(key), body, encoded.metadata, abandoned, 'report');
       if (put === 'conflict') {
-        // Another range ended with the same event, count and timestamp (a re-sent event): keep both, this one under a key naming its range.
-        key = `${key}~${bundle.topic}-${bundle.partition}-${bundle.start}`;
-        put = await uploader.storeChecked(key, body, metadata, abandoned);
+        key = rangeNamedBundleKey(key, bundle);
+        put = await uploader.storeChecked(uploader.location.key(key), body, encoded.metadata, abandoned);
       }
       outcome = put;
-      entry.bundle = { key: key.slice(uploader.location.prefix.length), events: split.events.length, sha256: digest };
-      rawBytes += bulk.length;
+      entry.bundle = { key, events: split.events.length, sha256: encoded.sha256 };
+      rawBytes += encoded.body.length;
       compressedBytes += body.length;
     }
     if (split.rejects.length > 0) {
-      // A plain kafka-v1 bundle under a prefix: every tool that reads bundles reads it by its usual key.
-      const kafkaKey = kafkaBundleKey(bundle.topic, bundle.partition, bundle.start, bundle.end);
-      const key = `${AZUL_REJECTS_PREFIX}${kafkaKey}`;
-      const { container, metadata } = encodeKafkaBundle(kafkaKey, bundle.start, bundle.end, split.rejects);
-      const body = await uploader.gzip(container);
-      await uploader.storeChecked(`${uploader.location.prefix}${key}`, body, metadata, abandoned);
-      entry.rejects = { key, records: split.rejects.length, sha256: metadata['coldstore-body-sha256']! };
-      rawBytes += container.length;
+      const rejects = encodeRejects(bundle, split.rejects);
+      const body = await uploader.gzip(rejects.body);
+      await uploader.storeChecked(uploader.location.key(rejects.key), body, rejects.metadata, abandoned);
+      entry.rejects = { key: rejects.key, records: split.rejects.length, sha256: rejects.sha256 };
+      rawBytes += rejects.body.length;
       compressedBytes += body.length;
     }
     failpoint('backup.after-upload');
-    const index = Buffer.from(JSON.stringify(entry));
-    const indexMetadata = { 'coldstore-format': FORMAT_AZUL_INDEX, 'coldstore-body-sha256': sha256(index), 'coldstore-range-start': String(bundle.start), 'coldstore-range-end': String(bundle.end) };
-    await uploader.storeChecked(`${uploader.location.prefix}${azulIndexKey(bundle.topic, bundle.partition, bundle.start, bundle.end)}`, index, indexMetadata, abandoned);
+    const index = encodeIndexEntry(bundle, entry);
+    await uploader.storeChecked(uploader.location.key(index.key), index.body, index.metadata, abandoned);
     metrics.add(azulMetrics.events, split.events.length, { source: topic.source, result: 'ok' });
     if (split.rejects.length > 0) metrics.add(azulMetrics.events, split.rejects.length, { source: topic.source, result: 'invalid' });
     uploader.countBundle(bundle, { records: bundle.records.length, rawBytes, compressedBytes, outcome, started });

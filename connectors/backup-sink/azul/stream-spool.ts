@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listAfterAbandonedWrites, writeFileAtomic } from '../../shared/atomic-file.js';
-import type { StreamRef } from '../../shared/formats/azul/event-fields.js';
+import type { StreamRef } from '../../layouts/azul/event-fields.js';
 
 /** A stream whose download or upload failed, kept on local disk until a retry stores it. */
 export interface SpooledStream extends StreamRef {

@@ -1,11 +1,11 @@
 import type { Location } from '../../shared/backup-location.js';
 import { METADATA_PREFIX } from '../../shared/formats/backup-metadata.js';
 import { BundleDefect, gunzipChecked, type ExpectedSha256 } from '../../shared/bundle-check.js';
-import { splitBulk } from '../../shared/formats/azul/bulk.js';
-import type { StreamRef } from '../../shared/formats/azul/event-fields.js';
-import { parseAzulBundleKey } from '../../shared/formats/azul/keys.js';
-import { FORMAT_AZUL_BUNDLE, FORMAT_AZUL_STREAM } from '../../shared/formats/azul/objects.js';
-import { isAzulModel, type AzulModel } from '../../shared/formats/azul/registry.js';
+import { splitBulk } from '../../layouts/azul/bulk.js';
+import type { StreamRef } from '../../layouts/azul/event-fields.js';
+import { parseAzulBundleKey } from '../../layouts/azul/keys.js';
+import { FORMAT_AZUL_BUNDLE, FORMAT_AZUL_STREAM } from '../../layouts/azul/objects.js';
+import { isAzulModel, type AzulModel } from '../../layouts/azul/registry.js';
 import type { FetchedObject, ObjectStore } from '../../shared/object-store/object-store.js';
 import { BadObjectError } from '../bad-object.js';
 

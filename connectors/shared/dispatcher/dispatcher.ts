@@ -1,5 +1,5 @@
-import type { StreamRef } from '../formats/azul/event-fields.js';
-import type { AzulModel } from '../formats/azul/registry.js';
+import type { StreamRef } from '../../layouts/azul/event-fields.js';
+import type { AzulModel } from '../../layouts/azul/registry.js';
 
 /** What the dispatcher answered to a bulk event post. */
 export type BulkOutcome =

@@ -1,6 +1,6 @@
 import { ColdstoreError, ErrorCodes } from '../../../runtime/api/index.js';
-import type { StreamRef } from '../formats/azul/event-fields.js';
-import type { AzulModel } from '../formats/azul/registry.js';
+import type { StreamRef } from '../../layouts/azul/event-fields.js';
+import type { AzulModel } from '../../layouts/azul/registry.js';
 import type { DispatcherSettings } from './config.js';
 import { DispatcherError, type BulkOutcome, type Dispatcher } from './dispatcher.js';
 

@@ -13,7 +13,7 @@ export interface ManifestObject {
   key: string;
   /** Size of the stored (gzip'd) object in bytes. */
   size: number;
-  /** Hex SHA-256 of the uncompressed body (as `coldstore-body-sha256`). */
+  /** Hex SHA-256 of the uncompressed body (as its body sha256 metadata). */
   sha256: string;
   records: number;
   /** The covered offset range (inclusive), as in the key. */

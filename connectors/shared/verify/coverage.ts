@@ -1,4 +1,5 @@
-import { partitionDirectory, type BundleKey } from './bundle-key.js';
+import { partitionDirectory } from '../../layouts/kafka-v1/bundle-keys.js';
+import type { BundleKey } from '../../layouts/layout.js';
 import type { VerifyProblem } from './report.js';
 
 export interface CoveredRange {

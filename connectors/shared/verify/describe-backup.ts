@@ -1,13 +1,11 @@
 import { ColdstoreError, ErrorCodes } from '../../../runtime/api/index.js';
-import type { Location } from '../backup-location.js';
+import { azulBundleRange } from '../../layouts/azul/checked-reader.js';
+import type { BundleKey, Layout } from '../../layouts/layout.js';
+import { MetadataName } from '../../layouts/metadata-names.js';
+import { BackupLocation, type Location } from '../backup-location.js';
 import { readManifests } from '../backup-manifests.js';
-import { parseAzulTopic } from '../formats/azul/keys.js';
-import { AZUL_REJECTS_PREFIX } from '../formats/azul/objects.js';
-import { METADATA_PREFIX } from '../formats/backup-metadata.js';
-import type { ObjectStore } from '../object-store/object-store.js';
 import { forEachBounded } from '../bounded.js';
-import { azulBundleRange } from './azul-bundle.js';
-import { parseBundleKeyStrictly, type BundleKey } from './bundle-key.js';
+import type { ObjectStore } from '../object-store/object-store.js';
 import { resolveLayout, type BackupLayout, type LayoutChoice } from './layout.js';
 import { DEFAULT_VERIFY_CONCURRENCY } from './report.js';
 
@@ -76,7 +74,7 @@ export async function describeBackup(options: DescribeOptions): Promise<BackupDe
   if (options.backupId !== undefined) return summarize(options, await describeById({ ...options, backupId: options.backupId }));
   const layout = await resolveLayout(options.store, options.location, options.layout);
   const description = summarize(options, await describeContinuous(options, layout));
-  return layout === 'azul' ? { ...description, layout } : description;
+  return layout.namedInReports ? { ...description, layout: layout.name } : description;
 }
 
 interface PartitionTally {
@@ -130,40 +128,26 @@ interface Listed {
   named?: BundleKey;
 }
 
-/** The listings a description reads: the whole location, or only where a topic's objects can be. */
-function listingPrefixes(options: DescribeOptions, layout: BackupLayout): string[] {
-  const { location, topic } = options;
-  if (topic === undefined) return [location.prefix];
-  if (layout === 'kafka') return [`${location.prefix}${topic}/`];
-  const azul = parseAzulTopic(topic);
-  // Several topics (other prefixes) share a group: the metadata says whose each bundle is.
-  return azul ? [`${location.prefix}${azul.source}/${azul.model}/${azul.action}/`, `${location.prefix}${AZUL_REJECTS_PREFIX}${topic}/`] : [];
-}
-
-async function describeContinuous(options: DescribeOptions, layout: BackupLayout): Promise<Described> {
-  const { store, location } = options;
+async function describeContinuous(options: DescribeOptions, layout: Layout): Promise<Described> {
+  const { store, topic } = options;
+  const location = BackupLocation.of(options.location);
   const described: Described = { partitions: new Map(), foreignObjects: 0 };
 
   async function* listed(): AsyncGenerator<Listed> {
-    for (const prefix of listingPrefixes(options, layout)) {
-      for await (const item of store.list(location.bucket, prefix)) {
-        const key = item.key.slice(location.prefix.length);
-        const rejects = layout === 'azul' && key.startsWith(AZUL_REJECTS_PREFIX);
-        if (key.startsWith(METADATA_PREFIX) && !rejects) continue;
-        // An azul event bundle's key has no offsets: the HEAD tells.
-        if (layout === 'azul' && !rejects) {
-          yield { key, bytes: item.size };
-          continue;
-        }
-        const named = parseBundleKeyStrictly(rejects ? key.slice(AZUL_REJECTS_PREFIX.length) : key);
-        if (!named || (options.topic !== undefined && named.topic !== options.topic)) described.foreignObjects++;
-        else yield { key, bytes: item.size, named };
+    // The whole location, or only where the topic's objects can be.
+    for (const prefix of topic === undefined ? [''] : layout.topicPrefixes(topic)) {
+      for await (const { key, size } of location.list(store, prefix)) {
+        const listedKey = layout.classify(key);
+        if (listedKey.kind === 'own') continue;
+        if (listedKey.kind === 'bundle-by-metadata') yield { key, bytes: size };
+        else if (listedKey.kind === 'foreign' || (topic !== undefined && listedKey.named.topic !== topic)) described.foreignObjects++;
+        else yield { key, bytes: size, named: listedKey.named };
       }
     }
   }
 
   await forEachBounded(listed(), options.concurrency ?? DEFAULT_VERIFY_CONCURRENCY, async (item) => {
-    const head = await store.head(location.bucket, `${location.prefix}${item.key}`);
+    const head = await store.head(location.bucket, location.key(item.key));
     const metadata = head?.metadata ?? {};
     const named = item.named ?? azulBundleRange(metadata);
     if (!named) {
@@ -176,14 +160,14 @@ async function describeContinuous(options: DescribeOptions, layout: BackupLayout
     tally.bundles.push(bundle);
     tally.summary.objects++;
     tally.summary.bytes += item.bytes;
-    const records = wholeNumber(metadata['coldstore-records'] ?? metadata['coldstore-record-count']);
+    const records = wholeNumber(metadata[MetadataName.records] ?? metadata[MetadataName.recordCount]);
     if (records !== undefined) {
       bundle.records = records;
       tally.summary.records += records;
     }
     // Without metadata (and for azul event bundles, which do not say), the range is the best bound there is.
-    const first = wholeNumber(metadata['coldstore-first-offset']) ?? bundle.rangeStart;
-    const last = wholeNumber(metadata['coldstore-last-offset']) ?? bundle.rangeEnd;
+    const first = wholeNumber(metadata[MetadataName.firstOffset]) ?? bundle.rangeStart;
+    const last = wholeNumber(metadata[MetadataName.lastOffset]) ?? bundle.rangeEnd;
     tally.summary.firstOffset = Math.min(tally.summary.firstOffset ?? first, first);
     tally.summary.lastOffset = Math.max(tally.summary.lastOffset ?? last, last);
   });

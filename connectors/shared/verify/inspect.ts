@@ -1,12 +1,12 @@
 import { ColdstoreError, ErrorCodes } from '../../../runtime/api/index.js';
-import type { Location } from '../backup-location.js';
-import { parseAzulBundleKey } from '../formats/azul/keys.js';
-import { AZUL_REJECTS_PREFIX } from '../formats/azul/objects.js';
-import { eventType, type AzulModel } from '../formats/azul/registry.js';
+import { BackupLocation, type Location } from '../backup-location.js';
+import { parseAzulBundleKey } from '../../layouts/azul/keys.js';
+import { AZUL_REJECTS_PREFIX } from '../../layouts/azul/objects.js';
+import { eventType, type AzulModel } from '../../layouts/azul/registry.js';
 import type { ObjectMetadata, ObjectStore } from '../object-store/object-store.js';
-import { readVerifiedAzulBundle } from './azul-bundle.js';
-import { readVerifiedBundle } from './bundle-object.js';
-import { parseBundleKeyStrictly, type BundleKey } from './bundle-key.js';
+import { readVerifiedAzulBundle, readVerifiedBundle } from './checked-reads.js';
+import { parseBundleKeyStrictly } from '../../layouts/kafka-v1/bundle-keys.js';
+import type { BundleKey } from '../../layouts/layout.js';
 import type { VerifyProblem } from './report.js';
 import { avroValueToJson, recordToJson, type RecordEncoding, type RecordJson } from './record-json.js';
 
@@ -25,22 +25,22 @@ export type InspectOptions = {
 };
 
 /** What a key names: a kafka-v1 bundle (a kafka-layout bundle or azul rejects) with the range it must hold, or an azul event bundle. */
-type NamedObject = { layout: 'kafka'; key: string; claim: BundleKey } | { layout: 'azul'; key: string };
+type NamedObject = { holds: 'records'; key: string; claim: BundleKey } | { holds: 'events'; key: string };
 
 function named(key: string): NamedObject | undefined {
   const claim = parseBundleKeyStrictly(key.startsWith(AZUL_REJECTS_PREFIX) ? key.slice(AZUL_REJECTS_PREFIX.length) : key);
-  if (claim) return { layout: 'kafka', key, claim };
-  return parseAzulBundleKey(key) ? { layout: 'azul', key } : undefined;
+  if (claim) return { holds: 'records', key, claim };
+  return parseAzulBundleKey(key) ? { holds: 'events', key } : undefined;
 }
 
 /** Keys copied from a shared bucket's listing carry the location prefix; accept them too. */
 function namedObject(key: string, location: Location): NamedObject | undefined {
-  return named(key) ?? (location.prefix && key.startsWith(location.prefix) ? named(key.slice(location.prefix.length)) : undefined);
+  return named(key) ?? (location.prefix && key.startsWith(location.prefix) ? named(BackupLocation.of(location).relative(key)) : undefined);
 }
 
 /** Whether `key` names an azul event bundle (read with inspectAzulBundle) rather than a kafka-v1 bundle (inspectBundle). */
 export function isAzulBundleKey(key: string, location: Location): boolean {
-  return namedObject(key, location)?.layout === 'azul';
+  return namedObject(key, location)?.holds === 'events';
 }
 
 function foreign(key: string): ColdstoreError {
@@ -64,7 +64,7 @@ function invalid(problem: VerifyProblem, location: Location): ColdstoreError {
 export async function* inspectBundle(options: InspectOptions): AsyncGenerator<RecordJson> {
   const { store, location, encoding = 'auto', limit } = options;
   const object = namedObject(options.key, location);
-  if (object?.layout !== 'kafka') throw foreign(options.key);
+  if (object?.holds !== 'records') throw foreign(options.key);
   const reading = await readVerifiedBundle(store, location, { key: object.key, ...object.claim });
   if (!reading.ok) throw invalid(reading.problem, location);
   const records = limit === undefined ? reading.records : reading.records.slice(0, limit);
@@ -88,7 +88,7 @@ export type AzulBundleJson = {
 export async function inspectAzulBundle(options: InspectOptions): Promise<AzulBundleJson> {
   const { store, location, encoding = 'auto', limit } = options;
   const object = namedObject(options.key, location);
-  if (object?.layout !== 'azul') throw foreign(options.key);
+  if (object?.holds !== 'events') throw foreign(options.key);
   const reading = await readVerifiedAzulBundle(store, location, object.key);
   if (!reading.ok) throw invalid(reading.problem, location);
   const type = eventType(reading.model);

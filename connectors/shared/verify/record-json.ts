@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { TimestampType } from '../../../runtime/api/index.js';
-import type { BackedUpRecord } from '../formats/kafka-v1.js';
+import type { BackedUpRecord } from '../../layouts/kafka-v1/bundle-codec.js';
 
 /**
  * How keys, values and header values are written as JSON strings. `auto`: as UTF-8

@@ -1,7 +1,6 @@
 import type { Location } from '../backup-location.js';
 import type { ObjectStore } from '../object-store/object-store.js';
-import type { AzulBundleReading } from './azul-bundle.js';
-import type { BundleReading } from './bundle-object.js';
+import type { AzulBundleReading, BundleReading } from './checked-reads.js';
 import type { BackupLayout, LayoutChoice } from './layout.js';
 
 /**

@@ -1,22 +1,17 @@
-import { createHash } from 'node:crypto';
-import type { Location } from '../backup-location.js';
+import { azulBundleRange } from '../../layouts/azul/checked-reader.js';
+import type { StreamRef } from '../../layouts/azul/event-fields.js';
+import type { IndexedRange } from '../../layouts/azul/index-entry-reader.js';
+import { parseAzulBundleKey, streamKey } from '../../layouts/azul/keys.js';
+import { AZUL_INDEX_PREFIX, AZUL_REJECTS_PREFIX, azulIndexKey, FORMAT_AZUL_BUNDLE, FORMAT_AZUL_STREAM, parseAzulIndexKeyStrictly } from '../../layouts/azul/objects.js';
+import type { BundleKey } from '../../layouts/layout.js';
+import { MetadataName } from '../../layouts/metadata-names.js';
+import { BackupLocation, type Location } from '../backup-location.js';
 import { forEachBounded, Limiter } from '../bounded.js';
-import type { StreamRef } from '../formats/azul/event-fields.js';
-import { parseAzulBundleKey, streamKey } from '../formats/azul/keys.js';
-import { AZUL_INDEX_PREFIX, AZUL_REJECTS_PREFIX, azulIndexKey, FORMAT_AZUL_BUNDLE, FORMAT_AZUL_INDEX, FORMAT_AZUL_STREAM, type AzulIndexEntry } from '../formats/azul/objects.js';
 import { METADATA_PREFIX } from '../formats/backup-metadata.js';
-import { kafkaBundleKey } from '../formats/kafka-v1.js';
 import type { ObjectMetadata, ObjectStore } from '../object-store/object-store.js';
-import { azulBundleRange, readVerifiedAzulBundle } from './azul-bundle.js';
-import { readVerifiedBundle } from './bundle-object.js';
-import { parseAzulIndexKeyStrictly, type BundleKey } from './bundle-key.js';
+import { readVerifiedAzulBundle, readVerifiedBundle, readVerifiedIndexEntry } from './checked-reads.js';
 import { ListingCoverage } from './coverage.js';
 import { DEFAULT_VERIFY_CONCURRENCY, ReportTally, type VerifyOptions, type VerifyProblem, type VerifyProblemKind, type VerifyReport } from './report.js';
-
-/** An index entry as listed: its key (relative to the events location) and the range it names. */
-interface IndexedRange extends BundleKey {
-  key: string;
-}
 
 /**
  * Verifies the continuous backup of a layout=azul BackupSink (docs/formats.md, Layout
@@ -31,7 +26,8 @@ interface IndexedRange extends BundleKey {
  * key per listed object and per distinct stream, plus `concurrency` bodies.
  */
 export async function verifyAzulBackup(options: VerifyOptions): Promise<VerifyReport> {
-  const { store, location } = options;
+  const { store } = options;
+  const location = BackupLocation.of(options.location);
   const concurrency = options.concurrency ?? DEFAULT_VERIFY_CONCURRENCY;
   const tally = new ReportTally(null, location.bucket, 'azul');
   const unnamed = await listDataObjects(store, location);
@@ -40,8 +36,7 @@ export async function verifyAzulBackup(options: VerifyOptions): Promise<VerifyRe
   const coverage = new ListingCoverage();
 
   async function* entries(): AsyncGenerator<IndexedRange> {
-    for await (const item of store.list(location.bucket, `${location.prefix}${AZUL_INDEX_PREFIX}`)) {
-      const key = item.key.slice(location.prefix.length);
+    for await (const { key } of location.list(store, AZUL_INDEX_PREFIX)) {
       const named = parseAzulIndexKeyStrictly(key);
       if (!named) {
         tally.problem({ kind: 'foreign', key, message: `is not named like an index entry (${AZUL_INDEX_PREFIX}<topic>/<partition>/<start>-<end>.json, offsets in 20 digits)` });
@@ -55,7 +50,7 @@ export async function verifyAzulBackup(options: VerifyOptions): Promise<VerifyRe
   }
 
   await forEachBounded(entries(), concurrency, async (range) => {
-    const entry = await readIndexEntry(store, location, range);
+    const entry = await readVerifiedIndexEntry(store, location, range);
     if (!entry.ok) return tally.problem(entry.problem);
     const { bundle, rejects } = entry.entry;
     if (bundle) {
@@ -77,7 +72,7 @@ export async function verifyAzulBackup(options: VerifyOptions): Promise<VerifyRe
   });
 
   await forEachBounded(unnamed, concurrency, async (key) => {
-    const head = await store.head(location.bucket, `${location.prefix}${key}`);
+    const head = await store.head(location.bucket, location.key(key));
     // Gone since it was listed: nothing left to report.
     if (head) tally.problem({ kind: 'foreign', key, message: whyForeign(key, head.metadata) });
   });
@@ -86,10 +81,9 @@ export async function verifyAzulBackup(options: VerifyOptions): Promise<VerifyRe
 }
 
 /** Every object the azul layout writes outside its index (event and rejects bundles), and anything else there but coldstore's own metadata. */
-async function listDataObjects(store: ObjectStore, location: Location): Promise<Set<string>> {
+async function listDataObjects(store: ObjectStore, location: BackupLocation): Promise<Set<string>> {
   const keys = new Set<string>();
-  for await (const item of store.list(location.bucket, location.prefix)) {
-    const key = item.key.slice(location.prefix.length);
+  for await (const { key } of location.list(store)) {
     if (!key.startsWith(METADATA_PREFIX) || key.startsWith(AZUL_REJECTS_PREFIX)) keys.add(key);
   }
   return keys;
@@ -99,49 +93,6 @@ function problemOf(range: IndexedRange, kind: VerifyProblemKind, message: string
   return { kind, key: range.key, topic: range.topic, partition: range.partition, message };
 }
 
-type EntryReading = { ok: true; entry: AzulIndexEntry } | { ok: false; problem: VerifyProblem };
-
-/** Downloads an index entry and proves it is the entry of its key's range: its metadata's sha256, then its fields. */
-async function readIndexEntry(store: ObjectStore, location: Location, range: IndexedRange): Promise<EntryReading> {
-  const problem = (kind: VerifyProblemKind, message: string): EntryReading => ({ ok: false, problem: problemOf(range, kind, message) });
-  const object = await store.get(location.bucket, `${location.prefix}${range.key}`);
-  if (!object) return problem('missing', 'listed but gone when read (deleted meanwhile?)');
-  const { metadata } = object;
-  if (metadata['coldstore-format'] !== FORMAT_AZUL_INDEX) return problem('foreign', `is named like an index entry but its metadata does not say coldstore-format=${FORMAT_AZUL_INDEX} (format ${metadata['coldstore-format'] ?? 'none'})`);
-  const actual = createHash('sha256').update(object.body).digest('hex');
-  if (actual !== metadata['coldstore-body-sha256']) return problem('checksum', `sha256 of the entry is ${actual}, its metadata says ${metadata['coldstore-body-sha256'] ?? 'nothing'}`);
-  let entry: unknown;
-  try {
-    entry = JSON.parse(object.body.toString('utf8'));
-  } catch (err) {
-    return problem('corrupt', `is not JSON: ${(err as Error).message}`);
-  }
-  const wrong = entryMismatch(entry, range);
-  return wrong ? problem('inconsistent', wrong) : { ok: true, entry: entry as AzulIndexEntry };
-}
-
-const SHA256 = /^[0-9a-f]{64}$/;
-const isCount = (n: unknown, min: number) => Number.isSafeInteger(n) && (n as number) >= min;
-
-/** What is wrong with an index entry's body for its key's range, if anything. */
-function entryMismatch(value: unknown, range: IndexedRange): string | undefined {
-  const entry = value as Partial<AzulIndexEntry> | null;
-  if (typeof entry !== 'object' || entry === null || entry.format !== FORMAT_AZUL_INDEX) return `is not an ${FORMAT_AZUL_INDEX} entry`;
-  if (entry.topic !== range.topic || entry.partition !== range.partition || entry.start !== String(range.start) || entry.end !== String(range.end)) {
-    return `says it covers ${entry.topic}/${entry.partition} offsets ${entry.start}..${entry.end}, its key ${range.topic}/${range.partition} offsets ${range.start}..${range.end}`;
-  }
-  const { bundle, rejects } = entry;
-  if (bundle !== undefined && (typeof bundle.key !== 'string' || !parseAzulBundleKey(bundle.key) || !isCount(bundle.events, 1) || !SHA256.test(String(bundle.sha256)))) {
-    return `names its bundle as ${JSON.stringify(bundle)}, not an azul bundle key with an event count and a sha256`;
-  }
-  const rejectsKey = `${AZUL_REJECTS_PREFIX}${kafkaBundleKey(range.topic, range.partition, range.start, range.end)}`;
-  if (rejects !== undefined && (rejects.key !== rejectsKey || !isCount(rejects.records, 1) || !SHA256.test(String(rejects.sha256)))) {
-    return `names its rejects as ${JSON.stringify(rejects)}; the rejects of its range are ${rejectsKey}, with a record count and a sha256`;
-  }
-  if (!isCount(entry.streams, 0)) return `gives no stream count (streams: ${JSON.stringify(entry.streams)})`;
-  return undefined;
-}
-
 /** Why an object no index entry names is not part of the backup, by what it looks like. */
 function whyForeign(key: string, metadata: ObjectMetadata): string {
   const range = azulBundleRange(metadata);
@@ -149,7 +100,7 @@ function whyForeign(key: string, metadata: ObjectMetadata): string {
     return `an azul bundle of ${range.topic}/${range.partition} offsets ${range.start}..${range.end} that no valid index entry names (that range's would be ${azulIndexKey(range.topic, range.partition, range.start, range.end)}): the range is not recorded as backed up (a BackupSink still writing it, a leftover, or a damaged entry)`;
   }
   if (key.startsWith(AZUL_REJECTS_PREFIX)) return 'a rejects bundle that no valid index entry names: its range is not recorded as backed up (a BackupSink still writing it, a leftover, or a damaged entry)';
-  if (parseAzulBundleKey(key) && metadata['coldstore-format'] === undefined) {
+  if (parseAzulBundleKey(key) && metadata[MetadataName.format] === undefined) {
     return `named like an Azul bundle but not written by coldstore (no coldstore-format=${FORMAT_AZUL_BUNDLE} metadata; the Azul backup service's own bundle?): coldstore neither verifies nor restores it; keep such bundles in another bucket`;
   }
   return `no index entry names it; it is not an object of the azul layout (event bundles under <source>/, rejects under ${AZUL_REJECTS_PREFIX}, each named by an entry under ${AZUL_INDEX_PREFIX})`;
@@ -188,15 +139,15 @@ class StreamCheck {
       fresh.map((ref) =>
         this.limiter.run(async () => {
           const key = streamKey(ref);
-          const head = await this.store.head(location.bucket, `${location.prefix}${key}`);
+          const head = await this.store.head(location.bucket, BackupLocation.of(location).key(key));
           const where = { key, topic: range.topic, partition: range.partition, bundle };
           if (!head) {
             this.tally.problem({ kind: 'stream-missing', ...where, message: `is not in the streams bucket ${location.bucket}; ${bundle} refers to it` });
-          } else if (head.metadata['coldstore-format'] !== FORMAT_AZUL_STREAM || head.metadata['coldstore-body-sha256'] !== ref.sha256) {
+          } else if (head.metadata[MetadataName.format] !== FORMAT_AZUL_STREAM || head.metadata[MetadataName.bodySha256] !== ref.sha256) {
             this.tally.problem({
               kind: 'inconsistent',
               ...where,
-              message: `in ${location.bucket}, its metadata says coldstore-format=${head.metadata['coldstore-format'] ?? 'none'} and sha256 ${head.metadata['coldstore-body-sha256'] ?? 'none'}, not ${FORMAT_AZUL_STREAM} and the sha256 in its key; ${bundle} refers to it`,
+              message: `in ${location.bucket}, its metadata says coldstore-format=${head.metadata[MetadataName.format] ?? 'none'} and sha256 ${head.metadata[MetadataName.bodySha256] ?? 'none'}, not ${FORMAT_AZUL_STREAM} and the sha256 in its key; ${bundle} refers to it`,
             });
           }
         }),

@@ -1,8 +1,15 @@
+import type { LayoutName } from '../../layouts/layout.js';
 import { resolveLayout } from './layout.js';
 import { verifyAzulBackup } from './verify-azul.js';
 import { verifyBackupById } from './verify-by-id.js';
 import { verifyContinuousBackup } from './verify-continuous.js';
 import type { VerifyOptions, VerifyReport } from './report.js';
+
+/** How each layout's continuous backup is verified. */
+const VERIFY_CONTINUOUS: Record<LayoutName, (options: VerifyOptions) => Promise<VerifyReport>> = {
+  kafka: verifyContinuousBackup,
+  azul: verifyAzulBackup,
+};
 
 /**
  * Reads a backup end to end and reports everything wrong with it: a backup by id
@@ -14,5 +21,5 @@ export async function verifyBackup(options: VerifyOptions): Promise<VerifyReport
   const { backupId } = options;
   if (backupId !== undefined) return verifyBackupById({ ...options, backupId });
   const layout = await resolveLayout(options.store, options.location, options.layout);
-  return layout === 'azul' ? verifyAzulBackup(options) : verifyContinuousBackup(options);
+  return VERIFY_CONTINUOUS[layout.name](options);
 }

@@ -1,8 +1,8 @@
 import { readManifests } from '../backup-manifests.js';
 import { backupPrefix, type BackupManifest, type ManifestPartition } from '../formats/backup-manifest.js';
 import { forEachBounded } from '../bounded.js';
-import { readVerifiedBundle, type BundleExpectation } from './bundle-object.js';
-import { parseBundleKeyStrictly, partitionDirectory } from './bundle-key.js';
+import { readVerifiedBundle, type BundleExpectation } from './checked-reads.js';
+import { parseBundleKeyStrictly, partitionDirectory } from '../../layouts/kafka-v1/bundle-keys.js';
 import { PartitionCoverage } from './coverage.js';
 import { DEFAULT_VERIFY_CONCURRENCY, ReportTally, type VerifyOptions, type VerifyReport } from './report.js';
 

@@ -1,7 +1,7 @@
-import { METADATA_PREFIX } from '../formats/backup-metadata.js';
+import { BackupLocation } from '../backup-location.js';
+import { kafkaLayout } from '../../layouts/kafka-v1/layout.js';
 import { forEachBounded } from '../bounded.js';
-import { readVerifiedBundle, type BundleExpectation } from './bundle-object.js';
-import { parseBundleKeyStrictly } from './bundle-key.js';
+import { readVerifiedBundle, type BundleExpectation } from './checked-reads.js';
 import { ListingCoverage } from './coverage.js';
 import { DEFAULT_VERIFY_CONCURRENCY, ReportTally, type VerifyOptions, type VerifyReport } from './report.js';
 
@@ -12,20 +12,21 @@ import { DEFAULT_VERIFY_CONCURRENCY, ReportTally, type VerifyOptions, type Verif
  * objects are checked, so memory stays bounded however large the backup.
  */
 export async function verifyContinuousBackup(options: VerifyOptions): Promise<VerifyReport> {
-  const { store, location } = options;
+  const { store } = options;
+  const location = BackupLocation.of(options.location);
   const tally = new ReportTally(null, location.bucket);
   const coverage = new ListingCoverage();
   let listed = 0;
 
   async function* bundles(): AsyncGenerator<BundleExpectation> {
-    for await (const item of store.list(location.bucket, location.prefix)) {
-      const key = item.key.slice(location.prefix.length);
-      if (key.startsWith(METADATA_PREFIX)) continue;
-      const named = parseBundleKeyStrictly(key);
-      if (!named) {
+    for await (const { key } of location.list(store)) {
+      const what = kafkaLayout.classify(key);
+      if (what.kind === 'own') continue;
+      if (what.kind !== 'bundle') {
         tally.problem({ kind: 'foreign', key, message: 'is not named like a bundle (<topic>/<partition>/<start>-<end>.avro.gz, offsets in 20 digits)' });
         continue;
       }
+      const { named } = what;
       // Keys list in offset order within a partition (zero-padded), so coverage is checked from the listing alone.
       tally.problem(coverage.next({ key, ...named }));
       tally.partitions = coverage.size;

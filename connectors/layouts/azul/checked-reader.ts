@@ -1,14 +1,15 @@
-import type { Location } from '../backup-location.js';
-import { BundleDefect, gunzipChecked, type ExpectedSha256 } from '../bundle-check.js';
-import { splitBulk } from '../formats/azul/bulk.js';
-import { InvalidEventError, readEventFields, type EventFields, type StreamRef } from '../formats/azul/event-fields.js';
-import { azulBundleKey, parseAzulTopic, streamKey } from '../formats/azul/keys.js';
-import { FORMAT_AZUL_BUNDLE } from '../formats/azul/objects.js';
-import { AZUL_MODEL_VERSION, type AzulModel } from '../formats/azul/registry.js';
-import type { ObjectMetadata, ObjectStore } from '../object-store/object-store.js';
-import type { BundleKey } from './bundle-key.js';
-import { PROBLEM_OF_DEFECT } from './bundle-object.js';
-import type { VerifyProblem, VerifyProblemKind } from './report.js';
+import { BackupLocation, type Location } from '../../shared/backup-location.js';
+import { BundleDefect, gunzipChecked, type ExpectedSha256 } from '../../shared/bundle-check.js';
+import type { ObjectMetadata, ObjectStore } from '../../shared/object-store/object-store.js';
+import type { BundleKey } from '../layout.js';
+import { MetadataName } from '../metadata-names.js';
+import { checkingBody, ObjectDefect } from '../object-defect.js';
+import { splitBulk } from './bulk.js';
+import { rangeNamedBundleKey } from './encoder.js';
+import { InvalidEventError, readEventFields, type EventFields, type StreamRef } from './event-fields.js';
+import { azulBundleKey, parseAzulTopic, streamKey } from './keys.js';
+import { FORMAT_AZUL_BUNDLE } from './objects.js';
+import { AZUL_MODEL_VERSION, type AzulModel } from './registry.js';
 
 const WHOLE_NUMBER = /^\d+$/;
 
@@ -17,11 +18,11 @@ const WHOLE_NUMBER = /^\d+$/;
  * carries no offsets); undefined unless it is an `azul-v6` object that says them all.
  */
 export function azulBundleRange(metadata: ObjectMetadata): BundleKey | undefined {
-  const topic = metadata['coldstore-topic'];
-  const partition = metadata['coldstore-partition'];
-  const start = metadata['coldstore-range-start'];
-  const end = metadata['coldstore-range-end'];
-  if (metadata['coldstore-format'] !== FORMAT_AZUL_BUNDLE || !topic || ![partition, start, end].every((n) => n !== undefined && WHOLE_NUMBER.test(n))) return undefined;
+  const topic = metadata[MetadataName.topic];
+  const partition = metadata[MetadataName.partition];
+  const start = metadata[MetadataName.rangeStart];
+  const end = metadata[MetadataName.rangeEnd];
+  if (metadata[MetadataName.format] !== FORMAT_AZUL_BUNDLE || !topic || ![partition, start, end].every((n) => n !== undefined && WHOLE_NUMBER.test(n))) return undefined;
   return { topic, partition: Number(partition), start: BigInt(start!), end: BigInt(end!) };
 }
 
@@ -75,7 +76,7 @@ export async function openCheckedAzulBundle(body: Buffer, claim: BundleKey & { k
   }
   if (!last) throw new BundleDefect('inconsistent', 'holds no event (BackupSink writes no empty bundle)');
   const derived = azulBundleKey(topic, last.timestampMicros, events.length, last.kafkaKey);
-  if (claim.key !== derived && claim.key !== `${derived}~${claim.topic}-${claim.partition}-${claim.start}`) {
+  if (claim.key !== derived && claim.key !== rangeNamedBundleKey(derived, claim)) {
     throw new BundleDefect('inconsistent', `its last event and count make the key ${derived}`);
   }
   return { model: topic.model, events, streams: [...streams.values()] };
@@ -90,44 +91,40 @@ export interface IndexedBundle {
   sha256: string;
 }
 
-export type AzulBundleReading =
-  | ({ ok: true; bytes: number; metadata: ObjectMetadata } & OpenedAzulBundle)
-  | { ok: false; problem: VerifyProblem; bytes: number };
+export interface AzulBundle extends OpenedAzulBundle {
+  /** Stored (compressed) bytes. */
+  bytes: number;
+  metadata: ObjectMetadata;
+}
 
 const rangeText = (r: BundleKey) => `${r.topic}/${r.partition} offsets ${r.start}..${r.end}`;
 
 /**
- * Downloads one azul event bundle (key relative to the events location) and checks it
- * end to end against its metadata and, when verify reads it through the index, the
- * entry naming it: it exists, is an `azul-v6` object, holds the entry's range, and
- * passes openCheckedAzulBundle.
+ * The one checked read of an azul event bundle (key relative to the location), against
+ * its metadata and, when verify reads it through the index, the entry naming it: it
+ * exists, is an `azul-v6` object, holds the entry's range, and passes
+ * openCheckedAzulBundle. Throws ObjectDefect.
  */
-export async function readVerifiedAzulBundle(store: ObjectStore, location: Location, key: string, entry?: IndexedBundle): Promise<AzulBundleReading> {
-  let bytes = 0;
-  let where = entry ? { topic: entry.range.topic, partition: entry.range.partition } : {};
-  const problem = (kind: VerifyProblemKind, message: string): AzulBundleReading => ({ ok: false, bytes, problem: { kind, key, ...where, message } });
-
-  const object = await store.get(location.bucket, `${location.prefix}${key}`);
-  if (!object) return problem('missing', entry ? `the index entry ${entry.key} names it, but it is not in the bucket` : 'not in the bucket');
-  bytes = object.body.length;
+export async function readAzulBundle(store: ObjectStore, location: Location, key: string, entry?: IndexedBundle): Promise<AzulBundle> {
+  let found: { bytes: number; topic?: string; partition?: number } = { bytes: 0, ...(entry ? { topic: entry.range.topic, partition: entry.range.partition } : {}) };
+  const object = await store.get(location.bucket, BackupLocation.of(location).key(key));
+  if (!object) throw new ObjectDefect('missing', entry ? `the index entry ${entry.key} names it, but it is not in the bucket` : 'not in the bucket', found);
+  found = { ...found, bytes: object.body.length };
   const { metadata } = object;
   const range = azulBundleRange(metadata);
   if (!range) {
-    return problem('foreign', `its metadata does not say coldstore-format=${FORMAT_AZUL_BUNDLE} with the topic, partition and offset range it holds (format ${metadata['coldstore-format'] ?? 'none'})`);
+    const format = metadata[MetadataName.format];
+    throw new ObjectDefect('foreign', `its metadata does not say coldstore-format=${FORMAT_AZUL_BUNDLE} with the topic, partition and offset range it holds (format ${format ?? 'none'})`, { ...found, format });
   }
-  where = { topic: range.topic, partition: range.partition };
-  if (entry && rangeText(range) !== rangeText(entry.range)) return problem('inconsistent', `its metadata says it holds ${rangeText(range)}, its index entry ${entry.key} says ${rangeText(entry.range)}`);
+  found = { ...found, topic: range.topic, partition: range.partition };
+  if (entry && rangeText(range) !== rangeText(entry.range)) throw new ObjectDefect('inconsistent', `its metadata says it holds ${rangeText(range)}, its index entry ${entry.key} says ${rangeText(entry.range)}`, found);
 
-  const checksums: ExpectedSha256[] = [{ source: 'its metadata', sha256: metadata['coldstore-body-sha256'] }];
-  const counts: StatedEvents[] = [{ source: 'its metadata (coldstore-record-count)', events: metadata['coldstore-record-count'] }];
+  const checksums: ExpectedSha256[] = [{ source: 'its metadata', sha256: metadata[MetadataName.bodySha256] }];
+  const counts: StatedEvents[] = [{ source: 'its metadata (coldstore-record-count)', events: metadata[MetadataName.recordCount] }];
   if (entry) {
     checksums.unshift({ source: 'its index entry', sha256: entry.sha256 });
     counts.unshift({ source: 'its index entry', events: entry.events });
   }
-  try {
-    return { ok: true, bytes, metadata, ...(await openCheckedAzulBundle(object.body, { key, ...range }, checksums, counts)) };
-  } catch (err) {
-    if (err instanceof BundleDefect) return problem(PROBLEM_OF_DEFECT[err.kind], err.message);
-    throw err;
-  }
+  const opened = await checkingBody(found, () => openCheckedAzulBundle(object.body, { key, ...range }, checksums, counts));
+  return { bytes: found.bytes, metadata, ...opened };
 }

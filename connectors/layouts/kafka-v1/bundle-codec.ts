@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import avro from 'avsc';
 import type { SinkRecord, TimestampType } from '../../../runtime/api/index.js';
 import { AvroContainerWriter, decodeBlocks, readAvroContainer, syncMarkerFor } from './avro-container.js';
+import { MetadataName } from '../metadata-names.js';
 
 /** The `kafka` layout's record schema, exactly as docs/formats.md states it. */
 export const KAFKA_RECORD_SCHEMA = {
@@ -53,26 +54,6 @@ export interface EncodedBundle {
   metadata: Record<string, string>;
 }
 
-const pad = (n: bigint) => n.toString().padStart(20, '0');
-
-/** `<topic>/<partition>/<start:020>-<end:020>.avro.gz`, the covered range inclusive. */
-export function kafkaBundleKey(topic: string, partition: number, start: bigint, end: bigint): string {
-  return `${topic}/${partition}/${pad(start)}-${pad(end)}.avro.gz`;
-}
-
-/** Where a partition's bundles start in a listing, so `StartAfter` skips bundles starting before `offset`. */
-export function kafkaListStartAfter(topic: string, partition: number, offset: bigint): string {
-  return `${topic}/${partition}/${pad(offset)}`;
-}
-
-const KEY_PATTERN = /^(.+)\/(\d+)\/(\d{20})-(\d{20})\.avro\.gz$/;
-
-export function parseKafkaBundleKey(key: string): { topic: string; partition: number; start: bigint; end: bigint } | undefined {
-  const m = KEY_PATTERN.exec(key);
-  if (!m) return undefined;
-  return { topic: m[1]!, partition: Number(m[2]), start: BigInt(m[3]!), end: BigInt(m[4]!) };
-}
-
 /** Encodes one bundle (records of one partition, in offset order) and its object metadata. */
 export function encodeKafkaBundle(key: string, start: bigint, end: bigint, records: readonly SinkRecord[]): EncodedBundle {
   let bytes = 0;
@@ -103,18 +84,18 @@ export function encodeKafkaBundle(key: string, start: bigint, end: bigint, recor
   return {
     container,
     metadata: {
-      'coldstore-format': FORMAT_KAFKA_V1,
-      'coldstore-records': String(records.length),
-      'coldstore-range-start': start.toString(),
-      'coldstore-range-end': end.toString(),
-      'coldstore-first-offset': first.offset.toString(),
-      'coldstore-last-offset': last.offset.toString(),
-      'coldstore-min-timestamp': String(minTs),
-      'coldstore-max-timestamp': String(maxTs),
-      'coldstore-first-timestamp': String(first.timestamp),
-      'coldstore-last-timestamp': String(last.timestamp),
-      'coldstore-body-sha256': createHash('sha256').update(container).digest('hex'),
-      'coldstore-body-bytes': String(container.length),
+      [MetadataName.format]: FORMAT_KAFKA_V1,
+      [MetadataName.records]: String(records.length),
+      [MetadataName.rangeStart]: start.toString(),
+      [MetadataName.rangeEnd]: end.toString(),
+      [MetadataName.firstOffset]: first.offset.toString(),
+      [MetadataName.lastOffset]: last.offset.toString(),
+      [MetadataName.minTimestamp]: String(minTs),
+      [MetadataName.maxTimestamp]: String(maxTs),
+      [MetadataName.firstTimestamp]: String(first.timestamp),
+      [MetadataName.lastTimestamp]: String(last.timestamp),
+      [MetadataName.bodySha256]: createHash('sha256').update(container).digest('hex'),
+      [MetadataName.bodyBytes]: String(container.length),
     },
   };
 }

@@ -1,4 +1,7 @@
-import type { ObjectMetadata } from '../../object-store/object-store.js';
+import type { ObjectMetadata } from '../../shared/object-store/object-store.js';
+import { isKafkaTopicName } from '../kafka-v1/bundle-keys.js';
+import type { BundleKey } from '../layout.js';
+import { MetadataName } from '../metadata-names.js';
 
 /** `coldstore-format` of an azul event bundle: gzip of a raw Avro `Bulk<Model>Event`. */
 export const FORMAT_AZUL_BUNDLE = 'azul-v6';
@@ -36,19 +39,19 @@ export interface AzulIndexEntry {
 /** Metadata of an azul event bundle object. */
 export function azulBundleMetadata(args: { topic: string; partition: number; start: bigint; end: bigint; events: number; sha256: string }): ObjectMetadata {
   return {
-    'coldstore-format': FORMAT_AZUL_BUNDLE,
-    'coldstore-body-sha256': args.sha256,
-    'coldstore-record-count': String(args.events),
-    'coldstore-topic': args.topic,
-    'coldstore-partition': String(args.partition),
-    'coldstore-range-start': String(args.start),
-    'coldstore-range-end': String(args.end),
+    [MetadataName.format]: FORMAT_AZUL_BUNDLE,
+    [MetadataName.bodySha256]: args.sha256,
+    [MetadataName.recordCount]: String(args.events),
+    [MetadataName.topic]: args.topic,
+    [MetadataName.partition]: String(args.partition),
+    [MetadataName.rangeStart]: String(args.start),
+    [MetadataName.rangeEnd]: String(args.end),
   };
 }
 
 /** Metadata of a stored stream blob. */
 export function azulStreamMetadata(sha256: string, size: number): ObjectMetadata {
-  return { 'coldstore-format': FORMAT_AZUL_STREAM, 'coldstore-body-sha256': sha256, 'coldstore-size': String(size) };
+  return { [MetadataName.format]: FORMAT_AZUL_STREAM, [MetadataName.bodySha256]: sha256, [MetadataName.size]: String(size) };
 }
 
 /** Where a partition's index entries start in a listing, so `StartAfter` skips ranges starting before `offset`. */
@@ -58,9 +61,16 @@ export function azulIndexStartAfter(topic: string, partition: number, offset: bi
 
 const INDEX_KEY = /^~coldstore\/azul-index\/(.+)\/(\d+)\/(\d{20})-(\d{20})\.json$/;
 
-export function parseAzulIndexKey(key: string): { topic: string; partition: number; start: bigint; end: bigint } | undefined {
+export function parseAzulIndexKey(key: string): BundleKey | undefined {
   const m = INDEX_KEY.exec(key);
   return m ? { topic: m[1]!, partition: Number(m[2]), start: BigInt(m[3]!), end: BigInt(m[4]!) } : undefined;
+}
+
+/** The range an index entry's key (relative to the events location) names, under the same rules as parseBundleKeyStrictly. */
+export function parseAzulIndexKeyStrictly(key: string): BundleKey | undefined {
+  const parsed = parseAzulIndexKey(key);
+  if (!parsed || !isKafkaTopicName(parsed.topic) || parsed.start > parsed.end) return undefined;
+  return azulIndexKey(parsed.topic, parsed.partition, parsed.start, parsed.end) === key ? parsed : undefined;
 }
 
 /** Records of an azul topic that are not valid events, kept in kafka-v1 form so nothing is lost. */
