@@ -1,4 +1,5 @@
-import { ColdstoreError, ErrorCodes, type BackupCut, type CutPartition } from '../../runtime/api/index.js';
+import { ColdstoreError, ErrorCodes } from '../../runtime/api/index.js';
+import type { BackupCut, CutPartition } from '../shared/backups.js';
 import { BackupLocation, type Location } from '../shared/backup-location.js';
 import { listBackupIds, readManifests, recordBackupId } from '../shared/backup-manifests.js';
 import { mapBounded } from '../shared/bounded.js';

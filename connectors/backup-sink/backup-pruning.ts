@@ -1,4 +1,4 @@
-import type { CutPartition, StoredObjectRef } from '../../runtime/api/index.js';
+import type { CutPartition, StoredObjectRef } from '../shared/backups.js';
 import { BackupLocation, type Location } from '../shared/backup-location.js';
 import { listBackupIds, readManifests } from '../shared/backup-manifests.js';
 import { manifestKey } from '../shared/formats/backup-manifest.js';

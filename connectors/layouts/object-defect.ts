@@ -1,4 +1,4 @@
-import { BundleDefect } from '../shared/bundle-check.js';
+import { BundleDefect } from './body-check.js';
 
 /**
  * Everything a checked read of a backup object can find wrong with it, in the order

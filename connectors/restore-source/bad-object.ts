@@ -1,9 +1,9 @@
 import { ColdstoreError, ErrorCodes, type TaskLogger, type TaskMetrics } from '../../runtime/api/index.js';
-import type { BundleDefectKind } from '../shared/bundle-check.js';
+import type { BundleDefectKind } from '../layouts/body-check.js';
 import { restoreMetrics } from './metrics.js';
 
 /**
- * Why an object in the backup cannot be restored: a defect of its body (shared/bundle-check.ts),
+ * Why an object in the backup cannot be restored: a defect of its body (layouts/body-check.ts),
  * where it sits, or (dispatcher target) the dispatcher refusing it for good.
  */
 export type BadObjectKind = BundleDefectKind | 'foreign' | 'gap' | 'missing' | 'rejected';

@@ -1,8 +1,28 @@
-import type { BackupCut, CutPartition, KafkaCluster, StoredObjectRef } from '../../runtime/api/index.js';
+import type { KafkaCluster } from '../../runtime/api/index.js';
 
-// The cut's value types are still declared in runtime/api (backups.ts) because BackupSink's
-// manifest writer and pruning import them from there; this module is where they belong.
-export type { BackupCut, CutPartition, StoredObjectRef };
+/** One partition of a consistent cut: the backup holds offsets startOffset..endOffset-1. */
+export interface CutPartition {
+  topic: string;
+  partition: number;
+  /** The log start offset at the cut (older offsets had already left Kafka). */
+  startOffset: bigint;
+  /** The end offset at the cut (the last stable offset: records of transactions still open are outside). */
+  endOffset: bigint;
+}
+
+export interface BackupCut {
+  backupId: number;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  partitions: CutPartition[];
+  /** What the participant captured at the cut (topic configs, group offsets), handed back to writeManifest. */
+  captured: Record<string, unknown>;
+}
+
+export interface StoredObjectRef {
+  bucket: string;
+  key: string;
+}
 
 /**
  * A sink connector's side of backups by id. The product's backup catalogue

@@ -3,7 +3,6 @@ export * from './errors.js';
 export * from './config-def.js';
 export * from './records.js';
 export * from './cluster.js';
-export * from './backups.js';
 export * from './connector.js';
 export * from './sink.js';
 export * from './source.js';

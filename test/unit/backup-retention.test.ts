@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { BackupCut } from '../../runtime/api/index.js';
+import type { BackupCut } from '../../connectors/shared/backups.js';
 import { backupsToRemove } from '../../app/catalogue/retention-policy.js';
 import type { BackupRecord } from '../../app/catalogue/backup-record.js';
 import { writeBackupManifest } from '../../connectors/backup-sink/backup-manifest-writer.js';

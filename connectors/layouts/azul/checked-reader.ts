@@ -1,5 +1,5 @@
 import { BackupLocation, type Location } from '../../shared/backup-location.js';
-import { BundleDefect, gunzipChecked, type ExpectedSha256 } from '../../shared/bundle-check.js';
+import { BundleDefect, gunzipChecked, type ExpectedSha256 } from '../body-check.js';
 import type { ObjectMetadata, ObjectStore } from '../../shared/object-store/object-store.js';
 import type { BundleKey } from '../layout.js';
 import { MetadataName } from '../metadata-names.js';

@@ -1,11 +1,12 @@
 import type { Location } from '../../shared/backup-location.js';
 import { METADATA_PREFIX } from '../../shared/formats/backup-metadata.js';
-import { BundleDefect, gunzipChecked, type ExpectedSha256 } from '../../shared/bundle-check.js';
+import { BundleDefect, gunzipChecked, type ExpectedSha256 } from '../../layouts/body-check.js';
 import { splitBulk } from '../../layouts/azul/bulk.js';
 import type { StreamRef } from '../../layouts/azul/event-fields.js';
 import { parseAzulBundleKey } from '../../layouts/azul/keys.js';
 import { FORMAT_AZUL_BUNDLE, FORMAT_AZUL_STREAM } from '../../layouts/azul/objects.js';
 import { isAzulModel, type AzulModel } from '../../layouts/azul/registry.js';
+import { MetadataName } from '../../layouts/metadata-names.js';
 import type { FetchedObject, ObjectStore } from '../../shared/object-store/object-store.js';
 import { BadObjectError } from '../bad-object.js';
 
@@ -30,7 +31,7 @@ export function bundleModel(key: string): AzulModel | undefined {
 async function fetchChecked(store: ObjectStore, location: Location, key: string, format: string, expected: (object: FetchedObject) => ExpectedSha256[]): Promise<Buffer> {
   const object = await store.get(location.bucket, key);
   if (!object) throw new BadObjectError('missing', key, 'listed but gone when read (deleted meanwhile?)');
-  const found = object.metadata['coldstore-format'];
+  const found = object.metadata[MetadataName.format];
   if (found !== format) throw new BadObjectError('foreign', key, `not a coldstore ${format} object (format ${found ?? 'none'}); remove it or skip it with on.bad.object=skip`);
   try {
     return await gunzipChecked(object.body, expected(object));
@@ -44,7 +45,7 @@ async function fetchChecked(store: ObjectStore, location: Location, key: string,
 export function fetchStreamBlob(store: ObjectStore, location: Location, key: string, ref: StreamRef): Promise<Buffer> {
   return fetchChecked(store, location, key, FORMAT_AZUL_STREAM, (object) => [
     { source: 'its key', sha256: ref.sha256 },
-    { source: 'its metadata', sha256: object.metadata['coldstore-body-sha256'] },
+    { source: 'its metadata', sha256: object.metadata[MetadataName.bodySha256] },
   ]);
 }
 
@@ -56,8 +57,8 @@ export function fetchStreamBlob(store: ObjectStore, location: Location, key: str
 export async function fetchEventBulk(store: ObjectStore, location: Location, key: string, model: AzulModel): Promise<{ bulk: Buffer; events: number }> {
   let declared: string | undefined;
   const bulk = await fetchChecked(store, location, key, FORMAT_AZUL_BUNDLE, (object) => {
-    declared = object.metadata['coldstore-record-count'];
-    return [{ source: 'its metadata', sha256: object.metadata['coldstore-body-sha256'] }];
+    declared = object.metadata[MetadataName.recordCount];
+    return [{ source: 'its metadata', sha256: object.metadata[MetadataName.bodySha256] }];
   });
   let events: number;
   try {

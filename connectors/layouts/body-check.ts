@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { decodeKafkaBundle, type BackedUpRecord } from '../layouts/kafka-v1/bundle-codec.js';
+import { decodeKafkaBundle, type BackedUpRecord } from './kafka-v1/bundle-codec.js';
+import type { ObjectDefectKind } from './object-defect.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -18,8 +19,8 @@ function gunzipWhole(body: Buffer): Promise<Buffer> {
   return gunzipAsync(body, { chunkSize: Math.min(Math.max(stated + 1024, 64 * 1024), MAX_OUTPUT_HINT) });
 }
 
-/** What can be wrong with a bundle's body, in the order it is checked. */
-export type BundleDefectKind = 'corrupt-gzip' | 'checksum' | 'truncated' | 'inconsistent';
+/** What can be wrong with a body (a subset of the one list, OBJECT_DEFECT_KINDS), in the order it is checked. */
+export type BundleDefectKind = Extract<ObjectDefectKind, 'corrupt-gzip' | 'checksum' | 'truncated' | 'inconsistent'>;
 
 /** A bundle body that is not what it claims to be; `message` is the detail, without the key. */
 export class BundleDefect extends Error {
