@@ -4,8 +4,13 @@
  * a string: tsc copies only compiled TypeScript into dist/, and the page has no build
  * step. It never uses innerHTML: connector names, traces and topics come from users.
  *
- * Inside the string: no backticks and no dollar-brace sequences (it is a template literal).
+ * Inside the string: no backticks and no dollar-brace sequences (it is a template literal),
+ * but for those that inline the helpers (script-helpers.ts) and the progress views
+ * (script-progress.ts).
  */
+import { STATUS_PAGE_HELPERS } from './script-helpers.js';
+import { STATUS_PAGE_PROGRESS } from './script-progress.js';
+
 export const STATUS_PAGE_SCRIPT = String.raw`(function () {
   'use strict';
 
@@ -19,193 +24,9 @@ export const STATUS_PAGE_SCRIPT = String.raw`(function () {
   const openTraces = new Set();
   let restoreBarIds = 0;
 
-  const byId = (id) => document.getElementById(id);
+${STATUS_PAGE_HELPERS}
 
-  function el(tag, options, children) {
-    const node = document.createElement(tag);
-    const opts = options || {};
-    for (const [name, value] of Object.entries(opts)) {
-      if (value === undefined || value === null) continue;
-      if (name === 'text') node.textContent = String(value);
-      else if (name === 'className') node.className = value;
-      else if (name === 'testid') node.setAttribute('data-testid', value);
-      else node.setAttribute(name, String(value));
-    }
-    for (const child of children || []) {
-      if (child === null || child === undefined) continue;
-      node.append(typeof child === 'string' ? document.createTextNode(child) : child);
-    }
-    return node;
-  }
-
-  const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const isNumber = (v) => typeof v === 'number' && Number.isFinite(v);
-
-  function formatCount(v) {
-    if (isNumber(v)) return numberFormat.format(v);
-    if (typeof v === 'string' && v !== '') return v;
-    return '–';
-  }
-
-  function formatBytes(n) {
-    if (!isNumber(n)) return '–';
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = n;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-      value /= 1024;
-      unit++;
-    }
-    return (unit === 0 ? String(value) : value.toFixed(1)) + ' ' + units[unit];
-  }
-
-  function toDate(v) {
-    if (v === undefined || v === null || v === '') return undefined;
-    const date = new Date(typeof v === 'string' && /^[0-9]+$/.test(v) ? Number(v) : v);
-    return Number.isNaN(date.getTime()) ? undefined : date;
-  }
-
-  function timeElement(v, testid) {
-    const date = toDate(v);
-    if (!date) return el('span', { text: v === undefined || v === null ? '–' : String(v), testid });
-    return el('time', { datetime: date.toISOString(), text: date.toLocaleString(), testid });
-  }
-
-  /** Offsets may arrive as numbers or as decimal strings (64-bit values). */
-  function toBigInt(v) {
-    if (typeof v === 'bigint') return v;
-    if (isNumber(v) && Number.isInteger(v)) return BigInt(v);
-    if (typeof v === 'string' && /^-?[0-9]+$/.test(v)) return BigInt(v);
-    return undefined;
-  }
-
-  function stateBadge(state, testid) {
-    const name = typeof state === 'string' && state ? state : 'UNKNOWN';
-    const known = KNOWN_STATES.includes(name) ? name.toLowerCase() : 'unknown';
-    return el('span', { className: 'state state-' + known, text: name, testid, 'data-state': name });
-  }
-
-  function traceDetails(trace, key, label) {
-    const details = el('details', { className: 'trace', testid: 'task-trace' }, [
-      el('summary', { text: label }),
-      el('pre', { text: trace }),
-    ]);
-    details.open = openTraces.has(key);
-    details.addEventListener('toggle', () => {
-      if (details.open) openTraces.add(key);
-      else openTraces.delete(key);
-    });
-    return details;
-  }
-
-  /** BackupSink tasks: progress.partitions = [{topic, partition, committed_offset, end_offset, lag}]. */
-  function lagTable(progress, taskId) {
-    const partitions = isObject(progress) ? progress.partitions : undefined;
-    if (!Array.isArray(partitions)) return null;
-    const rows = partitions
-      .filter(isObject)
-      .slice()
-      .sort((a, b) => String(a.topic).localeCompare(String(b.topic)) || Number(a.partition) - Number(b.partition))
-      .map((p) => {
-        const name = String(p.topic) + '/' + String(p.partition);
-        const lag = toBigInt(p.lag);
-        return el('tr', { testid: 'lag-' + name }, [
-          el('th', { scope: 'row', text: name }),
-          el('td', { className: 'number', text: formatCount(p.committed_offset) }),
-          el('td', { className: 'number', text: formatCount(p.end_offset) }),
-          el('td', { className: 'number' + (lag !== undefined && lag > 0n ? ' lagging' : ''), text: formatCount(p.lag), testid: 'lag-value' }),
-        ]);
-      });
-    if (rows.length === 0) rows.push(el('tr', {}, [el('td', { colspan: 4, className: 'note', text: 'No partitions assigned.' })]));
-    return el('table', { className: 'lag', testid: 'lag-table' }, [
-      el('caption', { text: 'Backup lag of task ' + taskId }),
-      el('thead', {}, [
-        el('tr', {}, [
-          el('th', { scope: 'col', text: 'Topic/partition' }),
-          el('th', { scope: 'col', className: 'number', text: 'Committed' }),
-          el('th', { scope: 'col', className: 'number', text: 'End' }),
-          el('th', { scope: 'col', className: 'number', text: 'Lag' }),
-        ]),
-      ]),
-      el('tbody', {}, rows),
-    ]);
-  }
-
-  /**
-   * RestoreSource tasks (RestoreTaskProgress, connectors/restore-source/progress.ts): {phase, records, objects,
-   * bytes, bad_objects, planned?: {objects, bytes}, partitions: {"t/p": {target, records, last_offset, done}}}.
-   * Fields are checked before use: other tasks and older workers report other shapes.
-   */
-  function restoreProgress(progress, state, taskId) {
-    if (!isObject(progress) || (!isNumber(progress.records) && typeof progress.phase !== 'string')) return null;
-    const planned = isObject(progress.planned) && isNumber(progress.planned.bytes) && progress.planned.bytes > 0 ? progress.planned : undefined;
-    const finished = state === 'FINISHED';
-    let fraction;
-    if (finished) fraction = 1;
-    else if (planned && isNumber(progress.bytes)) fraction = Math.min(1, progress.bytes / planned.bytes);
-
-    const parts = [];
-    if (typeof progress.phase === 'string') parts.push('phase ' + progress.phase);
-    parts.push(formatCount(progress.records) + ' records');
-    parts.push(formatCount(progress.objects) + (planned && isNumber(planned.objects) ? ' of ' + formatCount(planned.objects) : '') + ' objects');
-    parts.push(formatBytes(progress.bytes) + (planned ? ' of ' + formatBytes(planned.bytes) : '') + ' read');
-    if (fraction !== undefined) parts.unshift(Math.round(fraction * 100) + ' %');
-    const summary = parts.join(' · ');
-
-    const labelId = 'restore-label-' + ++restoreBarIds;
-    const bar = el('progress', {
-      max: 1,
-      testid: 'restore-progress',
-      'aria-labelledby': labelId,
-      'aria-valuetext': summary,
-    });
-    // Without a plan there is no total to measure against: an indeterminate bar, with the counts beside it.
-    if (fraction !== undefined) bar.value = fraction;
-
-    const badObjects = isNumber(progress.bad_objects) ? progress.bad_objects : 0;
-    const children = [
-      el('span', { id: labelId, className: 'restore-counts', testid: 'restore-counts', text: 'Restore progress of task ' + taskId + ': ' + summary }),
-      bar,
-    ];
-    if (badObjects > 0) {
-      children.push(el('span', { testid: 'bad-objects' }, [el('span', { className: 'bad-objects', text: formatCount(badObjects) + ' bad object' + (badObjects === 1 ? '' : 's') + ' skipped' })]));
-    }
-    const partitions = restorePartitionsTable(progress.partitions, taskId);
-    if (partitions) children.push(partitions);
-    return el('div', { className: 'restore', testid: 'restore' }, children);
-  }
-
-  function restorePartitionsTable(partitions, taskId) {
-    if (!isObject(partitions)) return null;
-    const names = Object.keys(partitions).sort();
-    if (names.length === 0) return null;
-    return el('table', { className: 'restore-partitions', testid: 'restore-partitions' }, [
-      el('caption', { text: 'Partitions restored by task ' + taskId }),
-      el('thead', {}, [
-        el('tr', {}, [
-          el('th', { scope: 'col', text: 'Source partition' }),
-          el('th', { scope: 'col', text: 'Target topic' }),
-          el('th', { scope: 'col', className: 'number', text: 'Records' }),
-          el('th', { scope: 'col', className: 'number', text: 'Last offset' }),
-          el('th', { scope: 'col', text: 'Done' }),
-        ]),
-      ]),
-      el(
-        'tbody',
-        {},
-        names.map((name) => {
-          const p = isObject(partitions[name]) ? partitions[name] : {};
-          return el('tr', {}, [
-            el('th', { scope: 'row', text: name }),
-            el('td', { text: p.target === undefined ? '–' : String(p.target) }),
-            el('td', { className: 'number', text: formatCount(p.records) }),
-            el('td', { className: 'number', text: formatCount(p.last_offset) }),
-            el('td', { text: p.done === true ? 'yes' : 'no' }),
-          ]);
-        }),
-      ),
-    ]);
-  }
+${STATUS_PAGE_PROGRESS}
 
   function taskSection(connectorName, type, task) {
     const id = isNumber(task.id) ? task.id : String(task.id);
