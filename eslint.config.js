@@ -18,7 +18,12 @@ export default tseslint.config(
   { files: ['runtime/**/*.ts'], rules: layer('runtime/ is the engine: it never imports connectors/ or app/.', ['**/connectors/**', '**/app/**']) },
   {
     files: ['connectors/**/*.ts'],
-    rules: layer('Connectors import only runtime/api (the plugin API), never the rest of the runtime or app/.', ['**/runtime/**', '!**/runtime/api', '!**/runtime/api/**', '**/app/**']),
+    rules: layer('Connectors import only runtime/api (the plugin API), never the rest of the runtime or app/.', [
+      '**/runtime/**',
+      '!**/runtime/api',
+      '!**/runtime/api/**',
+      '**/app/**',
+    ]),
   },
   // Tests read loosely typed JSON answers (REST replies, bench results) on purpose.
   { files: ['test/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },

@@ -45,7 +45,8 @@ export class BackupCatalogue {
       // A slow check (a large manifest, retention) must not queue more behind it.
       if (this.checkQueued) return;
       this.checkQueued = true;
-      this.queue.run(() => this.checkAll())
+      this.queue
+        .run(() => this.checkAll())
         .catch((err) => this.options.log.warn({ err }, 'checking backups in progress failed'))
         .finally(() => (this.checkQueued = false));
     }, CHECK_INTERVAL_MS);
@@ -71,7 +72,9 @@ export class BackupCatalogue {
       return await work();
     } catch (err) {
       if (err instanceof ColdstoreError && err.code !== ErrorCodes.KAFKA_ERROR) throw err;
-      throw new RetriableError(`Could not ${what}: ${(err as Error).message}. Check that Kafka and the backup store are reachable, then try again.`, { cause: err });
+      throw new RetriableError(`Could not ${what}: ${(err as Error).message}. Check that Kafka and the backup store are reachable, then try again.`, {
+        cause: err,
+      });
     }
   }
 
@@ -82,7 +85,10 @@ export class BackupCatalogue {
       const inBuckets = await this.reaching('list the backups in the buckets', () => Promise.all(participants.map((p) => p.participant.highestBackupId())));
       const highest = Math.max(highestId, ...records.map((r) => r.backupId), ...inBuckets, 0);
       if (id <= highest) {
-        throw new ColdstoreError(ErrorCodes.BACKUP_ID_CONFLICT, `Backup id ${id} is not greater than ${highest}, the highest id taken so far (deleted backups included). Use ${highest + 1} or more.`);
+        throw new ColdstoreError(
+          ErrorCodes.BACKUP_ID_CONFLICT,
+          `Backup id ${id} is not greater than ${highest}, the highest id taken so far (deleted backups included). Use ${highest + 1} or more.`,
+        );
       }
       const problems = participants.flatMap(({ name, participant }) => {
         const state = this.options.herder.status(name);
@@ -99,7 +105,12 @@ export class BackupCatalogue {
         const taken: StoredParticipant[] = [];
         for (const { name, participant, configFingerprint } of participants) {
           const partitions = cut.get(name) ?? [];
-          taken.push({ connector: name, configFingerprint, partitions: partitions.map(storedPartition), captured: await participant.capture(cluster, partitions) });
+          taken.push({
+            connector: name,
+            configFingerprint,
+            partitions: partitions.map(storedPartition),
+            captured: await participant.capture(cluster, partitions),
+          });
         }
         return taken;
       });
@@ -123,11 +134,16 @@ export class BackupCatalogue {
     return this.queue.run(async () => {
       const record = await this.options.store.get(id);
       const participants = this.participants();
-      const inBuckets = await this.reaching('list the backups in the buckets', async () => (await Promise.all(participants.map((p) => p.participant.listBackupIds()))).flat());
+      const inBuckets = await this.reaching('list the backups in the buckets', async () =>
+        (await Promise.all(participants.map((p) => p.participant.listBackupIds()))).flat(),
+      );
       if (!record && !inBuckets.includes(id)) throw new ColdstoreError(ErrorCodes.BACKUP_NOT_FOUND, `There is no backup ${id}. GET /backups lists them.`);
       const absent = (record?.participants ?? []).filter((p) => p.manifest && !participants.some((q) => q.name === p.connector)).map((p) => p.connector);
       if (absent.length > 0) {
-        throw new ColdstoreError(ErrorCodes.BACKUP_NOT_POSSIBLE, `Backup ${id} cannot be deleted while connector ${absent.join(', ')}, which holds part of it, is not running: its manifest would stay restorable. Start it again, then delete.`);
+        throw new ColdstoreError(
+          ErrorCodes.BACKUP_NOT_POSSIBLE,
+          `Backup ${id} cannot be deleted while connector ${absent.join(', ')}, which holds part of it, is not running: its manifest would stay restorable. Start it again, then delete.`,
+        );
       }
       const deleted = await this.reaching('delete the backup', () => this.prune([id], dryRun));
       if (!dryRun) await this.options.store.remove([id]);
@@ -186,9 +202,14 @@ export class BackupCatalogue {
   private async discard(record: BackupRecord): Promise<void> {
     for (const stored of record.participants.filter((p) => p.manifest)) {
       const participant = backupParticipantOf(this.options.herder.find(stored.connector)?.startedConnector());
-      await participant?.discard(record.backupId).catch((err: unknown) =>
-        this.options.log.warn({ err, backupId: record.backupId, manifest: stored.manifest }, 'could not delete the manifest of a failed backup; delete it by hand'),
-      );
+      await participant
+        ?.discard(record.backupId)
+        .catch((err: unknown) =>
+          this.options.log.warn(
+            { err, backupId: record.backupId, manifest: stored.manifest },
+            'could not delete the manifest of a failed backup; delete it by hand',
+          ),
+        );
     }
   }
 
@@ -214,15 +235,23 @@ export class BackupCatalogue {
     if (pending.length > 0) {
       if (now - record.createdAt <= this.options.timeoutMs) return { ...record, participants, lastUpdatedAt: now };
       const shown = pending.slice(0, 5).map((p) => `${p.topic}/${p.partition} durable to ${p.durableOffset ?? 'nothing'} of ${p.endOffset}`);
-      return failed(`not durable up to the cut within ${this.options.timeoutMs} ms (backups.timeout.ms): ${shown.join(', ')}${pending.length > 5 ? ` and ${pending.length - 5} more` : ''}`);
+      return failed(
+        `not durable up to the cut within ${this.options.timeoutMs} ms (backups.timeout.ms): ${shown.join(', ')}${pending.length > 5 ? ` and ${pending.length - 5} more` : ''}`,
+      );
     }
     for (const stored of participants.filter((p) => !p.manifest)) {
       const participant = backupParticipantOf(this.options.herder.find(stored.connector)?.startedConnector());
       if (!participant) return failed(`connector ${stored.connector} stopped before its manifest was written`);
       try {
-        stored.manifest = await participant.writeManifest({ backupId: record.backupId, createdAt: record.createdAt, partitions: stored.partitions.map(cutPartition), captured: stored.captured });
+        stored.manifest = await participant.writeManifest({
+          backupId: record.backupId,
+          createdAt: record.createdAt,
+          partitions: stored.partitions.map(cutPartition),
+          captured: stored.captured,
+        });
       } catch (err) {
-        if (!isRetriable(err) || now - record.createdAt > this.options.timeoutMs) return failed(`writing the manifest of ${stored.connector} failed: ${describeError(err)}`);
+        if (!isRetriable(err) || now - record.createdAt > this.options.timeoutMs)
+          return failed(`writing the manifest of ${stored.connector} failed: ${describeError(err)}`);
         this.options.log.warn({ err, backupId: record.backupId }, 'writing a backup manifest failed; retrying');
         return { ...record, participants, lastUpdatedAt: now };
       }
@@ -231,7 +260,12 @@ export class BackupCatalogue {
   }
 
   /** Updates durable offsets from the tasks, and asks a task holding the cut in an open bundle to flush it. */
-  private advance(backupId: number, stored: StoredParticipant, progress: readonly (PartitionProgress & { task: number })[], flush: (task: number) => void): StoredParticipant {
+  private advance(
+    backupId: number,
+    stored: StoredParticipant,
+    progress: readonly (PartitionProgress & { task: number })[],
+    flush: (task: number) => void,
+  ): StoredParticipant {
     const byKey = new Map(progress.map((p) => [`${p.topic}/${p.partition}`, p]));
     const partitions = stored.partitions.map((p) => {
       if (partitionDone(p)) return p;

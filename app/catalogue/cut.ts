@@ -6,7 +6,10 @@ import type { KafkaCluster } from '../../runtime/api/cluster.js';
  * and last stable offset, each bound read for all partitions in one request. Everything
  * acknowledged before the request is inside it.
  */
-export async function takeCut(cluster: KafkaCluster, participants: readonly { name: string; participant: BackupParticipant }[]): Promise<Map<string, CutPartition[]>> {
+export async function takeCut(
+  cluster: KafkaCluster,
+  participants: readonly { name: string; participant: BackupParticipant }[],
+): Promise<Map<string, CutPartition[]>> {
   const topics = (await cluster.listTopics()).sort();
   const covered = new Map(participants.map(({ name, participant }) => [name, topics.filter((t) => participant.coversTopic(t))]));
   const partitionCounts = new Map<string, number>();

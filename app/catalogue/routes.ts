@@ -22,7 +22,13 @@ export function backupRoutes(app: FastifyInstance, catalogue: BackupCatalogue): 
     const id = backupId(request.params.id);
     const found = await catalogue.get(id);
     if (found) return found;
-    return reply.code(404).send({ backupId: id, status: 'DOES_NOT_EXIST', error_code: 404, code: ErrorCodes.BACKUP_NOT_FOUND, message: `There is no backup ${id}. GET /backups lists them.` });
+    return reply.code(404).send({
+      backupId: id,
+      status: 'DOES_NOT_EXIST',
+      error_code: 404,
+      code: ErrorCodes.BACKUP_NOT_FOUND,
+      message: `There is no backup ${id}. GET /backups lists them.`,
+    });
   });
 
   app.delete<{ Params: { id: string } }>('/backups/:id', async (request) => catalogue.delete(backupId(request.params.id), dryRun(request.query)));

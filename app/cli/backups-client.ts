@@ -85,7 +85,10 @@ export class BackupsClient {
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (err) {
-      throw new CommandFailure(undefined, `cannot reach the worker at ${this.url} (${networkReason(err)}). Is it running? --url or COLDSTORE_URL says where it is.`);
+      throw new CommandFailure(
+        undefined,
+        `cannot reach the worker at ${this.url} (${networkReason(err)}). Is it running? --url or COLDSTORE_URL says where it is.`,
+      );
     }
     const text = await res.text();
     let body: unknown;
@@ -96,7 +99,10 @@ export class BackupsClient {
     }
     if (res.ok) return body;
     const error = body as { code?: unknown; message?: unknown } | undefined;
-    const message = typeof error?.message === 'string' ? error.message : `HTTP ${res.status} ${res.statusText} from ${method} ${path}${text ? `: ${text.slice(0, 200)}` : ''}`;
+    const message =
+      typeof error?.message === 'string'
+        ? error.message
+        : `HTTP ${res.status} ${res.statusText} from ${method} ${path}${text ? `: ${text.slice(0, 200)}` : ''}`;
     throw new CommandFailure(typeof error?.code === 'string' ? error.code : undefined, message);
   }
 }

@@ -1,5 +1,16 @@
 import type { Command, CommanderError } from 'commander';
-import { clientFrom, CommandFailure, DEFAULT_URL, EXIT_FAILED, EXIT_USAGE, parseBackupId, usage, type BackupsClient, type BackupSummary, type ConnectionOptions } from './backups-client.js';
+import {
+  clientFrom,
+  CommandFailure,
+  DEFAULT_URL,
+  EXIT_FAILED,
+  EXIT_USAGE,
+  parseBackupId,
+  usage,
+  type BackupsClient,
+  type BackupSummary,
+  type ConnectionOptions,
+} from './backups-client.js';
 
 export { EXIT_FAILED, EXIT_USAGE, type BackupPartition, type BackupSummary } from './backups-client.js';
 
@@ -45,7 +56,11 @@ function partitionsDone(backup: BackupSummary): string {
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return `${[header, ...rows].map(line).join('\n')}\n`;
 }
 
@@ -65,9 +80,23 @@ function describeText(backup: BackupSummary): string {
   ];
   const partitions = table(
     ['CONNECTOR', 'TOPIC', 'PARTITION', 'START', 'END', 'DURABLE', 'STATUS'],
-    (backup.partitions ?? []).map((p) => [p.connector, p.topic, String(p.partition), String(p.startOffset), String(p.endOffset), String(p.durableOffset), p.status]),
+    (backup.partitions ?? []).map((p) => [
+      p.connector,
+      p.topic,
+      String(p.partition),
+      String(p.startOffset),
+      String(p.endOffset),
+      String(p.durableOffset),
+      p.status,
+    ]),
   );
-  const manifests = (backup.manifests ?? []).length > 0 ? `\n${table(['CONNECTOR', 'MANIFEST'], backup.manifests.map((m) => [m.connector, `${m.bucket}/${m.key}`]))}` : '';
+  const manifests =
+    (backup.manifests ?? []).length > 0
+      ? `\n${table(
+          ['CONNECTOR', 'MANIFEST'],
+          backup.manifests.map((m) => [m.connector, `${m.bucket}/${m.key}`]),
+        )}`
+      : '';
   return `Backup ${backup.backupId}: ${backup.status}\n${facts.map(([k, v]) => `  ${k!.padEnd(13)}${v}`).join('\n')}\n\n${partitions}${manifests}`;
 }
 

@@ -102,14 +102,21 @@ export async function runRestore(connectorPath: string, options: RestoreOptions)
   const progress = createRestoreProgress({ mode: !options.progress ? 'off' : process.stderr.isTTY ? 'bar' : 'lines', name, stream: process.stderr });
   // Info lines would bury the progress; the worker config can still ask for them.
   const log = pino(
-    { level: hasKey(rawWorkerConfig, 'log.level') ? workerConfig['log.level'] : 'warn', base: { service: 'coldstore', command: 'restore' }, timestamp: pino.stdTimeFunctions.isoTime },
+    {
+      level: hasKey(rawWorkerConfig, 'log.level') ? workerConfig['log.level'] : 'warn',
+      base: { service: 'coldstore', command: 'restore' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
     { write: (line: string) => progress.log(line) },
   );
   const app = await createApp(workerConfig, log);
   const plugin = app.herder.plugins.find(config['connector.class'] ?? '');
   if (plugin && plugin.className !== restoreSource.className) {
     await app.stop();
-    throw new ColdstoreError(ErrorCodes.CONFIG_INVALID, `coldstore restore runs RestoreSource connectors; ${connectorPath} has connector.class ${config['connector.class']}. Run other connectors with \`coldstore worker\`.`);
+    throw new ColdstoreError(
+      ErrorCodes.CONFIG_INVALID,
+      `coldstore restore runs RestoreSource connectors; ${connectorPath} has connector.class ${config['connector.class']}. Run other connectors with \`coldstore worker\`.`,
+    );
   }
   const startedAt = Date.now();
   const interruption = new Interruption();
@@ -124,7 +131,9 @@ export async function runRestore(connectorPath: string, options: RestoreOptions)
     await app.start();
     const others = app.herder.names().filter((n) => n !== name);
     if (others.length > 0) {
-      progress.log(`coldstore: ${dataDir} also holds connectors ${others.join(', ')}; they run too until the restore ends (give the restore its own data.dir to avoid this)`);
+      progress.log(
+        `coldstore: ${dataDir} also holds connectors ${others.join(', ')}; they run too until the restore ends (give the restore its own data.dir to avoid this)`,
+      );
     }
     await app.herder.putConfig(name, config, false);
     outcome = await followJob(app, name, progress, interruption);
@@ -138,7 +147,13 @@ export async function runRestore(connectorPath: string, options: RestoreOptions)
   if (outcome.kind === 'interrupted') process.stderr.write(`coldstore: ${outcome.signal}: stopping ${name}; its tasks flush and commit first\n`);
   await app.stop();
   interruption.dispose();
-  return report(outcome, { name, dataDir, json: options.json === true, startedAt, resume: `coldstore restore --worker-config ${options.workerConfig} ${connectorPath}` });
+  return report(outcome, {
+    name,
+    dataDir,
+    json: options.json === true,
+    startedAt,
+    resume: `coldstore restore --worker-config ${options.workerConfig} ${connectorPath}`,
+  });
 }
 
 function report(outcome: Outcome, context: { name: string; dataDir: string; json: boolean; startedAt: number; resume: string }): number {
@@ -150,10 +165,14 @@ function report(outcome: Outcome, context: { name: string; dataDir: string; json
     case 'finished': {
       const totals = restoreTotals(outcome.status.tasks);
       if (outcome.earlier) {
-        summary(`${name} had already finished with this config (${totals.records} records restored); nothing to do. To restore again, give the connector another name or use another data.dir.`);
+        summary(
+          `${name} had already finished with this config (${totals.records} records restored); nothing to do. To restore again, give the connector another name or use another data.dir.`,
+        );
       } else {
         const bad = totals.badObjects > 0 ? `, ${totals.badObjects} bad objects skipped` : '';
-        summary(`${name} FINISHED: ${totals.records} records restored; this run read ${totals.objects} objects (${formatBytes(totals.bytes)}) in ${formatDuration((Date.now() - context.startedAt) / 1000)}${bad}.`);
+        summary(
+          `${name} FINISHED: ${totals.records} records restored; this run read ${totals.objects} objects (${formatBytes(totals.bytes)}) in ${formatDuration((Date.now() - context.startedAt) / 1000)}${bad}.`,
+        );
       }
       return 0;
     }
@@ -166,7 +185,9 @@ function report(outcome: Outcome, context: { name: string; dataDir: string; json
       );
       return 1;
     case 'interrupted':
-      process.stderr.write(`coldstore: ${name} stopped; what it restored is committed in ${context.dataDir}. To resume, run the same command again:\n  ${context.resume}\n`);
+      process.stderr.write(
+        `coldstore: ${name} stopped; what it restored is committed in ${context.dataDir}. To resume, run the same command again:\n  ${context.resume}\n`,
+      );
       return EXIT_INTERRUPTED;
   }
 }

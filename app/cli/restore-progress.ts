@@ -37,7 +37,16 @@ function plannedOf(progress: ProgressReport | undefined): RestoreTaskProgress['p
 }
 
 export function restoreTotals(tasks: readonly TaskStatus[]): RestoreTotals {
-  const totals: RestoreTotals = { records: 0, objects: 0, bytes: 0, badObjects: 0, partitions: 0, partitionsDone: 0, planned: { objects: 0, bytes: 0 }, running: false };
+  const totals: RestoreTotals = {
+    records: 0,
+    objects: 0,
+    bytes: 0,
+    badObjects: 0,
+    partitions: 0,
+    partitionsDone: 0,
+    planned: { objects: 0, bytes: 0 },
+    running: false,
+  };
   for (const task of tasks) {
     const progress: ProgressReport | undefined = task.progress;
     if (task.state === 'RUNNING' && progress) totals.running = true;
@@ -172,7 +181,8 @@ export function createRestoreProgress(options: { mode: ProgressMode; name: strin
     gracefulExit: false,
     fps: 5,
     barsize: 24,
-    format: (barOptions, _params, payload: { line: string; fraction: number }) => payload.line.replace('{bar}', () => cliProgress.Format.BarFormat(payload.fraction, barOptions)),
+    format: (barOptions, _params, payload: { line: string; fraction: number }) =>
+      payload.line.replace('{bar}', () => cliProgress.Format.BarFormat(payload.fraction, barOptions)),
   });
   let bar: cliProgress.SingleBar | undefined;
   let frame = 0;

@@ -31,7 +31,8 @@ export async function listBundles(store: ObjectStore, location: Location, topic:
   const bundles: ListedBundle[] = [];
   for await (const { fullKey, key: relativeKey, size, lastModified } of BackupLocation.of(location).list(store, partitionDirectory(topic, partition))) {
     const parsed = parseKafkaBundleKey(relativeKey);
-    if (parsed && parsed.topic === topic && parsed.partition === partition) bundles.push({ key: fullKey, size, lastModified, relativeKey, start: parsed.start, end: parsed.end });
+    if (parsed && parsed.topic === topic && parsed.partition === partition)
+      bundles.push({ key: fullKey, size, lastModified, relativeKey, start: parsed.start, end: parsed.end });
   }
   return bundles;
 }
@@ -57,7 +58,10 @@ function bundlesFor(cut: CutPartition, listed: readonly ListedBundle[]): ListedB
     }
   }
   if (cut.startOffset < cut.endOffset && needed.length === 0) {
-    throw new ColdstoreError(ErrorCodes.BACKUP_OBJECT_INVALID, `no bundle of ${cut.topic}/${cut.partition} holds offsets ${cut.startOffset}..${cut.endOffset - 1n}`);
+    throw new ColdstoreError(
+      ErrorCodes.BACKUP_OBJECT_INVALID,
+      `no bundle of ${cut.topic}/${cut.partition} holds offsets ${cut.startOffset}..${cut.endOffset - 1n}`,
+    );
   }
   return needed;
 }
@@ -78,12 +82,19 @@ async function describeBundle(store: ObjectStore, location: Location, bundle: Li
   const head = await store.head(location.bucket, bundle.key);
   const sha256 = head?.metadata[MetadataName.bodySha256];
   const records = Number(head?.metadata[MetadataName.records]);
-  if (!head || !sha256 || !Number.isSafeInteger(records)) throw new ColdstoreError(ErrorCodes.BACKUP_OBJECT_INVALID, `${bundle.key} has no coldstore metadata: it is not a bundle written by BackupSink`);
+  if (!head || !sha256 || !Number.isSafeInteger(records))
+    throw new ColdstoreError(ErrorCodes.BACKUP_OBJECT_INVALID, `${bundle.key} has no coldstore metadata: it is not a bundle written by BackupSink`);
   return { key: bundle.relativeKey, size: head.size, sha256, records, rangeStart: Number(bundle.start), rangeEnd: Number(bundle.end) };
 }
 
 /** Lists the bundles inside the cut, with their checksums, and writes the backup's manifest for this connector. */
-export async function writeBackupManifest(args: { store: ObjectStore; location: Location; connector: string; layout: string; cut: BackupCut }): Promise<string> {
+export async function writeBackupManifest(args: {
+  store: ObjectStore;
+  location: Location;
+  connector: string;
+  layout: string;
+  cut: BackupCut;
+}): Promise<string> {
   const { store, location, connector, cut } = args;
   const captured = cut.captured as unknown as CapturedAtCut;
   const known = await knownObjects(store, location, connector, cut.backupId);

@@ -11,13 +11,19 @@ import type { ClusterSnapshots } from './cluster-snapshots.js';
 import type { BackupSinkSettings } from './config.js';
 
 /** BackupSink's side of backups by id: what it covers, what it captures at a cut, its manifests and pruning. */
-export function backupParticipant(args: { connector: string; settings: BackupSinkSettings; store: ObjectStore; snapshots: ClusterSnapshots }): BackupParticipant {
+export function backupParticipant(args: {
+  connector: string;
+  settings: BackupSinkSettings;
+  store: ObjectStore;
+  snapshots: ClusterSnapshots;
+}): BackupParticipant {
   const { connector, settings, store, snapshots } = args;
   const location = eventsLocation(settings);
   return {
     coversTopic: (topic) => snapshots.coversTopic(topic),
     refusal: () => {
-      if (settings.layout === 'azul') return `connector ${connector} uses layout azul, whose backups by id are not supported yet; back those topics up by id with a layout=kafka connector`;
+      if (settings.layout === 'azul')
+        return `connector ${connector} uses layout azul, whose backups by id are not supported yet; back those topics up by id with a layout=kafka connector`;
       const expiring = settings['lifecycle.expire.days'] > 0 || settings['lifecycle.expire.topics'].length > 0;
       return expiring
         ? `connector ${connector} expires bundles with S3 lifecycle rules (lifecycle.expire.*), which would delete bundles a kept backup needs; use continuous.retention.days instead`
@@ -30,7 +36,10 @@ export function backupParticipant(args: { connector: string; settings: BackupSin
         const described = await snapshots.describeTopic(topic);
         if (described) topics[topic] = described;
       }
-      const captured: CapturedAtCut = { topics, groupOffsets: { format: 'coldstore-group-offsets-v1', takenAt: Date.now(), groups: await snapshots.readGroups(new Set(topicNames)) } };
+      const captured: CapturedAtCut = {
+        topics,
+        groupOffsets: { format: 'coldstore-group-offsets-v1', takenAt: Date.now(), groups: await snapshots.readGroups(new Set(topicNames)) },
+      };
       return captured as unknown as Record<string, unknown>;
     },
     writeManifest: async (cut: BackupCut) => ({
@@ -40,7 +49,16 @@ export function backupParticipant(args: { connector: string; settings: BackupSin
     listBackupIds: () => listBackupIds(store, location),
     highestBackupId: () => highestBackupId(store, location),
     prune: ({ remove, inProgress, dryRun }) =>
-      pruneBackups({ store, location, connector, coversTopic: (t) => snapshots.coversTopic(t), retentionDays: settings['continuous.retention.days'], remove, inProgress, dryRun }),
+      pruneBackups({
+        store,
+        location,
+        connector,
+        coversTopic: (t) => snapshots.coversTopic(t),
+        retentionDays: settings['continuous.retention.days'],
+        remove,
+        inProgress,
+        dryRun,
+      }),
     discard: (backupId) => store.delete(location.bucket, `${location.prefix}${manifestKey(backupId, connector)}`),
     verify: (backupId) => verifyBackup({ store, location, backupId }),
   };

@@ -84,24 +84,37 @@ export class BundleUploader {
    * body sha256 (metadata) is success (a rebuild after a crash); a different one is
    * a conflict: PermanentUploadError, or `'conflict'` when the caller asks to decide.
    */
-  async storeChecked(key: string, body: Buffer, metadata: ObjectMetadata, abandoned: () => boolean, onConflict: 'throw' | 'report' = 'throw'): Promise<'created' | 'existing' | 'conflict'> {
+  async storeChecked(
+    key: string,
+    body: Buffer,
+    metadata: ObjectMetadata,
+    abandoned: () => boolean,
+    onConflict: 'throw' | 'report' = 'throw',
+  ): Promise<'created' | 'existing' | 'conflict'> {
     const { store, location } = this.options;
-    return this.withRetries(`upload ${location.bucket}/${key}`, async () => {
-      await this.ensureBucket();
-      const put = await store.putIfAbsent(location.bucket, key, body, metadata, { onPartUploaded: () => failpoint('backup.mid-multipart') });
-      if (put.created) return 'created' as const;
-      const theirs = put.existing.metadata[MetadataName.bodySha256];
-      if (theirs === metadata[MetadataName.bodySha256]) return 'existing' as const;
-      if (onConflict === 'report') return 'conflict' as const;
-      throw new PermanentUploadError(
-        `Conflict: ${location.bucket}/${key} already exists with different content (sha256 ${theirs ?? 'none'}, ours ${metadata[MetadataName.bodySha256]}). ` +
-          'Another writer uses the same bucket and label, or the bucket holds foreign objects; use a new backup.label.',
-      );
-    }, abandoned);
+    return this.withRetries(
+      `upload ${location.bucket}/${key}`,
+      async () => {
+        await this.ensureBucket();
+        const put = await store.putIfAbsent(location.bucket, key, body, metadata, { onPartUploaded: () => failpoint('backup.mid-multipart') });
+        if (put.created) return 'created' as const;
+        const theirs = put.existing.metadata[MetadataName.bodySha256];
+        if (theirs === metadata[MetadataName.bodySha256]) return 'existing' as const;
+        if (onConflict === 'report') return 'conflict' as const;
+        throw new PermanentUploadError(
+          `Conflict: ${location.bucket}/${key} already exists with different content (sha256 ${theirs ?? 'none'}, ours ${metadata[MetadataName.bodySha256]}). ` +
+            'Another writer uses the same bucket and label, or the bucket holds foreign objects; use a new backup.label.',
+        );
+      },
+      abandoned,
+    );
   }
 
   /** Counts a durable bundle in the metrics. */
-  countBundle(bundle: Pick<SealedBundle, 'topic'>, figures: { records: number; rawBytes: number; compressedBytes: number; outcome: string; started: number }): void {
+  countBundle(
+    bundle: Pick<SealedBundle, 'topic'>,
+    figures: { records: number; rawBytes: number; compressedBytes: number; outcome: string; started: number },
+  ): void {
     const { metrics } = this.options;
     const attributes = { topic: bundle.topic };
     metrics.add(backupMetrics.records, figures.records, attributes);

@@ -59,14 +59,20 @@ export class ClusterSnapshots {
 
   /** Whether the connector backs this topic up: its subscription, minus its exclusions. */
   coversTopic(topic: string): boolean {
-    const listed = this.args.config['topics']?.split(',').map((t) => t.trim()).filter(Boolean);
+    const listed = this.args.config['topics']
+      ?.split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
     // A regex subscription never matches Kafka's internal topics (__consumer_offsets…).
     const subscribed = listed ? listed.includes(topic) : !topic.startsWith('__') && Boolean(this.topicsRegex?.test(topic));
     return subscribed && !this.exclude?.test(topic);
   }
 
   private async topics(): Promise<string[]> {
-    const listed = this.args.config['topics']?.split(',').map((t) => t.trim()).filter(Boolean);
+    const listed = this.args.config['topics']
+      ?.split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
     const candidates = listed ?? (await this.args.cluster.listTopics());
     return candidates.filter((t) => this.coversTopic(t)).sort();
   }
@@ -75,7 +81,12 @@ export class ClusterSnapshots {
   async describeTopic(topic: string): Promise<Omit<TopicMetadata, 'format' | 'topic'> | undefined> {
     const described = await this.args.cluster.describeTopic(topic, { configs: true });
     if (!described) return undefined;
-    return { partitions: described.partitions, replicationFactor: described.replicationFactor, configs: described.configs ?? {}, capturedAt: new Date().toISOString() };
+    return {
+      partitions: described.partitions,
+      replicationFactor: described.replicationFactor,
+      configs: described.configs ?? {},
+      capturedAt: new Date().toISOString(),
+    };
   }
 
   async snapshot(): Promise<void> {

@@ -24,7 +24,8 @@ export const backupSink: ConnectorPlugin = {
   validateAll: (config) => {
     const errors = validateLocationSettings(config);
     const settings = backupSinkConfig.validate(config).values;
-    if (settings.layout === 'azul' && !settings['dispatcher.url']) errors.push({ field: 'dispatcher.url', message: 'is required with layout azul (streams are downloaded from the dispatcher)' });
+    if (settings.layout === 'azul' && !settings['dispatcher.url'])
+      errors.push({ field: 'dispatcher.url', message: 'is required with layout azul (streams are downloaded from the dispatcher)' });
     if (settings.layout !== 'azul') {
       for (const key of ['azul.sources.exclude', 'azul.sources.expire'] as const) {
         if (settings[key].length > 0) errors.push({ field: key, message: 'applies only to layout azul' });

@@ -30,7 +30,8 @@ export function lifecycleRules(settings: BackupSinkSettings): LifecycleRule[] {
   const defaultDays = settings['lifecycle.expire.days'];
   const perTopic = new Set(settings['lifecycle.expire.topics'].map((e) => e.split(':')[0]));
   // S3 applies every matching rule, so a default rule cannot coexist with per-topic ones over the same prefix.
-  if (defaultDays > 0 && perTopic.size === 0 && settings['azul.sources.expire'].length === 0) rules.push({ id: 'coldstore-expire-all', prefix, expireAfterDays: defaultDays });
+  if (defaultDays > 0 && perTopic.size === 0 && settings['azul.sources.expire'].length === 0)
+    rules.push({ id: 'coldstore-expire-all', prefix, expireAfterDays: defaultDays });
   const abortDays = settings['lifecycle.abort.incomplete.days'];
   if (abortDays > 0) rules.push({ id: 'coldstore-abort-incomplete-uploads', prefix, abortIncompleteMultipartAfterDays: abortDays });
   return rules;

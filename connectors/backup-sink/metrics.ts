@@ -16,7 +16,11 @@ export const backupMetricSpecs: MetricSpec[] = [
   { name: backupMetrics.records, kind: 'counter', description: 'Records written to durable bundles' },
   { name: backupMetrics.rawBytes, kind: 'counter', description: 'Uncompressed bundle bytes (Avro container) made durable', unit: 'By' },
   { name: backupMetrics.compressedBytes, kind: 'counter', description: 'Compressed bundle bytes uploaded', unit: 'By' },
-  { name: backupMetrics.bundles, kind: 'counter', description: 'Bundles made durable, by result: created, or existing (identical object found, e.g. after a crash)' },
+  {
+    name: backupMetrics.bundles,
+    kind: 'counter',
+    description: 'Bundles made durable, by result: created, or existing (identical object found, e.g. after a crash)',
+  },
   {
     name: backupMetrics.uploadSeconds,
     kind: 'histogram',

@@ -41,9 +41,16 @@ export function parseClaimKey(tp: TopicPartition, key: string): bigint | undefin
 export type ClaimOutcome = { granted: true } | { granted: false; theirs: string };
 
 function claimObject(range: KeyRange, what: 'range' | 'first'): { body: Buffer; metadata: Record<string, string> } {
-  const fields = what === 'range' ? { format: FORMAT_CLAIM, topic: range.topic, partition: range.partition, start: String(range.start), end: String(range.end) } : { format: FORMAT_CLAIM, topic: range.topic, partition: range.partition, first: String(range.start) };
+  const fields =
+    what === 'range'
+      ? { format: FORMAT_CLAIM, topic: range.topic, partition: range.partition, start: String(range.start), end: String(range.end) }
+      : { format: FORMAT_CLAIM, topic: range.topic, partition: range.partition, first: String(range.start) };
   const body = Buffer.from(JSON.stringify(fields));
-  const metadata: Record<string, string> = { [MetadataName.format]: FORMAT_CLAIM, [MetadataName.bodySha256]: sha256(body), [MetadataName.rangeStart]: String(range.start) };
+  const metadata: Record<string, string> = {
+    [MetadataName.format]: FORMAT_CLAIM,
+    [MetadataName.bodySha256]: sha256(body),
+    [MetadataName.rangeStart]: String(range.start),
+  };
   if (what === 'range') metadata[MetadataName.rangeEnd] = String(range.end);
   return { body, metadata };
 }

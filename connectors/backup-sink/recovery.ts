@@ -89,7 +89,10 @@ export async function planRecovery(args: RecoveryArgs): Promise<RecoveryPlan> {
     cursor = range.end + 1n;
   }
   if (start !== undefined && args.committed !== undefined && args.committed >= 0n && args.committed !== start) {
-    log.info({ partition, stored: String(args.committed), store: String(start) }, 'the stored offset differs from what the store holds; resuming where the store says');
+    log.info(
+      { partition, stored: String(args.committed), store: String(start) },
+      'the stored offset differs from what the store holds; resuming where the store says',
+    );
   }
   return { start, plan, anchored: start !== undefined, anchor: lastDurable };
 }
@@ -118,7 +121,10 @@ async function listRanges(args: RecoveryArgs, from: bigint | undefined): Promise
     for (const [start, key] of claimed) {
       if (byStart.has(start)) continue;
       const end = await claims.endOf(key);
-      if (end === undefined) throw new PermanentUploadError(`Conflict: ${location.bucket}/${key} is named like a range claim but is not one. Remove it, or back up under a new backup.label.`);
+      if (end === undefined)
+        throw new PermanentUploadError(
+          `Conflict: ${location.bucket}/${key} is named like a range claim but is not one. Remove it, or back up under a new backup.label.`,
+        );
       byStart.set(start, { start, end, durable: false });
     }
     return [...byStart.values()].sort((a, b) => (a.start < b.start ? -1 : 1));

@@ -19,38 +19,16 @@ import { createAzulLayout } from './azul/create-azul-layout.js';
 import { kafkaLayout, type BundleLayout } from './bundle-layout.js';
 import { BundleUploader, PermanentUploadError } from './bundle-uploader.js';
 import { backupSinkConfig, type BackupSinkSettings } from './config.js';
-import { DurableChain } from './durable-chain.js';
-import { PartitionWriter, type SealedBundle } from './partition-writer.js';
+import { newPartitionState, type PartitionState } from './partition-state.js';
+import type { SealedBundle } from './partition-writer.js';
 import { RangeClaims } from './range-claims.js';
-import { UploadSlots } from './upload-slots.js';
+import { settleWithin, UploadSlots } from './upload-slots.js';
 import { forgetPartitionState, planRecovery, saveAnchor } from './recovery.js';
 
 /** How long put() waits for an upload slot before handing the batch back (the runtime retries it). */
 const BACKPRESSURE_WAIT_MS = 10_000;
 /** How long a revocation or shutdown waits for in-flight uploads before committing what is durable. */
 const FLUSH_WAIT_MS = 30_000;
-
-function settleWithin(ms: number, work: Promise<unknown>[]): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([Promise.allSettled(work).then(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
-}
-
-interface PartitionState {
-  tp: TopicPartition;
-  writer: PartitionWriter;
-  chain: DurableChain;
-  uploads: Set<Promise<void>>;
-  /** Claims are made in offset order, each after the one before: true while every claim so far was granted. */
-  claimed: Promise<boolean>;
-  /** The store holds a range of the partition; until then the first claim also fixes the partition's first range. */
-  anchored: boolean;
-  /** The anchor last saved for the partition. */
-  savedAnchor: bigint | undefined;
-  /** Given up (revoked, lost, stopping): nothing more is claimed, retried or sealed. */
-  closing: boolean;
-  /** Another writer claimed a range first: this state stops, and the partition is planned again from the store. */
-  fenced: boolean;
-}
 
 /**
  * Backs up its partitions into bundles. A bundle's range is claimed in the store
@@ -132,11 +110,12 @@ export class BackupSinkTask implements SinkTask {
       log: this.context.log,
       retry: (what, work) => this.uploader.withRetries(what, work),
     });
-    const chain = new DurableChain(start, anchor);
-    for (const range of plan) chain.add(range.start, range.end, range.durable);
-    const limits = { maxRecords: this.settings['bundle.max.records'], maxBytes: this.settings['bundle.max.bytes'], maxAgeMs: this.settings['bundle.max.age.ms'] };
-    const writer = new PartitionWriter(tp, limits, start, plan);
-    this.partitions.set(tpKey(tp), { tp, writer, chain, uploads, claimed: Promise.resolve(true), anchored, savedAnchor: undefined, closing: false, fenced: false });
+    const limits = {
+      maxRecords: this.settings['bundle.max.records'],
+      maxBytes: this.settings['bundle.max.bytes'],
+      maxAgeMs: this.settings['bundle.max.age.ms'],
+    };
+    this.partitions.set(tpKey(tp), newPartitionState(tp, limits, { start, plan, anchored, anchor }, uploads));
     if (plan.length > 0) this.context.log.info({ partition: tpKey(tp), ranges: plan.length }, 'resuming with ranges fixed earlier');
     return start;
   }
@@ -219,7 +198,10 @@ export class BackupSinkTask implements SinkTask {
     if (state.fenced) return;
     state.fenced = true;
     this.resyncs.add(tpKey(state.tp));
-    this.context.log.warn({ partition: tpKey(state.tp), start: String(bundle.start), end: String(bundle.end), theirs }, 'range claimed by another writer; following its cut');
+    this.context.log.warn(
+      { partition: tpKey(state.tp), start: String(bundle.start), end: String(bundle.end), theirs },
+      'range claimed by another writer; following its cut',
+    );
     this.context.requestCommit();
   }
 
@@ -241,7 +223,11 @@ export class BackupSinkTask implements SinkTask {
     }
     // Before giving partitions up, let their uploads finish, but not forever: what is not
     // durable by then stays behind its claim and the next owner rebuilds it.
-    if (flushAll) await settleWithin(FLUSH_WAIT_MS, [...this.partitions.values()].flatMap((s) => [...s.uploads]));
+    if (flushAll)
+      await settleWithin(
+        FLUSH_WAIT_MS,
+        [...this.partitions.values()].flatMap((s) => [...s.uploads]),
+      );
     this.throwIfFailed();
     const durable: PartitionOffsets = new Map(this.excluded);
     for (const [key, state] of this.partitions) {
@@ -272,7 +258,11 @@ export class BackupSinkTask implements SinkTask {
   async close(partitions: TopicPartition[], how: ClosedHow = 'revoked'): Promise<void> {
     const closing = partitions.map((tp) => this.partitions.get(tpKey(tp))).filter((s) => s !== undefined);
     for (const state of closing) state.closing = true;
-    if (how === 'revoked') await settleWithin(FLUSH_WAIT_MS, closing.flatMap((s) => [...s.uploads]));
+    if (how === 'revoked')
+      await settleWithin(
+        FLUSH_WAIT_MS,
+        closing.flatMap((s) => [...s.uploads]),
+      );
     for (const tp of partitions) {
       this.partitions.delete(tpKey(tp));
       this.excluded.delete(tpKey(tp));

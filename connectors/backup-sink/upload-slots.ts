@@ -45,3 +45,11 @@ export class UploadSlots {
     }
   }
 }
+
+/** Waits for the work to settle, but not longer than `ms` (what is not done by then goes on unwaited). */
+export function settleWithin(ms: number, work: Promise<unknown>[]): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([Promise.allSettled(work).then(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
+}

@@ -19,18 +19,25 @@ export interface BackupPlan {
 export async function loadBackupPlan(store: ObjectStore, location: Location, backupId: number, topics: readonly string[]): Promise<BackupPlan> {
   const manifests = await readManifests(store, location, backupId);
   if (manifests.length === 0) {
-    throw new ColdstoreError(ErrorCodes.BACKUP_NOT_FOUND, `Backup ${backupId} has no manifest in ${store.description} bucket ${location.bucket}: it does not exist there, or it has not completed. GET /backups/${backupId} on the worker that took it says which.`);
+    throw new ColdstoreError(
+      ErrorCodes.BACKUP_NOT_FOUND,
+      `Backup ${backupId} has no manifest in ${store.description} bucket ${location.bucket}: it does not exist there, or it has not completed. GET /backups/${backupId} on the worker that took it says which.`,
+    );
   }
   const holding = (topic: string): BackupManifest | undefined => manifests.find((m) => m.partitions.some((p) => p.topic === topic));
   const missing = topics.filter((t) => !holding(t));
   if (missing.length > 0) {
-    throw new ColdstoreError(ErrorCodes.BACKUP_NOT_FOUND, `Backup ${backupId} does not hold topic ${missing.join(', ')}; it holds ${[...new Set(manifests.flatMap((m) => m.partitions.map((p) => p.topic)))].sort().join(', ')}.`);
+    throw new ColdstoreError(
+      ErrorCodes.BACKUP_NOT_FOUND,
+      `Backup ${backupId} does not hold topic ${missing.join(', ')}; it holds ${[...new Set(manifests.flatMap((m) => m.partitions.map((p) => p.topic)))].sort().join(', ')}.`,
+    );
   }
   const ranges: BackupPlan['ranges'] = new Map();
   const topicMetadata: BackupPlan['topics'] = {};
   for (const topic of topics) {
     const manifest = holding(topic)!;
-    for (const p of manifest.partitions.filter((q) => q.topic === topic)) ranges.set(tpKey(p), { start: BigInt(p.startOffset), end: BigInt(p.endOffset), objects: p.objects });
+    for (const p of manifest.partitions.filter((q) => q.topic === topic))
+      ranges.set(tpKey(p), { start: BigInt(p.startOffset), end: BigInt(p.endOffset), objects: p.objects });
     const metadata = manifest.topics[topic];
     if (metadata) topicMetadata[topic] = metadata;
   }
@@ -48,6 +55,7 @@ export async function loadBackupPlan(store: ObjectStore, location: Location, bac
     backupId,
     ranges,
     topics: topicMetadata,
-    groupSnapshot: Object.keys(groups).length > 0 ? { key: `backup:${backupId}`, snapshot: { format: 'coldstore-group-offsets-v1', takenAt, groups } } : undefined,
+    groupSnapshot:
+      Object.keys(groups).length > 0 ? { key: `backup:${backupId}`, snapshot: { format: 'coldstore-group-offsets-v1', takenAt, groups } } : undefined,
   };
 }

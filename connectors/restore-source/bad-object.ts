@@ -55,10 +55,13 @@ export class BadObjects {
   handle(err: BadObjectError): void {
     this.metrics.add(restoreMetrics.badObjects, 1, { kind: err.kind });
     if (this.policy === 'fail') {
-      throw new ColdstoreError(ErrorCodes.BACKUP_OBJECT_INVALID, `${err.message}. Fix or remove the object, or set on.bad.object=skip to restore around it.`, { cause: err });
+      throw new ColdstoreError(ErrorCodes.BACKUP_OBJECT_INVALID, `${err.message}. Fix or remove the object, or set on.bad.object=skip to restore around it.`, {
+        cause: err,
+      });
     }
     this.count++;
-    if (this.reported.length < REPORTED_BAD_OBJECTS && !this.reported.some((r) => r.key === err.key && r.kind === err.kind)) this.reported.push({ kind: err.kind, key: err.key, message: err.message });
+    if (this.reported.length < REPORTED_BAD_OBJECTS && !this.reported.some((r) => r.key === err.key && r.kind === err.kind))
+      this.reported.push({ kind: err.kind, key: err.key, message: err.message });
     this.log.warn({ kind: err.kind, key: err.key, reason: err.message }, 'skipping a bad object (on.bad.object=skip)');
   }
 }

@@ -19,14 +19,14 @@ function listOf(pattern: RegExp, shape: string) {
 
 /** RestoreSource's settings, merged with the backup location (storage and buckets) settings. */
 export const restoreSourceConfig = backupLocationConfig.extend({
-  'target': {
+  target: {
     type: 'string',
     default: 'kafka',
     oneOf: ['kafka', 'dispatcher'],
     group: 'Restore',
-    doc: 'Where the backup goes: `kafka` (the worker\'s cluster; a `kafka`-layout backup), or `dispatcher` (an `azul`-layout backup posted to the Azul dispatcher: streams, then events).',
+    doc: "Where the backup goes: `kafka` (the worker's cluster; a `kafka`-layout backup), or `dispatcher` (an `azul`-layout backup posted to the Azul dispatcher: streams, then events).",
   },
-  'topics': {
+  topics: {
     type: 'list',
     default: [],
     requiredWhen: (all) => ((all['target'] ?? 'kafka') === 'kafka' ? 'with target=kafka' : undefined),
@@ -42,8 +42,18 @@ export const restoreSourceConfig = backupLocationConfig.extend({
     doc: 'Renames as source:target entries, e.g. orders:orders-restored. Applied before topic.rename.regex.',
     check: listOf(/^[a-zA-Z0-9._-]+:[a-zA-Z0-9._-]+$/, 'source:target'),
   },
-  'topic.rename.regex': { type: 'string', group: 'Restore', doc: 'Renames topics matching this regular expression (whole name) to topic.rename.replacement.', check: checks.regex },
-  'topic.rename.replacement': { type: 'string', default: '', group: 'Restore', doc: 'Replacement for topic.rename.regex; $1, $2… refer to its groups, e.g. restored.$1.' },
+  'topic.rename.regex': {
+    type: 'string',
+    group: 'Restore',
+    doc: 'Renames topics matching this regular expression (whole name) to topic.rename.replacement.',
+    check: checks.regex,
+  },
+  'topic.rename.replacement': {
+    type: 'string',
+    default: '',
+    group: 'Restore',
+    doc: 'Replacement for topic.rename.regex; $1, $2… refer to its groups, e.g. restored.$1.',
+  },
   'topic.create': {
     type: 'boolean',
     default: true,
@@ -57,13 +67,20 @@ export const restoreSourceConfig = backupLocationConfig.extend({
     doc: 'Topic configs for created target topics, as name=value entries, applied over the backed-up ones. E.g. retention.ms=-1: restored records keep their original timestamps, so time-based retention would soon delete old ones.',
     check: listOf(/^[a-z0-9.]+=.*$/, 'name=value'),
   },
-  'topic.create.replication.factor': { type: 'int', default: -1, min: -1, max: 32, group: 'Restore', doc: 'Replication factor of created topics; -1 is the broker default.' },
-  'partitioner': {
+  'topic.create.replication.factor': {
+    type: 'int',
+    default: -1,
+    min: -1,
+    max: 32,
+    group: 'Restore',
+    doc: 'Replication factor of created topics; -1 is the broker default.',
+  },
+  partitioner: {
     type: 'string',
     default: 'auto',
     oneOf: ['auto', 'hash'],
     group: 'Restore',
-    doc: 'auto: keep each record\'s partition when the target has as many partitions as the backup, else hash. hash: partition by Kafka\'s murmur2 of the key (records without a key: original partition modulo the target count).',
+    doc: "auto: keep each record's partition when the target has as many partitions as the backup, else hash. hash: partition by Kafka's murmur2 of the key (records without a key: original partition modulo the target count).",
   },
   'restore.until.timestamp': {
     type: 'string',
@@ -92,7 +109,7 @@ export const restoreSourceConfig = backupLocationConfig.extend({
     check: (phases: readonly string[]) =>
       phases.length === 0 || phases.some((p) => p !== 'records' && p !== 'offsets') ? 'must list records and/or offsets' : undefined,
   },
-  'groups': {
+  groups: {
     type: 'list',
     default: [],
     group: 'Consumer groups',
@@ -105,8 +122,22 @@ export const restoreSourceConfig = backupLocationConfig.extend({
     group: 'Restore',
     doc: 'What a corrupt, truncated or foreign object, or a gap in coverage, does: fail the task (naming the key), or skip it, report it in the task status and metrics, and go on.',
   },
-  'fetch.max.in.flight': { type: 'int', default: 4, min: 1, max: 64, group: 'Restore', doc: 'Bundles fetched and decoded ahead of the producer (bounded memory).' },
-  'poll.max.records': { type: 'int', default: 5000, min: 1, max: 1_000_000, group: 'Restore', doc: 'Most records handed to the producer per poll (one transaction in transactional mode).' },
+  'fetch.max.in.flight': {
+    type: 'int',
+    default: 4,
+    min: 1,
+    max: 64,
+    group: 'Restore',
+    doc: 'Bundles fetched and decoded ahead of the producer (bounded memory).',
+  },
+  'poll.max.records': {
+    type: 'int',
+    default: 5000,
+    min: 1,
+    max: 1_000_000,
+    group: 'Restore',
+    doc: 'Most records handed to the producer per poll (one transaction in transactional mode).',
+  },
   ...dispatcherConfig.keys,
   'dispatcher.url': {
     ...dispatcherConfig.keys['dispatcher.url'],

@@ -15,9 +15,17 @@ import type { ObjectStore } from '../shared/object-store/object-store.js';
 import type { TopicTarget } from './targets.js';
 
 /** The newest group-offsets snapshot taken at or before `at` (or the newest of all), with its key. */
-export async function findGroupSnapshot(store: ObjectStore, location: Location, at: number | undefined): Promise<{ key: string; snapshot: GroupOffsetsSnapshot } | undefined> {
+export async function findGroupSnapshot(
+  store: ObjectStore,
+  location: Location,
+  at: number | undefined,
+): Promise<{ key: string; snapshot: GroupOffsetsSnapshot } | undefined> {
   const { prefix, startAfter } = groupSnapshotListing(at);
-  for await (const item of store.list(location.bucket, `${location.prefix}${prefix}`, startAfter === undefined ? undefined : `${location.prefix}${startAfter}`)) {
+  for await (const item of store.list(
+    location.bucket,
+    `${location.prefix}${prefix}`,
+    startAfter === undefined ? undefined : `${location.prefix}${startAfter}`,
+  )) {
     const snapshot = await readGroupSnapshot(store, location.bucket, item.key);
     if (snapshot) return { key: item.key, snapshot };
   }
@@ -197,7 +205,9 @@ export class PlacementTracker {
       let index = this.next.get(key) ?? 0;
       const original = BigInt(record.sourceOffset['offset'] as number);
       while (index < offsets.length && offsets[index]! <= original) {
-        found.push(toEntry({ source, partition: p, target: record.topic, targetPartition: placement.partition, at: offsets[index]!, offset: placement.offset }));
+        found.push(
+          toEntry({ source, partition: p, target: record.topic, targetPartition: placement.partition, at: offsets[index]!, offset: placement.offset }),
+        );
         index++;
       }
       this.next.set(key, index);

@@ -28,7 +28,8 @@ export function kafkaTargetErrors(settings: RestoreSourceSettings): { field: str
   }
   const targets = settings.topics.map((t) => targetTopicName(settings, t));
   const clashes = [...new Set(targets.filter((t, i) => targets.indexOf(t) !== i))];
-  if (clashes.length > 0) errors.push({ field: 'topic.rename', message: `several topics would be restored into ${clashes.join(', ')}; give each its own target` });
+  if (clashes.length > 0)
+    errors.push({ field: 'topic.rename', message: `several topics would be restored into ${clashes.join(', ')}; give each its own target` });
   return errors;
 }
 
@@ -52,7 +53,10 @@ export function createKafkaRestoreConnector(): Connector {
       if (backupId !== undefined) {
         const plan = await withStoreRetries(() => loadBackupPlan(store, eventsLocation(values), backupId, values.topics));
         for (const topic of values.topics) {
-          const held = [...plan.ranges.keys()].filter((k) => k.startsWith(`${topic}/`)).map((k) => Number(k.slice(topic.length + 1))).sort((a, b) => a - b);
+          const held = [...plan.ranges.keys()]
+            .filter((k) => k.startsWith(`${topic}/`))
+            .map((k) => Number(k.slice(topic.length + 1)))
+            .sort((a, b) => a - b);
           partitions.push(...held.map((p): [string, number] => [topic, p]));
           counts.push([topic, Math.max(plan.topics[topic]?.partitions ?? 0, held.length === 0 ? 0 : held[held.length - 1]! + 1)]);
         }
@@ -67,14 +71,20 @@ export function createKafkaRestoreConnector(): Connector {
       }
       if (missing.length > 0) {
         const { bucket, prefix } = eventsLocation(values);
-        throw new ColdstoreError(ErrorCodes.BACKUP_NOT_FOUND, `The backup in ${store.description} bucket ${bucket}${prefix ? ` (prefix ${prefix})` : ''} holds no topic ${missing.join(', ')}. Check topics, backup.label and the bucket settings.`);
+        throw new ColdstoreError(
+          ErrorCodes.BACKUP_NOT_FOUND,
+          `The backup in ${store.description} bucket ${bucket}${prefix ? ` (prefix ${prefix})` : ''} holds no topic ${missing.join(', ')}. Check topics, backup.label and the bucket settings.`,
+        );
       }
     },
     taskConfigs: (maxTasks) => {
       const tasks = Math.max(1, Math.min(maxTasks, partitions.length));
       return Array.from({ length: tasks }, (_, task) => ({
         ...config,
-        [TASK_PARTITIONS_KEY]: partitions.filter((_, i) => i % tasks === task).map(([t, p]) => `${t}:${p}`).join(','),
+        [TASK_PARTITIONS_KEY]: partitions
+          .filter((_, i) => i % tasks === task)
+          .map(([t, p]) => `${t}:${p}`)
+          .join(','),
         [TASK_COUNT_KEY]: String(tasks),
         [TOPIC_PARTITIONS_KEY]: counts.map(([t, n]) => `${t}:${n}`).join(','),
       }));

@@ -17,7 +17,11 @@ export const restoreMetricSpecs: MetricSpec[] = [
   { name: restoreMetrics.records, kind: 'counter', description: 'Records read from the backup and handed to the producer' },
   { name: restoreMetrics.bytes, kind: 'counter', description: 'Compressed bundle bytes read from the store', unit: 'By' },
   { name: restoreMetrics.objects, kind: 'counter', description: 'Bundles read from the store' },
-  { name: restoreMetrics.badObjects, kind: 'counter', description: 'Bad objects and coverage gaps met, by kind (foreign, corrupt-gzip, checksum, truncated, inconsistent, gap, missing, rejected)' },
+  {
+    name: restoreMetrics.badObjects,
+    kind: 'counter',
+    description: 'Bad objects and coverage gaps met, by kind (foreign, corrupt-gzip, checksum, truncated, inconsistent, gap, missing, rejected)',
+  },
   {
     name: restoreMetrics.fetchSeconds,
     kind: 'histogram',
@@ -29,8 +33,17 @@ export const restoreMetricSpecs: MetricSpec[] = [
   {
     name: restoreMetrics.dispatcherEvents,
     kind: 'counter',
-    description: 'target=dispatcher: events posted to the dispatcher, by source and result: ok (accepted), fail (refused inside an accepted bulk) or filtered (the whole bulk filtered out or aged off, 425)',
+    description:
+      'target=dispatcher: events posted to the dispatcher, by source and result: ok (accepted), fail (refused inside an accepted bulk) or filtered (the whole bulk filtered out or aged off, 425)',
   },
-  { name: restoreMetrics.dispatcherStreams, kind: 'counter', description: 'target=dispatcher: stream blobs, by source and result: ok (uploaded) or bad (bad object or refused, on.bad.object=skip)' },
-  { name: restoreMetrics.dispatcherRetries, kind: 'counter', description: 'target=dispatcher: dispatcher calls retried after a transient failure (network, timeout, 429, 5xx)' },
+  {
+    name: restoreMetrics.dispatcherStreams,
+    kind: 'counter',
+    description: 'target=dispatcher: stream blobs, by source and result: ok (uploaded) or bad (bad object or refused, on.bad.object=skip)',
+  },
+  {
+    name: restoreMetrics.dispatcherRetries,
+    kind: 'counter',
+    description: 'target=dispatcher: dispatcher calls retried after a transient failure (network, timeout, 429, 5xx)',
+  },
 ];

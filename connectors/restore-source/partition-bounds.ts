@@ -23,7 +23,11 @@ export function untilTimestampOf(settings: RestoreSourceSettings): number | unde
 }
 
 /** Each partition's bounds from the point-in-time settings; a backup by id's cut replaces restore.until.offsets (the config refuses both). */
-export function partitionBounds(settings: RestoreSourceSettings, plan: BackupPlan | undefined, partitions: readonly TopicPartition[]): Map<string, PartitionBounds> {
+export function partitionBounds(
+  settings: RestoreSourceSettings,
+  plan: BackupPlan | undefined,
+  partitions: readonly TopicPartition[],
+): Map<string, PartitionBounds> {
   const untilTimestamp = untilTimestampOf(settings);
   const untilOffsets = new Map<string, bigint>();
   for (const entry of settings['restore.until.offsets']) {

@@ -102,7 +102,11 @@ export class PartitionReader {
       }
       if (this.expectedStart !== undefined && bundle.start !== this.expectedStart) {
         this.options.onBadObject(
-          new BadObjectError('gap', bundle.key, `starts at offset ${bundle.start} but the previous bundle ended at ${this.expectedStart - 1n}: offsets ${this.expectedStart}..${bundle.start - 1n} are missing from the backup`),
+          new BadObjectError(
+            'gap',
+            bundle.key,
+            `starts at offset ${bundle.start} but the previous bundle ended at ${this.expectedStart - 1n}: offsets ${this.expectedStart}..${bundle.start - 1n} are missing from the backup`,
+          ),
         );
       }
       this.lastKey = pending.key;
@@ -117,13 +121,15 @@ export class PartitionReader {
     if (!parsed) return undefined;
     this.expectedStart = parsed.end + 1n;
     if (resume.offset >= parsed.end) return undefined;
-    const bundle = await fetchBundle(this.options.store, this.options.location, { key: resume.key, ...parsed, sha256: this.checksums?.get(resume.key) }).catch((err: unknown) => {
-      if (err instanceof BadObjectError) {
-        this.options.onBadObject(err);
-        return undefined;
-      }
-      throw err;
-    });
+    const bundle = await fetchBundle(this.options.store, this.options.location, { key: resume.key, ...parsed, sha256: this.checksums?.get(resume.key) }).catch(
+      (err: unknown) => {
+        if (err instanceof BadObjectError) {
+          this.options.onBadObject(err);
+          return undefined;
+        }
+        throw err;
+      },
+    );
     if (!bundle) return undefined;
     return this.limit({ ...bundle, records: bundle.records.filter((r) => r.offset > resume.offset) });
   }
@@ -147,7 +153,9 @@ export class PartitionReader {
       const key = item.value.key.slice(location.prefix.length);
       const parsed = parseKafkaBundleKey(key);
       if (!parsed || parsed.topic !== tp.topic || parsed.partition !== tp.partition) {
-        this.options.onBadObject(new BadObjectError('foreign', item.value.key, 'is not named like a bundle of this partition (<topic>/<partition>/<start>-<end>.avro.gz)'));
+        this.options.onBadObject(
+          new BadObjectError('foreign', item.value.key, 'is not named like a bundle of this partition (<topic>/<partition>/<start>-<end>.avro.gz)'),
+        );
         continue;
       }
       if (untilOffset !== undefined && parsed.start > untilOffset) {

@@ -45,7 +45,9 @@ function parsePairs(text: string | undefined): [string, number][] {
 }
 
 function runIdOf(config: RawConfig): string {
-  const shared = Object.entries(config).filter(([k]) => k !== TASK_PARTITIONS_KEY).sort(([a], [b]) => (a < b ? -1 : 1));
+  const shared = Object.entries(config)
+    .filter(([k]) => k !== TASK_PARTITIONS_KEY)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
   return createHash('sha256').update(JSON.stringify(shared)).digest('hex').slice(0, 16);
 }
 

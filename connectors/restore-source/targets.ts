@@ -61,13 +61,23 @@ export async function prepareTarget(args: {
   let described = await cluster.describeTopic(topic);
   if (!described) {
     if (!settings['topic.create']) {
-      throw new ColdstoreError(ErrorCodes.CONFIG_INVALID, `Target topic ${topic} (for backed-up topic ${source}) does not exist. Create it, or set topic.create=true.`);
+      throw new ColdstoreError(
+        ErrorCodes.CONFIG_INVALID,
+        `Target topic ${topic} (for backed-up topic ${source}) does not exist. Create it, or set topic.create=true.`,
+      );
     }
     const metadata = args.metadata ?? (await readTopicMetadata(args.store, args.location, source));
     const overrides = settings['topic.create.configs'].map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]);
-    const configs = { ...Object.fromEntries(Object.entries(metadata?.configs ?? {}).filter(([name]) => !NOT_COPIED.has(name))), ...Object.fromEntries(overrides) };
+    const configs = {
+      ...Object.fromEntries(Object.entries(metadata?.configs ?? {}).filter(([name]) => !NOT_COPIED.has(name))),
+      ...Object.fromEntries(overrides),
+    };
     const partitions = Math.max(metadata?.partitions ?? 0, args.sourcePartitions);
-    if (!metadata) args.log.warn({ topic, source }, 'the backup has no topic metadata; creating the target with the partition count seen in the backup and broker-default configs');
+    if (!metadata)
+      args.log.warn(
+        { topic, source },
+        'the backup has no topic metadata; creating the target with the partition count seen in the backup and broker-default configs',
+      );
     await cluster.createTopic(topic, partitions, { replicationFactor: settings['topic.create.replication.factor'], configs });
     args.log.info({ topic, source, partitions, configs }, 'created target topic');
     for (let attempt = 0; !described && attempt < 50; attempt++) {

@@ -1,4 +1,14 @@
-import { tpKey, type PollResult, type RawConfig, type RecordPlacement, type SourceOffsetEntry, type SourceRecord, type SourceTask, type SourceTaskContext, type TopicPartition } from '../../runtime/api/index.js';
+import {
+  tpKey,
+  type PollResult,
+  type RawConfig,
+  type RecordPlacement,
+  type SourceOffsetEntry,
+  type SourceRecord,
+  type SourceTask,
+  type SourceTaskContext,
+  type TopicPartition,
+} from '../../runtime/api/index.js';
 import { BadObjects } from './bad-object.js';
 import { restoreMetrics } from './metrics.js';
 import { OffsetsPhase } from './offsets-phase.js';

@@ -10,7 +10,8 @@ export const backupLocationConfig = storeConfig.extend(
       default: 'default',
       group: 'Backup',
       doc: 'Names the backup; a BackupSink given a new label starts a fresh full backup from the beginning of every topic into new buckets.',
-      check: (value: string) => (/^[a-z0-9][a-z0-9-]{0,40}$/.test(value) ? undefined : 'must be 1-41 characters of a-z, 0-9 and -, starting with a letter or digit'),
+      check: (value: string) =>
+        /^[a-z0-9][a-z0-9-]{0,40}$/.test(value) ? undefined : 'must be 1-41 characters of a-z, 0-9 and -, starting with a letter or digit',
     },
     'bucket.prefix': {
       type: 'string',

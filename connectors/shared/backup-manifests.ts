@@ -33,5 +33,7 @@ export async function highestBackupId(store: ObjectStore, location: Location): P
 /** Records that `backupId` was taken here, so a worker that never saw it still refuses to reuse it once it is deleted. */
 export async function recordBackupId(store: ObjectStore, location: Location, backupId: number): Promise<void> {
   if ((await recordedHighestId(store, location)) >= backupId) return;
-  await store.put(location.bucket, BackupLocation.of(location).key(HIGHEST_ID_KEY), Buffer.from(JSON.stringify({ highestId: backupId })), { 'content-type': 'application/json' });
+  await store.put(location.bucket, BackupLocation.of(location).key(HIGHEST_ID_KEY), Buffer.from(JSON.stringify({ highestId: backupId })), {
+    'content-type': 'application/json',
+  });
 }

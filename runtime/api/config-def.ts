@@ -24,12 +24,35 @@ interface KeyBase {
   /** Optional extra check on the parsed value; returns an error message or undefined. */
   check?: (value: never, all: RawConfig) => string | undefined;
 }
-export interface StringKey extends KeyBase { type: 'string'; default?: string; oneOf?: readonly string[] }
-export interface PasswordKey extends KeyBase { type: 'password'; default?: string }
-export interface IntKey extends KeyBase { type: 'int'; default?: number; min?: number; max?: number }
-export interface DoubleKey extends KeyBase { type: 'double'; default?: number; min?: number; max?: number }
-export interface BooleanKey extends KeyBase { type: 'boolean'; default?: boolean }
-export interface ListKey extends KeyBase { type: 'list'; default?: readonly string[] }
+export interface StringKey extends KeyBase {
+  type: 'string';
+  default?: string;
+  oneOf?: readonly string[];
+}
+export interface PasswordKey extends KeyBase {
+  type: 'password';
+  default?: string;
+}
+export interface IntKey extends KeyBase {
+  type: 'int';
+  default?: number;
+  min?: number;
+  max?: number;
+}
+export interface DoubleKey extends KeyBase {
+  type: 'double';
+  default?: number;
+  min?: number;
+  max?: number;
+}
+export interface BooleanKey extends KeyBase {
+  type: 'boolean';
+  default?: boolean;
+}
+export interface ListKey extends KeyBase {
+  type: 'list';
+  default?: readonly string[];
+}
 export type ConfigKey = StringKey | PasswordKey | IntKey | DoubleKey | BooleanKey | ListKey;
 export type ConfigKeys = Record<string, ConfigKey>;
 
@@ -135,7 +158,12 @@ function parseValue(key: ConfigKey, text: string): { value: unknown } | { error:
       if (/^(true|false)$/i.test(text.trim())) return { value: text.trim().toLowerCase() === 'true' };
       return { error: `must be true or false, got "${text}"` };
     case 'list':
-      return { value: text.split(',').map((s) => s.trim()).filter((s) => s.length > 0) };
+      return {
+        value: text
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0),
+      };
     case 'int':
     case 'double': {
       const n = Number(text.trim());

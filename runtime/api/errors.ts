@@ -58,10 +58,7 @@ export interface FieldError {
 export class ConfigError extends ColdstoreError {
   readonly fields: FieldError[];
   constructor(fields: FieldError[], context = 'configuration') {
-    super(
-      ErrorCodes.CONFIG_INVALID,
-      `Invalid ${context}: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`,
-    );
+    super(ErrorCodes.CONFIG_INVALID, `Invalid ${context}: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`);
     this.name = 'ConfigError';
     this.fields = fields;
   }

@@ -14,7 +14,10 @@ const hits = new Map<string, number>();
 function parse(spec: string | undefined): Map<string, { nth: number; action: Action }> | undefined {
   if (!spec) return undefined;
   const points = new Map<string, { nth: number; action: Action }>();
-  for (const entry of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [point, action = 'kill'] = entry.split(':');
     const [name, nth] = point!.split('@');
     if (action !== 'kill' && action !== 'stop') throw new Error(`COLDSTORE_FAILPOINTS: unknown action '${action}' in '${entry}' (kill or stop)`);

@@ -6,14 +6,20 @@ import { createRedactor, resolvePlaceholders } from './placeholders.js';
 
 /** Keys every connector has, whatever its plugin. */
 export const commonConnectorConfig = defineConfig({
-  'name': { type: 'string', required: true, importance: 'HIGH', group: 'Common', doc: 'Unique name of the connector.' },
-  'connector.class': { type: 'string', required: true, importance: 'HIGH', group: 'Common', doc: 'Plugin class name or alias (GET /connector-plugins lists them).' },
+  name: { type: 'string', required: true, importance: 'HIGH', group: 'Common', doc: 'Unique name of the connector.' },
+  'connector.class': {
+    type: 'string',
+    required: true,
+    importance: 'HIGH',
+    group: 'Common',
+    doc: 'Plugin class name or alias (GET /connector-plugins lists them).',
+  },
   'tasks.max': { type: 'int', default: 1, min: 1, max: 1024, importance: 'HIGH', group: 'Common', doc: 'Most tasks the connector may run.' },
 });
 
 /** Keys every sink connector has: what to consume. */
 export const sinkConnectorConfig = commonConnectorConfig.extend({
-  'topics': { type: 'list', group: 'Common', doc: 'Topics to consume. Exactly one of topics and topics.regex.' },
+  topics: { type: 'list', group: 'Common', doc: 'Topics to consume. Exactly one of topics and topics.regex.' },
   'topics.regex': {
     type: 'string',
     group: 'Common',

@@ -33,7 +33,10 @@ export function resolvePlaceholders(config: RawConfig, env: NodeJS.ProcessEnv = 
       try {
         return readFileSync(ref, 'utf8').trim();
       } catch (err) {
-        errors.push({ field: key, message: `file ${ref} referenced by ${whole} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        errors.push({
+          field: key,
+          message: `file ${ref} referenced by ${whole} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        });
         return '';
       }
     });

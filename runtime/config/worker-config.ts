@@ -6,7 +6,12 @@ import { toRawConfig, withPrefix } from './raw-config.js';
 export const workerConfigDef = defineConfig({
   'bootstrap.servers': { type: 'string', required: true, importance: 'HIGH', doc: 'Kafka brokers, host:port[,host:port...].' },
   'worker.id': { type: 'string', doc: 'Name of this worker in task status; defaults to host:port of the REST listener.' },
-  'data.dir': { type: 'string', default: '.data', importance: 'HIGH', doc: 'Directory for the embedded checkpoint store (offsets, task state, connector configs).' },
+  'data.dir': {
+    type: 'string',
+    default: '.data',
+    importance: 'HIGH',
+    doc: 'Directory for the embedded checkpoint store (offsets, task state, connector configs).',
+  },
   'rest.host': { type: 'string', default: '127.0.0.1', doc: 'Address the REST API binds to. Loopback only unless you change it.' },
   'rest.port': { type: 'int', default: 8083, min: 0, max: 65535, doc: 'REST API port (0 picks a free one).' },
   'rest.auth.type': { type: 'string', default: 'none', oneOf: ['none', 'bearer', 'basic'], doc: 'Authentication required for REST calls other than /health.' },
@@ -14,7 +19,12 @@ export const workerConfigDef = defineConfig({
   'rest.auth.users': { type: 'password', doc: 'Comma-separated user:password pairs when rest.auth.type=basic.' },
   'rest.tls.cert.file': { type: 'string', doc: 'PEM certificate; with rest.tls.key.file, serves HTTPS.' },
   'rest.tls.key.file': { type: 'string', doc: 'PEM private key for rest.tls.cert.file.' },
-  'offset.flush.interval.ms': { type: 'int', default: 5_000, min: 10, doc: 'How often tasks are asked for durable offsets (preCommit) and those are committed.' },
+  'offset.flush.interval.ms': {
+    type: 'int',
+    default: 5_000,
+    min: 10,
+    doc: 'How often tasks are asked for durable offsets (preCommit) and those are committed.',
+  },
   'offsets.storage.topic': {
     type: 'string',
     default: 'coldstore-offsets',
@@ -28,8 +38,18 @@ export const workerConfigDef = defineConfig({
     min: 1_000,
     doc: 'A backup by id not durable up to its cut within this time becomes FAILED (docs/backups.md).',
   },
-  'backups.retain.count': { type: 'int', default: 0, min: 0, doc: 'Keep the newest this many backups by id (0: no count limit). A backup is kept if this or backups.retain.days keeps it.' },
-  'backups.retain.days': { type: 'int', default: 0, min: 0, doc: 'Keep backups by id younger than this many days (0: no age limit). With both retain settings 0, every backup is kept.' },
+  'backups.retain.count': {
+    type: 'int',
+    default: 0,
+    min: 0,
+    doc: 'Keep the newest this many backups by id (0: no count limit). A backup is kept if this or backups.retain.days keeps it.',
+  },
+  'backups.retain.days': {
+    type: 'int',
+    default: 0,
+    min: 0,
+    doc: 'Keep backups by id younger than this many days (0: no age limit). With both retain settings 0, every backup is kept.',
+  },
   'log.level': { type: 'string', default: 'info', oneOf: ['trace', 'debug', 'info', 'warn', 'error'], doc: 'Log level of the JSON logs.' },
 });
 

@@ -81,7 +81,10 @@ export class ConnectorInstance {
         cluster: this.worker.cluster,
       });
       const maxTasks = Number(config['tasks.max'] ?? '1');
-      this.taskConfigs = connector.taskConfigs(maxTasks).slice(0, maxTasks).map((tc) => ({ ...config, ...tc }));
+      this.taskConfigs = connector
+        .taskConfigs(maxTasks)
+        .slice(0, maxTasks)
+        .map((tc) => ({ ...config, ...tc }));
     } catch (err) {
       this.failConnector(err);
       return undefined;

@@ -74,7 +74,15 @@ export class ConnectorOffsets {
     await producer.connect();
     try {
       await Promise.all(
-        entries.map((e) => producer.send({ topic, ...offsetsTopicFormat.encode(name, { partition: e.partition as StoredSourceOffset['partition'], offset: e.offset as StoredSourceOffset['offset'] | null }) })),
+        entries.map((e) =>
+          producer.send({
+            topic,
+            ...offsetsTopicFormat.encode(name, {
+              partition: e.partition as StoredSourceOffset['partition'],
+              offset: e.offset as StoredSourceOffset['offset'] | null,
+            }),
+          }),
+        ),
       );
     } finally {
       await producer.disconnect();
@@ -98,7 +106,10 @@ export class ConnectorOffsets {
       try {
         await admin.deleteGroup(`connect-${name}`);
       } catch (err) {
-        this.worker.log.warn({ err, connector: name }, 'consumer group not deleted; the reset offsets apply anyway (the checkpoint store decides where tasks start)');
+        this.worker.log.warn(
+          { err, connector: name },
+          'consumer group not deleted; the reset offsets apply anyway (the checkpoint store decides where tasks start)',
+        );
       } finally {
         admin.disconnect();
       }
@@ -109,7 +120,10 @@ export class ConnectorOffsets {
       const inTopic = await readConnectorOffsets(this.worker.kafka, this.worker.cluster, topic, name, `coldstore-admin-${name}`);
       const partitions = new Map(stored.map((e) => [sourcePartitionKey(e.partition), e.partition]));
       for (const [key, entry] of Object.entries(inTopic)) if (entry) partitions.set(key, entry.partition);
-      await this.mirrorToOffsetsTopic(name, [...partitions.values()].map((partition) => ({ partition, offset: null })));
+      await this.mirrorToOffsetsTopic(
+        name,
+        [...partitions.values()].map((partition) => ({ partition, offset: null })),
+      );
       await this.worker.store.drop(namespace);
     }
     for (const ns of await this.worker.store.list(namespaces.taskStatePrefix(name))) await this.worker.store.drop(ns);

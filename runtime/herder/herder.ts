@@ -45,7 +45,10 @@ export class Herder {
       for (const record of await this.configs.list()) {
         const plugin = this.plugins.find(record.config['connector.class'] ?? '');
         if (!plugin) {
-          this.worker.log.error({ connector: record.name, class: record.config['connector.class'] }, 'stored connector has no installed plugin; it is not started');
+          this.worker.log.error(
+            { connector: record.name, class: record.config['connector.class'] },
+            'stored connector has no installed plugin; it is not started',
+          );
           continue;
         }
         const instance = new ConnectorInstance(record, plugin, this.worker);
@@ -117,7 +120,8 @@ export class Herder {
   putConfig(name: string, config: RawConfig, mustNotExist: boolean): Promise<{ created: boolean; info: ConnectorInfo }> {
     return this.queue.run(async () => {
       const existing = this.instances.get(name);
-      if (existing && mustNotExist) throw new ColdstoreError(ErrorCodes.CONNECTOR_EXISTS, `Connector ${name} already exists. Use PUT /connectors/${name}/config to change it.`);
+      if (existing && mustNotExist)
+        throw new ColdstoreError(ErrorCodes.CONNECTOR_EXISTS, `Connector ${name} already exists. Use PUT /connectors/${name}/config to change it.`);
       if (config['name'] !== undefined && config['name'] !== name) {
         throw new ConfigError([{ field: 'name', message: `must match the connector name in the path ("${name}")` }], 'connector config');
       }

@@ -29,7 +29,10 @@ function callback<T>(doing: string, resolve: (value: T) => void, reject: (err: E
 export class KafkaAdmin implements KafkaCluster {
   private readonly admin: ReturnType<typeof AdminClient.create>;
 
-  constructor(private readonly connection: KafkaConnection, private readonly clientId: string) {
+  constructor(
+    private readonly connection: KafkaConnection,
+    private readonly clientId: string,
+  ) {
     this.admin = AdminClient.create(clientConfig(connection, clientId) as never);
   }
 
@@ -105,8 +108,10 @@ export class KafkaAdmin implements KafkaCluster {
   }
 
   async groupOffsets(group: string): Promise<PartitionOffset[]> {
-    const results = await new Promise<{ error?: LibrdKafkaError; partitions: { topic: string; partition: number; offset: number; error?: LibrdKafkaError }[] }[]>(
-      (resolve, reject) => this.admin.listConsumerGroupOffsets([{ groupId: group }], { timeout: TIMEOUT_MS }, callback(`offsets of group ${group}`, resolve, reject)),
+    const results = await new Promise<
+      { error?: LibrdKafkaError; partitions: { topic: string; partition: number; offset: number; error?: LibrdKafkaError }[] }[]
+    >((resolve, reject) =>
+      this.admin.listConsumerGroupOffsets([{ groupId: group }], { timeout: TIMEOUT_MS }, callback(`offsets of group ${group}`, resolve, reject)),
     );
     const result = results[0];
     if (result?.error) throw fromKafkaError(result.error, `offsets of group ${group}`);
@@ -118,8 +123,13 @@ export class KafkaAdmin implements KafkaCluster {
   /** Commits as a consumer of the group that never joins it, which Kafka accepts only while the group has no active members. */
   async commitGroupOffsets(group: string, offsets: PartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return;
-    const consumer = new KafkaConsumer(clientConfig(this.connection, `${this.clientId}-commit`, { 'group.id': group, 'enable.auto.commit': false }) as never, {});
-    await new Promise<void>((resolve, reject) => consumer.connect({ timeout: TIMEOUT_MS }, (err) => (err ? reject(fromKafkaError(err, 'consumer connect')) : resolve())));
+    const consumer = new KafkaConsumer(
+      clientConfig(this.connection, `${this.clientId}-commit`, { 'group.id': group, 'enable.auto.commit': false }) as never,
+      {},
+    );
+    await new Promise<void>((resolve, reject) =>
+      consumer.connect({ timeout: TIMEOUT_MS }, (err) => (err ? reject(fromKafkaError(err, 'consumer connect')) : resolve())),
+    );
     try {
       consumer.commitSync(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset) })));
     } catch (err) {
@@ -134,7 +144,11 @@ export class KafkaAdmin implements KafkaCluster {
   }
 
   async endOffsets(topic: string, partitions: number): Promise<Map<number, bigint>> {
-    const listed = await this.listOffsets(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })), OffsetSpec.LATEST, IsolationLevel.READ_UNCOMMITTED);
+    const listed = await this.listOffsets(
+      Array.from({ length: partitions }, (_, partition) => ({ topic, partition })),
+      OffsetSpec.LATEST,
+      IsolationLevel.READ_UNCOMMITTED,
+    );
     return new Map(listed.map((o) => [o.partition, o.offset]));
   }
 
@@ -142,7 +156,9 @@ export class KafkaAdmin implements KafkaCluster {
     if (partitions.length === 0) return [];
     // The end first: a start read after it can only be higher, never past it.
     const ends = await this.listOffsets(partitions, OffsetSpec.LATEST, IsolationLevel.READ_COMMITTED);
-    const starts = new Map((await this.listOffsets(partitions, OffsetSpec.EARLIEST, IsolationLevel.READ_COMMITTED)).map((o) => [`${o.topic}/${o.partition}`, o.offset]));
+    const starts = new Map(
+      (await this.listOffsets(partitions, OffsetSpec.EARLIEST, IsolationLevel.READ_COMMITTED)).map((o) => [`${o.topic}/${o.partition}`, o.offset]),
+    );
     return ends.map((end) => {
       const start = starts.get(`${end.topic}/${end.partition}`) ?? end.offset;
       return { topic: end.topic, partition: end.partition, start: start < end.offset ? start : end.offset, end: end.offset };

@@ -23,7 +23,7 @@ export function assertPatchedKafkaClient(): void {
   if (!marker.startsWith(MARKER_PREFIX)) {
     throw new ColdstoreError(
       ErrorCodes.KAFKA_ERROR,
-      'The Kafka client was built without coldstore\'s fidelity patch (it would turn empty values into null). Run `bash scripts/patch-kafka-client.sh` (or `bash scripts/setup.sh`).',
+      "The Kafka client was built without coldstore's fidelity patch (it would turn empty values into null). Run `bash scripts/patch-kafka-client.sh` (or `bash scripts/setup.sh`).",
     );
   }
 }

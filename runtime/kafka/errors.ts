@@ -16,9 +16,9 @@ const UNKNOWN_TOPIC_OR_PARTITION = 3;
  */
 const PERMANENT: Record<number, string> = {
   2: 'a record is corrupt',
-  10: 'a record is larger than the producer or topic allows (raise producer.override.message.max.bytes and the topic\'s max.message.bytes)',
+  10: "a record is larger than the producer or topic allows (raise producer.override.message.max.bytes and the topic's max.message.bytes)",
   17: 'the topic name is invalid',
-  18: 'a batch is larger than the broker accepts (raise the broker\'s message.max.bytes)',
+  18: "a batch is larger than the broker accepts (raise the broker's message.max.bytes)",
   29: 'not authorized for the topic',
   30: 'not authorized for the consumer group',
   31: 'not authorized for the cluster',
@@ -31,10 +31,13 @@ export function fromKafkaError(err: unknown, doing: string): ColdstoreError {
   const e = err as LibrdKafkaErrorLike;
   const message = `Kafka ${doing} failed: ${e?.message ?? String(err)} (code ${e?.code ?? 'unknown'})`;
   if (e?.code === UNKNOWN_TOPIC_OR_PARTITION) {
-    return new RetriableError(`${message}. The topic does not exist (yet); the task picks it up once it is created, or fix topics/topics.regex.`, { cause: err });
+    return new RetriableError(`${message}. The topic does not exist (yet); the task picks it up once it is created, or fix topics/topics.regex.`, {
+      cause: err,
+    });
   }
   const permanent = e?.code === undefined ? undefined : PERMANENT[e.code];
-  if (permanent) return new ColdstoreError(ErrorCodes.KAFKA_ERROR, `${message}: ${permanent}. Retrying cannot help; fix it and restart the task.`, { cause: err });
+  if (permanent)
+    return new ColdstoreError(ErrorCodes.KAFKA_ERROR, `${message}: ${permanent}. Retrying cannot help; fix it and restart the task.`, { cause: err });
   if (e?.isFatal) return new ColdstoreError(ErrorCodes.KAFKA_ERROR, `${message}. The client cannot continue; restart the task.`, { cause: err });
   return new RetriableError(`${message}. Retrying; check that the brokers are reachable.`, { cause: err });
 }

@@ -40,7 +40,7 @@ export class KafkaProducer implements RecordProducer {
     this.producer = new Producer(
       clientConfig(connection, clientId, {
         'enable.idempotence': true,
-        'dr_cb': true,
+        dr_cb: true,
         'linger.ms': 5,
         ...overrides,
       }) as never,
@@ -97,7 +97,9 @@ export class KafkaProducer implements RecordProducer {
 
   /** Registers the transactional.id, fencing any older producer with the same id, and aborts what it left open. */
   initTransactions(timeoutMs = 30_000): Promise<void> {
-    return new Promise((resolve, reject) => this.producer.initTransactions(timeoutMs, (err) => (err ? reject(fromKafkaError(err, 'init transactions')) : resolve())));
+    return new Promise((resolve, reject) =>
+      this.producer.initTransactions(timeoutMs, (err) => (err ? reject(fromKafkaError(err, 'init transactions')) : resolve())),
+    );
   }
 
   beginTransaction(): Promise<void> {
@@ -105,11 +107,15 @@ export class KafkaProducer implements RecordProducer {
   }
 
   commitTransaction(timeoutMs = 60_000): Promise<void> {
-    return new Promise((resolve, reject) => this.producer.commitTransaction(timeoutMs, (err) => (err ? reject(fromKafkaError(err, 'commit transaction')) : resolve())));
+    return new Promise((resolve, reject) =>
+      this.producer.commitTransaction(timeoutMs, (err) => (err ? reject(fromKafkaError(err, 'commit transaction')) : resolve())),
+    );
   }
 
   abortTransaction(timeoutMs = 30_000): Promise<void> {
-    return new Promise((resolve, reject) => this.producer.abortTransaction(timeoutMs, (err) => (err ? reject(fromKafkaError(err, 'abort transaction')) : resolve())));
+    return new Promise((resolve, reject) =>
+      this.producer.abortTransaction(timeoutMs, (err) => (err ? reject(fromKafkaError(err, 'abort transaction')) : resolve())),
+    );
   }
 
   flush(timeoutMs = 30_000): Promise<void> {

@@ -42,7 +42,7 @@ export class SinkConsumer implements TaskConsumer {
         'group.id': options.groupId,
         ...(options.groupInstanceId ? { 'group.instance.id': options.groupInstanceId } : {}),
         ...SINK_CONSUMER_SETTINGS,
-        'rebalance_cb': (err: LibrdKafkaError, assignment: Assignment[]) => this.handleRebalance(err, assignment),
+        rebalance_cb: (err: LibrdKafkaError, assignment: Assignment[]) => this.handleRebalance(err, assignment),
         ...(options.overrides ?? {}),
       }) as never,
       { 'auto.offset.reset': 'earliest' },
@@ -90,7 +90,9 @@ export class SinkConsumer implements TaskConsumer {
   /** Start consuming these partitions; `offset` is the next offset to read, or absent for the group's committed one. */
   assign(partitions: (TopicPartition & { offset?: bigint })[]): void {
     this.consumer.assign(
-      partitions.map((p) => (p.offset === undefined ? { topic: p.topic, partition: p.partition } : { topic: p.topic, partition: p.partition, offset: Number(p.offset) })),
+      partitions.map((p) =>
+        p.offset === undefined ? { topic: p.topic, partition: p.partition } : { topic: p.topic, partition: p.partition, offset: Number(p.offset) },
+      ),
     );
   }
 

@@ -37,7 +37,9 @@ export async function readTopicToEnd(
     { 'auto.offset.reset': 'earliest' },
   );
   try {
-    await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(fromKafkaError(err, 'reader connect')) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(fromKafkaError(err, 'reader connect')) : resolve())),
+    );
     const pending = new Map([...ends].map(([partition, end]) => [partition, Number(end)] as const).filter(([, end]) => end > 0));
     consumer.on('partition.eof', (eof: { partition: number; offset: number }) => {
       const end = pending.get(eof.partition);
@@ -52,7 +54,9 @@ export async function readTopicToEnd(
       if (Date.now() > deadline) {
         throw fromKafkaError(new Error(`reading ${topic} to its end took more than ${timeoutMs / 1000} s (a transaction left open?)`), `read ${topic}`);
       }
-      const batch = await new Promise<Message[]>((resolve, reject) => consumer.consume(1000, (err, m) => (err ? reject(fromKafkaError(err, `read ${topic}`)) : resolve(m))));
+      const batch = await new Promise<Message[]>((resolve, reject) =>
+        consumer.consume(1000, (err, m) => (err ? reject(fromKafkaError(err, `read ${topic}`)) : resolve(m))),
+      );
       for (const m of batch) {
         messages.push({ key: m.key === undefined || m.key === null ? null : Buffer.from(m.key), value: m.value ?? null });
         // A record at or past the end also proves the partition was read that far.

@@ -56,10 +56,8 @@ export async function readJsonFile<T>(path: string): Promise<T | undefined> {
   try {
     return JSON.parse(text) as T;
   } catch (err) {
-    throw new ColdstoreError(
-      ErrorCodes.STORE_IO,
-      `${path} is not valid JSON (${(err as Error).message}); restore it from a copy or remove it to start over.`,
-      { cause: err },
-    );
+    throw new ColdstoreError(ErrorCodes.STORE_IO, `${path} is not valid JSON (${(err as Error).message}); restore it from a copy or remove it to start over.`, {
+      cause: err,
+    });
   }
 }

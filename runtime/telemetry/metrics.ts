@@ -46,15 +46,13 @@ export class Metrics {
 
   constructor(sources: MetricSources) {
     const states = ['UNASSIGNED', 'RUNNING', 'PAUSED', 'STOPPED', 'FAILED', 'RESTARTING', 'FINISHED'];
-    this.meter
-      .createObservableGauge('coldstore_task_state', { description: '1 for the state each task is in, 0 for the others' })
-      .addCallback((result) => {
-        for (const sample of sources.taskStates()) {
-          for (const state of states) {
-            result.observe(sample.state === state ? 1 : 0, { connector: sample.connector, task: sample.task, state });
-          }
+    this.meter.createObservableGauge('coldstore_task_state', { description: '1 for the state each task is in, 0 for the others' }).addCallback((result) => {
+      for (const sample of sources.taskStates()) {
+        for (const state of states) {
+          result.observe(sample.state === state ? 1 : 0, { connector: sample.connector, task: sample.task, state });
         }
-      });
+      }
+    });
     this.meter.addBatchObservableCallback(
       (result) => {
         for (const s of sources.sinkPositions()) {

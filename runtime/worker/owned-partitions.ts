@@ -83,7 +83,9 @@ export class OwnedPartitions {
 
   /** What the runner resumes: partitions the task itself paused stay paused. */
   notPausedByTask(): TopicPartition[] {
-    return this.all().filter((p) => !p.pausedByTask).map((p) => p.tp);
+    return this.all()
+      .filter((p) => !p.pausedByTask)
+      .map((p) => p.tp);
   }
 
   progress(highWatermark: HighWatermark): PartitionProgress[] {

@@ -220,7 +220,9 @@ export class SinkTaskRunner extends TaskRunner {
     const stored = await this.sink.store.read(this.offsetsNamespace);
     const assigned = partitions.map((tp) => ({ ...tp, committed: storedSinkOffset(stored[tpKey(tp)]) }));
     this.sink.log.info({ partitions: partitions.map(tpKey) }, 'partitions assigned');
-    const chosen = (await this.sink.task.open(assigned.map((a) => ({ ...a, committed: a.committed !== undefined && a.committed >= 0n ? a.committed : undefined })))) ?? new Map();
+    const chosen =
+      (await this.sink.task.open(assigned.map((a) => ({ ...a, committed: a.committed !== undefined && a.committed >= 0n ? a.committed : undefined })))) ??
+      new Map();
     const starts = assigned.map((a) => ({ topic: a.topic, partition: a.partition, offset: chosen.get(tpKey(a)) ?? a.committed }));
     this.consumer.assign(starts);
     // librdkafka keeps a partition's pause flag across assignments (only resume() clears it):
@@ -284,9 +286,7 @@ export class SinkTaskRunner extends TaskRunner {
     return sinkTaskContext(this.sink, {
       assignment: () => this.owned.topicPartitions(),
       seek: (offsets) => offsets.forEach((offset, key) => this.seeks.set(key, offset)),
-      requestCommit: () => {
-        this.commitRequested = true;
-      },
+      requestCommit: () => void (this.commitRequested = true),
       pause: (partitions) => {
         this.owned.setPausedByTask(partitions, true);
         this.consumer.pause(partitions);

@@ -61,7 +61,10 @@ export class PipelinedDelivery implements SourceDelivery {
   private readonly producer: RecordProducer;
   private readonly inFlight: InFlightBatch[] = [];
 
-  constructor(private readonly deps: DeliveryDeps, private readonly maxInFlightBatches = 8) {
+  constructor(
+    private readonly deps: DeliveryDeps,
+    private readonly maxInFlightBatches = 8,
+  ) {
     this.producer = deps.createProducer({ clientId: `coldstore-${deps.connector}-${deps.taskId}` });
   }
 
@@ -173,9 +176,7 @@ export class TransactionalDelivery implements SourceDelivery {
       const placements = await Promise.all(records.map((r) => send(this.producer, r)));
       offsets = batchOffsets(this.deps.task, records, placements);
       const latest = Object.values(latestOffsets(offsets));
-      await Promise.all(
-        latest.map((entry) => this.producer.send({ topic: this.offsetsTopic.name, ...offsetsTopicFormat.encode(this.deps.connector, entry) })),
-      );
+      await Promise.all(latest.map((entry) => this.producer.send({ topic: this.offsetsTopic.name, ...offsetsTopicFormat.encode(this.deps.connector, entry) })));
       failpoint('source.before-commit');
       await this.producer.commitTransaction();
     } catch (err) {

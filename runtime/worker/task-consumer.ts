@@ -53,9 +53,17 @@ export interface TaskConsumer {
 export type TaskConsumerFactory = (options: TaskConsumerOptions) => TaskConsumer;
 
 /** Who a sink task's consumer is in its group (`connect-<connector>`), and what it subscribes to. */
-export function sinkConsumerMembership(task: { connector: string; taskId: number; workerId: string; config: RawConfig }): Omit<TaskConsumerOptions, 'onRebalance'> {
+export function sinkConsumerMembership(task: {
+  connector: string;
+  taskId: number;
+  workerId: string;
+  config: RawConfig;
+}): Omit<TaskConsumerOptions, 'onRebalance'> {
   const { connector, taskId, workerId, config } = task;
-  const topics = (config['topics'] ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const topics = (config['topics'] ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   const topicsRegex = config['topics.regex'] || undefined;
   // The broker hands a returning static member its previous assignment without a
   // rebalance, even when its subscription changed; a new subscription is therefore a new member.

@@ -45,7 +45,7 @@ export async function runColdstoreBackup(ctx: BenchContext, t: FilledTopic, opti
     const started = performance.now();
     await worker.createConnector(name, {
       'connector.class': 'BackupSink',
-      'topics': t.topic,
+      topics: t.topic,
       'tasks.max': '1',
       'backup.label': label,
       'bucket.prefix': BUCKET_PREFIX,

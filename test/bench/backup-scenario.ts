@@ -78,7 +78,15 @@ export async function backupScenario(ctx: BenchContext, topics: Topics): Promise
       figures.push(backupFigure(result));
     } catch (err) {
       ctx.log(`${c.id} failed: ${(err as Error).stack ?? err}`);
-      figures.push(figure({ id: c.id, title: caseTitle(c), unit: 'MB/s', target: { of: 'ratio', op: '>=', value: TARGETS[c.gzipLevel] ?? 0.5 }, error: (err as Error).message }));
+      figures.push(
+        figure({
+          id: c.id,
+          title: caseTitle(c),
+          unit: 'MB/s',
+          target: { of: 'ratio', op: '>=', value: TARGETS[c.gzipLevel] ?? 0.5 },
+          error: (err as Error).message,
+        }),
+      );
     }
   }
   return figures;

@@ -58,7 +58,9 @@ let bytes = 0;
 let firstRecordSeconds = Number.NaN;
 const done = () => next.every((n, p) => n >= input.ends[p]!);
 while (!done()) {
-  const batch = await new Promise<Message[]>((resolve, reject) => consumer.consume(input.maxRecords, (err, messages) => (err ? reject(err) : resolve(messages))));
+  const batch = await new Promise<Message[]>((resolve, reject) =>
+    consumer.consume(input.maxRecords, (err, messages) => (err ? reject(err) : resolve(messages))),
+  );
   if (batch.length > 0 && Number.isNaN(firstRecordSeconds)) firstRecordSeconds = (performance.now() - started) / 1000;
   for (const m of batch) {
     records++;

@@ -48,7 +48,7 @@ const producer = new Producer({
   'bootstrap.servers': input.bootstrap,
   'client.id': 'coldstore-bench-baseline-producer',
   'enable.idempotence': true,
-  'dr_cb': true,
+  dr_cb: true,
   'linger.ms': 5,
 });
 let acknowledged = 0;

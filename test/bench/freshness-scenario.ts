@@ -48,7 +48,13 @@ async function freshnessOnce(ctx: BenchContext, rate: FreshnessCase): Promise<Fr
     config: { 'offset.flush.interval.ms': FLUSH_INTERVAL_MS },
     ...(ctx.options.profile ? { profileDir: ctx.options.profile } : {}),
   });
-  const producer = new Producer({ 'bootstrap.servers': ctx.stack.kafkaBootstrap, 'client.id': 'coldstore-bench-steady', 'linger.ms': 5, 'enable.idempotence': true, 'dr_cb': true });
+  const producer = new Producer({
+    'bootstrap.servers': ctx.stack.kafkaBootstrap,
+    'client.id': 'coldstore-bench-steady',
+    'linger.ms': 5,
+    'enable.idempotence': true,
+    dr_cb: true,
+  });
   let failure: Error | undefined;
   producer.on('delivery-report', (err: LibrdKafkaError) => {
     if (err) failure ??= new Error(`steady producer: ${err.message}`);
@@ -56,7 +62,7 @@ async function freshnessOnce(ctx: BenchContext, rate: FreshnessCase): Promise<Fr
   try {
     await worker.createConnector(name, {
       'connector.class': 'BackupSink',
-      'topics': topic,
+      topics: topic,
       'backup.label': label,
       'bucket.prefix': BUCKET_PREFIX,
       'bundle.max.age.ms': String(bundleMaxAgeMs),
@@ -141,9 +147,15 @@ async function freshnessOnce(ctx: BenchContext, rate: FreshnessCase): Promise<Fr
     await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
     await worker.stop();
     if (!ctx.options.profile) rmSync(dir, { recursive: true, force: true });
-    await deleteTopic(ctx.stack.kafkaBootstrap, topic).then(() => ctx.topicsToDelete.delete(topic), () => undefined);
+    await deleteTopic(ctx.stack.kafkaBootstrap, topic).then(
+      () => ctx.topicsToDelete.delete(topic),
+      () => undefined,
+    );
     for (const b of bucketsOf(BUCKET_PREFIX, label)) {
-      await deleteBucket(ctx.s3, b).then(() => ctx.bucketsToDelete.delete(b), () => undefined);
+      await deleteBucket(ctx.s3, b).then(
+        () => ctx.bucketsToDelete.delete(b),
+        () => undefined,
+      );
     }
   }
 }
@@ -163,15 +175,39 @@ async function freshnessCase(ctx: BenchContext, rate: FreshnessCase): Promise<Fi
     for (let run = 0; run < ctx.options.runs; run++) {
       const r = await freshnessOnce(ctx, rate);
       runs.push(r);
-      ctx.log(`${rate.id} run ${run + 1}: max ${r.maxAgeSeconds.toFixed(1)} s, p95 ${r.p95AgeSeconds.toFixed(1)} s (${r.producedMbPerSec.toFixed(2)} MB/s produced)`);
+      ctx.log(
+        `${rate.id} run ${run + 1}: max ${r.maxAgeSeconds.toFixed(1)} s, p95 ${r.p95AgeSeconds.toFixed(1)} s (${r.producedMbPerSec.toFixed(2)} MB/s produced)`,
+      );
     }
   } catch (err) {
     ctx.log(`${rate.id} failed: ${(err as Error).stack ?? err}`);
-    return [figure({ id: rate.id, title: `Freshness at ${rate.rate}`, unit: 's', target: { of: 'value', op: '<=', value: limitSeconds }, error: (err as Error).message })];
+    return [
+      figure({
+        id: rate.id,
+        title: `Freshness at ${rate.rate}`,
+        unit: 's',
+        target: { of: 'value', op: '<=', value: limitSeconds },
+        error: (err as Error).message,
+      }),
+    ];
   }
   const target = { of: 'value' as const, op: '<=' as const, value: limitSeconds };
   return [
-    figure({ id: `${rate.id}/max`, title: `Freshness at ${rate.rate}: oldest record not yet durable, max`, unit: 's', coldstore: measure(runs.map((r) => r.maxAgeSeconds)), target, note: setting, details: { runs } }),
-    figure({ id: `${rate.id}/p95`, title: `Freshness at ${rate.rate}: oldest record not yet durable, p95`, unit: 's', coldstore: measure(runs.map((r) => r.p95AgeSeconds)), target }),
+    figure({
+      id: `${rate.id}/max`,
+      title: `Freshness at ${rate.rate}: oldest record not yet durable, max`,
+      unit: 's',
+      coldstore: measure(runs.map((r) => r.maxAgeSeconds)),
+      target,
+      note: setting,
+      details: { runs },
+    }),
+    figure({
+      id: `${rate.id}/p95`,
+      title: `Freshness at ${rate.rate}: oldest record not yet durable, p95`,
+      unit: 's',
+      coldstore: measure(runs.map((r) => r.p95AgeSeconds)),
+      target,
+    }),
   ];
 }

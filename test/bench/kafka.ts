@@ -127,7 +127,7 @@ async function fill(bootstrap: string, t: FilledTopic): Promise<void> {
     'queue.buffering.max.messages': 200_000,
     'queue.buffering.max.kbytes': 1_048_576,
     'enable.idempotence': true,
-    'dr_cb': true,
+    dr_cb: true,
   });
   let delivered = 0;
   let failure: Error | undefined;

@@ -45,10 +45,13 @@ if (!existsSync(CLI)) {
   process.exit(2);
 }
 if (options.profile) mkdirSync(options.profile, { recursive: true });
-if (plan.backupCases.length === 0 && options.only.some((n) => n.startsWith('backup/'))) log(`--only ${options.only.join(',')} selects no backup case of the ${options.quick ? 'quick' : 'full'} matrix`);
+if (plan.backupCases.length === 0 && options.only.some((n) => n.startsWith('backup/')))
+  log(`--only ${options.only.join(',')} selects no backup case of the ${options.quick ? 'quick' : 'full'} matrix`);
 
 const machine = describeMachine();
-log(`coldstore bench (${options.quick ? 'quick' : 'full'}, ${options.runs} run${options.runs === 1 ? '' : 's'} per figure) on ${machine.cpuCount}× ${machine.cpuModel}, load ${machine.loadAverageAtStart.join(' ')}`);
+log(
+  `coldstore bench (${options.quick ? 'quick' : 'full'}, ${options.runs} run${options.runs === 1 ? '' : 's'} per figure) on ${machine.cpuCount}× ${machine.cpuModel}, load ${machine.loadAverageAtStart.join(' ')}`,
+);
 const up = await stackUp({ log });
 log(`stack: started ${up.started.join(', ') || 'nothing'}, reused ${up.reused.join(', ') || 'nothing'}`);
 
@@ -115,7 +118,9 @@ try {
 }
 
 const durationSeconds = Math.round((Date.now() - began) / 1000);
-console.log(`\ncoldstore bench — ${options.quick ? 'quick' : 'full'}, ${options.runs} run(s) per figure, medians; ${machine.cpuCount}× ${machine.cpuModel}, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GiB, ${machine.os}, Node ${machine.node}, Kafka ${machine.kafka}, S3Proxy ${machine.s3proxy}, commit ${machine.gitCommit.slice(0, 12)}${machine.gitDirty ? ' (dirty)' : ''}; ${durationSeconds} s\n`);
+console.log(
+  `\ncoldstore bench — ${options.quick ? 'quick' : 'full'}, ${options.runs} run(s) per figure, medians; ${machine.cpuCount}× ${machine.cpuModel}, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GiB, ${machine.os}, Node ${machine.node}, Kafka ${machine.kafka}, S3Proxy ${machine.s3proxy}, commit ${machine.gitCommit.slice(0, 12)}${machine.gitDirty ? ' (dirty)' : ''}; ${durationSeconds} s\n`,
+);
 console.log(table(figures));
 if (errors.length) console.log(`\nerrors:\n${errors.map((e) => `  ${e}`).join('\n')}`);
 if (options.json) {

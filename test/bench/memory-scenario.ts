@@ -52,7 +52,11 @@ export async function memoryScenario(ctx: BenchContext, topics: Topics): Promise
   }
   const rss = (id: string) => measure(results.get(id)!.coldstore.map((x) => x.usage.peakRssBytes / MiB));
   const consumerRss = (id: string) => measure(results.get(id)!.baseline.map((x) => x.peakRssBytes / MiB));
-  const details = (id: string) => ({ case: cases.find((c) => c.id === id), coldstoreRuns: results.get(id)!.coldstore, consumerRuns: results.get(id)!.baseline });
+  const details = (id: string) => ({
+    case: cases.find((c) => c.id === id),
+    coldstoreRuns: results.get(id)!.coldstore,
+    consumerRuns: results.get(id)!.baseline,
+  });
   return [
     figure({
       id: 'memory/p1',

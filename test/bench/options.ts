@@ -67,7 +67,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     quick: o.quick,
     runs: o.runs ?? (o.quick ? 1 : 3),
     ...(o.json ? { json: o.json } : {}),
-    only: (o.only ?? '').split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean),
+    only: (o.only ?? '')
+      .split(',')
+      .map((s) => s.trim().replace(/\/+$/, ''))
+      .filter(Boolean),
     keepStack: o.keepStack,
     ...(o.profile ? { profile: o.profile } : {}),
   };

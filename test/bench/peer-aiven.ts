@@ -53,8 +53,13 @@ export interface PeerOptions {
 /** connect-standalone.sh's defaults (KAFKA_HEAP_OPTS, KAFKA_JVM_PERFORMANCE_OPTS), so the JVM is tuned as operators get it. */
 const DEFAULT_HEAP = ['-Xms256M', '-Xmx2G'];
 const JVM_PERFORMANCE_OPTS = [
-  '-server', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:InitiatingHeapOccupancyPercent=35',
-  '-XX:+ExplicitGCInvokesConcurrent', '-XX:MaxInlineLevel=15', '-Djava.awt.headless=true',
+  '-server',
+  '-XX:+UseG1GC',
+  '-XX:MaxGCPauseMillis=20',
+  '-XX:InitiatingHeapOccupancyPercent=35',
+  '-XX:+ExplicitGCInvokesConcurrent',
+  '-XX:MaxInlineLevel=15',
+  '-Djava.awt.headless=true',
 ];
 const STARTUP_TIMEOUT_MS = 90_000;
 const POLL_MS = 250;
@@ -66,7 +71,9 @@ const FILE_MAX_RECORDS = 1000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function properties(entries: Record<string, string | number>): string {
-  return `${Object.entries(entries).map(([k, v]) => `${k}=${v}`).join('\n')}\n`;
+  return `${Object.entries(entries)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n')}\n`;
 }
 
 function freePort(): Promise<number> {
@@ -194,44 +201,53 @@ export async function runAivenPeer(options: PeerOptions): Promise<PeerRun> {
     log4j: join(workDir, 'log4j.properties'),
     log: join(workDir, 'connect.log'),
   };
-  writeFileSync(files.worker, properties({
-    'bootstrap.servers': options.bootstrap,
-    'key.converter': 'org.apache.kafka.connect.converters.ByteArrayConverter',
-    'value.converter': 'org.apache.kafka.connect.converters.ByteArrayConverter',
-    // Raw header bytes, which the sink's `headers` field requires.
-    'header.converter': 'org.apache.kafka.connect.converters.ByteArrayConverter',
-    'offset.storage.file.filename': join(workDir, 'connect.offsets'),
-    'offset.flush.interval.ms': OFFSET_FLUSH_INTERVAL_MS,
-    listeners: `http://127.0.0.1:${restPort}`,
-    'plugin.path': jars.pluginPath,
-  }));
-  writeFileSync(files.connector, properties({
-    name,
-    'connector.class': jars.connectorClass,
-    'tasks.max': options.tasks ?? 1,
-    topics: topic,
-    'aws.access.key.id': options.s3.accessKey,
-    'aws.secret.access.key': options.s3.secretKey,
-    'aws.s3.bucket.name': options.s3.bucket,
-    'aws.s3.endpoint': options.s3.endpoint,
-    'aws.s3.region': options.s3.region,
-    // Aiven's closest to coldstore's records: no topic/partition (they are in the object
-    // key `<topic>-<partition>-<start offset>.gz`) and no timestamp type.
-    'format.output.type': 'csv',
-    'format.output.fields': 'key,value,offset,timestamp,headers',
-    'format.output.fields.value.encoding': 'base64',
-    // Aiven's own default key (used when no template is set), named explicitly.
-    'file.name.template': '{{topic}}-{{partition}}-{{start_offset:padding=true}}.gz',
-    'file.compression.type': 'gzip',
-    'file.max.records': FILE_MAX_RECORDS,
-  }));
-  writeFileSync(files.log4j, properties({
-    'log4j.rootLogger': 'INFO, stdout',
-    'log4j.appender.stdout': 'org.apache.log4j.ConsoleAppender',
-    'log4j.appender.stdout.layout': 'org.apache.log4j.PatternLayout',
-    'log4j.appender.stdout.layout.ConversionPattern': '[%d] %p %m (%c)%n',
-    'log4j.logger.org.reflections': 'ERROR',
-  }));
+  writeFileSync(
+    files.worker,
+    properties({
+      'bootstrap.servers': options.bootstrap,
+      'key.converter': 'org.apache.kafka.connect.converters.ByteArrayConverter',
+      'value.converter': 'org.apache.kafka.connect.converters.ByteArrayConverter',
+      // Raw header bytes, which the sink's `headers` field requires.
+      'header.converter': 'org.apache.kafka.connect.converters.ByteArrayConverter',
+      'offset.storage.file.filename': join(workDir, 'connect.offsets'),
+      'offset.flush.interval.ms': OFFSET_FLUSH_INTERVAL_MS,
+      listeners: `http://127.0.0.1:${restPort}`,
+      'plugin.path': jars.pluginPath,
+    }),
+  );
+  writeFileSync(
+    files.connector,
+    properties({
+      name,
+      'connector.class': jars.connectorClass,
+      'tasks.max': options.tasks ?? 1,
+      topics: topic,
+      'aws.access.key.id': options.s3.accessKey,
+      'aws.secret.access.key': options.s3.secretKey,
+      'aws.s3.bucket.name': options.s3.bucket,
+      'aws.s3.endpoint': options.s3.endpoint,
+      'aws.s3.region': options.s3.region,
+      // Aiven's closest to coldstore's records: no topic/partition (they are in the object
+      // key `<topic>-<partition>-<start offset>.gz`) and no timestamp type.
+      'format.output.type': 'csv',
+      'format.output.fields': 'key,value,offset,timestamp,headers',
+      'format.output.fields.value.encoding': 'base64',
+      // Aiven's own default key (used when no template is set), named explicitly.
+      'file.name.template': '{{topic}}-{{partition}}-{{start_offset:padding=true}}.gz',
+      'file.compression.type': 'gzip',
+      'file.max.records': FILE_MAX_RECORDS,
+    }),
+  );
+  writeFileSync(
+    files.log4j,
+    properties({
+      'log4j.rootLogger': 'INFO, stdout',
+      'log4j.appender.stdout': 'org.apache.log4j.ConsoleAppender',
+      'log4j.appender.stdout.layout': 'org.apache.log4j.PatternLayout',
+      'log4j.appender.stdout.layout.ConversionPattern': '[%d] %p %m (%c)%n',
+      'log4j.logger.org.reflections': 'ERROR',
+    }),
+  );
 
   const admin = new KafkaLib.KafkaJS.Kafka({ kafkaJS: { brokers: [options.bootstrap], logLevel: KafkaLib.KafkaJS.logLevel.NOTHING } }).admin();
   await admin.connect();
@@ -248,10 +264,20 @@ export async function runAivenPeer(options: PeerOptions): Promise<PeerRun> {
     log(`peer: starting Kafka Connect standalone (${heap.join(' ')}), REST on 127.0.0.1:${restPort}, log ${files.log}`);
     const out = openSync(files.log, 'w');
     const startedAt = performance.now();
-    child = spawn('java', [
-      ...heap, ...JVM_PERFORMANCE_OPTS, `-Dlog4j.configuration=file:${files.log4j}`,
-      '-cp', `${jars.connectLib}/*`, 'org.apache.kafka.connect.cli.ConnectStandalone', files.worker, files.connector,
-    ], { cwd: workDir, stdio: ['ignore', out, out] });
+    child = spawn(
+      'java',
+      [
+        ...heap,
+        ...JVM_PERFORMANCE_OPTS,
+        `-Dlog4j.configuration=file:${files.log4j}`,
+        '-cp',
+        `${jars.connectLib}/*`,
+        'org.apache.kafka.connect.cli.ConnectStandalone',
+        files.worker,
+        files.connector,
+      ],
+      { cwd: workDir, stdio: ['ignore', out, out] },
+    );
     closeSync(out);
     const jvm = child;
     // A benchmark killed mid-run must not leave a JVM behind.

@@ -44,12 +44,17 @@ export async function peerScenario(ctx: BenchContext, topics: Topics): Promise<F
         log: (line) => ctx.log(`  [peer] ${line}`),
       });
       peerRuns.push(r);
-      ctx.log(`peer run ${run + 1}: ${(r.bytes / 1e6 / peerSeconds(r)).toFixed(1)} MB/s (${peerSeconds(r).toFixed(1)} s after ${(r.startupSeconds ?? 0).toFixed(1)} s of start-up), peak RSS ${(r.peakRssBytes / MiB).toFixed(0)} MiB, ${r.objects} objects`);
+      ctx.log(
+        `peer run ${run + 1}: ${(r.bytes / 1e6 / peerSeconds(r)).toFixed(1)} MB/s (${peerSeconds(r).toFixed(1)} s after ${(r.startupSeconds ?? 0).toFixed(1)} s of start-up), peak RSS ${(r.peakRssBytes / MiB).toFixed(0)} MiB, ${r.objects} objects`,
+      );
     } catch (err) {
       error = (err as Error).message ?? String(err);
       ctx.log(`peer failed (reported, not fatal): ${(err as Error).stack ?? err}`);
     } finally {
-      await deleteBucket(ctx.s3, bucket).then(() => ctx.bucketsToDelete.delete(bucket), () => undefined);
+      await deleteBucket(ctx.s3, bucket).then(
+        () => ctx.bucketsToDelete.delete(bucket),
+        () => undefined,
+      );
     }
   }
 
@@ -76,7 +81,9 @@ export async function peerScenario(ctx: BenchContext, topics: Topics): Promise<F
       ...(ours.length ? { coldstore: measure(ours.map((r) => r.mbPerSec)) } : {}),
       ...(peerThroughput ? { baseline: { ...peerThroughput, label } } : {}),
       target: { of: 'ratio', op: '>=', value: 1 },
-      ...(peerThroughputWithStartup ? { note: `peer timed from its tasks RUNNING; ${peerThroughputWithStartup.median.toFixed(1)} MB/s counting its JVM start-up` } : {}),
+      ...(peerThroughputWithStartup
+        ? { note: `peer timed from its tasks RUNNING; ${peerThroughputWithStartup.median.toFixed(1)} MB/s counting its JVM start-up` }
+        : {}),
       ...(error ? { error: `peer: ${error}` } : {}),
       details: { peerRuns, peerThroughputWithStartup, coldstoreRuns: ours },
     }),

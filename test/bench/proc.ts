@@ -51,14 +51,24 @@ export function cpuByThread(pid: number, poolSize = 4): Record<string, number> {
   const out: Record<string, number> = {};
   let tids: number[];
   try {
-    tids = readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => a - b);
+    tids = readdirSync(`/proc/${pid}/task`)
+      .map(Number)
+      .sort((a, b) => a - b);
   } catch {
     return out;
   }
   const named: { tid: number; name: string }[] = [];
   for (const tid of tids) {
     try {
-      named.push({ tid, name: tid === pid ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim().replace(/[-\d]+$/, '') || 'thread' });
+      named.push({
+        tid,
+        name:
+          tid === pid
+            ? 'main'
+            : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8')
+                .trim()
+                .replace(/[-\d]+$/, '') || 'thread',
+      });
     } catch {
       // The thread ended meanwhile.
     }
@@ -82,7 +92,10 @@ export class RssSampler {
   maxBytes = 0;
   samples = 0;
 
-  constructor(private readonly pid: number, private readonly intervalMs = 200) {}
+  constructor(
+    private readonly pid: number,
+    private readonly intervalMs = 200,
+  ) {}
 
   start(): this {
     this.sample();

@@ -40,7 +40,7 @@ async function restoreOnce(ctx: BenchContext, t: FilledTopic, backup: KeptBackup
     const started = performance.now();
     await worker.createConnector(name, {
       'connector.class': 'RestoreSource',
-      'topics': t.topic,
+      topics: t.topic,
       'topic.rename': `${t.topic}:${target}`,
       'backup.label': backup.label,
       'bucket.prefix': backup.bucketPrefix,
@@ -65,7 +65,8 @@ async function restoreOnce(ctx: BenchContext, t: FilledTopic, backup: KeptBackup
     if (records !== t.records) ctx.log(`restore ${mode}: task progress reports ${records} records, expected ${t.records}`);
     const ends = await endOffsets(ctx.stack.kafkaBootstrap, target, t.partitions);
     // A transactional restore also writes commit markers (one offset each per partition and transaction).
-    if (mode === 'plain' && ends.some((e) => e !== BigInt(t.perPartition))) throw new Error(`restored ${target} has end offsets ${ends.join(',')}, expected ${t.perPartition} each`);
+    if (mode === 'plain' && ends.some((e) => e !== BigInt(t.perPartition)))
+      throw new Error(`restored ${target} has end offsets ${ends.join(',')}, expected ${t.perPartition} each`);
     return { mode, target, seconds, records: t.records, bytes: t.bytes, mbPerSec: t.bytes / 1e6 / seconds, recordsPerSec: t.records / seconds, usage, servers };
   } finally {
     await worker.stop();
@@ -116,7 +117,9 @@ export async function restoreScenario(ctx: BenchContext, topics: Topics): Promis
         } else {
           const r = await restoreOnce(ctx, t, backup, step);
           runs.get(step)!.push(r);
-          ctx.log(`restore/${step} run ${run + 1}: ${r.mbPerSec.toFixed(1)} MB/s (${r.seconds.toFixed(2)} s, peak RSS ${(r.usage.peakRssBytes / 2 ** 20).toFixed(0)} MiB)`);
+          ctx.log(
+            `restore/${step} run ${run + 1}: ${r.mbPerSec.toFixed(1)} MB/s (${r.seconds.toFixed(2)} s, peak RSS ${(r.usage.peakRssBytes / 2 ** 20).toFixed(0)} MiB)`,
+          );
         }
       }
     }
@@ -138,6 +141,14 @@ export async function restoreScenario(ctx: BenchContext, topics: Topics): Promis
     });
   } catch (err) {
     ctx.log(`restore failed: ${(err as Error).stack ?? err}`);
-    return modes.map((mode) => figure({ id: `restore/${mode}`, title: `Restore ${mode}`, unit: 'MB/s', target: { of: 'ratio', op: '>=', value: TARGET }, error: (err as Error).message }));
+    return modes.map((mode) =>
+      figure({
+        id: `restore/${mode}`,
+        title: `Restore ${mode}`,
+        unit: 'MB/s',
+        target: { of: 'ratio', op: '>=', value: TARGET },
+        error: (err as Error).message,
+      }),
+    );
   }
 }

@@ -1,7 +1,5 @@
 /** The bench's own S3 client on the stack's S3Proxy: bucket set-up and clean-up, object sizes. */
-import {
-  CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 
 export { stackS3Client as s3Client, stackS3Settings as s3Settings } from '../stack/s3-access.js';
 

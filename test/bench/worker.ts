@@ -74,7 +74,13 @@ export class BenchWorker {
     const logPath = join(options.dir, 'worker.log');
     writeFileSync(
       configPath,
-      JSON.stringify({ 'bootstrap.servers': options.bootstrap, 'rest.port': port, 'data.dir': join(options.dir, 'data'), 'worker.id': 'bench', ...options.config }),
+      JSON.stringify({
+        'bootstrap.servers': options.bootstrap,
+        'rest.port': port,
+        'data.dir': join(options.dir, 'data'),
+        'worker.id': 'bench',
+        ...options.config,
+      }),
     );
     const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.profileDir)}`] : [];
     const child = spawn(process.execPath, [...profile, CLI, 'worker', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -38,8 +38,25 @@ import { fetchObjects, listKeys, s3Client, s3Settings, type FetchedObject } from
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { freePort, WorkerProcess } from '../helpers/worker-process.js';
 import {
-  committedOffsets, coverageProblems, expectHealthy, logTail, metricTotal, noKills, pick, proveExactlyOnce, randomInt, recordDifferences, runThenKill, sleep, SmallDisk, startWorker, summary,
-  tasksOf, until, type ExactlyOnceReport, type TaskState,
+  committedOffsets,
+  coverageProblems,
+  expectHealthy,
+  logTail,
+  metricTotal,
+  noKills,
+  pick,
+  proveExactlyOnce,
+  randomInt,
+  recordDifferences,
+  runThenKill,
+  sleep,
+  SmallDisk,
+  startWorker,
+  summary,
+  tasksOf,
+  until,
+  type ExactlyOnceReport,
+  type TaskState,
 } from './fault-kit.js';
 
 const LABEL = 'content';
@@ -69,7 +86,10 @@ class EventMaker {
   /** Stream keys (`source/label/sha256`) the events refer to. */
   readonly referenced = new Set<string>();
 
-  constructor(private readonly double: DispatcherDouble, readonly source: string) {}
+  constructor(
+    private readonly double: DispatcherDouble,
+    readonly source: string,
+  ) {}
 
   /** A blob the dispatcher serves; its sha256. */
   blob(bytes: Buffer = randomBytes(randomInt(500, 6000))): string {
@@ -84,7 +104,12 @@ class EventMaker {
   event(shas: readonly string[]): Buffer {
     const i = this.count++;
     for (const sha of shas) this.referenced.add(`${this.source}/${LABEL}/${sha}`);
-    return binaryEvent({ source: this.source, kafkaKey: `${this.source}-${i}`, timestampMicros: BASE_MICROS + BigInt(i) * 1000n, streams: shas.map((sha) => ({ label: LABEL, sha256: sha })) });
+    return binaryEvent({
+      source: this.source,
+      kafkaKey: `${this.source}-${i}`,
+      timestampMicros: BASE_MICROS + BigInt(i) * 1000n,
+      streams: shas.map((sha) => ({ label: LABEL, sha256: sha })),
+    });
   }
 
   /** What the streams bucket must hold: every referenced blob the dispatcher has. */
@@ -154,8 +179,26 @@ function countBy(values: Iterable<string>): Map<string, number> {
  * record is in exactly one rejects bundle; the streams bucket holds exactly the expected
  * blobs, each gzip'd with its sha256.
  */
-function proveAzulBackup(topics: { spec: TopicSpec; source: BrokerRecord[] }[], events: FetchedObject[], streams: FetchedObject[], expectedBlobs: Map<string, Buffer>): AzulReport {
-  const report: AzulReport = { ranges: 0, bundles: 0, events: 0, rejects: 0, streams: streams.length, renamed: 0, shared: 0, records: 0, lost: 0, duplicated: 0, mismatched: 0, problems: [] };
+function proveAzulBackup(
+  topics: { spec: TopicSpec; source: BrokerRecord[] }[],
+  events: FetchedObject[],
+  streams: FetchedObject[],
+  expectedBlobs: Map<string, Buffer>,
+): AzulReport {
+  const report: AzulReport = {
+    ranges: 0,
+    bundles: 0,
+    events: 0,
+    rejects: 0,
+    streams: streams.length,
+    renamed: 0,
+    shared: 0,
+    records: 0,
+    lost: 0,
+    duplicated: 0,
+    mismatched: 0,
+    problems: [],
+  };
   const problem = (text: string) => report.problems.length < 30 && report.problems.push(text);
   const byKey = new Map(events.map((o) => [o.key, o]));
   /** How many index entries name each bundle. */
@@ -188,14 +231,18 @@ function proveAzulBackup(topics: { spec: TopicSpec; source: BrokerRecord[] }[], 
           problem(`${object.key}: its ${valid.length} events are in no bundle (it names ${entry.bundle?.key ?? 'none'})`);
         } else {
           const bulk = gunzipSync(bundle.body);
-          if (sha256(bulk) !== entry.bundle.sha256 || bundle.metadata['coldstore-body-sha256'] !== entry.bundle.sha256) problem(`${bundle.key}: its sha256 is not the one its index entry and metadata give`);
+          if (sha256(bulk) !== entry.bundle.sha256 || bundle.metadata['coldstore-body-sha256'] !== entry.bundle.sha256)
+            problem(`${bundle.key}: its sha256 is not the one its index entry and metadata give`);
           const held = splitBulk(spec.model, bulk).events;
           if (entry.bundle.events !== valid.length || held.length !== valid.length || held.some((e, i) => !e.equals(valid[i]!.value!))) {
-            problem(`${bundle.key} (range ${range.partition}/${range.start}-${range.end}) holds ${held.length} events, not the range's ${valid.length} in order`);
+            problem(
+              `${bundle.key} (range ${range.partition}/${range.start}-${range.end}) holds ${held.length} events, not the range's ${valid.length} in order`,
+            );
           }
         }
       }
-      if ((entry.rejects?.records ?? 0) !== invalid) problem(`${object.key}: ${entry.rejects?.records ?? 0} rejects named, the range has ${invalid} invalid records`);
+      if ((entry.rejects?.records ?? 0) !== invalid)
+        problem(`${object.key}: ${entry.rejects?.records ?? 0} rejects named, the range has ${invalid} invalid records`);
       if (entry.rejects && !byKey.has(entry.rejects.key)) problem(`${object.key} names rejects ${entry.rejects.key}, which is not in the bucket`);
     }
 
@@ -216,7 +263,8 @@ function proveAzulBackup(topics: { spec: TopicSpec; source: BrokerRecord[] }[], 
       // timestamp. Right only when that event was produced more than once (a re-sent event).
       if (b.key.includes('~')) {
         report.renamed++;
-        if (!byKey.has(b.key.slice(0, b.key.indexOf('~'))) || (expected.get(shas[shas.length - 1]!) ?? 0) < 2) problem(`${b.key}: renamed after a conflict, but its last event was not re-sent`);
+        if (!byKey.has(b.key.slice(0, b.key.indexOf('~'))) || (expected.get(shas[shas.length - 1]!) ?? 0) < 2)
+          problem(`${b.key}: renamed after a conflict, but its last event was not re-sent`);
       }
     }
     for (const [sha, n] of expected) {
@@ -235,7 +283,14 @@ function proveAzulBackup(topics: { spec: TopicSpec; source: BrokerRecord[] }[], 
     // Invalid records: each in exactly one rejects bundle, byte for byte (rejects need not tile).
     const rejectsPrefix = `${AZUL_REJECTS_PREFIX}${spec.name}/`;
     const rejects = events.filter((o) => o.key.startsWith(rejectsPrefix)).map((o) => ({ ...o, key: o.key.slice(AZUL_REJECTS_PREFIX.length) }));
-    const checked = proveExactlyOnce(spec.name, spec.partitions, rejects, source.filter((r) => !isEvent(r)), recordDifferences, { tiles: false });
+    const checked = proveExactlyOnce(
+      spec.name,
+      spec.partitions,
+      rejects,
+      source.filter((r) => !isEvent(r)),
+      recordDifferences,
+      { tiles: false },
+    );
     report.rejects += checked.records;
     addLosses(report, checked);
     for (const text of checked.problems) problem(`rejects: ${text}`);
@@ -261,7 +316,13 @@ function proveAzulBackup(topics: { spec: TopicSpec; source: BrokerRecord[] }[], 
 }
 
 /** A BackupSink with layout azul on one label and spool directory, reading the topics of one prefix. */
-function azulConnector(args: { prefix: string; label: string; dispatcher: DispatcherDouble; spoolDir: string; extra?: Record<string, string> }): Record<string, string> {
+function azulConnector(args: {
+  prefix: string;
+  label: string;
+  dispatcher: DispatcherDouble;
+  spoolDir: string;
+  extra?: Record<string, string>;
+}): Record<string, string> {
   return {
     'connector.class': 'BackupSink',
     'topics.regex': `azul\\.${args.prefix}\\..*`,
@@ -344,7 +405,13 @@ describe('BackupSink layout azul: kill -9 at random moments, every event, record
     const spoolDir = join(spoolRoot, name);
     worker = new WorkerProcess(dir, await freePort(), { 'bootstrap.servers': bootstrap(), 'offset.flush.interval.ms': 300 });
     // Spool retries 2 s apart: kills often land while streams wait in the spool.
-    const extra = { 'tasks.max': '2', 'bundle.max.records': '25', 'bundle.max.age.ms': '1000', 'streams.max.consecutive.failures': '10', 'streams.spool.retry.ms': '2000' };
+    const extra = {
+      'tasks.max': '2',
+      'bundle.max.records': '25',
+      'bundle.max.age.ms': '1000',
+      'streams.max.consecutive.failures': '10',
+      'streams.spool.retry.ms': '2000',
+    };
     const connectorFile = join(dir, 'backup.json');
     writeFileSync(connectorFile, JSON.stringify({ name, config: azulConnector({ prefix, label, dispatcher: double, spoolDir: spoolRoot, extra }) }));
 
@@ -359,7 +426,10 @@ describe('BackupSink layout azul: kill -9 at random moments, every event, record
         for (let p = 0; p < PARTITIONS; p++) {
           for (let j = 0; j < PER_TICK; j++) {
             const i = produced.binary[p]!++;
-            const record = Math.random() < 0.04 ? invalidRecord(binary.name, p, invalid++) : { topic: binary.name, partition: p, key: Buffer.from(`k-${p}-${i}`), value: maker.event(streamsOf()) };
+            const record =
+              Math.random() < 0.04
+                ? invalidRecord(binary.name, p, invalid++)
+                : { topic: binary.name, partition: p, key: Buffer.from(`k-${p}-${i}`), value: maker.event(streamsOf()) };
             sends.push(producer!.send(record));
           }
         }
@@ -411,7 +481,9 @@ describe('BackupSink layout azul: kill -9 at random moments, every event, record
       180_000,
       1_000,
     ).catch(async (err: Error) => {
-      throw new Error(`${err.message}; committed ${JSON.stringify([...(await committedOffsets(worker!, name))])}; spool ${spoolFiles(spoolDir).entries.length}\n${logTail(worker!)}`);
+      throw new Error(
+        `${err.message}; committed ${JSON.stringify([...(await committedOffsets(worker!, name))])}; spool ${spoolFiles(spoolDir).entries.length}\n${logTail(worker!)}`,
+      );
     });
     expect(await worker.kill('SIGTERM')).toBe(0);
 
@@ -497,7 +569,10 @@ describe('BackupSink layout azul: the dispatcher misbehaving and a full spool di
     config: Record<string, string> = {};
     private invalid = 0;
 
-    constructor(readonly name: string, readonly source: string) {
+    constructor(
+      readonly name: string,
+      readonly source: string,
+    ) {
       this.spec = binaryTopic(this.prefix, source, 2);
       this.maker = new EventMaker(double, source);
     }
@@ -556,7 +631,9 @@ describe('BackupSink layout azul: the dispatcher misbehaving and a full spool di
         },
         90_000,
       ).catch(async (err: Error) => {
-        throw new Error(`${err.message}; committed ${await this.committed()} of ${this.produced}; spool ${spoolFiles(this.spoolDir).entries.length}; tasks ${JSON.stringify(last)}\n${logTail(worker)}`);
+        throw new Error(
+          `${err.message}; committed ${await this.committed()} of ${this.produced}; spool ${spoolFiles(this.spoolDir).entries.length}; tasks ${JSON.stringify(last)}\n${logTail(worker)}`,
+        );
       });
     }
 
@@ -583,7 +660,11 @@ describe('BackupSink layout azul: the dispatcher misbehaving and a full spool di
       addLosses(totals, report);
       expect(report.problems).toEqual([]);
       expect(report.lost + report.duplicated + report.mismatched).toBe(0);
-      expect(readFileSync(worker.logPath, 'utf8').split('\n').filter((line) => line.includes(this.name) && CONFLICT.test(line))).toEqual([]);
+      expect(
+        readFileSync(worker.logPath, 'utf8')
+          .split('\n')
+          .filter((line) => line.includes(this.name) && CONFLICT.test(line)),
+      ).toEqual([]);
       await expectHealthy(worker);
       return report;
     }
@@ -612,7 +693,9 @@ describe('BackupSink layout azul: the dispatcher misbehaving and a full spool di
     const states = (await tasksOf(worker, b.name)).map((t) => t.state);
     const answered = double.requests.filter((r) => r.path.startsWith(`/api/v3/stream/${b.source}/`));
     await b.finish();
-    results.push(`5xx/garbage/resets for a while: ${states.join(',')}, ${failedStreams} stream(s) spooled and drained, ${stored} stored, ${answered.filter((r) => r.status !== 200 && r.status !== 404).length} failed answers`);
+    results.push(
+      `5xx/garbage/resets for a while: ${states.join(',')}, ${failedStreams} stream(s) spooled and drained, ${stored} stored, ${answered.filter((r) => r.status !== 200 && r.status !== 404).length} failed answers`,
+    );
     expect(states).toEqual(['RUNNING']);
     expect(failedStreams).toBeGreaterThanOrEqual(1);
   });
@@ -643,32 +726,37 @@ describe('BackupSink layout azul: the dispatcher misbehaving and a full spool di
     { fault: 'hangs', id: 'hangs', rule: { hang: true }, extra: { 'dispatcher.timeout.ms': '1000' }, trace: /no answer within 1000 ms/ },
   ];
 
-  it.each(UNTIL_FIXED)('$fault until fixed: FAILED with DISPATCHER_FAILED and the spool on disk; restarted once fixed, it completes', async ({ fault, id, rule, extra, trace }) => {
-    const b = new Backup(`azul-${id}`, id);
-    await b.create({ 'streams.max.consecutive.failures': '3', 'streams.max.in.flight': '4', ...extra });
-    const before = streamsFor(b.maker, 10);
-    await b.produce(before);
-    await b.waitComplete('the first events backed up');
-    double.fail({ method: 'GET', path: streamsPath(b.source), ...rule });
-    await b.produce(streamsFor(b.maker, 20));
-    const failed = await b.waitFailed();
-    expect(failed.trace).toContain('DISPATCHER_FAILED');
-    expect(failed.trace).toMatch(trace);
-    expect(failed.trace).toContain(b.spoolDir);
-    expect(failed.trace).toMatch(/nothing is lost/);
-    const spooled = spoolFiles(b.spoolDir).entries.length;
-    expect(spooled, 'the failed streams wait in the spool').toBeGreaterThan(0);
-    const failures = await b.metric('failed');
-    expect(failures).toBeGreaterThanOrEqual(3);
-    const committedAtFailure = await b.committed();
-    await expectHealthy(worker);
+  it.each(UNTIL_FIXED)(
+    '$fault until fixed: FAILED with DISPATCHER_FAILED and the spool on disk; restarted once fixed, it completes',
+    async ({ fault, id, rule, extra, trace }) => {
+      const b = new Backup(`azul-${id}`, id);
+      await b.create({ 'streams.max.consecutive.failures': '3', 'streams.max.in.flight': '4', ...extra });
+      const before = streamsFor(b.maker, 10);
+      await b.produce(before);
+      await b.waitComplete('the first events backed up');
+      double.fail({ method: 'GET', path: streamsPath(b.source), ...rule });
+      await b.produce(streamsFor(b.maker, 20));
+      const failed = await b.waitFailed();
+      expect(failed.trace).toContain('DISPATCHER_FAILED');
+      expect(failed.trace).toMatch(trace);
+      expect(failed.trace).toContain(b.spoolDir);
+      expect(failed.trace).toMatch(/nothing is lost/);
+      const spooled = spoolFiles(b.spoolDir).entries.length;
+      expect(spooled, 'the failed streams wait in the spool').toBeGreaterThan(0);
+      const failures = await b.metric('failed');
+      expect(failures).toBeGreaterThanOrEqual(3);
+      const committedAtFailure = await b.committed();
+      await expectHealthy(worker);
 
-    double.clearFailures();
-    await b.restartTask();
-    await b.waitComplete('complete after the restart');
-    const report = await b.finish();
-    results.push(`${fault}: FAILED DISPATCHER_FAILED (${failures} streams failed or spooled after the failure, ${spooled} in the spool, committed ${committedAtFailure.join('+')} of ${b.produced.join('+')}), restarted: ${report.streams} blobs stored, spool drained`);
-  });
+      double.clearFailures();
+      await b.restartTask();
+      await b.waitComplete('complete after the restart');
+      const report = await b.finish();
+      results.push(
+        `${fault}: FAILED DISPATCHER_FAILED (${failures} streams failed or spooled after the failure, ${spooled} in the spool, committed ${committedAtFailure.join('+')} of ${b.produced.join('+')}), restarted: ${report.streams} blobs stored, spool drained`,
+      );
+    },
+  );
 
   it('a full spool disk while a stream fails: STORE_IO naming the spool directory, nothing committed past the range; done once space is freed', async () => {
     const disk = new SmallDisk(tmpDir('faults-azul-spool-disk'), 2);
@@ -707,6 +795,8 @@ describe('BackupSink layout azul: the dispatcher misbehaving and a full spool di
     await b.waitComplete('complete after space was freed');
     const spooledAfter = await b.metric('failed');
     const report = await b.finish();
-    results.push(`spool disk full: FAILED STORE_IO naming ${disk.kind} spool dir, committed ${committed[at.partition]} ≤ stuck offset ${at.offset}; after freeing, ${spooledAfter} spooled and drained, ${report.streams} blobs stored`);
+    results.push(
+      `spool disk full: FAILED STORE_IO naming ${disk.kind} spool dir, committed ${committed[at.partition]} ≤ stuck offset ${at.offset}; after freeing, ${spooledAfter} spooled and drained, ${report.streams} blobs stored`,
+    );
   });
 });

@@ -30,7 +30,14 @@ function recordFor(topic: string, partition: number, i: number) {
     partition,
     key: i % 17 === 0 ? null : i % 19 === 0 ? Buffer.alloc(0) : Buffer.from(`k-${partition}-${i}`),
     value: i % 23 === 0 ? null : i % 29 === 0 ? Buffer.alloc(0) : i % 3 === 0 ? randomBytes(randomInt(1, 2000)) : Buffer.from(`v-${partition}-${i}`),
-    headers: i % 5 === 0 ? [{ key: 'h', value: Buffer.from(`${i}`) }, { key: 'h', value: null }, { key: 'empty', value: Buffer.alloc(0) }] : [],
+    headers:
+      i % 5 === 0
+        ? [
+            { key: 'h', value: Buffer.from(`${i}`) },
+            { key: 'h', value: null },
+            { key: 'empty', value: Buffer.alloc(0) },
+          ]
+        : [],
   };
 }
 
@@ -77,7 +84,9 @@ describe('BackupSink: kill -9 at random moments while the topic is written, ever
     const production = (async () => {
       while (producing) {
         await Promise.all(
-          Array.from({ length: PARTITIONS }, (_, p) => Promise.all(Array.from({ length: PER_TICK }, () => producer!.send(recordFor(topic, p, produced[p]!++))))),
+          Array.from({ length: PARTITIONS }, (_, p) =>
+            Promise.all(Array.from({ length: PER_TICK }, () => producer!.send(recordFor(topic, p, produced[p]!++)))),
+          ),
         );
         await sleep(150);
       }

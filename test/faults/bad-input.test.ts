@@ -22,7 +22,21 @@ import { fetchAll, listKeys, recordCount, s3Client, s3Settings } from '../helper
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { freePort, WorkerProcess } from '../helpers/worker-process.js';
 import {
-  expectHealthy, localBundles, logTail, metricTotal, proveExactlyOnce, recordDifferences, restoredCount, sleep, SmallDisk, startWorker, summary, tasksOf, until, waitFinished, type TaskState,
+  expectHealthy,
+  localBundles,
+  logTail,
+  metricTotal,
+  proveExactlyOnce,
+  recordDifferences,
+  restoredCount,
+  sleep,
+  SmallDisk,
+  startWorker,
+  summary,
+  tasksOf,
+  until,
+  waitFinished,
+  type TaskState,
 } from './fault-kit.js';
 
 const KAFKA_LIB = join(import.meta.dirname, '..', '..', '.stack', 'lib', 'kafka');
@@ -30,10 +44,27 @@ const KEYS_AND_VALUES = (p: number, from: number, count: number) => Array.from({
 
 /** Changes a topic config with Kafka's own ConfigCommand (the client library cannot alter configs). */
 function alterTopicConfig(topic: string, config: string): void {
-  execFileSync('java', ['-cp', `${KAFKA_LIB}/*`, 'kafka.admin.ConfigCommand', '--bootstrap-server', bootstrap(), '--alter', '--entity-type', 'topics', '--entity-name', topic, '--add-config', config], {
-    stdio: 'pipe',
-    timeout: 120_000,
-  });
+  execFileSync(
+    'java',
+    [
+      '-cp',
+      `${KAFKA_LIB}/*`,
+      'kafka.admin.ConfigCommand',
+      '--bootstrap-server',
+      bootstrap(),
+      '--alter',
+      '--entity-type',
+      'topics',
+      '--entity-name',
+      topic,
+      '--add-config',
+      config,
+    ],
+    {
+      stdio: 'pipe',
+      timeout: 120_000,
+    },
+  );
 }
 
 describe('bad input: a clear error, nothing lost, the worker stays up', () => {
@@ -57,7 +88,14 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
     await worker?.kill('SIGKILL');
     for (const w of extraWorkers) await w.kill('SIGKILL');
     for (const d of disks) d.destroy();
-    summary('bad-input', { runs: 1, faults: results.length, 'records checked': checked, lost: losses.lost, duplicated: losses.duplicated, cases: results.join(' | ') });
+    summary('bad-input', {
+      runs: 1,
+      faults: results.length,
+      'records checked': checked,
+      lost: losses.lost,
+      duplicated: losses.duplicated,
+      cases: results.join(' | '),
+    });
   });
 
   async function create(name: string, config: Record<string, string>, on: WorkerProcess = worker): Promise<void> {
@@ -106,10 +144,17 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
     for (const field of ['topics', 'transaction.boundary', 'on.bad.object', 'restore.until.timestamp', 'poll.max.records', 'restore.until.offsets']) {
       expect(restoreFields, `400 names ${field}: ${restore.body.message}`).toContain(field);
     }
-    const validated = await worker.api('PUT', '/connector-plugins/RestoreSource/config/validate', { 'transaction.boundary': 'sometimes', 'poll.max.records': '0' });
+    const validated = await worker.api('PUT', '/connector-plugins/RestoreSource/config/validate', {
+      'transaction.boundary': 'sometimes',
+      'poll.max.records': '0',
+    });
     expect(validated.status).toBe(200);
     expect(validated.body.error_count).toBeGreaterThanOrEqual(3);
-    const notJson = await fetch(`${worker.url}/connectors`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": "x", "config": ' });
+    const notJson = await fetch(`${worker.url}/connectors`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name": "x", "config": ',
+    });
     expect(notJson.status).toBe(400);
     expect((await worker.api('GET', '/connectors')).body).toEqual([]);
     await expectHealthy(worker);
@@ -136,12 +181,22 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
     const topic = uniqueName('fnotyet');
     const label = uniqueName('fnotyet').toLowerCase();
     const bucket = `coldstore-${label}-events`;
-    await create('backup-unknown-topic', { 'connector.class': 'BackupSink', topics: topic, 'backup.label': label, 'bundle.max.records': '50', 'bundle.max.age.ms': '300', ...s3Settings() });
+    await create('backup-unknown-topic', {
+      'connector.class': 'BackupSink',
+      topics: topic,
+      'backup.label': label,
+      'bundle.max.records': '50',
+      'bundle.max.age.ms': '300',
+      ...s3Settings(),
+    });
     // Twenty seconds without the topic: the task keeps waiting, never fails, and writes nothing.
     for (let i = 0; i < 10; i++) {
       await sleep(2_000);
       const tasks = await tasksOf(worker, 'backup-unknown-topic');
-      expect(tasks.map((t) => t.state), JSON.stringify(tasks)).toEqual(['RUNNING']);
+      expect(
+        tasks.map((t) => t.state),
+        JSON.stringify(tasks),
+      ).toEqual(['RUNNING']);
     }
     const admin = new KafkaAdmin({ bootstrapServers: bootstrap(), extra: {} }, 'faults-admin');
     try {
@@ -154,10 +209,15 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
     }
     for (let p = 0; p < 2; p++) produceLines(topic, p, KEYS_AND_VALUES(p, 0, 300));
     const client = s3Client();
-    const objects = await until('the new topic backed up', async () => {
-      const all = await fetchAll(client, bucket).catch(() => []);
-      return recordCount(all) >= 600 ? all : undefined;
-    }, 120_000, 1_000).catch((err: Error) => {
+    const objects = await until(
+      'the new topic backed up',
+      async () => {
+        const all = await fetchAll(client, bucket).catch(() => []);
+        return recordCount(all) >= 600 ? all : undefined;
+      },
+      120_000,
+      1_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\n${logTail(worker)}`);
     });
     const source = await readPartitions([0, 1].map((partition) => ({ topic, partition, count: 300 })));
@@ -178,7 +238,14 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
     const bucket = `coldstore-${label}-events`;
     await createTopic(topic, 1);
     produceLines(topic, 0, KEYS_AND_VALUES(0, 0, 300));
-    await create('backup-badobj', { 'connector.class': 'BackupSink', topics: topic, 'backup.label': label, 'bundle.max.records': '50', 'bundle.max.age.ms': '300', ...s3Settings() });
+    await create('backup-badobj', {
+      'connector.class': 'BackupSink',
+      topics: topic,
+      'backup.label': label,
+      'bundle.max.records': '50',
+      'bundle.max.age.ms': '300',
+      ...s3Settings(),
+    });
     const client = s3Client();
     const bundleKeys = async () => (await listKeys(client, bucket).catch(() => [] as string[])).filter((k) => k.endsWith('.avro.gz')).sort();
     await until('6 bundles', async () => ((await bundleKeys()).length === 6 ? true : undefined), 90_000);
@@ -191,7 +258,8 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
       const metadata = (await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).Metadata ?? {};
       return { body, metadata };
     };
-    const put = (key: string, body: Buffer, metadata: Record<string, string> = {}) => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, Metadata: metadata }));
+    const put = (key: string, body: Buffer, metadata: Record<string, string> = {}) =>
+      client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, Metadata: metadata }));
     // Bundle 2: not gzip at all. Bundle 4: cut in half. Bundle 5: a valid gzip whose content
     // differs from its checksum by one byte. And a stray file among the bundles.
     const b2 = await get(keys[1]!);
@@ -229,19 +297,25 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
     const [task] = await waitFinished(worker, 'restore-badobj-skip', 90_000);
     const progress = task!.progress as { records: number; bad_objects: number; skipped: { kind: string; key: string; message: string }[] };
     const skipped = progress.skipped.map((s) => `${s.kind} ${s.key}`).sort();
-    expect(skipped).toEqual(
-      expect.arrayContaining([`corrupt-gzip ${keys[1]}`, `checksum ${keys[4]}`, `foreign ${foreign}`]),
-    );
-    expect(skipped.some((s) => s.endsWith(keys[3]!) && /^(corrupt-gzip|truncated) /.test(s)), skipped.join('; ')).toBe(true);
+    expect(skipped).toEqual(expect.arrayContaining([`corrupt-gzip ${keys[1]}`, `checksum ${keys[4]}`, `foreign ${foreign}`]));
+    expect(
+      skipped.some((s) => s.endsWith(keys[3]!) && /^(corrupt-gzip|truncated) /.test(s)),
+      skipped.join('; '),
+    ).toBe(true);
     for (const s of progress.skipped) expect(s.message).toContain(s.key);
     expect(progress.records).toBe(150);
     const restored = await readPartitions([{ topic: `${topic}-skip`, partition: 0 }]);
     expect(restored.map((r) => r.value!.toString())).toEqual(expectedKept);
     expect(await metricTotal(worker, 'coldstore_restore_bad_objects_total', {})).toBeGreaterThanOrEqual(4);
     checked += 200;
-    tally(expectedKept.length - new Set(restored.map((r) => r.value!.toString())).size, restored.length - new Set(restored.map((r) => r.value!.toString())).size);
+    tally(
+      expectedKept.length - new Set(restored.map((r) => r.value!.toString())).size,
+      restored.length - new Set(restored.map((r) => r.value!.toString())).size,
+    );
     await expectHealthy(worker);
-    results.push(`bad objects: fail names ${keys[1]!.split('/').pop()}; skip reports ${skipped.length} (${[...new Set(progress.skipped.map((s) => s.kind))].join(',')}) and restores the other 150`);
+    results.push(
+      `bad objects: fail names ${keys[1]!.split('/').pop()}; skip reports ${skipped.length} (${[...new Set(progress.skipped.map((s) => s.kind))].join(',')}) and restores the other 150`,
+    );
   });
 
   it('a record larger than the target topic allows: KAFKA_ERROR naming the topic; completes exactly once after the topic is fixed', async () => {
@@ -251,8 +325,18 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
     const label = 'big';
     await createTopic(topic, 1);
     const big = randomBytes(300 * 1024);
-    await produceRecords(Array.from({ length: 41 }, (_, i) => ({ topic, partition: 0, key: Buffer.from(`k-${i}`), value: i === 20 ? big : Buffer.from(`v-${i}`) })));
-    await create('backup-big', { 'connector.class': 'BackupSink', topics: topic, 'storage.type': 'local', 'local.root': root, 'backup.label': label, 'bundle.max.records': '10', 'bundle.max.age.ms': '300' });
+    await produceRecords(
+      Array.from({ length: 41 }, (_, i) => ({ topic, partition: 0, key: Buffer.from(`k-${i}`), value: i === 20 ? big : Buffer.from(`v-${i}`) })),
+    );
+    await create('backup-big', {
+      'connector.class': 'BackupSink',
+      topics: topic,
+      'storage.type': 'local',
+      'local.root': root,
+      'backup.label': label,
+      'bundle.max.records': '10',
+      'bundle.max.age.ms': '300',
+    });
     await until('41 records backed up', async () => (recordCount(localBundles(root, `coldstore-${label}-events`)) >= 41 ? true : undefined), 90_000);
     expect((await worker.api('DELETE', '/connectors/backup-big')).status).toBe(204);
     await createTopic(target, 1, { 'max.message.bytes': '100000' });
@@ -291,7 +375,9 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
     checked += 41;
     tally(41 - new Set(after.map((r) => r.offset)).size, 0);
     await expectHealthy(worker);
-    results.push(`oversized record: FAILED KAFKA_ERROR naming the topic${namesRecord ? ' and the record' : ' (not the record)'}, then every record exactly once after the fix`);
+    results.push(
+      `oversized record: FAILED KAFKA_ERROR naming the topic${namesRecord ? ' and the record' : ' (not the record)'}, then every record exactly once after the fix`,
+    );
   });
 
   it('the local object store runs out of disk during a backup: a clear error, nothing lost, done once space is freed', async () => {
@@ -315,15 +401,21 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
     });
     // About 2 MB of incompressible records into the last 1 MB of the disk.
     for (let from = 0; from < 1000; from += 100) {
-      await produceRecords(Array.from({ length: 200 }, (_, i) => ({ topic, partition: i % 2, key: Buffer.from(`k-${from + (i >> 1)}`), value: randomBytes(1000) })));
+      await produceRecords(
+        Array.from({ length: 200 }, (_, i) => ({ topic, partition: i % 2, key: Buffer.from(`k-${from + (i >> 1)}`), value: randomBytes(1000) })),
+      );
     }
-    const seen = await until('the backup reports the full disk', async () => {
-      const [task] = await tasksOf(worker, 'backup-full-objects');
-      if (task?.state === 'FAILED') return { state: 'FAILED', trace: task.trace ?? '' };
-      const transient = await metricTotal(worker, 'coldstore_backup_errors_total', { kind: 'transient' });
-      const retriable = await metricTotal(worker, 'coldstore_task_errors_total', { connector: 'backup-full-objects', kind: 'retriable' });
-      return transient > transientBefore || retriable > 0 ? { state: task?.state ?? '?', trace: `transient=${transient} retriable=${retriable}` } : undefined;
-    }, 90_000);
+    const seen = await until(
+      'the backup reports the full disk',
+      async () => {
+        const [task] = await tasksOf(worker, 'backup-full-objects');
+        if (task?.state === 'FAILED') return { state: 'FAILED', trace: task.trace ?? '' };
+        const transient = await metricTotal(worker, 'coldstore_backup_errors_total', { kind: 'transient' });
+        const retriable = await metricTotal(worker, 'coldstore_task_errors_total', { connector: 'backup-full-objects', kind: 'retriable' });
+        return transient > transientBefore || retriable > 0 ? { state: task?.state ?? '?', trace: `transient=${transient} retriable=${retriable}` } : undefined;
+      },
+      90_000,
+    );
     await sleep(5_000);
     const [during] = await tasksOf(worker, 'backup-full-objects');
     const log = logTail(worker, 200);
@@ -336,10 +428,15 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
       restarted = true;
       expect((await worker.api('POST', '/connectors/backup-full-objects/tasks/0/restart')).status).toBe(204);
     }
-    const objects = await until('every record in the store after space was freed', async () => {
-      const all = localBundles(disk.path, bucket);
-      return recordCount(all) >= 1000 ? all : undefined;
-    }, 120_000, 1_000).catch((err: Error) => {
+    const objects = await until(
+      'every record in the store after space was freed',
+      async () => {
+        const all = localBundles(disk.path, bucket);
+        return recordCount(all) >= 1000 ? all : undefined;
+      },
+      120_000,
+      1_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\n${logTail(worker)}`);
     });
     const source = await readPartitions([0, 1].map((partition) => ({ topic, partition, count: 500 })));
@@ -347,7 +444,9 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
     expect((await worker.api('DELETE', '/connectors/backup-full-objects')).status).toBe(204);
     checked += source.length;
     tally(report.lost, report.duplicated);
-    results.push(`object store full: ${seen.state}${restarted ? ' (task restart needed)' : ' (recovered by itself)'}, trace: ${(during?.trace ?? seen.trace).split('\n')[0]}`);
+    results.push(
+      `object store full: ${seen.state}${restarted ? ' (task restart needed)' : ' (recovered by itself)'}, trace: ${(during?.trace ?? seen.trace).split('\n')[0]}`,
+    );
     expect(report.problems).toEqual([]);
     expect(report.lost + report.duplicated + report.mismatched).toBe(0);
     expect(log).toMatch(/ENOSPC|no space left/i);
@@ -360,7 +459,11 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
     expect(cleanBackup, 'needs the backup of the unknown-topic case').toBeDefined();
     const disk = new SmallDisk(tmpDir('faults-full-checkpoints'), 2);
     disks.push(disk);
-    const w = new WorkerProcess(tmpDir('faults-full-checkpoints-worker'), await freePort(), { 'bootstrap.servers': bootstrap(), 'offset.flush.interval.ms': 300, 'data.dir': disk.path });
+    const w = new WorkerProcess(tmpDir('faults-full-checkpoints-worker'), await freePort(), {
+      'bootstrap.servers': bootstrap(),
+      'offset.flush.interval.ms': 300,
+      'data.dir': disk.path,
+    });
     extraWorkers.push(w);
     expect(await startWorker(w, [])).toBe('started');
     const topic = uniqueName('ffullcp');
@@ -374,35 +477,60 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
       produced[1]! += count;
     };
     await produce(200);
-    await create('backup-cp', { 'connector.class': 'BackupSink', topics: topic, 'storage.type': 'local', 'local.root': objectsRoot, 'backup.label': 'cp', 'bundle.max.records': '50', 'bundle.max.age.ms': '300' }, w);
+    await create(
+      'backup-cp',
+      {
+        'connector.class': 'BackupSink',
+        topics: topic,
+        'storage.type': 'local',
+        'local.root': objectsRoot,
+        'backup.label': 'cp',
+        'bundle.max.records': '50',
+        'bundle.max.age.ms': '300',
+      },
+      w,
+    );
     const target = `${cleanBackup!.topic}-cp`;
-    await create('restore-cp', {
-      'connector.class': 'RestoreSource',
-      topics: cleanBackup!.topic,
-      'topic.rename': `${cleanBackup!.topic}:${target}`,
-      'transaction.boundary': 'poll',
-      'poll.max.records': '5',
-      'fetch.max.in.flight': '1',
-      'backup.label': cleanBackup!.label,
-      ...s3Settings(),
-    }, w);
-    await until('both under way', async () => ((await restoredCount(w, 'restore-cp')) > 0 && localBundles(objectsRoot, bucket).length > 0 ? true : undefined), 60_000, 50);
+    await create(
+      'restore-cp',
+      {
+        'connector.class': 'RestoreSource',
+        topics: cleanBackup!.topic,
+        'topic.rename': `${cleanBackup!.topic}:${target}`,
+        'transaction.boundary': 'poll',
+        'poll.max.records': '5',
+        'fetch.max.in.flight': '1',
+        'backup.label': cleanBackup!.label,
+        ...s3Settings(),
+      },
+      w,
+    );
+    await until(
+      'both under way',
+      async () => ((await restoredCount(w, 'restore-cp')) > 0 && localBundles(objectsRoot, bucket).length > 0 ? true : undefined),
+      60_000,
+      50,
+    );
 
     disk.fill();
     const restoredAtFull = await restoredCount(w, 'restore-cp');
     await produce(300);
-    const outcomes = await until('both report the full disk', async () => {
-      const out: Record<string, string> = {};
-      for (const name of ['backup-cp', 'restore-cp']) {
-        const tasks = await tasksOf(w, name);
-        const failed = tasks.find((t) => t.state === 'FAILED');
-        const retriable = await metricTotal(w, 'coldstore_task_errors_total', { connector: name, kind: 'retriable' });
-        if (failed) out[name] = `FAILED ${failed.trace!.split('\n')[0]}`;
-        else if (retriable > 0) out[name] = `RUNNING, ${retriable} retriable errors`;
-        else if (tasks.every((t) => t.state === 'FINISHED')) out[name] = 'FINISHED before it needed the disk';
-      }
-      return Object.keys(out).length === 2 ? out : undefined;
-    }, 90_000);
+    const outcomes = await until(
+      'both report the full disk',
+      async () => {
+        const out: Record<string, string> = {};
+        for (const name of ['backup-cp', 'restore-cp']) {
+          const tasks = await tasksOf(w, name);
+          const failed = tasks.find((t) => t.state === 'FAILED');
+          const retriable = await metricTotal(w, 'coldstore_task_errors_total', { connector: name, kind: 'retriable' });
+          if (failed) out[name] = `FAILED ${failed.trace!.split('\n')[0]}`;
+          else if (retriable > 0) out[name] = `RUNNING, ${retriable} retriable errors`;
+          else if (tasks.every((t) => t.state === 'FINISHED')) out[name] = 'FINISHED before it needed the disk';
+        }
+        return Object.keys(out).length === 2 ? out : undefined;
+      },
+      90_000,
+    );
     await expectHealthy(w);
 
     disk.free();
@@ -417,10 +545,15 @@ describe('bad input: a clear error, nothing lost, the worker stays up', () => {
     }
     await produce(100);
     await waitFinished(w, 'restore-cp', 120_000);
-    const objects = await until('every backed-up record in the store', async () => {
-      const all = localBundles(objectsRoot, bucket);
-      return recordCount(all) >= produced[0]! * 2 ? all : undefined;
-    }, 120_000, 1_000).catch((err: Error) => {
+    const objects = await until(
+      'every backed-up record in the store',
+      async () => {
+        const all = localBundles(objectsRoot, bucket);
+        return recordCount(all) >= produced[0]! * 2 ? all : undefined;
+      },
+      120_000,
+      1_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\n${logTail(w)}`);
     });
     await expectHealthy(w);

@@ -82,11 +82,14 @@ export async function runThenKill(worker: WorkerProcess, files: string[], kills:
 
 /** Waits until the bundles in `bucket` hold `expected` records; on a timeout the error carries the worker's log tail. */
 export async function untilBackedUp(worker: WorkerProcess, client: S3Client, bucket: string, expected: number, timeoutMs: number): Promise<void> {
-  await until('every backed-up record in S3', async () => (recordCount(await fetchAll(client, bucket).catch(() => [])) >= expected ? true : undefined), timeoutMs, 2_000).catch(
-    (err: Error) => {
-      throw new Error(`${err.message}\n${logTail(worker)}`);
-    },
-  );
+  await until(
+    'every backed-up record in S3',
+    async () => (recordCount(await fetchAll(client, bucket).catch(() => [])) >= expected ? true : undefined),
+    timeoutMs,
+    2_000,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\n${logTail(worker)}`);
+  });
 }
 
 export interface TaskState {
@@ -131,12 +134,16 @@ export async function committedOffsets(worker: WorkerProcess, name: string): Pro
 /** Waits until every task of the connector is FINISHED; fails at once, with the trace, if one FAILED. */
 export async function waitFinished(worker: WorkerProcess, name: string, timeoutMs = 180_000): Promise<TaskState[]> {
   let last: TaskState[] = [];
-  return until(`${name} FINISHED`, async () => {
-    last = await tasksOf(worker, name).catch(() => last);
-    const failed = last.find((t) => t.state === 'FAILED');
-    if (failed) throw new Error(`${name} task ${failed.id} FAILED: ${failed.trace}`);
-    return last.length > 0 && last.every((t) => t.state === 'FINISHED') ? last : undefined;
-  }, timeoutMs).catch((err: Error) => {
+  return until(
+    `${name} FINISHED`,
+    async () => {
+      last = await tasksOf(worker, name).catch(() => last);
+      const failed = last.find((t) => t.state === 'FAILED');
+      if (failed) throw new Error(`${name} task ${failed.id} FAILED: ${failed.trace}`);
+      return last.length > 0 && last.every((t) => t.state === 'FINISHED') ? last : undefined;
+    },
+    timeoutMs,
+  ).catch((err: Error) => {
     throw new Error(`${err.message}; last status: ${JSON.stringify(last)}`);
   });
 }
@@ -146,11 +153,16 @@ export async function waitFinished(worker: WorkerProcess, name: string, timeoutM
  * partition), so a task about to find its FINISHED marker is not taken for a running one.
  */
 export async function settledTasks(worker: WorkerProcess, name: string, timeoutMs = 60_000): Promise<TaskState[]> {
-  return until(`${name} tasks settled`, async () => {
-    const tasks = await tasksOf(worker, name);
-    const started = (t: TaskState) => Object.keys((t.progress?.['partitions'] as object | undefined) ?? {}).length > 0;
-    return tasks.length > 0 && tasks.every((t) => t.state === 'FINISHED' || t.state === 'FAILED' || started(t)) ? tasks : undefined;
-  }, timeoutMs, 100);
+  return until(
+    `${name} tasks settled`,
+    async () => {
+      const tasks = await tasksOf(worker, name);
+      const started = (t: TaskState) => Object.keys((t.progress?.['partitions'] as object | undefined) ?? {}).length > 0;
+      return tasks.length > 0 && tasks.every((t) => t.state === 'FINISHED' || t.state === 'FAILED' || started(t)) ? tasks : undefined;
+    },
+    timeoutMs,
+    100,
+  );
 }
 
 /** The sum of a connector's restored records over its tasks (the status' progress). */
@@ -190,7 +202,9 @@ const SUMMARY_FILE = resolve(import.meta.dirname, '..', '..', '.data', 'faults-s
  * duplicated, plus anything else worth knowing.
  */
 export function summary(test: string, fields: Record<string, string | number>): string {
-  const line = `[faults] ${test}: ${Object.entries(fields).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+  const line = `[faults] ${test}: ${Object.entries(fields)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')}`;
   console.info(line);
   try {
     mkdirSync(dirname(SUMMARY_FILE), { recursive: true });
@@ -216,7 +230,10 @@ export function recordDifferences(backedUp: ComparableRecord, broker: Comparable
   if (!sameBytes(backedUp.value, broker.value)) out.push('value');
   if (backedUp.timestamp !== broker.timestamp) out.push('timestamp');
   if (backedUp.timestampType !== broker.timestampType) out.push('timestampType');
-  if (backedUp.headers.length !== broker.headers.length || backedUp.headers.some((h, i) => h.key !== broker.headers[i]!.key || !sameBytes(h.value, broker.headers[i]!.value))) {
+  if (
+    backedUp.headers.length !== broker.headers.length ||
+    backedUp.headers.some((h, i) => h.key !== broker.headers[i]!.key || !sameBytes(h.value, broker.headers[i]!.value))
+  ) {
     out.push('headers');
   }
   return out;
@@ -287,7 +304,15 @@ export function proveExactlyOnce<S extends { partition: number; offset: bigint }
   }
   let duplicated = 0;
   for (const n of copies.values()) duplicated += n - 1;
-  if (options.tiles ?? true) problems.push(...coverageProblems(topic, partitions, objects.map((o) => o.key), source));
+  if (options.tiles ?? true)
+    problems.push(
+      ...coverageProblems(
+        topic,
+        partitions,
+        objects.map((o) => o.key),
+        source,
+      ),
+    );
   return { bundles: objects.length, records, lost, duplicated, mismatched, problems };
 }
 
@@ -305,7 +330,8 @@ export function coverageProblems(topic: string, partitions: number, keys: string
       const last = source.filter((r) => r.partition === p).reduce((max, r) => (r.offset > max ? r.offset : max), -1n);
       if (last < 0n) continue;
       if (list[0]?.start !== 0n) problems.push(`${topic}/${p}: the first bundle starts at ${list[0]?.start}, not 0`);
-      if ((list[list.length - 1]?.end ?? -1n) < last) problems.push(`${topic}/${p}: the bundles end at ${list[list.length - 1]?.end}, before the last offset ${last}`);
+      if ((list[list.length - 1]?.end ?? -1n) < last)
+        problems.push(`${topic}/${p}: the bundles end at ${list[list.length - 1]?.end}, before the last offset ${last}`);
     }
   } catch (err) {
     problems.push((err as Error).message);
@@ -346,7 +372,10 @@ export class SmallDisk {
   readonly kind: 'tmpfs' | 'loop';
   private ballasts = 0;
 
-  constructor(readonly path: string, sizeMb: number) {
+  constructor(
+    readonly path: string,
+    sizeMb: number,
+  ) {
     mkdirSync(path, { recursive: true });
     this.image = `${path}.img`;
     try {

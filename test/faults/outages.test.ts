@@ -18,7 +18,19 @@ import { freePort, WorkerProcess } from '../helpers/worker-process.js';
 import { KafkaAdmin } from '../../runtime/kafka/admin.js';
 import { PrivateS3 } from '../stack/stack.js';
 import {
-  expectHealthy, metricTotal, proveExactlyOnce, restoredCount, sleep, startWorker, summary, tasksOf, until, untilBackedUp, waitFinished, type ExactlyOnceReport, type TaskState,
+  expectHealthy,
+  metricTotal,
+  proveExactlyOnce,
+  restoredCount,
+  sleep,
+  startWorker,
+  summary,
+  tasksOf,
+  until,
+  untilBackedUp,
+  waitFinished,
+  type ExactlyOnceReport,
+  type TaskState,
 } from './fault-kit.js';
 import { PrivateKafka, produceTo, readTextRecords } from './private-kafka.js';
 
@@ -48,11 +60,22 @@ async function sinkCommitted(worker: WorkerProcess, name: string): Promise<numbe
 /** Backs `topic` up into the store (the fixture a restore reads), then removes the connector. */
 async function backUpFixture(worker: WorkerProcess, topic: string, store: Record<string, string>): Promise<void> {
   const name = uniqueName('fixture');
-  await create(worker, name, { 'connector.class': 'BackupSink', topics: topic, 'bundle.max.records': '20', 'bundle.max.age.ms': '300', 'gzip.level': '1', ...store });
-  await until('fixture backed up', async () => {
-    const committed = await sinkCommitted(worker, name);
-    return committed.length === PARTITIONS && committed.every((o) => o === RESTORE_PER_PARTITION) ? true : undefined;
-  }, 180_000);
+  await create(worker, name, {
+    'connector.class': 'BackupSink',
+    topics: topic,
+    'bundle.max.records': '20',
+    'bundle.max.age.ms': '300',
+    'gzip.level': '1',
+    ...store,
+  });
+  await until(
+    'fixture backed up',
+    async () => {
+      const committed = await sinkCommitted(worker, name);
+      return committed.length === PARTITIONS && committed.every((o) => o === RESTORE_PER_PARTITION) ? true : undefined;
+    },
+    180_000,
+  );
   expect((await worker.api('DELETE', `/connectors/${name}`)).status).toBe(204);
 }
 
@@ -80,10 +103,26 @@ async function rideOut(worker: WorkerProcess, names: string[], ms: number): Prom
 /** Starts the backup of a topic being written and the restore of a finished backup, and waits until both are under way. */
 async function startBothJobs(
   worker: WorkerProcess,
-  jobs: { backupTopic: string; backupLabel: string; backupBucket: string; restoreSource: string; restoreTarget: string; restoreLabel: string; store: Record<string, string>; client: S3Client },
+  jobs: {
+    backupTopic: string;
+    backupLabel: string;
+    backupBucket: string;
+    restoreSource: string;
+    restoreTarget: string;
+    restoreLabel: string;
+    store: Record<string, string>;
+    client: S3Client;
+  },
 ): Promise<void> {
   const { backupTopic, backupLabel, backupBucket, restoreSource, restoreTarget, restoreLabel, store, client } = jobs;
-  await create(worker, 'backup', { 'connector.class': 'BackupSink', topics: backupTopic, 'backup.label': backupLabel, 'bundle.max.records': '100', 'bundle.max.age.ms': '500', ...store });
+  await create(worker, 'backup', {
+    'connector.class': 'BackupSink',
+    topics: backupTopic,
+    'backup.label': backupLabel,
+    'bundle.max.records': '100',
+    'bundle.max.age.ms': '500',
+    ...store,
+  });
   await create(worker, 'restore', {
     'connector.class': 'RestoreSource',
     topics: restoreSource,
@@ -94,10 +133,15 @@ async function startBothJobs(
     'backup.label': restoreLabel,
     ...store,
   });
-  await until('both jobs under way', async () => {
-    const bundles = (await listKeys(client, backupBucket).catch(() => [])).length;
-    return bundles >= 2 && (await restoredCount(worker, 'restore')) > 0 ? true : undefined;
-  }, 120_000, 50);
+  await until(
+    'both jobs under way',
+    async () => {
+      const bundles = (await listKeys(client, backupBucket).catch(() => [])).length;
+      return bundles >= 2 && (await restoredCount(worker, 'restore')) > 0 ? true : undefined;
+    },
+    120_000,
+    50,
+  );
 }
 
 /** The backup holds every produced offset exactly once, and the restore every record of each partition in order. */
@@ -150,7 +194,9 @@ describe('outages: S3 server and Kafka broker stopped for a minute mid-backup an
     let producing = true;
     const production = (async () => {
       while (producing) {
-        await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => produceLinesAsync(backupTopic, p, lines(p, produced[p]!, 20)).then(() => (produced[p]! += 20))));
+        await Promise.all(
+          Array.from({ length: PARTITIONS }, (_, p) => produceLinesAsync(backupTopic, p, lines(p, produced[p]!, 20)).then(() => (produced[p]! += 20))),
+        );
         await sleep(100);
       }
     })();
@@ -189,7 +235,9 @@ describe('outages: S3 server and Kafka broker stopped for a minute mid-backup an
     await expectHealthy(worker);
     expect(await worker.kill('SIGTERM')).toBe(0);
 
-    const report = proveExactlyOnce(backupTopic, PARTITIONS, await fetchAll(client, backupBucket), source, (b, s) => textDifferences(b, { key: s.key!.toString(), value: s.value!.toString() }));
+    const report = proveExactlyOnce(backupTopic, PARTITIONS, await fetchAll(client, backupBucket), source, (b, s) =>
+      textDifferences(b, { key: s.key!.toString(), value: s.value!.toString() }),
+    );
     const restored = await readPartitions(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: restoreTarget, partition })));
     const restoredValues = Array.from({ length: PARTITIONS }, (_, p) => restored.filter((r) => r.partition === p).map((r) => r.value!.toString()));
     const restoreLost = restoredValues.reduce((n, values, p) => n + RESTORE_PER_PARTITION - new Set(values.filter((v) => v.startsWith(`v-${p}-`))).size, 0);

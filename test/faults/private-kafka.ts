@@ -119,8 +119,10 @@ export class PrivateKafka {
     process.once('exit', () => child.kill('SIGKILL'));
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (!(await this.answers())) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`private Kafka on ${this.bootstrap} exited during start; see ${this.logFile}:\n${this.tail()}`);
-      if (Date.now() > deadline) throw new Error(`private Kafka on ${this.bootstrap} not ready within ${READY_TIMEOUT_MS / 1000} s; see ${this.logFile}:\n${this.tail()}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`private Kafka on ${this.bootstrap} exited during start; see ${this.logFile}:\n${this.tail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`private Kafka on ${this.bootstrap} not ready within ${READY_TIMEOUT_MS / 1000} s; see ${this.logFile}:\n${this.tail()}`);
       await sleep(500);
     }
   }
@@ -162,7 +164,9 @@ export class PrivateKafka {
 /** Produces `key:value` lines to one partition with kcat (acks=all, idempotent), resolving once all are acknowledged. */
 export async function produceTo(bootstrap: string, topic: string, partition: number, lines: readonly string[]): Promise<void> {
   await new Promise<void>((done, fail) => {
-    const child = spawn('kcat', ['-P', '-b', bootstrap, '-t', topic, '-p', String(partition), '-K', ':', '-X', 'enable.idempotence=true'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn('kcat', ['-P', '-b', bootstrap, '-t', topic, '-p', String(partition), '-K', ':', '-X', 'enable.idempotence=true'], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`kcat -P exited ${code}: ${stderr}`))));

@@ -62,7 +62,10 @@ describe('RestoreSource target=dispatcher: kill -9 mid-restore and resume', () =
   it(`posts everything, streams first in every run, repeating at most the ${IN_FLIGHT} bulks in flight per kill`, async () => {
     const started = Date.now();
     const label = uniqueName('frdk').toLowerCase();
-    const blobs = { 'alpha/content': Array.from({ length: STREAMS / 2 }, (_, i) => Buffer.from(`alpha ${i} `.repeat(i + 1))), 'beta/content': Array.from({ length: STREAMS / 2 }, (_, i) => Buffer.from(`beta ${i}`)) };
+    const blobs = {
+      'alpha/content': Array.from({ length: STREAMS / 2 }, (_, i) => Buffer.from(`alpha ${i} `.repeat(i + 1))),
+      'beta/content': Array.from({ length: STREAMS / 2 }, (_, i) => Buffer.from(`beta ${i}`)),
+    };
     const backup = await writeAzulBackup(s3Client(), label, plans(), blobs);
     double = await startDispatcherDouble();
     // Slow answers keep calls in flight when the kill comes.
@@ -75,7 +78,17 @@ describe('RestoreSource target=dispatcher: kill -9 mid-restore and resume', () =
     const file = join(dir, `${name}.json`);
     writeFileSync(
       file,
-      JSON.stringify({ name, config: { 'connector.class': 'RestoreSource', target: 'dispatcher', 'dispatcher.url': double.url, 'dispatcher.max.in.flight': String(IN_FLIGHT), ...s3Settings(), 'backup.label': label } }),
+      JSON.stringify({
+        name,
+        config: {
+          'connector.class': 'RestoreSource',
+          target: 'dispatcher',
+          'dispatcher.url': double.url,
+          'dispatcher.max.in.flight': String(IN_FLIGHT),
+          ...s3Settings(),
+          'backup.label': label,
+        },
+      }),
     );
 
     /** Request and bulk counts at the end of each killed run. */

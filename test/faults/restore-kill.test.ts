@@ -39,18 +39,36 @@ describe('RestoreSource: kill -9 at random moments and resume', () => {
 
   beforeAll(async () => {
     await createTopic(source, PARTITIONS);
-    for (let p = 0; p < PARTITIONS; p++) produceLines(source, p, Array.from({ length: PER_PARTITION }, (_, i) => `k-${p}-${i}:v-${p}-${i}`));
+    for (let p = 0; p < PARTITIONS; p++)
+      produceLines(
+        source,
+        p,
+        Array.from({ length: PER_PARTITION }, (_, i) => `k-${p}-${i}:v-${p}-${i}`),
+      );
     const { app } = await createTestApp({});
     try {
       await app.herder.putConfig(
         'backup',
-        { 'connector.class': 'BackupSink', topics: source, 'storage.type': 'local', 'local.root': root, 'backup.label': label, 'bundle.max.records': '200', 'bundle.max.age.ms': '300', 'gzip.level': '1' },
+        {
+          'connector.class': 'BackupSink',
+          topics: source,
+          'storage.type': 'local',
+          'local.root': root,
+          'backup.label': label,
+          'bundle.max.records': '200',
+          'bundle.max.age.ms': '300',
+          'gzip.level': '1',
+        },
         true,
       );
-      await waitFor('backup complete', () => {
-        const positions = app.herder.committedOffsets().filter((o) => o.topic === source);
-        return positions.length === PARTITIONS && positions.every((o) => o.offset === BigInt(PER_PARTITION));
-      }, { timeoutMs: 120_000, intervalMs: 300 });
+      await waitFor(
+        'backup complete',
+        () => {
+          const positions = app.herder.committedOffsets().filter((o) => o.topic === source);
+          return positions.length === PARTITIONS && positions.every((o) => o.offset === BigInt(PER_PARTITION));
+        },
+        { timeoutMs: 120_000, intervalMs: 300 },
+      );
     } finally {
       await app.stop();
     }
@@ -114,7 +132,8 @@ describe('RestoreSource: kill -9 at random moments and resume', () => {
         const deadline = Date.now() + 10_000;
         for (;;) {
           const tasks = await tasksOf(worker, name);
-          if (tasks.length > 0 && tasks.every((t) => t.state === 'FINISHED')) throw new Error(`${name} finished after ${run} kills (${sequence.join(' ')}): make the job larger`);
+          if (tasks.length > 0 && tasks.every((t) => t.state === 'FINISHED'))
+            throw new Error(`${name} finished after ${run} kills (${sequence.join(' ')}): make the job larger`);
           let progress = 0;
           for (const t of tasks) {
             if (Object.keys((t.progress?.['partitions'] as object | undefined) ?? {}).length === 0) continue;
@@ -135,7 +154,10 @@ describe('RestoreSource: kill -9 at random moments and resume', () => {
     // The last run is not killed. The job had not finished when it started, so every kill interrupted it.
     expect(await startWorker(worker, [file]), logTail(worker)).toBe('started');
     const atLastStart = await settledTasks(worker, name);
-    expect(atLastStart.every((t) => t.state === 'FINISHED'), `${name} finished before the last kill: make the job larger`).toBe(false);
+    expect(
+      atLastStart.every((t) => t.state === 'FINISHED'),
+      `${name} finished before the last kill: make the job larger`,
+    ).toBe(false);
     const recordsAtLastStart = atLastStart.reduce((n, t) => n + (Number(t.progress?.records) || 0), 0);
     const finished = await waitFinished(worker, name, 240_000);
     expect(await worker.kill('SIGTERM')).toBe(0);
@@ -169,11 +191,21 @@ describe('RestoreSource: kill -9 at random moments and resume', () => {
     const target = `${source}-tx`;
     const result = await killAndResume('restore-tx', target, 50, { 'transaction.boundary': 'poll' });
     // The kills left aborted transactions behind: read_uncommitted readers (kcat, another client) see them.
-    const uncommitted = execFileSync('kcat', ['-C', '-b', bootstrap(), '-t', target, '-o', 'beginning', '-e', '-q', '-X', 'isolation.level=read_uncommitted', '-f', '%s\\n'], {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    }).split('\n').filter(Boolean).length;
-    summary('restore-kill/transactional', { ...result.fields, 'aborted records hidden from read_committed': uncommitted - TOTAL, seconds: Math.round((Date.now() - started) / 1000) });
+    const uncommitted = execFileSync(
+      'kcat',
+      ['-C', '-b', bootstrap(), '-t', target, '-o', 'beginning', '-e', '-q', '-X', 'isolation.level=read_uncommitted', '-f', '%s\\n'],
+      {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    )
+      .split('\n')
+      .filter(Boolean).length;
+    summary('restore-kill/transactional', {
+      ...result.fields,
+      'aborted records hidden from read_committed': uncommitted - TOTAL,
+      seconds: Math.round((Date.now() - started) / 1000),
+    });
     for (let p = 0; p < PARTITIONS; p++) expect(result.values[p], `partition ${p}`).toEqual(expectedValues(p));
     expect(result.duplicated).toBe(0);
     expect(result.lost).toBe(0);

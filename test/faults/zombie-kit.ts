@@ -11,7 +11,6 @@ import { listKeys, type FetchedObject } from '../helpers/s3.js';
 import type { WorkerProcess } from '../helpers/worker-process.js';
 import { sleep, type TaskState } from './fault-kit.js';
 
-
 /** A seeded pseudo-random source (mulberry32), so the choices of a run can be replayed from its printed seed. */
 export class SeededRandom {
   private state: number;
@@ -150,7 +149,10 @@ export function watchFailures(workers: readonly NamedWorker[], connector: string
  * A partition's bundle keys (kafka-v1, `<topic>/<partition>/<start>-<end>.avro.gz`), sorted by
  * start then end; keys the independent reader refuses (e.g. start > end) are listed in `invalid`.
  */
-export function bundleRanges(topic: string, keys: readonly string[]): { ranges: Map<number, { key: string; start: bigint; end: bigint }[]>; invalid: string[] } {
+export function bundleRanges(
+  topic: string,
+  keys: readonly string[],
+): { ranges: Map<number, { key: string; start: bigint; end: bigint }[]>; invalid: string[] } {
   const ranges = new Map<number, { key: string; start: bigint; end: bigint }[]>();
   const invalid: string[] = [];
   for (const key of keys) {
@@ -175,7 +177,11 @@ export function bundleRanges(topic: string, keys: readonly string[]): { ranges: 
  * start, each must start at the previous end + 1. Overlaps name both keys; gaps and
  * uncovered ends name the offsets; invalid keys say why.
  */
-export function tilingProblems(topic: string, keys: readonly string[], counts: readonly number[]): { overlaps: string[]; gaps: string[]; invalid: string[]; missing: bigint } {
+export function tilingProblems(
+  topic: string,
+  keys: readonly string[],
+  counts: readonly number[],
+): { overlaps: string[]; gaps: string[]; invalid: string[]; missing: bigint } {
   const overlaps: string[] = [];
   const gaps: string[] = [];
   let missing = 0n;
@@ -189,8 +195,8 @@ export function tilingProblems(topic: string, keys: readonly string[], counts: r
       if (r.start > next) {
         gaps.push(`${topic}/${p}: offsets ${next}..${r.start - 1n} are in no bundle (next: ${name})`);
         missing += r.start - next;
-      }
-      else if (r.start < next) overlaps.push(`${topic}/${p}: ${name} overlaps ${previous} (offsets ${r.start}..${(r.end < next - 1n ? r.end : next - 1n)} twice)`);
+      } else if (r.start < next)
+        overlaps.push(`${topic}/${p}: ${name} overlaps ${previous} (offsets ${r.start}..${r.end < next - 1n ? r.end : next - 1n} twice)`);
       if (r.end + 1n > next) {
         next = r.end + 1n;
         previous = name;
@@ -209,7 +215,14 @@ export function tilingProblems(topic: string, keys: readonly string[], counts: r
  * makes progress: returns what is still uncovered ([] when covered) once nothing more was
  * covered for `stallMs`, or at `timeoutMs`.
  */
-export async function untilCovered(client: S3Client, bucket: string, topic: string, counts: readonly number[], stallMs: number, timeoutMs: number): Promise<string[]> {
+export async function untilCovered(
+  client: S3Client,
+  bucket: string,
+  topic: string,
+  counts: readonly number[],
+  stallMs: number,
+  timeoutMs: number,
+): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   let least: bigint | undefined;
   let progressAt = Date.now();

@@ -99,7 +99,11 @@ describe('BackupSink: a paused worker (zombie) and stale stored offsets, every o
     writeFileSync(connectorFile, JSON.stringify(connector));
     for (const n of [1, 2]) {
       mkdirSync(join(dir, `w${n}`));
-      const worker = new WorkerProcess(join(dir, `w${n}`), await freePort(), { 'bootstrap.servers': bootstrap(), 'worker.id': `zombie-w${n}`, 'offset.flush.interval.ms': 500 });
+      const worker = new WorkerProcess(join(dir, `w${n}`), await freePort(), {
+        'bootstrap.servers': bootstrap(),
+        'worker.id': `zombie-w${n}`,
+        'offset.flush.interval.ms': 500,
+      });
       workers.push({ name: `w${n}`, worker });
     }
     const [w1, w2] = workers as [NamedWorker, NamedWorker];
@@ -158,7 +162,9 @@ describe('BackupSink: a paused worker (zombie) and stale stored offsets, every o
       for (const w of uncovered.length > 0 ? workers : []) {
         for (const t of (await tasksWithin(w.worker, CONNECTOR, 2_000)) ?? []) {
           const partitions = (t.progress?.['partitions'] ?? []) as { partition: number; committed_offset: number | null; lag: number | null }[];
-          status.push(`${w.name} task ${t.id} ${t.state}: ${partitions.map((q) => `${q.partition} committed ${q.committed_offset} lag ${q.lag}`).join(', ') || 'no partitions'}`);
+          status.push(
+            `${w.name} task ${t.id} ${t.state}: ${partitions.map((q) => `${q.partition} committed ${q.committed_offset} lag ${q.lag}`).join(', ') || 'no partitions'}`,
+          );
         }
       }
       await sleep(3_000); // uploads of a zombie still in flight land too
@@ -166,7 +172,18 @@ describe('BackupSink: a paused worker (zombie) and stale stored offsets, every o
       const source = await readPartitions(counts.map((count, partition) => ({ topic, partition, count })));
       expect(source, `${part}: the broker holds what was produced`).toHaveLength(counts.reduce((a, b) => a + b, 0));
       const report = proveExactlyOnce(topic, PARTITIONS, objects, source, recordDifferences);
-      return { part, uncovered, status, report, tiling: tilingProblems(topic, objects.map((o) => o.key), counts), records: source.length };
+      return {
+        part,
+        uncovered,
+        status,
+        report,
+        tiling: tilingProblems(
+          topic,
+          objects.map((o) => o.key),
+          counts,
+        ),
+        records: source.length,
+      };
     };
 
     // Part 1: pauses past the session timeout, some at a failpoint mid-upload.
@@ -263,19 +280,31 @@ describe('BackupSink: a paused worker (zombie) and stale stored offsets, every o
     console.info(`[faults] zombie-pause sequence: ${pauser.sequence.join(' ')}`);
     console.info(`[faults] zombie-pause part 2: offsets raised ${raised.join(', ')}; worker 1 restarted: ${staleRuns.join('; ')}`);
 
-    expect.soft([...watcher.failures].map(([task, trace]) => `${task} FAILED: ${trace}`), 'no task may fail').toEqual([]);
+    expect
+      .soft(
+        [...watcher.failures].map(([task, trace]) => `${task} FAILED: ${trace}`),
+        'no task may fail',
+      )
+      .toEqual([]);
     expect.soft(findings, 'workers stop only when told to').toEqual([]);
     for (const part of [part1, part2]) {
       const { report, tiling } = part;
       // Part 2 is judged on what it added: overlaps not seen after part 1 (the cumulative counts are in the summary).
       const overlaps = part === part1 ? tiling.overlaps : newOverlaps;
       const duplicated = part === part1 ? report.duplicated : report.duplicated - part1.report.duplicated;
-      expect.soft(part.uncovered, `${part.part}: every produced offset backed up (waiting while the backup progressed):\n${firstLines(part.uncovered)}\n${part.status.join('\n')}`).toEqual([]);
+      expect
+        .soft(
+          part.uncovered,
+          `${part.part}: every produced offset backed up (waiting while the backup progressed):\n${firstLines(part.uncovered)}\n${part.status.join('\n')}`,
+        )
+        .toEqual([]);
       expect.soft(overlaps.length, `${part.part}: bundles of a partition overlap:\n${firstLines(overlaps)}`).toBe(0);
       expect.soft(tiling.gaps.length, `${part.part}: offsets in no bundle:\n${firstLines(tiling.gaps)}`).toBe(0);
       expect.soft(tiling.invalid, `${part.part}: bundle keys the reader refuses`).toEqual([]);
       expect.soft(report.lost, `${part.part}: records lost:\n${firstLines(report.problems)}`).toBe(0);
-      expect.soft(duplicated, `${part.part}: records stored twice (${report.records} records in ${report.bundles} bundles for ${part.records} produced)`).toBe(0);
+      expect
+        .soft(duplicated, `${part.part}: records stored twice (${report.records} records in ${report.bundles} bundles for ${part.records} produced)`)
+        .toBe(0);
       expect.soft(report.mismatched, `${part.part}: records that differ from the broker's:\n${firstLines(report.problems)}`).toBe(0);
     }
     expect.soft(pauses(), 'pauses done').toBeGreaterThanOrEqual(PAUSES);

@@ -30,7 +30,12 @@ export function vectorEvents(model: AzulModel): Vector[] {
  * A binary event re-encoded from a real vector with the given source, key,
  * timestamp and datastreams (the copy's bytes are what the test then expects back).
  */
-export function binaryEvent(args: { source: string; kafkaKey: string; timestampMicros: bigint; streams: { label: string; sha256: string; size?: number }[] }): Buffer {
+export function binaryEvent(args: {
+  source: string;
+  kafkaKey: string;
+  timestampMicros: bigint;
+  streams: { label: string; sha256: string; size?: number }[];
+}): Buffer {
   const type = eventType('binary');
   const base = type.fromBuffer(readFileSync(`${AZUL_EVENTS_DIR}binary/augmented.json.avro`)) as any;
   const template = base.entity.datastreams[0];
@@ -42,6 +47,11 @@ export function binaryEvent(args: { source: string; kafkaKey: string; timestampM
     buf.writeBigUInt64BE(BigInt(size));
     return buf;
   };
-  base.entity.datastreams = args.streams.map((s) => ({ ...template, label: s.label, sha256: s.sha256, ...(s.size === undefined ? {} : { size: fixedSize(s.size) }) }));
+  base.entity.datastreams = args.streams.map((s) => ({
+    ...template,
+    label: s.label,
+    sha256: s.sha256,
+    ...(s.size === undefined ? {} : { size: fixedSize(s.size) }),
+  }));
   return type.toBuffer(base);
 }

@@ -54,7 +54,9 @@ export class MemoryDispatcher implements Dispatcher {
 }
 
 /** A StreamArchiver with quick, quiet test settings: one attempt per download, a small cache. */
-export function testArchiver(args: { dispatcher: Dispatcher; uploader: BundleUploader; spoolDir: string } & Partial<Pick<ArchiverOptions, 'maxInFlight' | 'maxInFlightBytes'>>): StreamArchiver {
+export function testArchiver(
+  args: { dispatcher: Dispatcher; uploader: BundleUploader; spoolDir: string } & Partial<Pick<ArchiverOptions, 'maxInFlight' | 'maxInFlightBytes'>>,
+): StreamArchiver {
   return new StreamArchiver({
     dispatcher: args.dispatcher,
     uploader: args.uploader,
@@ -104,7 +106,12 @@ const record = (topic: string, partition: number, offset: number, value: Buffer 
 
 /** A binary event of SOURCE with key `k<n>`, one microsecond after the previous. */
 const binary = (n: number, streams: StreamRef[]) =>
-  binaryEvent({ source: SOURCE, kafkaKey: `k${n}`, timestampMicros: 1_700_000_000_000_000n + BigInt(n), streams: streams.map(({ label, sha256: sha }) => ({ label, sha256: sha })) });
+  binaryEvent({
+    source: SOURCE,
+    kafkaKey: `k${n}`,
+    timestampMicros: 1_700_000_000_000_000n + BigInt(n),
+    streams: streams.map(({ label, sha256: sha }) => ({ label, sha256: sha })),
+  });
 
 /** Writes one range through the layout, as BackupSink does once a bundle is sealed. */
 async function writeRange(layout: AzulLayout, events: Location, store: ObjectStore, records: SinkRecord[]): Promise<WrittenRange> {
@@ -127,12 +134,24 @@ async function writeRange(layout: AzulLayout, events: Location, store: ObjectSto
  * - DELETE_TOPIC/0: 10..13 Azul's four delete vectors.
  * `extra` ranges are written after, with the same dispatcher (e.g. events whose blob it lacks).
  */
-export async function writeAzulFixture(store: ObjectStore, events: Location, streams: Location, dispatcher = new MemoryDispatcher()): Promise<WrittenAzulFixture> {
+export async function writeAzulFixture(
+  store: ObjectStore,
+  events: Location,
+  streams: Location,
+  dispatcher = new MemoryDispatcher(),
+): Promise<WrittenAzulFixture> {
   const uploader = (location: Location) =>
     new BundleUploader({ store, location, gzipLevel: 6, permanentErrorRetries: 0, log: quietLog, metrics: ignoredMetrics, stopped: () => false });
   const spoolDir = tmpDir('azul-spool');
   const archiver = testArchiver({ dispatcher, uploader: uploader(streams), spoolDir });
-  const layout = new AzulLayout({ events: uploader(events), archiver, excludedSources: new Set(), log: quietLog, metrics: ignoredMetrics, spoolRetryMs: 3_600_000 });
+  const layout = new AzulLayout({
+    events: uploader(events),
+    archiver,
+    excludedSources: new Set(),
+    log: quietLog,
+    metrics: ignoredMetrics,
+    spoolRetryMs: 3_600_000,
+  });
   const s = {
     s1: dispatcher.add('content', Buffer.from('first blob')),
     s2: dispatcher.add('content', Buffer.from('second blob')),
@@ -141,7 +160,13 @@ export async function writeAzulFixture(store: ObjectStore, events: Location, str
   };
   const write = (records: SinkRecord[]) => writeRange(layout, events, store, records);
   const ranges: WrittenRange[] = [];
-  ranges.push(await write([record(BINARY_TOPIC, 0, 0, binary(0, [s.s1])), record(BINARY_TOPIC, 0, 1, binary(1, [s.s2, s.s3])), record(BINARY_TOPIC, 0, 2, binary(2, [s.s1]))]));
+  ranges.push(
+    await write([
+      record(BINARY_TOPIC, 0, 0, binary(0, [s.s1])),
+      record(BINARY_TOPIC, 0, 1, binary(1, [s.s2, s.s3])),
+      record(BINARY_TOPIC, 0, 2, binary(2, [s.s1])),
+    ]),
+  );
   ranges.push(await write([record(BINARY_TOPIC, 0, 3, binary(3, [s.s2])), record(BINARY_TOPIC, 0, 4, null), record(BINARY_TOPIC, 0, 5, binary(5, []))]));
   ranges.push(await write([record(BINARY_TOPIC, 0, 6, Buffer.from('not an Azul event'))]));
   ranges.push(await write([record(BINARY_TOPIC, 0, 7, binary(7, [s.s3])), record(BINARY_TOPIC, 0, 8, binary(8, [s.s3]))]));

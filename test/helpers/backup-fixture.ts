@@ -4,7 +4,14 @@
 import { BundleUploader } from '../../connectors/backup-sink/bundle-uploader.js';
 import { PartitionWriter, type SealedBundle } from '../../connectors/backup-sink/partition-writer.js';
 import type { Location } from '../../connectors/shared/backup-location.js';
-import { manifestKey, MANIFEST_FORMAT, serializeManifest, type BackupManifest, type ManifestObject, type ManifestPartition } from '../../connectors/shared/formats/backup-manifest.js';
+import {
+  manifestKey,
+  MANIFEST_FORMAT,
+  serializeManifest,
+  type BackupManifest,
+  type ManifestObject,
+  type ManifestPartition,
+} from '../../connectors/shared/formats/backup-manifest.js';
 import type { ObjectStore } from '../../connectors/shared/object-store/object-store.js';
 import type { SinkRecord, TaskLogger, TaskMetrics } from '../../runtime/api/index.js';
 
@@ -37,7 +44,15 @@ export async function backUpPartition(
   offsets: readonly number[],
   bundleRecords: number,
 ): Promise<ManifestObject[]> {
-  const uploader = new BundleUploader({ store, location, gzipLevel: 6, permanentErrorRetries: 0, log: quietLog, metrics: ignoredMetrics, stopped: () => false });
+  const uploader = new BundleUploader({
+    store,
+    location,
+    gzipLevel: 6,
+    permanentErrorRetries: 0,
+    log: quietLog,
+    metrics: ignoredMetrics,
+    stopped: () => false,
+  });
   const writer = new PartitionWriter({ topic, partition }, { maxRecords: bundleRecords, maxBytes: 64 * 1024 * 1024, maxAgeMs: 60_000 }, undefined);
   const sealed: SealedBundle[] = [];
   for (const offset of offsets) sealed.push(...writer.add(fixtureRecord(topic, partition, offset), 0).sealed);
@@ -61,7 +76,13 @@ export async function backUpPartition(
 }
 
 /** Writes a manifest for these partitions as backup `backupId` of connector `connector`. */
-export async function writeManifest(store: ObjectStore, location: Location, backupId: number, partitions: ManifestPartition[], connector = 'backup'): Promise<BackupManifest> {
+export async function writeManifest(
+  store: ObjectStore,
+  location: Location,
+  backupId: number,
+  partitions: ManifestPartition[],
+  connector = 'backup',
+): Promise<BackupManifest> {
   const manifest: BackupManifest = {
     format: MANIFEST_FORMAT,
     backupId,
@@ -70,7 +91,12 @@ export async function writeManifest(store: ObjectStore, location: Location, back
     createdAt: '2026-01-01T00:00:00.000Z',
     completedAt: '2026-01-01T00:00:05.000Z',
     partitions,
-    topics: Object.fromEntries([...new Set(partitions.map((p) => p.topic))].map((t) => [t, { partitions: 2, replicationFactor: 1, configs: {}, capturedAt: '2026-01-01T00:00:00.000Z' }])),
+    topics: Object.fromEntries(
+      [...new Set(partitions.map((p) => p.topic))].map((t) => [
+        t,
+        { partitions: 2, replicationFactor: 1, configs: {}, capturedAt: '2026-01-01T00:00:00.000Z' },
+      ]),
+    ),
     groupOffsets: { format: 'coldstore-group-offsets-v1', takenAt: 1_767_225_600_000, groups: {} },
   };
   await store.put(location.bucket, `${location.prefix}${manifestKey(backupId, connector)}`, serializeManifest(manifest), {});

@@ -136,10 +136,7 @@ export function checkCoverage(keys: string[], prefix = ''): Map<string, { start:
       const prev = list[i - 1]!;
       const next = list[i]!;
       if (next.start <= prev.end) {
-        throw bundleError(
-          next.key,
-          `overlaps bundle ${JSON.stringify(prev.key)} in ${group}: ${prev.start}..${prev.end} and ${next.start}..${next.end}`,
-        );
+        throw bundleError(next.key, `overlaps bundle ${JSON.stringify(prev.key)} in ${group}: ${prev.start}..${prev.end} and ${next.start}..${next.end}`);
       }
       if (next.start !== prev.end + 1n) {
         throw bundleError(
@@ -148,7 +145,10 @@ export function checkCoverage(keys: string[], prefix = ''): Map<string, { start:
         );
       }
     }
-    result.set(group, list.map(({ start, end }) => ({ start, end })));
+    result.set(
+      group,
+      list.map(({ start, end }) => ({ start, end })),
+    );
   }
   return result;
 }
@@ -364,11 +364,7 @@ export function expectedSyncMarker(key: string): Buffer {
  * Reads one bundle strictly. `key` is the full object key (including any `prefix`); the
  * sync marker is derived from the full key.
  */
-export function readBundle(
-  key: string,
-  gzipped: Buffer,
-  prefix = '',
-): { records: BackedUpRecord[]; schemaJson: unknown; syncMarker: Buffer } {
+export function readBundle(key: string, gzipped: Buffer, prefix = ''): { records: BackedUpRecord[]; schemaJson: unknown; syncMarker: Buffer } {
   const parsedKey = parseBundleKey(key, prefix);
   const container = gunzipSingleMember(key, gzipped);
   const fail = (what: string): never => {
@@ -411,9 +407,7 @@ export function readBundle(
   const expectedSync = expectedSyncMarker(key);
   const syncMarker = Buffer.from(c.raw(SYNC_SIZE, 'header sync marker'));
   if (!syncMarker.equals(expectedSync)) {
-    fail(
-      `wrong sync marker in the header: ${syncMarker.toString('hex')}, expected the first 16 bytes of sha256(key) ${expectedSync.toString('hex')}`,
-    );
+    fail(`wrong sync marker in the header: ${syncMarker.toString('hex')}, expected the first 16 bytes of sha256(key) ${expectedSync.toString('hex')}`);
   }
 
   // 4. Data blocks.
@@ -439,9 +433,7 @@ export function readBundle(
     const dataAt = bc.absolute;
     const data = container.subarray(dataAt, dataAt + Number(size));
     if (count > BigInt(data.length)) blockFail(`record count ${count} cannot fit in ${size} bytes`);
-    const rc = new Cursor(data, dataAt, (what) =>
-      blockFail(what.startsWith('truncated') ? `records overrun the declared byte size ${size}: ${what}` : what),
-    );
+    const rc = new Cursor(data, dataAt, (what) => blockFail(what.startsWith('truncated') ? `records overrun the declared byte size ${size}: ${what}` : what));
     let lastRecordStart = 0;
     for (let i = 0; i < Number(count); i++) {
       lastRecordStart = rc.pos;
@@ -473,7 +465,8 @@ export function readBundle(
   // Records against the key.
   let previous: bigint | undefined;
   for (const [i, r] of records.entries()) {
-    if (r.topic !== parsedKey.topic) fail(`record ${i} (offset ${r.offset}) has topic ${JSON.stringify(r.topic)}, the key says ${JSON.stringify(parsedKey.topic)}`);
+    if (r.topic !== parsedKey.topic)
+      fail(`record ${i} (offset ${r.offset}) has topic ${JSON.stringify(r.topic)}, the key says ${JSON.stringify(parsedKey.topic)}`);
     if (r.partition !== parsedKey.partition) fail(`record ${i} (offset ${r.offset}) has partition ${r.partition}, the key says ${parsedKey.partition}`);
     if (r.offset < parsedKey.start || r.offset > parsedKey.end) {
       fail(`record ${i} has offset ${r.offset}, outside the key range ${parsedKey.start}..${parsedKey.end}`);
@@ -509,13 +502,7 @@ const METADATA_NAMES = [
  * Checks the object metadata (S3 user metadata, names compared case-insensitively)
  * against the bundle's records and bytes.
  */
-export function checkMetadata(
-  key: string,
-  gzipped: Buffer,
-  metadata: Record<string, string>,
-  records: BackedUpRecord[],
-  prefix = '',
-): void {
+export function checkMetadata(key: string, gzipped: Buffer, metadata: Record<string, string>, records: BackedUpRecord[], prefix = ''): void {
   const fail = (what: string): never => {
     throw bundleError(key, `metadata: ${what}`);
   };
@@ -545,8 +532,7 @@ export function checkMetadata(
   /** "As in the key": the plain decimal value, or the key's 20-digit zero-padded form. */
   const expectRange = (name: 'coldstore-range-start' | 'coldstore-range-end', expected: bigint): void => {
     const actual = get(name);
-    const ok =
-      actual === expected.toString() || (/^[0-9]{20}$/.test(actual) && BigInt(actual) === expected);
+    const ok = actual === expected.toString() || (/^[0-9]{20}$/.test(actual) && BigInt(actual) === expected);
     if (!ok) fail(`${name} is ${JSON.stringify(actual)}, expected ${JSON.stringify(expected.toString())} (from the key)`);
   };
 

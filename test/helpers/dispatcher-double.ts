@@ -124,7 +124,8 @@ export async function startDispatcherDouble(): Promise<DispatcherDouble> {
     const expected = query.get('expected-sha256');
     const sha256 = digest('sha256', body);
     if (body.length === 0) return reply(400, problem(400, 'Bad Request', 'empty stream body', 'empty_body'));
-    if (expected !== sha256) return reply(400, problem(400, 'Bad Request', `body sha256 ${sha256} does not match expected-sha256 ${expected}`, 'sha256_mismatch'));
+    if (expected !== sha256)
+      return reply(400, problem(400, 'Bad Request', `body sha256 ${sha256} does not match expected-sha256 ${expected}`, 'sha256_mismatch'));
     const key = `${source}/${label}/${sha256}`;
     double.streams.set(key, body);
     double.streamPosts.push({ key, at: Date.now() });
@@ -136,8 +137,10 @@ export async function startDispatcherDouble(): Promise<DispatcherDouble> {
     const model = query.get('model') ?? '';
     const refuse = (detail: string, errorEnum: string) => reply(400, problem(400, 'Bad Request', detail, errorEnum));
     if (!isAzulModel(model)) return refuse(`unknown model "${model}"`, 'bad_model');
-    if (query.get('avro-format') !== 'true' || contentType !== 'application/avro') return refuse('this double takes only Avro bulks (avro-format=true, application/avro)', 'bad_format');
-    if (query.get('pause_plugins') !== 'true') return refuse('a restore must post with pause_plugins=true, or plugins process restored history again', 'plugins_not_paused');
+    if (query.get('avro-format') !== 'true' || contentType !== 'application/avro')
+      return refuse('this double takes only Avro bulks (avro-format=true, application/avro)', 'bad_format');
+    if (query.get('pause_plugins') !== 'true')
+      return refuse('a restore must post with pause_plugins=true, or plugins process restored history again', 'plugins_not_paused');
     let events: Buffer[];
     try {
       const bulk = splitBulk(model, body);
@@ -205,7 +208,8 @@ export async function startDispatcherDouble(): Promise<DispatcherDouble> {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: Error) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify(problem(500, 'Double failed', err.message, 'double_error')));
+      if (!res.headersSent)
+        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify(problem(500, 'Double failed', err.message, 'double_error')));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

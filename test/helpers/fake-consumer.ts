@@ -21,7 +21,16 @@ export class FakeConsumer implements TaskConsumer {
     const log = this.logs.get(tpKey({ topic, partition })) ?? [];
     for (let i = 0; i < count; i++) {
       const offset = BigInt(log.length);
-      log.push({ topic, partition, offset, timestamp: 0, timestampType: 'CREATE_TIME', key: null, value: Buffer.from(`${topic}/${partition}@${offset}`), headers: [] });
+      log.push({
+        topic,
+        partition,
+        offset,
+        timestamp: 0,
+        timestampType: 'CREATE_TIME',
+        key: null,
+        value: Buffer.from(`${topic}/${partition}@${offset}`),
+        headers: [],
+      });
     }
     this.logs.set(tpKey({ topic, partition }), log);
   }

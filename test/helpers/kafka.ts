@@ -22,7 +22,19 @@ export async function createTopic(topic: string, partitions: number, config: Rec
  * (e.g. while a just-created topic's leader is elected) cannot land after a later one:
  * tests compare partitions with the order the lines were given in.
  */
-const kcatProducerArgs = (topic: string, partition: number) => ['-P', '-b', bootstrap(), '-t', topic, '-p', String(partition), '-K', ':', '-X', 'enable.idempotence=true'];
+const kcatProducerArgs = (topic: string, partition: number) => [
+  '-P',
+  '-b',
+  bootstrap(),
+  '-t',
+  topic,
+  '-p',
+  String(partition),
+  '-K',
+  ':',
+  '-X',
+  'enable.idempotence=true',
+];
 
 /** Produces `key:value` lines to one partition with kcat, an independent client. */
 export function produceLines(topic: string, partition: number, lines: readonly string[]): void {
@@ -97,7 +109,13 @@ export async function produceSteadily(topic: string, partitions: number, first: 
   for (let from = first; from < last; from += chunk) {
     const count = Math.min(chunk, last - from);
     await Promise.all(
-      Array.from({ length: partitions }, (_, p) => produceLinesAsync(topic, p, Array.from({ length: count }, (_, j) => `k-${p}-${from + j}:v-${p}-${from + j}`))),
+      Array.from({ length: partitions }, (_, p) =>
+        produceLinesAsync(
+          topic,
+          p,
+          Array.from({ length: count }, (_, j) => `k-${p}-${from + j}:v-${p}-${from + j}`),
+        ),
+      ),
     );
     await new Promise((r) => setTimeout(r, pauseMs));
   }

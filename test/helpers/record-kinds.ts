@@ -25,7 +25,12 @@ export function kindRecords(topic: string): OutgoingRecord[] {
       value: kind === 3 ? null : kind === 4 ? Buffer.alloc(0) : kind === 5 ? binary : b(`value-${i}-${'x'.repeat(i * 13)}`),
       headers:
         kind === 6
-          ? [{ key: 'h', value: null }, { key: 'h', value: Buffer.alloc(0) }, { key: 'z', value: binary }, { key: 'h', value: b('last') }]
+          ? [
+              { key: 'h', value: null },
+              { key: 'h', value: Buffer.alloc(0) },
+              { key: 'z', value: binary },
+              { key: 'h', value: b('last') },
+            ]
           : kind === 7
             ? [{ key: 'only', value: b(String(i)) }]
             : [],
@@ -53,16 +58,27 @@ export async function createKindTopics(topics: KindTopics): Promise<void> {
   const keep = { 'retention.ms': '-1' };
   await createTopic(topics.kinds, 2, keep);
   await createTopic(topics.appendTime, 1, { 'message.timestamp.type': 'LogAppendTime', ...keep });
-  await createTopic(topics.compacted, 1, { 'cleanup.policy': 'compact', 'segment.ms': '100', 'min.cleanable.dirty.ratio': '0.01', 'delete.retention.ms': '100' });
+  await createTopic(topics.compacted, 1, {
+    'cleanup.policy': 'compact',
+    'segment.ms': '100',
+    'min.cleanable.dirty.ratio': '0.01',
+    'delete.retention.ms': '100',
+  });
   await createTopic(topics.txn, 1, keep);
   await produceRecords(kindRecords(topics.kinds));
   await produceRecords(Array.from({ length: 10 }, (_, i) => ({ topic: topics.appendTime, partition: 0, timestamp: 5, key: b(`k${i}`), value: b(`v${i}`) })));
-  await produceRecords(Array.from({ length: 60 }, (_, i) => ({ topic: topics.compacted, partition: 0, key: b(i % 2 === 0 ? 'dup' : `u${i}`), value: b(`v${i}`) })));
-  await waitFor('compaction', async () => {
-    await new Promise((r) => setTimeout(r, 300));
-    await produceRecords([{ topic: topics.compacted, partition: 0, key: b('roll'), value: b('roll') }]);
-    return consumeAll(topics.compacted, 1000).length < 40;
-  }, { timeoutMs: 60_000, intervalMs: 500 });
+  await produceRecords(
+    Array.from({ length: 60 }, (_, i) => ({ topic: topics.compacted, partition: 0, key: b(i % 2 === 0 ? 'dup' : `u${i}`), value: b(`v${i}`) })),
+  );
+  await waitFor(
+    'compaction',
+    async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      await produceRecords([{ topic: topics.compacted, partition: 0, key: b('roll'), value: b('roll') }]);
+      return consumeAll(topics.compacted, 1000).length < 40;
+    },
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
   await produceTransactions(topics.txn, 0, [
     { commit: true, values: ['t1', 't2', 't3'] },
     { commit: false, values: ['aborted1', 'aborted2'] },

@@ -54,7 +54,7 @@ describe('BackupSink layout azul', () => {
   const committed = async (name: string, topic: string, next: number) =>
     (await t.app.herder.getOffsets(name)).offsets.some((o) => o.partition['kafka_topic'] === topic && o.offset?.['kafka_offset'] === next);
 
-  it('backs up the real vectors byte-exact under the Azul backup service\'s keys', async () => {
+  it("backs up the real vectors byte-exact under the Azul backup service's keys", async () => {
     const prefix = uniqueName('p').replace(/-/g, '');
     const label = uniqueName('azul').toLowerCase();
     const binaryTopic = `azul.${prefix}.virustotal.binary.enriched`;
@@ -102,7 +102,9 @@ describe('BackupSink layout azul', () => {
     expect(new Set(streamGets.map((r) => r.path)).size).toBe(streamGets.length);
     const metrics = (await t.call('GET', '/metrics')).text;
     expect(metricValue(metrics, 'coldstore_backup_azul_streams_total', { source: 'virustotal', result: 'missing' })).toBeGreaterThan(0);
-    expect(metricValue(metrics, 'coldstore_backup_azul_events_total', { source: 'system', result: 'ok' })).toBe(produced.delete.length + produced.insert.length);
+    expect(metricValue(metrics, 'coldstore_backup_azul_events_total', { source: 'system', result: 'ok' })).toBe(
+      produced.delete.length + produced.insert.length,
+    );
     expect(metricValue(metrics, 'coldstore_backup_azul_events_total', { source: 'virustotal', result: 'ok' })).toBe(produced.binary.length);
     await t.call('DELETE', `/connectors/${name}`);
   });
@@ -118,7 +120,15 @@ describe('BackupSink layout azul', () => {
     const shaC = dispatcher.addStream('src1', 'content', c!, { servedBytes: Buffer.from('tampered') });
     const events = [
       binaryEvent({ source: 'src1', kafkaKey: 'e1', timestampMicros: 1_700_000_000_000_001n, streams: [{ label: 'content', sha256: shaA }] }),
-      binaryEvent({ source: 'src1', kafkaKey: 'e2', timestampMicros: 1_700_000_000_000_002n, streams: [{ label: 'content', sha256: shaA }, { label: 'content', sha256: shaB }] }),
+      binaryEvent({
+        source: 'src1',
+        kafkaKey: 'e2',
+        timestampMicros: 1_700_000_000_000_002n,
+        streams: [
+          { label: 'content', sha256: shaA },
+          { label: 'content', sha256: shaB },
+        ],
+      }),
       binaryEvent({ source: 'src1', kafkaKey: 'e3', timestampMicros: 1_700_000_000_000_003n, streams: [{ label: 'content', sha256: shaA }] }),
       binaryEvent({ source: 'src1', kafkaKey: 'e4', timestampMicros: 1_700_000_001_000_000n, streams: [{ label: 'content', sha256: shaC }] }),
     ];
@@ -161,15 +171,21 @@ describe('BackupSink layout azul', () => {
     const blobs = Array.from({ length: 8 }, (_, i) => Buffer.from(`blob ${i} `.repeat(500)));
     const shas = blobs.map((blob) => dispatcher.addStream('src2', 'content', blob));
     dispatcher.fail({ method: 'GET', path: /\/api\/v3\/stream\/src2\//, status: 503 });
-    const events = shas.map((sha, i) => binaryEvent({ source: 'src2', kafkaKey: `k${i}`, timestampMicros: 1_700_000_000_000_000n + BigInt(i), streams: [{ label: 'content', sha256: sha }] }));
+    const events = shas.map((sha, i) =>
+      binaryEvent({ source: 'src2', kafkaKey: `k${i}`, timestampMicros: 1_700_000_000_000_000n + BigInt(i), streams: [{ label: 'content', sha256: sha }] }),
+    );
     await produceRecords(events.map((value) => ({ topic, partition: 0, key: null, value })));
     const name = uniqueName('azul-down');
     const config = connectorConfig(label, prefix, { 'streams.max.consecutive.failures': '3', 'streams.max.in.flight': '2' });
     await t.app.herder.putConfig(name, config, true);
-    const failed = await waitFor('task failed', async () => {
-      const status = await t.call('GET', `/connectors/${name}/status`);
-      return status.body?.tasks?.[0]?.state === 'FAILED' ? status.body.tasks[0] : undefined;
-    }, { timeoutMs: 60_000 });
+    const failed = await waitFor(
+      'task failed',
+      async () => {
+        const status = await t.call('GET', `/connectors/${name}/status`);
+        return status.body?.tasks?.[0]?.state === 'FAILED' ? status.body.tasks[0] : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     expect(failed.trace).toContain('DISPATCHER_FAILED');
     expect(failed.trace).toContain('spooled');
     const spoolDir = `${config['streams.spool.dir']}/${name}`;
@@ -179,7 +195,12 @@ describe('BackupSink layout azul', () => {
     dispatcher.clearFailures();
     expect((await t.call('POST', `/connectors/${name}/tasks/0/restart`)).status).toBeLessThan(300);
     await waitFor('all committed after the restart', () => committed(name, topic, 8), { timeoutMs: 60_000 }).catch(async (e) => {
-      console.log(t.logs.filter((l) => l.includes(name)).slice(-40).join(''));
+      console.log(
+        t.logs
+          .filter((l) => l.includes(name))
+          .slice(-40)
+          .join(''),
+      );
       console.log(JSON.stringify((await t.call('GET', `/connectors/${name}/status`)).body));
       throw e;
     });

@@ -13,7 +13,9 @@ function bundles(root: string, bucket: string, topic: string): { key: string; re
   const dir = join(root, bucket, topic, '0');
   let names: string[] = [];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.avro.gz')).sort();
+    names = readdirSync(dir)
+      .filter((n) => n.endsWith('.avro.gz'))
+      .sort();
   } catch {
     return [];
   }
@@ -37,14 +39,29 @@ describe('BackupSink labels, age-off and failures', () => {
     const name = uniqueName('backup');
     const root = tmpDir('label-objects');
     await createTopic(topic, 1);
-    produceLines(topic, 0, Array.from({ length: 30 }, (_, i) => `k:${i}`));
-    const config = { 'connector.class': 'BackupSink', topics: topic, 'storage.type': 'local', 'local.root': root, 'bundle.max.records': '10', 'backup.label': 'first' };
+    produceLines(
+      topic,
+      0,
+      Array.from({ length: 30 }, (_, i) => `k:${i}`),
+    );
+    const config = {
+      'connector.class': 'BackupSink',
+      topics: topic,
+      'storage.type': 'local',
+      'local.root': root,
+      'bundle.max.records': '10',
+      'backup.label': 'first',
+    };
     await t.app.herder.putConfig(name, config, true);
     await waitFor('label first complete', () => bundles(root, 'coldstore-first-events', topic).reduce((n, b) => n + b.records, 0) === 30);
     await waitFor('offsets committed', async () => (await t.app.herder.getOffsets(name)).offsets[0]?.offset?.['kafka_offset'] === 30);
 
     await t.app.herder.putConfig(name, { ...config, 'backup.label': 'second' }, false);
-    produceLines(topic, 0, Array.from({ length: 10 }, (_, i) => `k:${30 + i}`));
+    produceLines(
+      topic,
+      0,
+      Array.from({ length: 10 }, (_, i) => `k:${30 + i}`),
+    );
     const second = await waitFor('label second complete', () => {
       const found = bundles(root, 'coldstore-second-events', topic);
       return found.reduce((n, b) => n + b.records, 0) === 40 ? found : undefined;
@@ -64,7 +81,15 @@ describe('BackupSink labels, age-off and failures', () => {
     produceLines(excluded, 0, ['c:3']);
     await t.app.herder.putConfig(
       name,
-      { 'connector.class': 'BackupSink', 'topics.regex': `${base}_.*`, 'topics.exclude.regex': '.*_skip', 'storage.type': 'local', 'local.root': root, 'bundle.max.records': '2', 'backup.label': 'rx' },
+      {
+        'connector.class': 'BackupSink',
+        'topics.regex': `${base}_.*`,
+        'topics.exclude.regex': '.*_skip',
+        'storage.type': 'local',
+        'local.root': root,
+        'bundle.max.records': '2',
+        'backup.label': 'rx',
+      },
       true,
     );
     await waitFor('kept topic backed up', () => bundles(root, 'coldstore-rx-events', kept).reduce((n, b) => n + b.records, 0) === 2);
@@ -79,7 +104,11 @@ describe('BackupSink labels, age-off and failures', () => {
     const topic = uniqueName('lifecycle');
     const name = uniqueName('backup');
     await createTopic(topic, 1);
-    await t.app.herder.putConfig(name, { 'connector.class': 'BackupSink', topics: topic, 'backup.label': uniqueName('lc').toLowerCase(), 'lifecycle.expire.days': '30', ...s3Settings() }, true);
+    await t.app.herder.putConfig(
+      name,
+      { 'connector.class': 'BackupSink', topics: topic, 'backup.label': uniqueName('lc').toLowerCase(), 'lifecycle.expire.days': '30', ...s3Settings() },
+      true,
+    );
     await waitFor('lifecycle warning', () => t.logs.some((l) => l.includes(name) && l.includes('does not support lifecycle rules')));
     expect(t.app.herder.status(name).tasks[0]?.state).toBe('RUNNING');
   });
@@ -94,7 +123,11 @@ describe('BackupSink labels, age-off and failures', () => {
     mkdirSync(join(root, '.coldstore-meta', 'coldstore-conflict-events', topic, '0'), { recursive: true });
     writeFileSync(join(root, '.coldstore-meta', 'coldstore-conflict-events', `${key}.json`), JSON.stringify({ 'coldstore-body-sha256': 'f00' }));
     await createTopic(topic, 1);
-    produceLines(topic, 0, Array.from({ length: 5 }, (_, i) => `k:${i}`));
+    produceLines(
+      topic,
+      0,
+      Array.from({ length: 5 }, (_, i) => `k:${i}`),
+    );
     await t.app.herder.putConfig(
       name,
       { 'connector.class': 'BackupSink', topics: topic, 'storage.type': 'local', 'local.root': root, 'bundle.max.records': '5', 'backup.label': 'conflict' },

@@ -69,7 +69,9 @@ describe('BackupSink keeps every offset exactly once in S3 across crashes, with 
     // Run 4 finishes the job.
     await worker.start([connectorFile]);
     await producingMore;
-    const expected = await readPartitions(Array.from({ length: PARTITIONS }, (_, p) => ({ topic, partition: p, count: PER_PARTITION + (p === 0 ? LARGE : 0) })));
+    const expected = await readPartitions(
+      Array.from({ length: PARTITIONS }, (_, p) => ({ topic, partition: p, count: PER_PARTITION + (p === 0 ? LARGE : 0) })),
+    );
     expect(expected).toHaveLength(PARTITIONS * PER_PARTITION + LARGE);
     const objects = await waitFor(
       'every record in S3',

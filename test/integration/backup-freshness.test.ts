@@ -30,7 +30,13 @@ const scenarios: Scenario[] = [
   { name: '25 records/s into one partition', recordsPerSecond: 25, partitions: 1 },
   { name: '25 records/s into four partitions', recordsPerSecond: 25, partitions: 4 },
   { name: '500 records/s into four partitions', recordsPerSecond: 500, partitions: 4 },
-].map((s) => ({ ...s, topic: uniqueName('fresh'), connector: uniqueName('fresh-backup'), sentAt: Array.from({ length: s.partitions }, () => []), maxUndurableAgeMs: 0 }));
+].map((s) => ({
+  ...s,
+  topic: uniqueName('fresh'),
+  connector: uniqueName('fresh-backup'),
+  sentAt: Array.from({ length: s.partitions }, () => []),
+  maxUndurableAgeMs: 0,
+}));
 
 type StatusPartition = { topic: string; partition: number; committed_offset: number | null };
 

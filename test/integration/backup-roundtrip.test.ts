@@ -44,7 +44,9 @@ function asComparable(r: BackedUpRecord | BrokerRecord) {
 
 describe.each(['s3', 'local'] as const)('BackupSink round trip (%s storage)', (storage) => {
   let app: App;
-  const label = uniqueName('rt').toLowerCase().replace(/[^a-z0-9-]/g, '');
+  const label = uniqueName('rt')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '');
   const root = tmpDir('objects');
   const topics = kindTopicNames();
   let backup: Backup;
@@ -82,7 +84,16 @@ describe.each(['s3', 'local'] as const)('BackupSink round trip (%s storage)', (s
     backup = await waitFor(
       'every record backed up',
       async () => {
-        const objects = storage === 's3' ? await fetchAll(s3Client(), bucket).catch(() => []) : (() => { try { return readLocal(root, bucket); } catch { return []; } })();
+        const objects =
+          storage === 's3'
+            ? await fetchAll(s3Client(), bucket).catch(() => [])
+            : (() => {
+                try {
+                  return readLocal(root, bucket);
+                } catch {
+                  return [];
+                }
+              })();
         const count = recordCount(objects);
         return count >= expected.length ? { objects } : undefined;
       },

@@ -33,14 +33,30 @@ describe('BackupSink rides out an S3 outage', () => {
     ({ app } = await createTestApp({ 'offset.flush.interval.ms': 200 }));
     await app.herder.putConfig(
       name,
-      { 'connector.class': 'BackupSink', topics: topic, 'backup.label': label, 'bundle.max.records': '100', 'bundle.max.age.ms': '300', ...s3Settings(), 's3.endpoint': s3.endpoint },
+      {
+        'connector.class': 'BackupSink',
+        topics: topic,
+        'backup.label': label,
+        'bundle.max.records': '100',
+        'bundle.max.age.ms': '300',
+        ...s3Settings(),
+        's3.endpoint': s3.endpoint,
+      },
       true,
     );
     // Half before the outage and half during it, so bundles are waiting to be stored
     // while the server is down however long the first half took to arrive.
     const produce = async (from: number, to: number): Promise<void> => {
       for (; from < to; from += 50) {
-        await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => produceLinesAsync(topic, p, Array.from({ length: 50 }, (_, j) => `k:${p}-${from + j}`))));
+        await Promise.all(
+          Array.from({ length: PARTITIONS }, (_, p) =>
+            produceLinesAsync(
+              topic,
+              p,
+              Array.from({ length: 50 }, (_, j) => `k:${p}-${from + j}`),
+            ),
+          ),
+        );
         await new Promise((r) => setTimeout(r, 40));
       }
     };
@@ -67,7 +83,12 @@ describe('BackupSink rides out an S3 outage', () => {
     );
     checkCoverage(objects.map((o) => o.key));
     const at = (r: { partition: number; offset: bigint }) => `${r.partition}/${r.offset}`;
-    expect(objects.flatMap((o) => readBundle(o.key, o.body).records).map(at).sort()).toEqual(expected.map(at).sort());
+    expect(
+      objects
+        .flatMap((o) => readBundle(o.key, o.body).records)
+        .map(at)
+        .sort(),
+    ).toEqual(expected.map(at).sort());
     expect(app.herder.status(name).tasks[0]?.state).toBe('RUNNING');
   }, 240_000);
 });

@@ -21,7 +21,9 @@ interface PartitionView {
 
 describe('backups by id (real broker, S3Proxy)', () => {
   let worker: TestApp;
-  const label = uniqueName('bid').toLowerCase().replace(/[^a-z0-9-]/g, '');
+  const label = uniqueName('bid')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '');
   const events = `coldstore-${label}-events`;
   const storage = { ...s3Settings(), 'backup.label': label };
   const busy = uniqueName('busy');
@@ -51,7 +53,14 @@ describe('backups by id (real broker, S3Proxy)', () => {
     const name = uniqueName('restore');
     await worker.app.herder.putConfig(
       name,
-      { 'connector.class': 'RestoreSource', ...storage, topics: topic, 'topic.rename': `${topic}:${target}`, 'restore.backup.id': String(backupId), 'transaction.boundary': 'poll' },
+      {
+        'connector.class': 'RestoreSource',
+        ...storage,
+        topics: topic,
+        'topic.rename': `${topic}:${target}`,
+        'restore.backup.id': String(backupId),
+        'transaction.boundary': 'poll',
+      },
       true,
     );
     await waitFor(
@@ -74,7 +83,11 @@ describe('backups by id (real broker, S3Proxy)', () => {
     await createTopic(txn, 1);
     // A committed transaction ends with a marker after its last record: the cut lies past
     // every record, so the backup completes only if markers count as backed up.
-    await produceTransactions(txn, 0, [{ commit: true, values: ['t1', 't2', 't3'] }, { commit: false, values: ['gone'] }, { commit: true, values: ['t4'] }]);
+    await produceTransactions(txn, 0, [
+      { commit: true, values: ['t1', 't2', 't3'] },
+      { commit: false, values: ['gone'] },
+      { commit: true, values: ['t4'] },
+    ]);
     worker = await createTestApp({ 'offset.flush.interval.ms': 200, 'backups.retain.count': 2 });
     // Bundles would stay open for 10 minutes: a backup by id must flush them itself.
     await worker.app.herder.putConfig(
@@ -98,7 +111,9 @@ describe('backups by id (real broker, S3Proxy)', () => {
     await producing;
     for (const id of [1, 2]) {
       const partitions = cuts.get(id)!;
-      expect(partitions.map((p) => `${p.topic}/${p.partition}`).sort()).toEqual([...Array.from({ length: PARTITIONS }, (_, p) => `${busy}/${p}`), `${txn}/0`].sort());
+      expect(partitions.map((p) => `${p.topic}/${p.partition}`).sort()).toEqual(
+        [...Array.from({ length: PARTITIONS }, (_, p) => `${busy}/${p}`), `${txn}/0`].sort(),
+      );
       for (const p of partitions) {
         expect(p.status).toBe('COMPLETED');
         expect(p.durableOffset).toBeGreaterThanOrEqual(p.endOffset);

@@ -42,7 +42,11 @@ describe('backups by id: lifecycle', () => {
     const storage = { ...s3Settings(), 'backup.label': uniqueName('life').toLowerCase() };
     const topic = uniqueName('life');
     await createTopic(topic, 2);
-    produceLines(topic, 0, Array.from({ length: 30 }, (_, i) => `a${i}`));
+    produceLines(
+      topic,
+      0,
+      Array.from({ length: 30 }, (_, i) => `a${i}`),
+    );
     const dataDir = tmpDir('catalogue');
     const first = await worker(dataDir);
     await first.app.herder.putConfig('backup', backupConfig(storage, topic), true);
@@ -105,7 +109,11 @@ describe('backups by id: lifecycle', () => {
     const group = uniqueName('billing');
     for (const t of [orders, payments]) {
       await createTopic(t, 1);
-      produceLines(t, 0, Array.from({ length: 20 }, (_, i) => `${t}-${i}`));
+      produceLines(
+        t,
+        0,
+        Array.from({ length: 20 }, (_, i) => `${t}-${i}`),
+      );
     }
     const admin = new KafkaAdmin({ bootstrapServers: bootstrap(), extra: {} }, 'lifecycle-test-admin');
     try {

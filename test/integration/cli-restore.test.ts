@@ -41,7 +41,9 @@ const values = (topic: string, p: number, count: number) => Array.from({ length:
 
 /** Each partition's values as a read_committed consumer sees them, in offset order. */
 async function restoredValues(topic: string, perPartition?: number): Promise<Map<number, string[]>> {
-  const records = await readPartitions(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition, ...(perPartition ? { count: perPartition } : {}) })));
+  const records = await readPartitions(
+    Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition, ...(perPartition ? { count: perPartition } : {}) })),
+  );
   const out = new Map<number, string[]>();
   for (const r of records) out.set(r.partition, [...(out.get(r.partition) ?? []), r.value!.toString()]);
   return out;
@@ -62,7 +64,11 @@ describe('coldstore restore (the CLI, real Kafka, local store)', () => {
       await createTopic(topic, PARTITIONS);
       for (let p = 0; p < PARTITIONS; p++) {
         const vs = values(topic, p, count);
-        produceLines(topic, p, vs.map((v, i) => `k-${p}-${i}:${v}`));
+        produceLines(
+          topic,
+          p,
+          vs.map((v, i) => `k-${p}-${i}:${v}`),
+        );
       }
     }
     const { app } = await createTestApp({});
@@ -100,7 +106,10 @@ describe('coldstore restore (the CLI, real Kafka, local store)', () => {
     const workerFile = join(dir, 'worker.json');
     const restoreFile = join(dir, 'restore.json');
     writeFileSync(workerFile, JSON.stringify({ 'bootstrap.servers': bootstrap(), 'data.dir': join(dir, 'data'), 'offset.flush.interval.ms': 200, ...worker }));
-    writeFileSync(restoreFile, JSON.stringify({ name, config: { 'connector.class': 'RestoreSource', 'storage.type': 'local', 'local.root': root, 'backup.label': label, ...restore } }));
+    writeFileSync(
+      restoreFile,
+      JSON.stringify({ name, config: { 'connector.class': 'RestoreSource', 'storage.type': 'local', 'local.root': root, 'backup.label': label, ...restore } }),
+    );
     return { workerFile, restoreFile };
   }
 
@@ -124,7 +133,10 @@ describe('coldstore restore (the CLI, real Kafka, local store)', () => {
     expect(status.tasks.reduce((n: number, t: { progress: { records: number } }) => n + t.progress.records, 0)).toBe(PARTITIONS * SMALL);
 
     // stderr is a pipe here: plain progress lines, the last one with the final counts.
-    const lines = first.stderr().split('\n').filter((l) => l.startsWith(`restore ${name}: `));
+    const lines = first
+      .stderr()
+      .split('\n')
+      .filter((l) => l.startsWith(`restore ${name}: `));
     expect(lines.length, first.stderr()).toBeGreaterThanOrEqual(1);
     expect(lines.at(-1)).toMatch(new RegExp(`\\b${PARTITIONS * SMALL} records, \\d+ objects, ${PARTITIONS}/${PARTITIONS} partitions done`));
     // With the tasks' planned work known, the lines carry a percentage and an ETA.
@@ -172,19 +184,27 @@ describe('coldstore restore (the CLI, real Kafka, local store)', () => {
     };
 
     const killed = run(args);
-    const atKill = await waitFor('the first run to restore some records', async () => {
-      const records = await restoredSoFar(killed);
-      return records !== undefined && records > 2_000 ? records : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 100 });
+    const atKill = await waitFor(
+      'the first run to restore some records',
+      async () => {
+        const records = await restoredSoFar(killed);
+        return records !== undefined && records > 2_000 ? records : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 100 },
+    );
     killed.child.kill('SIGKILL');
     expect(await killed.ended).toEqual({ code: null, signal: 'SIGKILL' });
     expect(atKill).toBeLessThan(total);
 
     const interrupted = run(args);
-    const atInterrupt = await waitFor('the second run to restore more', async () => {
-      const records = await restoredSoFar(interrupted);
-      return records !== undefined && records > atKill + 2_000 ? records : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 100 });
+    const atInterrupt = await waitFor(
+      'the second run to restore more',
+      async () => {
+        const records = await restoredSoFar(interrupted);
+        return records !== undefined && records > atKill + 2_000 ? records : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 100 },
+    );
     interrupted.child.kill('SIGINT');
     expect(await interrupted.ended, interrupted.stderr()).toEqual({ code: 130, signal: null });
     expect(atInterrupt).toBeLessThan(total);
@@ -198,12 +218,17 @@ describe('coldstore restore (the CLI, real Kafka, local store)', () => {
     const progress = status.tasks.map((t: { progress: { records: number; objects: number } }) => t.progress);
     // Records count the whole job across the three runs; objects only what the last run read.
     expect(progress.reduce((n: number, p: { records: number }) => n + p.records, 0)).toBe(total);
-    const bundles = Array.from({ length: PARTITIONS }, (_, p) => readdirSync(join(root, `coldstore-${label}-events`, large, String(p))).filter((f) => f.endsWith('.avro.gz')).length).reduce((a, b) => a + b, 0);
+    const bundles = Array.from(
+      { length: PARTITIONS },
+      (_, p) => readdirSync(join(root, `coldstore-${label}-events`, large, String(p))).filter((f) => f.endsWith('.avro.gz')).length,
+    ).reduce((a, b) => a + b, 0);
     expect(bundles).toBeGreaterThanOrEqual(total / BUNDLE_RECORDS);
     expect(progress.reduce((n: number, p: { objects: number }) => n + p.objects, 0)).toBeLessThan(bundles);
 
     const restored = await restoredValues(target, LARGE);
     for (let p = 0; p < PARTITIONS; p++) expect(restored.get(p), `partition ${p}`).toEqual(values(large, p, LARGE));
-    console.info(`cli-restore: killed at ${atKill}, interrupted at ${atInterrupt} of ${total} records; the last run read ${progress.reduce((n: number, p: { objects: number }) => n + p.objects, 0)} of ${bundles} bundles`);
+    console.info(
+      `cli-restore: killed at ${atKill}, interrupted at ${atInterrupt} of ${total} records; the last run read ${progress.reduce((n: number, p: { objects: number }) => n + p.objects, 0)} of ${bundles} bundles`,
+    );
   }, 300_000);
 });

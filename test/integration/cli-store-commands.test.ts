@@ -27,9 +27,14 @@ interface Run {
 
 function coldstore(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      done({ code: err ? Number((err as NodeJS.ErrnoException).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', MAIN, ...args],
+      { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        done({ code: err ? Number((err as NodeJS.ErrnoException).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -54,7 +59,14 @@ describe('coldstore verify, inspect and ls on a local-store backup', () => {
 
   beforeAll(async () => {
     const store = new LocalObjectStore(root);
-    orders0 = await backUpPartition(store, location, 'orders', 0, Array.from({ length: 30 }, (_, i) => i), 10);
+    orders0 = await backUpPartition(
+      store,
+      location,
+      'orders',
+      0,
+      Array.from({ length: 30 }, (_, i) => i),
+      10,
+    );
     orders1 = await backUpPartition(store, location, 'orders', 1, [2, 3, 5, 8], 3);
     await writeManifest(store, location, BACKUP_ID, [
       { topic: 'orders', partition: 0, startOffset: 0, endOffset: 30, objects: orders0 },
@@ -64,7 +76,13 @@ describe('coldstore verify, inspect and ls on a local-store backup', () => {
       configPath,
       JSON.stringify({
         name: 'orders-backup',
-        config: { 'connector.class': 'BackupSink', topics: 'orders', 'storage.type': 'local', 'local.root': root, 'backup.label': '${env:COLDSTORE_TEST_LABEL}' },
+        config: {
+          'connector.class': 'BackupSink',
+          topics: 'orders',
+          'storage.type': 'local',
+          'local.root': root,
+          'backup.label': '${env:COLDSTORE_TEST_LABEL}',
+        },
       }),
     );
   }, 60_000);
@@ -109,7 +127,17 @@ describe('coldstore verify, inspect and ls on a local-store backup', () => {
     const run = await coldstore(['verify', '--config', configPath, '--backup', String(BACKUP_ID), '--json', '--concurrency', '2'], env);
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as Record<string, unknown>;
-    expect(report).toMatchObject({ backupId: BACKUP_ID, ok: true, bucket, manifests: 1, partitions: 2, objects: 5, records: 34, bytes: sizes([...orders0, ...orders1]), problems: [] });
+    expect(report).toMatchObject({
+      backupId: BACKUP_ID,
+      ok: true,
+      bucket,
+      manifests: 1,
+      partitions: 2,
+      objects: 5,
+      records: 34,
+      bytes: sizes([...orders0, ...orders1]),
+      problems: [],
+    });
     expect(report['notes']).toEqual([expect.stringMatching(/^orders\/1: the backup starts at offset 2, after the log start offset 0/)]);
   });
 
@@ -163,7 +191,10 @@ describe('coldstore verify, inspect and ls on a local-store backup', () => {
   it('ls --backup: the cut as the range, from the manifest; ls --backups lists the ids', async () => {
     const byId = await coldstore(['ls', '--config', configPath, '--backup', String(BACKUP_ID), '--json', 'orders'], env);
     expect(byId.code).toBe(0);
-    const description = JSON.parse(byId.stdout) as { backupId: number; topics: { partitions: { partition: number; firstOffset: number; lastOffset: number }[] }[] };
+    const description = JSON.parse(byId.stdout) as {
+      backupId: number;
+      topics: { partitions: { partition: number; firstOffset: number; lastOffset: number }[] }[];
+    };
     expect(description.backupId).toBe(BACKUP_ID);
     expect(description.topics[0]!.partitions.map((p) => [p.partition, p.firstOffset, p.lastOffset])).toEqual([
       [0, 0, 29],
@@ -187,7 +218,17 @@ describe('coldstore verify, inspect and ls on a local-store backup', () => {
 
   it('a bad connector file: every bad field named, exit 2', async () => {
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ name: 'x', 'connector.class': 'FileStreamSink', 'storage.type': 'floppy', 'backup.label': 'Not_Valid', 's3.endpoint': 'no url', 'bucket.prefix': '${env:COLDSTORE_TEST_UNSET_VARIABLE}' }));
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        name: 'x',
+        'connector.class': 'FileStreamSink',
+        'storage.type': 'floppy',
+        'backup.label': 'Not_Valid',
+        's3.endpoint': 'no url',
+        'bucket.prefix': '${env:COLDSTORE_TEST_UNSET_VARIABLE}',
+      }),
+    );
     const run = await coldstore(['verify', '--config', bad]);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
@@ -265,7 +306,17 @@ describe('coldstore verify, inspect and ls on a layout=azul backup in the local 
   beforeAll(async () => {
     fixture = await writeAzulFixture(new LocalObjectStore(root), events, streams);
     fixture.close();
-    writeFileSync(configPath, JSON.stringify({ name: 'azul-backup', 'connector.class': 'BackupSink', layout: 'azul', 'storage.type': 'local', 'local.root': root, 'backup.label': label }));
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        name: 'azul-backup',
+        'connector.class': 'BackupSink',
+        layout: 'azul',
+        'storage.type': 'local',
+        'local.root': root,
+        'backup.label': label,
+      }),
+    );
   }, 60_000);
 
   afterAll(() => {
@@ -297,7 +348,7 @@ describe('coldstore verify, inspect and ls on a layout=azul backup in the local 
     expect(forced.stderr).toContain("option '--layout <layout>' cannot be used with option '-b, --backup <id>'");
   });
 
-  it('inspect prints an azul bundle\'s events as JSON lines, and its metadata with --json; ls --objects lists the azul keys', async () => {
+  it("inspect prints an azul bundle's events as JSON lines, and its metadata with --json; ls --objects lists the azul keys", async () => {
     const bundle = fixture.ranges[0]!.entry.bundle!.key;
     const run = await coldstore(['inspect', '--config', configPath, bundle]);
     expect(run.code).toBe(0);
@@ -309,7 +360,13 @@ describe('coldstore verify, inspect and ls on a layout=azul backup in the local 
 
     const json = await coldstore(['inspect', '--config', configPath, '--json', '--limit', '1', bundle]);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ bucket: events.bucket, key: bundle, model: 'binary', metadata: { 'coldstore-format': 'azul-v6', 'coldstore-record-count': '3' }, events: [{ kafka_key: 'k0' }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      bucket: events.bucket,
+      key: bundle,
+      model: 'binary',
+      metadata: { 'coldstore-format': 'azul-v6', 'coldstore-record-count': '3' },
+      events: [{ kafka_key: 'k0' }],
+    });
 
     const ls = await coldstore(['ls', '--config', configPath, '--objects']);
     expect(ls.code).toBe(0);
@@ -332,14 +389,28 @@ describe('coldstore verify and ls on an S3 backup in a shared bucket', () => {
   beforeAll(async () => {
     const settings = s3Settings();
     const store = createObjectStore(storeConfig.validate(settings).values);
-    objects = await backUpPartition(store, location, 'audit', 3, Array.from({ length: 25 }, (_, i) => 100 + i), 10);
+    objects = await backUpPartition(
+      store,
+      location,
+      'audit',
+      3,
+      Array.from({ length: 25 }, (_, i) => 100 + i),
+      10,
+    );
     await writeManifest(store, location, 1, [{ topic: 'audit', partition: 3, startOffset: 100, endOffset: 125, objects }]);
     // The secret comes from the environment, as it should in a real connector file.
     env['COLDSTORE_TEST_S3_SECRET'] = settings['s3.secret.access.key']!;
     configPath = join(dir, 'restore.json');
     writeFileSync(
       configPath,
-      JSON.stringify({ name: 'audit-restore', 'connector.class': 'RestoreSource', topics: 'audit', ...settings, 's3.secret.access.key': '${env:COLDSTORE_TEST_S3_SECRET}', 'bucket.shared': bucket }),
+      JSON.stringify({
+        name: 'audit-restore',
+        'connector.class': 'RestoreSource',
+        topics: 'audit',
+        ...settings,
+        's3.secret.access.key': '${env:COLDSTORE_TEST_S3_SECRET}',
+        'bucket.shared': bucket,
+      }),
     );
   }, 60_000);
 
@@ -357,7 +428,12 @@ describe('coldstore verify and ls on an S3 backup in a shared bucket', () => {
     const ls = await coldstore(['ls', '--config', configPath, '--json', '--objects'], env);
     expect(ls.code).toBe(0);
     const description = JSON.parse(ls.stdout) as { topics: { topic: string; partitions: { bundles: { key: string }[] }[] }[] };
-    expect(description).toMatchObject({ bucket, objects: 3, records: 25, topics: [{ topic: 'audit', partitions: [{ partition: 3, firstOffset: 100, lastOffset: 124 }] }] });
+    expect(description).toMatchObject({
+      bucket,
+      objects: 3,
+      records: 25,
+      topics: [{ topic: 'audit', partitions: [{ partition: 3, firstOffset: 100, lastOffset: 124 }] }],
+    });
     expect(description.topics[0]!.partitions[0]!.bundles.map((b) => b.key)).toEqual(objects.map((o) => o.key));
 
     const inspect = await coldstore(['inspect', '--config', configPath, '--limit', '1', objects[2]!.key], env);

@@ -61,7 +61,10 @@ describe('records keep null apart from empty, header order and duplicates, and t
     await app.herder.putConfig(uniqueName('fid-sink'), { 'connector.class': 'FileStreamSink', topics: `${topic},${logAppend}`, file: out }, true);
     const lines = await waitFor('records in the sink output', () => {
       if (!existsSync(out)) return undefined;
-      const read = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as FileSinkLine);
+      const read = readFileSync(out, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as FileSinkLine);
       return read.length === RECORDS.length + 1 ? read : undefined;
     });
     const fromTopic = lines.filter((l) => l.topic === topic).sort((x, y) => Number(x.offset) - Number(y.offset));

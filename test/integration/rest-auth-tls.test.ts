@@ -80,7 +80,7 @@ describe('basic authentication', () => {
     expectUnauthorized(await t.call('GET', '/connectors'), 'Basic');
   });
 
-  it('refuses a wrong password, an unknown user, another user\'s password and garbage', async () => {
+  it("refuses a wrong password, an unknown user, another user's password and garbage", async () => {
     expectUnauthorized(await t.call('GET', '/', undefined, basic('alice', 'nope')), 'Basic');
     expectUnauthorized(await t.call('GET', '/', undefined, basic('alice', 'pw2')), 'Basic');
     expectUnauthorized(await t.call('GET', '/', undefined, basic('carol', 'pw1')), 'Basic');
@@ -109,7 +109,23 @@ describe('TLS', () => {
   beforeAll(async () => {
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=127.0.0.1', '-days', '1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-subj',
+        '/CN=127.0.0.1',
+        '-days',
+        '1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
       { stdio: 'ignore' },
     );
     t = await createTestApp({ 'rest.tls.cert.file': cert, 'rest.tls.key.file': key });

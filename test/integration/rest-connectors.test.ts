@@ -49,7 +49,12 @@ async function createSink(config: Record<string, string> = sinkConfig(), name = 
 async function status(name: string) {
   const res = await t.call('GET', `/connectors/${name}/status`);
   expect(res.status, res.text).toBe(200);
-  return res.body as { name: string; connector: { state: string; worker_id: string; trace?: string }; tasks: { id: number; state: string; worker_id: string; trace?: string }[]; type: string };
+  return res.body as {
+    name: string;
+    connector: { state: string; worker_id: string; trace?: string };
+    tasks: { id: number; state: string; worker_id: string; trace?: string }[];
+    type: string;
+  };
 }
 
 function waitForTaskState(name: string, state: string, id = 0) {
@@ -325,7 +330,11 @@ describe('secrets in connector configs', () => {
     const name = await createSink(sinkConfig(join(files, 'no-such-dir', '${env:CS_REST_TEST_SECRET}', 'out.jsonl')));
     const failed = await waitForTaskState(name, 'FAILED');
     expect(failed.tasks[0]!.trace).toContain(join(files, 'no-such-dir', '${env:CS_REST_TEST_SECRET}', 'out.jsonl'));
-    const answers = [JSON.stringify(failed), (await t.call('GET', `/connectors/${name}/tasks/0/status`)).text, (await t.call('GET', '/connectors?expand=status')).text];
+    const answers = [
+      JSON.stringify(failed),
+      (await t.call('GET', `/connectors/${name}/tasks/0/status`)).text,
+      (await t.call('GET', '/connectors?expand=status')).text,
+    ];
     for (const text of answers) expect(text).not.toContain(RESOLVED);
   });
 

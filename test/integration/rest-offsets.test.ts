@@ -76,7 +76,7 @@ describe('sink connector offsets', () => {
     expect(metricSample(res.text, 'coldstore_task_state', { connector: name, task: '0', state: 'RUNNING' })).toBe(1);
   });
 
-  it('GET /metrics shows each partition\'s committed position', async () => {
+  it("GET /metrics shows each partition's committed position", async () => {
     const res = await t.call('GET', '/metrics');
     expect(metricSample(res.text, 'coldstore_sink_committed_offset', { connector: name, task: '0', topic, partition: '0' })).toBe(3);
   });

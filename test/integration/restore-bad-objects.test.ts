@@ -20,16 +20,32 @@ describe('RestoreSource meets bad objects: fails naming the key, or skips and re
 
   beforeAll(async () => {
     await createTopic(topic, 1);
-    produceLines(topic, 0, Array.from({ length: RECORDS }, (_, i) => `k${i}:v${i}`));
+    produceLines(
+      topic,
+      0,
+      Array.from({ length: RECORDS }, (_, i) => `k${i}:v${i}`),
+    );
     ({ app } = await createTestApp({}));
     const backup = uniqueName('backup');
     await app.herder.putConfig(
       backup,
-      { 'connector.class': 'BackupSink', topics: topic, 'storage.type': 'local', 'local.root': root, 'backup.label': label, 'bundle.max.records': '50', 'bundle.max.age.ms': '200' },
+      {
+        'connector.class': 'BackupSink',
+        topics: topic,
+        'storage.type': 'local',
+        'local.root': root,
+        'backup.label': label,
+        'bundle.max.records': '50',
+        'bundle.max.age.ms': '200',
+      },
       true,
     );
-    await waitFor('backup complete', () => app.herder.committedOffsets().some((o) => o.topic === topic && o.offset === BigInt(RECORDS)), { timeoutMs: 20_000 }).catch((err: Error) => {
-      throw new Error(`${err.message}: ${JSON.stringify(app.herder.status(backup))} ${JSON.stringify(app.herder.committedOffsets(), (_, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+    await waitFor('backup complete', () => app.herder.committedOffsets().some((o) => o.topic === topic && o.offset === BigInt(RECORDS)), {
+      timeoutMs: 20_000,
+    }).catch((err: Error) => {
+      throw new Error(
+        `${err.message}: ${JSON.stringify(app.herder.status(backup))} ${JSON.stringify(app.herder.committedOffsets(), (_, v) => (typeof v === 'bigint' ? String(v) : v))}`,
+      );
     });
     await app.herder.delete(backup);
     keys = readdirSync(join(root, bucket, topic, '0')).sort();

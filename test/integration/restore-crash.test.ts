@@ -33,18 +33,35 @@ describe('RestoreSource resumes after kill -9', () => {
 
   beforeAll(async () => {
     await createTopic(source, PARTITIONS);
-    for (let p = 0; p < PARTITIONS; p++) produceLines(source, p, Array.from({ length: PER_PARTITION }, (_, i) => `k-${p}-${i}:v-${p}-${i}`));
+    for (let p = 0; p < PARTITIONS; p++)
+      produceLines(
+        source,
+        p,
+        Array.from({ length: PER_PARTITION }, (_, i) => `k-${p}-${i}:v-${p}-${i}`),
+      );
     const { app } = await createTestApp({});
     const backup = uniqueName('backup');
     await app.herder.putConfig(
       backup,
-      { 'connector.class': 'BackupSink', topics: source, 'storage.type': 'local', 'local.root': root, 'backup.label': label, 'bundle.max.records': '100', 'bundle.max.age.ms': '200' },
+      {
+        'connector.class': 'BackupSink',
+        topics: source,
+        'storage.type': 'local',
+        'local.root': root,
+        'backup.label': label,
+        'bundle.max.records': '100',
+        'bundle.max.age.ms': '200',
+      },
       true,
     );
-    await waitFor('backup complete', () => {
-      const positions = app.herder.committedOffsets().filter((o) => o.topic === source);
-      return positions.length === PARTITIONS && positions.every((o) => o.offset === BigInt(PER_PARTITION));
-    }, { timeoutMs: 60_000, intervalMs: 300 });
+    await waitFor(
+      'backup complete',
+      () => {
+        const positions = app.herder.committedOffsets().filter((o) => o.topic === source);
+        return positions.length === PARTITIONS && positions.every((o) => o.offset === BigInt(PER_PARTITION));
+      },
+      { timeoutMs: 60_000, intervalMs: 300 },
+    );
     await app.stop();
   }, 120_000);
 
@@ -53,15 +70,25 @@ describe('RestoreSource resumes after kill -9', () => {
     const worker = new WorkerProcess(dir, await freePort(), { 'bootstrap.servers': bootstrap(), 'offset.flush.interval.ms': 200 });
     workers.push(worker);
     const file = join(dir, 'restore.json');
-    writeFileSync(file, JSON.stringify({ name, config: { 'connector.class': 'RestoreSource', topics: source, 'storage.type': 'local', 'local.root': root, 'backup.label': label, ...config } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name,
+        config: { 'connector.class': 'RestoreSource', topics: source, 'storage.type': 'local', 'local.root': root, 'backup.label': label, ...config },
+      }),
+    );
     for (const crash of crashes) await crash(worker, [file]);
     await worker.start([file]);
-    const status = await waitFor(`${name} finished`, async () => {
-      const { body } = await worker.api('GET', `/connectors/${name}/status`);
-      const failed = body?.tasks?.find((t: { state: string }) => t.state === 'FAILED');
-      if (failed) throw new Error(`task failed: ${failed.trace}`);
-      return body?.tasks?.length > 0 && body.tasks.every((t: { state: string }) => t.state === 'FINISHED') ? body : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 300 });
+    const status = await waitFor(
+      `${name} finished`,
+      async () => {
+        const { body } = await worker.api('GET', `/connectors/${name}/status`);
+        const failed = body?.tasks?.find((t: { state: string }) => t.state === 'FAILED');
+        if (failed) throw new Error(`task failed: ${failed.trace}`);
+        return body?.tasks?.length > 0 && body.tasks.every((t: { state: string }) => t.state === 'FINISHED') ? body : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 300 },
+    );
     expect(await worker.kill('SIGTERM')).toBe(0);
     // The final counts are the whole job's, across the crashed runs.
     expect(status.tasks.reduce((n: number, t: { progress: { records: number } }) => n + t.progress.records, 0)).toBe(PARTITIONS * PER_PARTITION);
@@ -81,26 +108,34 @@ describe('RestoreSource resumes after kill -9', () => {
 
   it('in transactional mode: every record exactly once, in order, for read_committed consumers', async () => {
     const target = `${source}-tx`;
-    await runUntilFinished('restore-tx', { 'topic.rename': `${source}:${target}`, 'transaction.boundary': 'poll', 'poll.max.records': '70', 'tasks.max': '2' }, [
-      atFailpoint('source.before-commit@4'),
-      atFailpoint('source.after-commit@6'),
-      atRandom,
-      atRandom,
-    ]);
+    await runUntilFinished(
+      'restore-tx',
+      { 'topic.rename': `${source}:${target}`, 'transaction.boundary': 'poll', 'poll.max.records': '70', 'tasks.max': '2' },
+      [atFailpoint('source.before-commit@4'), atFailpoint('source.after-commit@6'), atRandom, atRandom],
+    );
     const restored = await restoredValues(target);
     for (let p = 0; p < PARTITIONS; p++) expect(restored.get(p), `partition ${p}`).toEqual(expectedValues(p));
     // The crashes left aborted transactions behind: a read_uncommitted reader sees more (kcat, an independent client).
-    const uncommitted = execFileSync('kcat', ['-C', '-b', bootstrap(), '-t', target, '-o', 'beginning', '-e', '-q', '-X', 'isolation.level=read_uncommitted', '-f', '%s\\n'], {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    }).split('\n').filter(Boolean);
+    const uncommitted = execFileSync(
+      'kcat',
+      ['-C', '-b', bootstrap(), '-t', target, '-o', 'beginning', '-e', '-q', '-X', 'isolation.level=read_uncommitted', '-f', '%s\\n'],
+      {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    )
+      .split('\n')
+      .filter(Boolean);
     expect(uncommitted.length).toBeGreaterThan(PARTITIONS * PER_PARTITION);
     console.info(`restore-crash (transactional): ${uncommitted.length - PARTITIONS * PER_PARTITION} aborted records hidden from read_committed, 0 duplicates`);
   }, 240_000);
 
   it('without transactions: nothing lost, and only what was in flight repeated', async () => {
     const target = `${source}-plain`;
-    await runUntilFinished('restore-plain', { 'topic.rename': `${source}:${target}`, 'poll.max.records': '70' }, [atFailpoint('source.before-commit@5'), atRandom]);
+    await runUntilFinished('restore-plain', { 'topic.rename': `${source}:${target}`, 'poll.max.records': '70' }, [
+      atFailpoint('source.before-commit@5'),
+      atRandom,
+    ]);
     const restored = await restoredValues(target);
     for (let p = 0; p < PARTITIONS; p++) {
       const values = restored.get(p)!;

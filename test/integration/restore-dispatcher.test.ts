@@ -26,7 +26,10 @@ const vector = (model: keyof typeof vectors, name: string): Event => {
   return found;
 };
 /** A binary event of its own (a real vector with another source, key and time), so each bundle can be told apart. */
-const made = (source: string, kafkaKey: string, n = 0): Event => ({ bytes: binaryEvent({ source, kafkaKey, timestampMicros: 1_709_251_200_000_000n + BigInt(n), streams: [] }), kafkaKey });
+const made = (source: string, kafkaKey: string, n = 0): Event => ({
+  bytes: binaryEvent({ source, kafkaKey, timestampMicros: 1_709_251_200_000_000n + BigInt(n), streams: [] }),
+  kafkaKey,
+});
 const plan = (group: string, time: string, events: Event[]): BundlePlan => {
   const [source, model, action] = group.split('/') as [string, string, string];
   return { source, model, action, time, kafkaKey: events[events.length - 1]!.kafkaKey, events: events.map((e) => e.bytes) };
@@ -175,7 +178,13 @@ describe('RestoreSource target=dispatcher (stack S3, dispatcher double over HTTP
     expect(reply.status, reply.text).toBe(400);
     expect(badFields(reply)).toEqual(['topics']);
     expect(reply.body.message).toMatch(/topics: is required with target=kafka/);
-    reply = await put({ ...base, target: 'dispatcher', 'dispatcher.url': 'http://127.0.0.1:1', topics: 'orders', 'restore.until.timestamp': '2024-01-01T00:00:00Z' });
+    reply = await put({
+      ...base,
+      target: 'dispatcher',
+      'dispatcher.url': 'http://127.0.0.1:1',
+      topics: 'orders',
+      'restore.until.timestamp': '2024-01-01T00:00:00Z',
+    });
     expect(reply.status, reply.text).toBe(400);
     expect(badFields(reply)).toEqual(['restore.until.timestamp', 'topics']);
   });
@@ -183,7 +192,12 @@ describe('RestoreSource target=dispatcher (stack S3, dispatcher double over HTTP
   it('posts every stream before any event, each bundle once and in key order per group, byte for byte, in one task', async () => {
     const { label, backup: b } = await backup();
     // coldstore's own objects sit beside the backup; they are never restored.
-    await putObject(client, b.eventsBucket, '~coldstore/azul-index/azul.test.alpha.binary.sourced/0/00000000000000000000-00000000000000000001.json', Buffer.from('{}'));
+    await putObject(
+      client,
+      b.eventsBucket,
+      '~coldstore/azul-index/azul.test.alpha.binary.sourced/0/00000000000000000000-00000000000000000001.json',
+      Buffer.from('{}'),
+    );
     await putObject(client, b.streamsBucket, '~coldstore/notes.json', Buffer.from('{}'));
     const { name, status, progress } = await restore(label, { 'tasks.max': '4', 'dispatcher.max.in.flight': '3' });
 
@@ -199,7 +213,8 @@ describe('RestoreSource target=dispatcher (stack S3, dispatcher double over HTTP
     expect([...posted].sort()).toEqual(b.bundles.map((x) => x.key).sort());
     expect(perGroup(posted)).toEqual(expectedPerGroup(b));
     // Every request carried what a restore must: expected-sha256 on streams, pause_plugins on events.
-    for (const r of double.requests.filter((q) => q.method === 'POST')) expect(r.path).toMatch(r.path.startsWith('/api/v2/event') ? /pause_plugins=true/ : /expected-sha256=[0-9a-f]{64}/);
+    for (const r of double.requests.filter((q) => q.method === 'POST'))
+      expect(r.path).toMatch(r.path.startsWith('/api/v2/event') ? /pause_plugins=true/ : /expected-sha256=[0-9a-f]{64}/);
 
     const events = b.bundles.reduce((n, x) => n + x.events.length, 0);
     expect(progress).toMatchObject({
@@ -209,7 +224,13 @@ describe('RestoreSource target=dispatcher (stack S3, dispatcher double over HTTP
       bad_objects: 0,
     });
     expect(progress!.groups['system/delete/default']).toBe(b.bundles.filter((x) => x.group === 'system/delete/default').at(-1)!.key);
-    expect(Object.keys(progress!.groups).sort()).toEqual(['alpha/binary/extracted', 'alpha/binary/sourced', 'beta/binary/augmented', 'system/delete/default', 'system/insert/default']);
+    expect(Object.keys(progress!.groups).sort()).toEqual([
+      'alpha/binary/extracted',
+      'alpha/binary/sourced',
+      'beta/binary/augmented',
+      'system/delete/default',
+      'system/insert/default',
+    ]);
 
     const metrics = (await test.call('GET', '/metrics')).text;
     const eventsOf = (source: string) => b.bundles.filter((x) => x.source === source).reduce((n, x) => n + x.events.length, 0);
@@ -226,8 +247,12 @@ describe('RestoreSource target=dispatcher (stack S3, dispatcher double over HTTP
     const all = b.bundles.flatMap((x) => x.events);
     expect(double.bulks).toHaveLength(10);
     expect(progress!.events).toEqual({ bundles: 10, events_ok: all.length - 2, events_failed: 1, bundles_filtered: 1, events_filtered: 1, bad: 0 });
-    expect(progress!.failures).toEqual([{ key: b.bundles.find((x) => x.events.some((e) => e.equals(refused.bytes)))!.key, error: 'refused by the test judge', event: refused.kafkaKey }]);
-    expect(sortedHex(double.events.map((e) => e.bytes))).toEqual(sortedHex(all.filter((e) => !e.equals(refused.bytes) && !e.equals(vector('insert', 'example1').bytes))));
+    expect(progress!.failures).toEqual([
+      { key: b.bundles.find((x) => x.events.some((e) => e.equals(refused.bytes)))!.key, error: 'refused by the test judge', event: refused.kafkaKey },
+    ]);
+    expect(sortedHex(double.events.map((e) => e.bytes))).toEqual(
+      sortedHex(all.filter((e) => !e.equals(refused.bytes) && !e.equals(vector('insert', 'example1').bytes))),
+    );
     const metrics = (await test.call('GET', '/metrics')).text;
     expect(metricSample(metrics, 'coldstore_restore_dispatcher_events_total', { connector: name, source: 'system', result: 'filtered' })).toBe(1);
     expect(metricSample(metrics, 'coldstore_restore_dispatcher_events_total', { connector: name, source: 'alpha', result: 'fail' })).toBe(1);
@@ -268,7 +293,12 @@ describe('RestoreSource target=dispatcher (stack S3, dispatcher double over HTTP
     double.streamPosts.length = 0;
     const eventsOnly = await restore(label, { 'restore.type': 'events', 'restore.sources': 'beta,system' });
     expect(double.streamPosts).toHaveLength(0);
-    expect(postedBundles(double, b).sort()).toEqual(b.bundles.filter((x) => x.source !== 'alpha').map((x) => x.key).sort());
+    expect(postedBundles(double, b).sort()).toEqual(
+      b.bundles
+        .filter((x) => x.source !== 'alpha')
+        .map((x) => x.key)
+        .sort(),
+    );
     expect(eventsOnly.progress!.streams.listed).toBe(0);
   });
 
@@ -286,12 +316,19 @@ describe('RestoreSource target=dispatcher (stack S3, dispatcher double over HTTP
   it('on.bad.object=skip reports corrupt, foreign and mismatching objects with their keys and restores the rest; =fail names the first', async () => {
     const { label, backup: b } = await backup();
     const corrupt = b.bundles.find((x) => x.group === 'alpha/binary/sourced')!;
-    await putObject(client, b.eventsBucket, corrupt.key, Buffer.from('not gzip at all'), { 'coldstore-format': 'azul-v6', 'coldstore-body-sha256': sha256(corrupt.bulk), 'coldstore-record-count': String(corrupt.events.length) });
+    await putObject(client, b.eventsBucket, corrupt.key, Buffer.from('not gzip at all'), {
+      'coldstore-format': 'azul-v6',
+      'coldstore-body-sha256': sha256(corrupt.bulk),
+      'coldstore-record-count': String(corrupt.events.length),
+    });
     const foreign = 'beta/binary/augmented/notes.txt';
     await putObject(client, b.eventsBucket, foreign, Buffer.from('hello'));
     // A blob stored under a key whose sha256 is not its own.
     const wrongKey = `alpha/content/${sha256(Buffer.from('something else'))}`;
-    await putObject(client, b.streamsBucket, wrongKey, gzipSync(Buffer.from('these bytes')), { 'coldstore-format': 'azul-stream-v1', 'coldstore-body-sha256': sha256(Buffer.from('these bytes')) });
+    await putObject(client, b.streamsBucket, wrongKey, gzipSync(Buffer.from('these bytes')), {
+      'coldstore-format': 'azul-stream-v1',
+      'coldstore-body-sha256': sha256(Buffer.from('these bytes')),
+    });
 
     const failed = await restore(label, { 'on.bad.object': 'fail' }, 'FAILED');
     expect(failed.status.tasks[0]!.trace).toContain('BACKUP_OBJECT_INVALID');
@@ -326,7 +363,10 @@ describe('RestoreSource target=dispatcher (stack S3, dispatcher double over HTTP
   });
 
   it('restores a backup that has no streams bucket, and fails the connector (BACKUP_NOT_FOUND) for a source the backup does not hold', async () => {
-    const { label, backup: b } = await backup(standardPlans().filter((p) => p.source === 'system'), {});
+    const { label, backup: b } = await backup(
+      standardPlans().filter((p) => p.source === 'system'),
+      {},
+    );
     const { progress } = await restore(label);
     expect(progress!.streams.listed).toBe(0);
     expect(progress!.events.bundles).toBe(3);
@@ -348,12 +388,16 @@ describe('RestoreSource target=dispatcher (stack S3, dispatcher double over HTTP
         plans.push(plan(group, `${day}T${String(i % 12).padStart(2, '0')}:00:00Z`, [made(source, `g${g}-b${i}-e0`, i), made(source, `g${g}-b${i}-e1`, i)]));
       }
     }
-    const blobs = { 'alpha/content': Array.from({ length: 16 }, (_, i) => Buffer.from(`alpha blob ${i}`)), 'beta/content': Array.from({ length: 8 }, (_, i) => Buffer.from(`beta blob ${i}`)) };
+    const blobs = {
+      'alpha/content': Array.from({ length: 16 }, (_, i) => Buffer.from(`alpha blob ${i}`)),
+      'beta/content': Array.from({ length: 8 }, (_, i) => Buffer.from(`beta blob ${i}`)),
+    };
     const { label, backup: b } = await backup(plans, blobs);
     const name = uniqueName('restore-dispatcher-resume');
     const inFlight = 3;
     const cfg = config(label, { 'dispatcher.max.in.flight': String(inFlight) });
-    const saved = async () => (await app.worker.store.read(`task-state/${name}/0`))['dispatcher-restore'] as { streams: Record<string, string>; groups: Record<string, string> };
+    const saved = async () =>
+      (await app.worker.store.read(`task-state/${name}/0`))['dispatcher-restore'] as { streams: Record<string, string>; groups: Record<string, string> };
 
     // 1: stopped during the streams.
     double.fail({ method: 'POST', delayMs: 40 });

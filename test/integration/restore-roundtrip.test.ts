@@ -30,7 +30,9 @@ function byPartition(records: BrokerRecord[]): Map<number, BrokerRecord[]> {
 describe('RestoreSource into Kafka (real broker, S3Proxy)', () => {
   let app: App;
   const admin = () => new KafkaAdmin({ bootstrapServers: bootstrap(), extra: {} }, 'restore-test-admin');
-  const label = uniqueName('rs').toLowerCase().replace(/[^a-z0-9-]/g, '');
+  const label = uniqueName('rs')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '');
   const topics = kindTopicNames();
   const group = uniqueName('orders-app');
   /** The group had read these offsets (next to read) when the backup was taken; 30 lies in a compaction hole. */
@@ -88,7 +90,15 @@ describe('RestoreSource into Kafka (real broker, S3Proxy)', () => {
     ({ app } = await createTestApp({ 'offset.flush.interval.ms': 200 }));
     await app.herder.putConfig(
       uniqueName('backup'),
-      { 'connector.class': 'BackupSink', topics: Object.values(topics).join(','), groups: group, 'bundle.max.records': '7', 'bundle.max.age.ms': '300', 'gzip.level': '1', ...storage },
+      {
+        'connector.class': 'BackupSink',
+        topics: Object.values(topics).join(','),
+        groups: group,
+        'bundle.max.records': '7',
+        'bundle.max.age.ms': '300',
+        'gzip.level': '1',
+        ...storage,
+      },
       true,
     );
     const total = [...source.values()].reduce((n, r) => n + r.length, 0);
@@ -112,9 +122,15 @@ describe('RestoreSource into Kafka (real broker, S3Proxy)', () => {
 
   it('restores every record kind into renamed topics, faithfully, and creates them with the backed-up partitions and configs', async () => {
     const renamed = Object.fromEntries(Object.values(topics).map((t) => [t, `${t}-restored`]));
-    const { name, status, config: restoreConfig } = await restore({
+    const {
+      name,
+      status,
+      config: restoreConfig,
+    } = await restore({
       topics: Object.values(topics).join(','),
-      'topic.rename': Object.entries(renamed).map(([from, to]) => `${from}:${to}`).join(','),
+      'topic.rename': Object.entries(renamed)
+        .map(([from, to]) => `${from}:${to}`)
+        .join(','),
       groups: group,
       'tasks.max': '2',
       // Copied configs would let the broker compact the restored topic again before the comparison.
@@ -128,7 +144,11 @@ describe('RestoreSource into Kafka (real broker, S3Proxy)', () => {
     for (const [from, to] of Object.entries(renamed)) {
       const original = source.get(from)!;
       const restored = await readPartitions(
-        Array.from({ length: await partitionsOf(to) }, (_, partition) => ({ topic: to, partition, count: original.filter((r) => r.partition === partition).length })),
+        Array.from({ length: await partitionsOf(to) }, (_, partition) => ({
+          topic: to,
+          partition,
+          count: original.filter((r) => r.partition === partition).length,
+        })),
       );
       expect(restored.map(content), `${from} → ${to}`).toEqual(original.map(content));
       // CREATE_TIME stays; a LOG_APPEND_TIME record keeps its original time, now as its create time.
@@ -137,7 +157,11 @@ describe('RestoreSource into Kafka (real broker, S3Proxy)', () => {
     const a = admin();
     try {
       expect((await a.describeTopic(renamed[topics.kinds]!, { configs: true }))?.partitions).toBe(2);
-      expect((await a.describeTopic(renamed[topics.compacted]!, { configs: true }))?.configs).toMatchObject({ 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0.01', 'segment.ms': '604800000' });
+      expect((await a.describeTopic(renamed[topics.compacted]!, { configs: true }))?.configs).toMatchObject({
+        'cleanup.policy': 'compact',
+        'min.cleanable.dirty.ratio': '0.01',
+        'segment.ms': '604800000',
+      });
       expect((await a.describeTopic(renamed[topics.appendTime]!, { configs: true }))?.configs?.['message.timestamp.type']).toBeUndefined();
 
       // The group resumes, on the restored topics, at the record it would have read next.
@@ -161,12 +185,19 @@ describe('RestoreSource into Kafka (real broker, S3Proxy)', () => {
 
       // The offsets phase alone: the group was moved meanwhile; running only that phase puts it back, restoring no record again.
       const restoredOffsets = committed.filter((o) => o.topic.endsWith('-restored'));
-      await a.commitGroupOffsets(group, restoredOffsets.map((o) => ({ ...o, offset: 0n })));
+      await a.commitGroupOffsets(
+        group,
+        restoredOffsets.map((o) => ({ ...o, offset: 0n })),
+      );
       await app.herder.putConfig(name, { ...restoreConfig, 'restore.phases': 'offsets' }, false);
-      await waitFor('offsets phase re-committed the group', async () => {
-        const now = await a.groupOffsets(group);
-        return restoredOffsets.every((o) => now.some((n) => n.topic === o.topic && n.partition === o.partition && n.offset === o.offset));
-      }, { timeoutMs: 30_000, intervalMs: 300 }).catch((err: Error) => {
+      await waitFor(
+        'offsets phase re-committed the group',
+        async () => {
+          const now = await a.groupOffsets(group);
+          return restoredOffsets.every((o) => now.some((n) => n.topic === o.topic && n.partition === o.partition && n.offset === o.offset));
+        },
+        { timeoutMs: 30_000, intervalMs: 300 },
+      ).catch((err: Error) => {
         throw new Error(`${err.message}: ${JSON.stringify(app.herder.status(name))}`);
       });
       const again = await waitFor('offsets-only run FINISHED', () => {
@@ -178,7 +209,9 @@ describe('RestoreSource into Kafka (real broker, S3Proxy)', () => {
       expect(again.tasks.reduce((n, t) => n + (t.progress as { records: number }).records, 0)).toBe(expectedTotal);
       for (const to of Object.values(renamed)) {
         const original = source.get(Object.keys(renamed).find((k) => renamed[k] === to)!)!;
-        expect((await readPartitions([{ topic: to, partition: 0 }])).filter((r) => r.partition === 0)).toHaveLength(original.filter((r) => r.partition === 0).length);
+        expect((await readPartitions([{ topic: to, partition: 0 }])).filter((r) => r.partition === 0)).toHaveLength(
+          original.filter((r) => r.partition === 0).length,
+        );
       }
     } finally {
       a.disconnect();
@@ -214,7 +247,9 @@ describe('RestoreSource into Kafka (real broker, S3Proxy)', () => {
     const control = uniqueName('control');
     await createTopic(control, 5);
     const textKeys = original.filter((r) => r.key !== null && /^key-\d+$/.test(r.key.toString())).map((r) => r.key!.toString());
-    execFileSync('kcat', ['-P', '-b', bootstrap(), '-t', control, '-K', ':', '-X', 'topic.partitioner=murmur2_random'], { input: `${textKeys.map((k) => `${k}:x`).join('\n')}\n` });
+    execFileSync('kcat', ['-P', '-b', bootstrap(), '-t', control, '-K', ':', '-X', 'topic.partitioner=murmur2_random'], {
+      input: `${textKeys.map((k) => `${k}:x`).join('\n')}\n`,
+    });
     const kafkaChoice = new Map(consumeAll(control, textKeys.length).map((m) => [m.key!, m.partition]));
     expect(kafkaChoice.size).toBe(textKeys.length);
     for (const r of restored.filter((x) => x.key !== null && /^key-\d+$/.test(x.key.toString()))) {

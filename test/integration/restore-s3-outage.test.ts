@@ -27,21 +27,41 @@ describe('RestoreSource rides out an S3 outage', () => {
     const target = `${topic}-restored`;
     const label = uniqueName('routage').toLowerCase();
     await createTopic(topic, PARTITIONS);
-    for (let p = 0; p < PARTITIONS; p++) produceLines(topic, p, Array.from({ length: PER_PARTITION }, (_, i) => `k${i}:v-${p}-${i}`));
+    for (let p = 0; p < PARTITIONS; p++)
+      produceLines(
+        topic,
+        p,
+        Array.from({ length: PER_PARTITION }, (_, i) => `k${i}:v-${p}-${i}`),
+      );
     ({ app } = await createTestApp({ 'offset.flush.interval.ms': 200 }));
     const storage = { ...s3Settings(), 's3.endpoint': s3.endpoint, 'backup.label': label };
     const backup = uniqueName('backup');
-    await app.herder.putConfig(backup, { 'connector.class': 'BackupSink', topics: topic, 'bundle.max.records': '20', 'bundle.max.age.ms': '300', ...storage }, true);
-    await waitFor('backup complete', () => app!.herder.committedOffsets().filter((o) => o.topic === topic && o.offset === BigInt(PER_PARTITION)).length === PARTITIONS, {
-      timeoutMs: 90_000,
-      intervalMs: 300,
-    });
+    await app.herder.putConfig(
+      backup,
+      { 'connector.class': 'BackupSink', topics: topic, 'bundle.max.records': '20', 'bundle.max.age.ms': '300', ...storage },
+      true,
+    );
+    await waitFor(
+      'backup complete',
+      () => app!.herder.committedOffsets().filter((o) => o.topic === topic && o.offset === BigInt(PER_PARTITION)).length === PARTITIONS,
+      {
+        timeoutMs: 90_000,
+        intervalMs: 300,
+      },
+    );
     await app.herder.delete(backup);
 
     const name = uniqueName('restore');
     await app.herder.putConfig(
       name,
-      { 'connector.class': 'RestoreSource', topics: topic, 'topic.rename': `${topic}:${target}`, 'transaction.boundary': 'poll', 'fetch.max.in.flight': '1', ...storage },
+      {
+        'connector.class': 'RestoreSource',
+        topics: topic,
+        'topic.rename': `${topic}:${target}`,
+        'transaction.boundary': 'poll',
+        'fetch.max.in.flight': '1',
+        ...storage,
+      },
       true,
     );
     const progress = () => (app!.herder.status(name).tasks[0]?.progress as { records?: number } | undefined)?.records ?? 0;
@@ -55,11 +75,15 @@ describe('RestoreSource rides out an S3 outage', () => {
     expect(metrics).toMatch(/coldstore_task_errors_total\{[^}]*kind="retriable"[^}]*\} [1-9]/);
     await s3.start();
 
-    const task = await waitFor('restore FINISHED after the outage', () => {
-      const t = app!.herder.status(name).tasks[0];
-      if (t?.state === 'FAILED') throw new Error(t.trace);
-      return t?.state === 'FINISHED' ? t : undefined;
-    }, { timeoutMs: 120_000, intervalMs: 300 });
+    const task = await waitFor(
+      'restore FINISHED after the outage',
+      () => {
+        const t = app!.herder.status(name).tasks[0];
+        if (t?.state === 'FAILED') throw new Error(t.trace);
+        return t?.state === 'FINISHED' ? t : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 300 },
+    );
     expect((task.progress as { records: number }).records).toBe(PARTITIONS * PER_PARTITION);
     const restored = await readPartitions(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: target, partition })));
     for (let p = 0; p < PARTITIONS; p++) {

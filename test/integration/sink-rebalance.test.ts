@@ -10,7 +10,11 @@ const PARTITIONS = 4;
 
 function produceRound(topic: string, round: number, perPartition: number): void {
   for (let p = 0; p < PARTITIONS; p++) {
-    produceLines(topic, p, Array.from({ length: perPartition }, (_, i) => `k:r${round}-p${p}-${i}`));
+    produceLines(
+      topic,
+      p,
+      Array.from({ length: perPartition }, (_, i) => `k:r${round}-p${p}-${i}`),
+    );
   }
 }
 
@@ -41,7 +45,12 @@ describe('sink loop across rebalances: tasks share partitions, restarts and reco
     await app.herder.putConfig(name, config, true);
     await waitFor('round 0 delivered', () => script.accepted.length >= 400);
     await waitFor('both tasks own partitions', () => {
-      const owners = new Set(script.events.filter((e) => e.startsWith('open')).slice(-2).map((e) => e.split(' ')[1]));
+      const owners = new Set(
+        script.events
+          .filter((e) => e.startsWith('open'))
+          .slice(-2)
+          .map((e) => e.split(' ')[1]),
+      );
       return owners.size === 2;
     });
 

@@ -20,7 +20,11 @@ describe('sink loop under put failures', () => {
     const name = uniqueName('scripted');
     const script = newScript(name, { failPutCalls: new Set([1, 2, 3]) });
     await createTopic(topic, 1);
-    produceLines(topic, 0, Array.from({ length: 200 }, (_, i) => `k${i}:v${i}`));
+    produceLines(
+      topic,
+      0,
+      Array.from({ length: 200 }, (_, i) => `k${i}:v${i}`),
+    );
     await app.herder.putConfig(name, { 'connector.class': 'test.ScriptedSink', topics: topic, script: name }, true);
 
     await waitFor('all records accepted', () => script.accepted.length >= 200);
@@ -41,10 +45,18 @@ describe('sink loop under put failures', () => {
     const name = uniqueName('scripted');
     const script = newScript(name, { fatalOnCall: 2 });
     await createTopic(topic, 1);
-    produceLines(topic, 0, Array.from({ length: 10 }, (_, i) => `k${i}:v${i}`));
+    produceLines(
+      topic,
+      0,
+      Array.from({ length: 10 }, (_, i) => `k${i}:v${i}`),
+    );
     await app.herder.putConfig(name, { 'connector.class': 'test.ScriptedSink', topics: topic, script: name }, true);
     await waitFor('first batch accepted', () => script.accepted.length === 10);
-    produceLines(topic, 0, Array.from({ length: 10 }, (_, i) => `k${10 + i}:v${10 + i}`));
+    produceLines(
+      topic,
+      0,
+      Array.from({ length: 10 }, (_, i) => `k${10 + i}:v${10 + i}`),
+    );
     const task = await waitFor('task FAILED', () => {
       const t = app.herder.status(name).tasks[0];
       return t?.state === 'FAILED' ? t : undefined;

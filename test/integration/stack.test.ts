@@ -20,13 +20,10 @@ interface RunResult {
 /** Runs a CLI, feeding `input` on stdin; rejects with its stderr on failure. */
 function run(cmd: string, args: string[], input?: Buffer, env?: NodeJS.ProcessEnv): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = execFile(
-      cmd, args, { encoding: 'buffer', timeout: 60_000, env: { ...process.env, ...env } },
-      (err, stdout, stderr) => {
-        if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stderr.toString()}`));
-        else resolve({ stdout, stderr: stderr.toString() });
-      },
-    );
+    const child = execFile(cmd, args, { encoding: 'buffer', timeout: 60_000, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stderr.toString()}`));
+      else resolve({ stdout, stderr: stderr.toString() });
+    });
     child.stdin?.end(input);
   });
 }
@@ -46,9 +43,7 @@ describe('local test stack', () => {
     const payload = Buffer.from(`coldstore ✓ ${randomBytes(16).toString('hex')}`, 'utf8');
     // The broker auto-creates the topic on first produce (auto.create.topics.enable=true).
     await run('kcat', ['-P', '-b', stack.kafkaBootstrap, '-t', topic], payload);
-    const { stdout } = await run('kcat', [
-      '-C', '-b', stack.kafkaBootstrap, '-t', topic, '-o', 'beginning', '-c', '1', '-e', '-f', '%s',
-    ]);
+    const { stdout } = await run('kcat', ['-C', '-b', stack.kafkaBootstrap, '-t', topic, '-o', 'beginning', '-c', '1', '-e', '-f', '%s']);
     expect(stdout.equals(payload)).toBe(true);
 
     const { stdout: meta } = await run('kcat', ['-L', '-J', '-b', stack.kafkaBootstrap, '-t', topic]);

@@ -42,7 +42,7 @@ function decodePng(png: Buffer): DecodedPng {
   let height = 0;
   let bytesPerPixel = 0;
   const data: Buffer[] = [];
-  for (let at = 8; at < png.length; ) {
+  for (let at = 8; at < png.length;) {
     const length = png.readUInt32BE(at);
     const type = png.toString('latin1', at + 4, at + 8);
     const body = png.subarray(at + 8, at + 8 + length);
@@ -160,7 +160,9 @@ describe('status page /ui in headless Chromium (real Kafka, local store)', () =>
   const cspViolations: string[] = [];
   const topic = uniqueName('ui-src');
   const restoredTopic = `${topic}-restored`;
-  const label = uniqueName('ui').toLowerCase().replace(/[^a-z0-9-]/g, '');
+  const label = uniqueName('ui')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '');
   const root = tmpDir('ui-objects');
   const backupName = uniqueName('ui-backup');
   const restoreName = uniqueName('ui-restore');
@@ -176,7 +178,13 @@ describe('status page /ui in headless Chromium (real Kafka, local store)', () =>
   beforeAll(async () => {
     await createTopic(topic, partitions);
     await Promise.all(
-      Array.from({ length: partitions }, (_, p) => produceLinesAsync(topic, p, Array.from({ length: backedUpFirst }, (_, i) => `k-${p}-${i}:v-${p}-${i}`))),
+      Array.from({ length: partitions }, (_, p) =>
+        produceLinesAsync(
+          topic,
+          p,
+          Array.from({ length: backedUpFirst }, (_, i) => `k-${p}-${i}:v-${p}-${i}`),
+        ),
+      ),
     );
     // Listening on a real port, as `coldstore worker` does, so Chromium can load the page.
     ({ app, call } = await createTestApp({ 'rest.host': '127.0.0.1', 'rest.port': 0 }, { start: false, plugins: [scriptedSink] }));
@@ -260,7 +268,9 @@ describe('status page /ui in headless Chromium (real Kafka, local store)', () =>
     expect(await restore.getByTestId('connector-state').textContent()).toBe('RUNNING');
     // The page must have seen the restore while it runs, with some records restored.
     await expect
-      .poll(async () => Number(/([\d,.]+) records/.exec((await restore.getByTestId('restore-counts').textContent()) ?? '')?.[1]?.replace(/\D/g, '') ?? 0), { timeout: 15_000 })
+      .poll(async () => Number(/([\d,.]+) records/.exec((await restore.getByTestId('restore-counts').textContent()) ?? '')?.[1]?.replace(/\D/g, '') ?? 0), {
+        timeout: 15_000,
+      })
       .toBeGreaterThan(0);
     expect(await restore.getByTestId('task-state').textContent()).toBe('RUNNING');
     const bar = restore.getByTestId('restore-progress');
@@ -315,7 +325,9 @@ describe('status page /ui in headless Chromium (real Kafka, local store)', () =>
         const answer = (await call('GET', '/backups')).body as { backupId: number; status: string; partitions: unknown[] }[];
         return answer.find((b) => b.backupId === 1);
       });
-      await expect.poll(() => row.getByTestId('backup-partitions').textContent(), { timeout: 10_000 }).toMatch(new RegExp(`^\\d+/${listed.partitions.length}$`));
+      await expect
+        .poll(() => row.getByTestId('backup-partitions').textContent(), { timeout: 10_000 })
+        .toMatch(new RegExp(`^\\d+/${listed.partitions.length}$`));
       expect(['COMPLETED', 'IN_PROGRESS', 'FAILED']).toContain(await row.getByTestId('backup-status').textContent());
       expect(await row.getByTestId('backup-created').getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
     } else {

@@ -2,10 +2,7 @@
  * Manages the real local test stack: `npm run stack -- up [--fresh] | down | status | restart <kafka|s3> | fetch`.
  * Servers keep running after this exits; `down` stops them.
  */
-import {
-  SERVICES, fetchStackJars, stackDown, stackEndpoints, stackStatus, stackUp, startService, stopService,
-  type ServiceName,
-} from './stack.js';
+import { SERVICES, fetchStackJars, stackDown, stackEndpoints, stackStatus, stackUp, startService, stopService, type ServiceName } from './stack.js';
 
 const USAGE = 'usage: stack up [--fresh] | down | status | restart <kafka|s3> | fetch';
 
@@ -16,8 +13,7 @@ async function up(args: string[]): Promise<void> {
   const t0 = Date.now();
   const result = await stackUp({ fresh: args.includes('--fresh'), log: (l) => say(`  ${l}`) });
   const e = result.endpoints;
-  say(`stack up in ${seconds(t0)} (started: ${result.started.join(', ') || 'none'}; ` +
-    `already running: ${result.reused.join(', ') || 'none'})`);
+  say(`stack up in ${seconds(t0)} (started: ${result.started.join(', ') || 'none'}; ` + `already running: ${result.reused.join(', ') || 'none'})`);
   say(`  kafka  ${e.kafkaBootstrap}`);
   say(`  s3     ${e.s3Endpoint}  access key ${e.s3AccessKey}  secret ${e.s3SecretKey}  region ${e.s3Region}`);
 }
@@ -46,12 +42,18 @@ async function restart(name: string | undefined): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'up': return up(rest);
-    case 'down': return down();
-    case 'status': return status();
-    case 'restart': return restart(rest[0]);
-    case 'fetch': return fetchStackJars(say);
-    default: throw new Error(USAGE);
+    case 'up':
+      return up(rest);
+    case 'down':
+      return down();
+    case 'status':
+      return status();
+    case 'restart':
+      return restart(rest[0]);
+    case 'fetch':
+      return fetchStackJars(say);
+    default:
+      throw new Error(USAGE);
   }
 }
 

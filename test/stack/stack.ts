@@ -9,9 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import {
-  closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -186,11 +184,8 @@ async function ensureJars(name: ServiceName, log: (line: string) => void): Promi
   log(`fetching ${name} jars from Maven Central into ${lib} (first run only)…`);
   const args =
     name === 'kafka'
-      ? ['-B', '-q', '-f', KAFKA_POM, 'dependency:copy-dependencies',
-         `-DoutputDirectory=${lib}`, '-DincludeScope=runtime']
-      : ['-B', '-q', 'dependency:copy',
-         `-Dartifact=org.gaul:s3proxy:${S3PROXY_VERSION}:jar:jar-with-dependencies`,
-         `-DoutputDirectory=${lib}`];
+      ? ['-B', '-q', '-f', KAFKA_POM, 'dependency:copy-dependencies', `-DoutputDirectory=${lib}`, '-DincludeScope=runtime']
+      : ['-B', '-q', 'dependency:copy', `-Dartifact=org.gaul:s3proxy:${S3PROXY_VERSION}:jar:jar-with-dependencies`, `-DoutputDirectory=${lib}`];
   appendBanner(MAVEN_LOG, `fetching ${name}`);
   // cwd = the lib dir, so `dependency:copy` never picks up an unrelated pom.xml.
   const code = await runLogged('mvn', args, MAVEN_LOG, lib).catch((err: Error) => {
@@ -335,10 +330,7 @@ async function waitHealthy(name: ServiceName, pid: number): Promise<void> {
     if (!isOurs(name, pid)) throw failure(`${name} (pid ${pid}) exited during startup`, paths(name).log);
     await sleep(500);
   }
-  throw failure(
-    `${name} did not become healthy on ${endpointOf(name)} within ${READY_TIMEOUT_MS / 1000} s`,
-    paths(name).log,
-  );
+  throw failure(`${name} did not become healthy on ${endpointOf(name)} within ${READY_TIMEOUT_MS / 1000} s`, paths(name).log);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -381,11 +373,7 @@ export const KAFKA_LOG4J = [
 function kafkaJvmArgs(heap: string | null): string[] {
   const p = paths('kafka');
   const log4j = join(p.dir, 'log4j.properties');
-  return [
-    ...(heap ? [heap] : []),
-    '-cp', `${p.lib}/*`,
-    `-Dlog4j.configuration=file:${log4j}`,
-  ];
+  return [...(heap ? [heap] : []), '-cp', `${p.lib}/*`, `-Dlog4j.configuration=file:${log4j}`];
 }
 
 /** Kafka's own id format (Uuid.toString): url-safe base64 of a random UUID, unpadded. */
@@ -401,8 +389,7 @@ async function formatKafkaIfNeeded(): Promise<void> {
   const p = paths('kafka');
   if (existsSync(join(p.data, 'meta.properties'))) return;
   appendBanner(p.log, 'formatting storage');
-  const args = [...kafkaJvmArgs(null), 'kafka.tools.StorageTool', 'format',
-    '-t', kafkaClusterId(), '-c', p.config];
+  const args = [...kafkaJvmArgs(null), 'kafka.tools.StorageTool', 'format', '-t', kafkaClusterId(), '-c', p.config];
   const code = await runLogged('java', args, p.log, p.dir);
   if (code !== 0) throw failure(`kafka storage format failed (exit ${code})`, p.log);
 }
@@ -632,10 +619,7 @@ export function stackDown(): Promise<ServiceName[]> {
  * once it answers; a port held by anything else is an error unless it answers like the
  * service (then it is reused as "external"). Jars must be fetched already (`stackUp`).
  */
-export function startService(
-  name: ServiceName,
-  options: Pick<StackUpOptions, 'log'> = {},
-): Promise<StartOutcome> {
+export function startService(name: ServiceName, options: Pick<StackUpOptions, 'log'> = {}): Promise<StartOutcome> {
   return withLock(() => start(name, options.log ?? (() => {})));
 }
 
@@ -649,8 +633,7 @@ export async function stackStatus(): Promise<ServiceStatus[]> {
     SERVICES.map(async (name): Promise<ServiceStatus> => {
       const pid = ourPid(name);
       const healthy = await isHealthy(name);
-      const state: ServiceState =
-        pid !== null ? (healthy ? 'running' : 'unhealthy') : healthy ? 'external' : 'stopped';
+      const state: ServiceState = pid !== null ? (healthy ? 'running' : 'unhealthy') : healthy ? 'external' : 'stopped';
       return { name, state, pid, endpoint: endpointOf(name), logFile: paths(name).log };
     }),
   );
@@ -683,7 +666,8 @@ export class PrivateS3 {
     closeSync(log);
     const deadline = Date.now() + 60_000;
     while (!(await s3Answers(this.port))) {
-      if (Date.now() > deadline || this.child.exitCode !== null) throw new Error(`private S3Proxy on ${this.port} did not start; see ${join(this.dir, 's3proxy.log')}`);
+      if (Date.now() > deadline || this.child.exitCode !== null)
+        throw new Error(`private S3Proxy on ${this.port} did not start; see ${join(this.dir, 's3proxy.log')}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }

@@ -48,7 +48,18 @@ async function startWriter(root: string, state = new MemoryState()): Promise<Wri
     pause: () => undefined,
     resume: () => undefined,
   };
-  await task.start({ 'connector.class': 'BackupSink', topics: TOPIC, 'storage.type': 'local', 'local.root': root, 'backup.label': 'zombie', 'bundle.max.records': '1000', 'bundle.max.age.ms': '600000' }, context);
+  await task.start(
+    {
+      'connector.class': 'BackupSink',
+      topics: TOPIC,
+      'storage.type': 'local',
+      'local.root': root,
+      'backup.label': 'zombie',
+      'bundle.max.records': '1000',
+      'bundle.max.age.ms': '600000',
+    },
+    context,
+  );
   return { task, state, seeks, warnings };
 }
 
@@ -75,7 +86,13 @@ function bundleRanges(root: string): string[] {
   const dir = `${root}/coldstore-zombie-events/${TOPIC}/0`;
   return readdirSync(dir)
     .filter((f) => f.endsWith('.avro.gz'))
-    .map((f) => f.replace(/\.avro\.gz$/, '').split('-').map((n) => String(BigInt(n))).join('-'))
+    .map((f) =>
+      f
+        .replace(/\.avro\.gz$/, '')
+        .split('-')
+        .map((n) => String(BigInt(n)))
+        .join('-'),
+    )
     .sort((a, b) => Number(a.split('-')[0]) - Number(b.split('-')[0]));
 }
 
@@ -100,7 +117,7 @@ describe('range claims: two writers of one partition', () => {
     expect(bundleRanges(root)).toEqual(['0-29']);
   });
 
-  it('a new owner that planned before the zombie claimed follows the zombie\'s cut', async () => {
+  it("a new owner that planned before the zombie claimed follows the zombie's cut", async () => {
     const root = tmpDir('claims-store');
     const zombie = await startWriter(root);
     const owner = await startWriter(root);
@@ -175,7 +192,11 @@ describe('range claims: two writers of one partition', () => {
     const root = tmpDir('claims-store');
     const writer = await startWriter(root);
     await writer.task.open([tp]);
-    for (const [from, to] of [[0, 9], [10, 19], [20, 29]] as const) {
+    for (const [from, to] of [
+      [0, 9],
+      [10, 19],
+      [20, 29],
+    ] as const) {
       await writer.task.put(records(from, to));
       await flush(writer, BigInt(to + 1));
     }

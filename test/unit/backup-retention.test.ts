@@ -45,7 +45,10 @@ function cut(backupId: number, startOffset: bigint, endOffset: bigint): BackupCu
     backupId,
     createdAt: Date.now(),
     partitions: [{ topic, partition: 0, startOffset, endOffset }],
-    captured: { topics: { [topic]: { partitions: 1, replicationFactor: 1, configs: {}, capturedAt: new Date().toISOString() } }, groupOffsets: { format: 'coldstore-group-offsets-v1', takenAt: 0, groups: {} } },
+    captured: {
+      topics: { [topic]: { partitions: 1, replicationFactor: 1, configs: {}, capturedAt: new Date().toISOString() } },
+      groupOffsets: { format: 'coldstore-group-offsets-v1', takenAt: 0, groups: {} },
+    },
   };
 }
 
@@ -89,9 +92,13 @@ describe('backup manifests and pruning (local store, real bundles)', () => {
 
   it('refuses to write a manifest over a hole in the bundles', async () => {
     await store.delete(location.bucket, keys[6]!);
-    await expect(writeBackupManifest({ store, location, connector: 'backup', layout: 'kafka', cut: cut(3, 35n, 80n) })).rejects.toThrow(/offsets 60\.\.69 of orders\/0 are missing/);
+    await expect(writeBackupManifest({ store, location, connector: 'backup', layout: 'kafka', cut: cut(3, 35n, 80n) })).rejects.toThrow(
+      /offsets 60\.\.69 of orders\/0 are missing/,
+    );
     // A missing first bundle of the cut, with an older one still there, is a hole too.
-    await expect(writeBackupManifest({ store, location, connector: 'backup', layout: 'kafka', cut: cut(4, 65n, 75n) })).rejects.toThrow(/offsets 60\.\.69 of orders\/0 are missing/);
+    await expect(writeBackupManifest({ store, location, connector: 'backup', layout: 'kafka', cut: cut(4, 65n, 75n) })).rejects.toThrow(
+      /offsets 60\.\.69 of orders\/0 are missing/,
+    );
   });
 
   it('deleting backup 1 removes its manifest and the bundles only it needed, from the oldest end; backup 2 keeps all of its own', async () => {
@@ -125,7 +132,14 @@ describe('backup manifests and pruning (local store, real bundles)', () => {
   });
 
   it('leaves compacted topics alone: their old bundles hold keys that are still live', async () => {
-    await store.put(location.bucket, topicMetadataKey(topic), Buffer.from(JSON.stringify({ format: 'coldstore-topic-v1', topic, partitions: 1, replicationFactor: 1, configs: { 'cleanup.policy': 'compact' }, capturedAt: '' })), {});
+    await store.put(
+      location.bucket,
+      topicMetadataKey(topic),
+      Buffer.from(
+        JSON.stringify({ format: 'coldstore-topic-v1', topic, partitions: 1, replicationFactor: 1, configs: { 'cleanup.policy': 'compact' }, capturedAt: '' }),
+      ),
+      {},
+    );
     expect((await prune({ remove: [1, 2] })).filter((d) => !d.key.startsWith('~'))).toEqual([]);
     expect(await remaining()).toEqual(keys);
   });

@@ -1,13 +1,7 @@
 import { createHash } from 'node:crypto';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import {
-  type BackedUpRecord,
-  checkCoverage,
-  checkMetadata,
-  parseBundleKey,
-  readBundle,
-} from '../helpers/bundle-reader.js';
+import { type BackedUpRecord, checkCoverage, checkMetadata, parseBundleKey, readBundle } from '../helpers/bundle-reader.js';
 
 // ---------------------------------------------------------------------------------------
 // A tiny, independent Avro container encoder for the schema in docs/formats.md.
@@ -27,8 +21,7 @@ function zz(v: bigint | number): Buffer {
 }
 const encBytes = (b: Buffer): Buffer => Buffer.concat([zz(b.length), b]);
 const encString = (s: string): Buffer => encBytes(Buffer.from(s, 'utf8'));
-const encNullable = (b: Buffer | null, branch?: number): Buffer =>
-  b === null ? zz(branch ?? 0) : Buffer.concat([zz(branch ?? 1), encBytes(b)]);
+const encNullable = (b: Buffer | null, branch?: number): Buffer => (b === null ? zz(branch ?? 0) : Buffer.concat([zz(branch ?? 1), encBytes(b)]));
 
 type HeaderMode = 'single' | 'negative' | 'split';
 interface Tweak {
@@ -371,12 +364,20 @@ describe('bundle reader: corrupt containers are rejected naming the key', () => 
   });
 
   it('decreasing or repeated offsets', () => {
-    expectRejected(() => readBundle(KEY, bundle({ key: KEY, blocks: [[rec(100), rec(120), rec(110)]] })), KEY, /offset 110, not greater than the previous record's 120/);
+    expectRejected(
+      () => readBundle(KEY, bundle({ key: KEY, blocks: [[rec(100), rec(120), rec(110)]] })),
+      KEY,
+      /offset 110, not greater than the previous record's 120/,
+    );
     expectRejected(() => readBundle(KEY, bundle({ key: KEY, blocks: [[rec(100), rec(100)]] })), KEY, /offset 100, not greater than the previous record's 100/);
   });
 
   it('wrong topic or partition', () => {
-    expectRejected(() => readBundle(KEY, bundle({ key: KEY, blocks: [[rec(100), rec(101, { topic: 'orders' })]] })), KEY, /has topic "orders", the key says "orders\.v1_x-y"/);
+    expectRejected(
+      () => readBundle(KEY, bundle({ key: KEY, blocks: [[rec(100), rec(101, { topic: 'orders' })]] })),
+      KEY,
+      /has topic "orders", the key says "orders\.v1_x-y"/,
+    );
     expectRejected(() => readBundle(KEY, bundle({ key: KEY, blocks: [[rec(100, { partition: 4 })]] })), KEY, /has partition 4, the key says 3/);
   });
 
@@ -384,20 +385,69 @@ describe('bundle reader: corrupt containers are rejected naming the key', () => 
     const schema = Buffer.from(SCHEMA_TEXT, 'utf8');
     const codec = Buffer.from('null');
     const cases: [[string, Buffer][], RegExp][] = [
-      [[['avro.schema', Buffer.from(SCHEMA_TEXT.replace('coldstore.v1', 'coldstore.v2'))], ['avro.codec', codec]], /avro\.schema differs/],
-      [[['avro.schema', Buffer.from(SCHEMA_TEXT.replace(', "NOT_AVAILABLE"', ''))], ['avro.codec', codec]], /avro\.schema differs/],
-      [[['avro.schema', Buffer.from('{')], ['avro.codec', codec]], /avro\.schema is not UTF-8 JSON/],
-      [[['avro.schema', schema], ['avro.codec', Buffer.from('deflate')]], /avro\.codec must be "null"/],
+      [
+        [
+          ['avro.schema', Buffer.from(SCHEMA_TEXT.replace('coldstore.v1', 'coldstore.v2'))],
+          ['avro.codec', codec],
+        ],
+        /avro\.schema differs/,
+      ],
+      [
+        [
+          ['avro.schema', Buffer.from(SCHEMA_TEXT.replace(', "NOT_AVAILABLE"', ''))],
+          ['avro.codec', codec],
+        ],
+        /avro\.schema differs/,
+      ],
+      [
+        [
+          ['avro.schema', Buffer.from('{')],
+          ['avro.codec', codec],
+        ],
+        /avro\.schema is not UTF-8 JSON/,
+      ],
+      [
+        [
+          ['avro.schema', schema],
+          ['avro.codec', Buffer.from('deflate')],
+        ],
+        /avro\.codec must be "null"/,
+      ],
       [[['avro.schema', schema]], /exactly avro\.codec and avro\.schema/],
-      [[['avro.schema', schema], ['avro.codec', codec], ['coldstore', Buffer.from('x')]], /exactly avro\.codec and avro\.schema/],
-      [[['avro.schema', schema], ['avro.codec', codec], ['avro.codec', codec]], /"avro\.codec" twice/],
+      [
+        [
+          ['avro.schema', schema],
+          ['avro.codec', codec],
+          ['coldstore', Buffer.from('x')],
+        ],
+        /exactly avro\.codec and avro\.schema/,
+      ],
+      [
+        [
+          ['avro.schema', schema],
+          ['avro.codec', codec],
+          ['avro.codec', codec],
+        ],
+        /"avro\.codec" twice/,
+      ],
     ];
     for (const [meta, reason] of cases) {
       expectRejected(() => readBundle(KEY, bundle({ ...good(), meta })), KEY, reason);
     }
     // Key order and whitespace in the schema JSON do not matter (deep equality).
     const reordered = JSON.stringify({ ...(JSON.parse(SCHEMA_TEXT) as object), type: 'record' });
-    expect(readBundle(KEY, bundle({ ...good(), meta: [['avro.codec', codec], ['avro.schema', Buffer.from(reordered)]] })).records).toEqual(RECORDS);
+    expect(
+      readBundle(
+        KEY,
+        bundle({
+          ...good(),
+          meta: [
+            ['avro.codec', codec],
+            ['avro.schema', Buffer.from(reordered)],
+          ],
+        }),
+      ).records,
+    ).toEqual(RECORDS);
   });
 });
 
@@ -452,7 +502,11 @@ describe('checkMetadata', () => {
 
   it('rejects a body sha256 mismatch, including the sha of the gzip bytes', () => {
     const flipped = meta['coldstore-body-sha256']!.replace(/^./, (c) => (c === '0' ? '1' : '0'));
-    expectRejected(() => checkMetadata(KEY, gz, { ...meta, 'coldstore-body-sha256': flipped }, RECORDS), KEY, /coldstore-body-sha256 is "[0-9a-f]{64}", but the uncompressed container hashes to/);
+    expectRejected(
+      () => checkMetadata(KEY, gz, { ...meta, 'coldstore-body-sha256': flipped }, RECORDS),
+      KEY,
+      /coldstore-body-sha256 is "[0-9a-f]{64}", but the uncompressed container hashes to/,
+    );
     const ofGzip = createHash('sha256').update(gz).digest('hex');
     expectRejected(() => checkMetadata(KEY, gz, { ...meta, 'coldstore-body-sha256': ofGzip }, RECORDS), KEY, /coldstore-body-sha256/);
     expectRejected(() => checkMetadata(KEY, gz, { ...meta, 'coldstore-body-bytes': String(gz.length) }, RECORDS), KEY, /coldstore-body-bytes/);
@@ -473,8 +527,7 @@ describe('checkMetadata', () => {
 });
 
 describe('checkCoverage', () => {
-  const k = (topic: string, p: number, s: number, e: number): string =>
-    `${topic}/${p}/${String(s).padStart(20, '0')}-${String(e).padStart(20, '0')}.avro.gz`;
+  const k = (topic: string, p: number, s: number, e: number): string => `${topic}/${p}/${String(s).padStart(20, '0')}-${String(e).padStart(20, '0')}.avro.gz`;
 
   it('returns the sorted ranges per partition when they tile', () => {
     const result = checkCoverage([k('a', 0, 10, 19), k('a', 1, 0, 0), k('a', 0, 0, 9), k('b', 0, 5, 5), k('a', 0, 20, 100)]);

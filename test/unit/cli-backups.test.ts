@@ -56,7 +56,11 @@ class CatalogueDouble {
     const error = (status: number, code: string, message: string, extra: object = {}) => send(status, { ...extra, error_code: status, code, message });
     if (!this.authorized(req.headers.authorization)) return error(401, 'UNAUTHORIZED', 'This worker requires a bearer token or basic credentials.');
     const url = new URL(req.url!, 'http://double');
-    if (req.method === 'GET' && url.pathname === '/backups') return send(200, [...this.backups.values()].sort((a, b) => b.backupId - a.backupId));
+    if (req.method === 'GET' && url.pathname === '/backups')
+      return send(
+        200,
+        [...this.backups.values()].sort((a, b) => b.backupId - a.backupId),
+      );
     const match = /^\/backups\/([^/]+)$/.exec(url.pathname);
     if (!match) return error(404, 'ROUTE_NOT_FOUND', `No route ${req.method} ${url.pathname}`);
     if (!/^\d+$/.test(match[1]!)) return error(400, 'REQUEST_INVALID', 'A backup id is a non-negative integer.');
@@ -75,7 +79,9 @@ class CatalogueDouble {
       return send(200, found);
     }
     if (req.method === 'DELETE') {
-      const objects = found.manifests.map((m) => ({ bucket: m.bucket, key: m.key })).concat([{ bucket: 'coldstore-prod-events', key: 'orders/0/00000000000000000000-00000000000000000099.avro.gz' }]);
+      const objects = found.manifests
+        .map((m) => ({ bucket: m.bucket, key: m.key }))
+        .concat([{ bucket: 'coldstore-prod-events', key: 'orders/0/00000000000000000000-00000000000000000099.avro.gz' }]);
       if (url.searchParams.get('dryRun') !== 'true') this.backups.delete(id);
       return send(200, { backupId: id, deleted: objects });
     }
@@ -104,10 +110,28 @@ function backup(id: number, status: BackupSummary['status'], createdAt: number):
     createdAt,
     lastUpdatedAt: createdAt + 5_000,
     partitions: [
-      { connector: 'backup-a', topic: 'orders', partition: 0, startOffset: 0, endOffset: 100, durableOffset: done ? 100 : 40, status: done ? 'COMPLETED' : 'IN_PROGRESS' },
-      { connector: 'backup-a', topic: 'orders', partition: 1, startOffset: 10, endOffset: 90, durableOffset: done ? 90 : 10, status: done ? 'COMPLETED' : 'IN_PROGRESS' },
+      {
+        connector: 'backup-a',
+        topic: 'orders',
+        partition: 0,
+        startOffset: 0,
+        endOffset: 100,
+        durableOffset: done ? 100 : 40,
+        status: done ? 'COMPLETED' : 'IN_PROGRESS',
+      },
+      {
+        connector: 'backup-a',
+        topic: 'orders',
+        partition: 1,
+        startOffset: 10,
+        endOffset: 90,
+        durableOffset: done ? 90 : 10,
+        status: done ? 'COMPLETED' : 'IN_PROGRESS',
+      },
     ],
-    manifests: done ? [{ connector: 'backup-a', bucket: 'coldstore-prod-events', key: `~coldstore/backups/${String(id).padStart(20, '0')}/backup-a.json` }] : [],
+    manifests: done
+      ? [{ connector: 'backup-a', bucket: 'coldstore-prod-events', key: `~coldstore/backups/${String(id).padStart(20, '0')}/backup-a.json` }]
+      : [],
   };
 }
 
@@ -118,7 +142,10 @@ class Exited extends Error {
 }
 
 /** Runs `coldstore <args>` in-process with captured output; the exit code is what the process would end with. */
-async function coldstore(args: string[], options: { env?: Record<string, string>; tty?: boolean } = {}): Promise<{ code: number | undefined; stdout: string; stderr: string }> {
+async function coldstore(
+  args: string[],
+  options: { env?: Record<string, string>; tty?: boolean } = {},
+): Promise<{ code: number | undefined; stdout: string; stderr: string }> {
   const result = { code: undefined as number | undefined, stdout: '', stderr: '' };
   const io: CliIo = {
     stdout: (text) => void (result.stdout += text),
@@ -174,7 +201,10 @@ describe('coldstore backups (REST client against a catalogue double)', () => {
     expect(fromEnv.code, fromEnv.stderr).toBe(0);
     const basic = await coldstore(['backups', 'list', '--url', double.url, '--user', `${BASIC.user}:${BASIC.password}`]);
     expect(basic.code, basic.stderr).toBe(0);
-    expect(double.requests.map((r) => r.authorization)).toEqual([`Bearer ${TOKEN}`, `Basic ${Buffer.from(`${BASIC.user}:${BASIC.password}`).toString('base64')}`]);
+    expect(double.requests.map((r) => r.authorization)).toEqual([
+      `Bearer ${TOKEN}`,
+      `Basic ${Buffer.from(`${BASIC.user}:${BASIC.password}`).toString('base64')}`,
+    ]);
   });
 
   it('reports the worker’s refusal with its code: no credentials is [UNAUTHORIZED], exit 1', async () => {
@@ -285,7 +315,9 @@ describe('coldstore backups (REST client against a catalogue double)', () => {
     const port = await freePort();
     const result = await coldstore(['backups', 'list', '--url', `http://127.0.0.1:${port}`]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`^coldstore: cannot reach the worker at http://127\\.0\\.0\\.1:${port} \\(.*ECONNREFUSED.*\\)\\. Is it running\\?`));
+    expect(result.stderr).toMatch(
+      new RegExp(`^coldstore: cannot reach the worker at http://127\\.0\\.0\\.1:${port} \\(.*ECONNREFUSED.*\\)\\. Is it running\\?`),
+    );
   });
 
   it('the real CLI process exits with the same codes (program.ts wiring)', async () => {

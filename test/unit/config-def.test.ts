@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { defineConfig } from '../../runtime/api/config-def.js';
 
 const def = defineConfig({
-  'name': { type: 'string', required: true, doc: 'name' },
-  'count': { type: 'int', default: 10, min: 1, max: 100, doc: 'count' },
-  'ratio': { type: 'double', default: 0.5, min: 0, max: 1, doc: 'ratio' },
-  'enabled': { type: 'boolean', default: false, doc: 'flag' },
-  'items': { type: 'list', default: [], doc: 'items' },
-  'mode': { type: 'string', default: 'a', oneOf: ['a', 'b'], doc: 'mode' },
-  'secret': { type: 'password', doc: 'secret' },
-  'even': { type: 'int', doc: 'even number', check: (v: number) => (v % 2 === 0 ? undefined : 'must be even') },
+  name: { type: 'string', required: true, doc: 'name' },
+  count: { type: 'int', default: 10, min: 1, max: 100, doc: 'count' },
+  ratio: { type: 'double', default: 0.5, min: 0, max: 1, doc: 'ratio' },
+  enabled: { type: 'boolean', default: false, doc: 'flag' },
+  items: { type: 'list', default: [], doc: 'items' },
+  mode: { type: 'string', default: 'a', oneOf: ['a', 'b'], doc: 'mode' },
+  secret: { type: 'password', doc: 'secret' },
+  even: { type: 'int', doc: 'even number', check: (v: number) => (v % 2 === 0 ? undefined : 'must be even') },
 });
 
 describe('ConfigDef', () => {

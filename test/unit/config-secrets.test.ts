@@ -25,11 +25,8 @@ describe('placeholders', () => {
 
 describe('masking', () => {
   it('hides declared and secret-looking values but keeps placeholders visible', () => {
-    const masked = maskConfig(
-      { 'aws.secret.access.key': 'abc', 'plain': 'v', 'my.pass': 'p', 'sasl.password': '${env:PW}' },
-      (k) => k === 'my.pass',
-    );
-    expect(masked).toEqual({ 'aws.secret.access.key': MASK, 'plain': 'v', 'my.pass': MASK, 'sasl.password': '${env:PW}' });
+    const masked = maskConfig({ 'aws.secret.access.key': 'abc', plain: 'v', 'my.pass': 'p', 'sasl.password': '${env:PW}' }, (k) => k === 'my.pass');
+    expect(masked).toEqual({ 'aws.secret.access.key': MASK, plain: 'v', 'my.pass': MASK, 'sasl.password': '${env:PW}' });
   });
 });
 

@@ -106,10 +106,12 @@ describe('streams', () => {
     expect(seen.headers['content-type']).toBe('application/octet-stream');
   });
 
-  it('fails permanently, with the dispatcher\'s reason, when it refuses the bytes', async () => {
+  it("fails permanently, with the dispatcher's reason, when it refuses the bytes", async () => {
     const err = await failure(dispatcher.postStream({ ...ref, label: 'copy' }, Buffer.from('other bytes')));
     expect(err).toMatchObject({ transient: false, status: 400 });
-    expect(err.message).toMatch(/^POST http:\/\/127\.0\.0\.1:\d+\/api\/v3\/stream\/virustotal\/copy\?.* answered 400 \(Bad Request: body sha256 \w+ does not match/);
+    expect(err.message).toMatch(
+      /^POST http:\/\/127\.0\.0\.1:\d+\/api\/v3\/stream\/virustotal\/copy\?.* answered 400 \(Bad Request: body sha256 \w+ does not match/,
+    );
     expect(err.message).toMatch(/\[sha256_mismatch\].*check the backed-up copy/);
     expect(double.streamPosts).toEqual([]);
   });
@@ -151,7 +153,11 @@ describe('event bulks', () => {
 
   it('answers filtered, not an error, for a bulk the dispatcher filtered whole (425)', async () => {
     double.judge = () => 'filtered';
-    expect(await dispatcher.postEvents('binary', bulk)).toEqual({ kind: 'filtered', errorEnum: 'all_filtered', detail: 'Too Early: all 2 events were filtered out [all_filtered]' });
+    expect(await dispatcher.postEvents('binary', bulk)).toEqual({
+      kind: 'filtered',
+      errorEnum: 'all_filtered',
+      detail: 'Too Early: all 2 events were filtered out [all_filtered]',
+    });
     expect(double.events).toEqual([]);
 
     double.fail({ status: 425, garbage: true });
@@ -161,11 +167,13 @@ describe('event bulks', () => {
   it('fails permanently on invalid events (422), naming title, detail and error_enum', async () => {
     const err = await failure(dispatcher.postEvents('binary', Buffer.from('not an avro bulk')));
     expect(err).toMatchObject({ transient: false, status: 422 });
-    expect(err.message).toMatch(/^POST http:\/\/127\.0\.0\.1:\d+\/api\/v2\/event\?model=binary&.* answered 422 \(Unprocessable Entity: not a Bulk binary event: .*\[invalid_events\]\); .*model version/);
+    expect(err.message).toMatch(
+      /^POST http:\/\/127\.0\.0\.1:\d+\/api\/v2\/event\?model=binary&.* answered 422 \(Unprocessable Entity: not a Bulk binary event: .*\[invalid_events\]\); .*model version/,
+    );
     expect(double.bulks).toEqual([]);
   });
 
-  it('fails permanently on a 200 it cannot read: the bulk\'s fate is unknown', async () => {
+  it("fails permanently on a 200 it cannot read: the bulk's fate is unknown", async () => {
     double.fail({ status: 200, garbage: true, times: 1 });
     const garbage = await failure(dispatcher.postEvents('binary', bulk));
     expect(garbage).toMatchObject({ transient: false, status: 200 });
@@ -181,7 +189,9 @@ describe('failure classification', () => {
     double.fail({ status });
     const err = await failure(dispatcher.getStream(ref));
     expect(err).toMatchObject({ transient: true, status });
-    expect(err.message).toMatch(new RegExp(`^GET ${double.url}/api/v3/stream/virustotal/content/${ref.sha256} answered ${status} \\(Injected: .*\\); transient: retry later`));
+    expect(err.message).toMatch(
+      new RegExp(`^GET ${double.url}/api/v3/stream/virustotal/content/${ref.sha256} answered ${status} \\(Injected: .*\\); transient: retry later`),
+    );
   });
 
   it.each([
@@ -273,7 +283,11 @@ describe('auth and routing', () => {
 
 describe('the double itself', () => {
   it('refuses a bulk posted without pause_plugins=true, so a restore that forgets it fails', async () => {
-    const res = await fetch(`${double.url}/api/v2/event?model=binary&avro-format=true`, { method: 'POST', headers: { 'content-type': 'application/avro' }, body: bulk });
+    const res = await fetch(`${double.url}/api/v2/event?model=binary&avro-format=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/avro' },
+      body: bulk,
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error_enum: 'plugins_not_paused' });
     expect(double.events).toEqual([]);

@@ -69,8 +69,7 @@ function mounts(name: string): Mount[] {
   });
 }
 
-const allBindMounts = (): Mount[] =>
-  Object.keys(services).flatMap((name) => mounts(name).filter((m) => m.type === 'bind'));
+const allBindMounts = (): Mount[] => Object.keys(services).flatMap((name) => mounts(name).filter((m) => m.type === 'bind'));
 
 /** The Dockerfile's instructions of its final stage, continuation lines joined. */
 function finalStage(): { instr: string; args: string }[] {
@@ -217,7 +216,7 @@ describe('Dockerfile', () => {
     expect(instruction('HEALTHCHECK')).toContain('port:8083');
   });
 
-  it("starts the worker with the config file compose mounts", () => {
+  it('starts the worker with the config file compose mounts', () => {
     const cmd: unknown = JSON.parse(instruction('CMD'));
     expect(Array.isArray(cmd)).toBe(true);
     const args = asArray(cmd).map(String);
@@ -494,10 +493,19 @@ describe('Grafana dashboards', () => {
       expect(used.has(name), `a panel queries ${name}`).toBe(true);
     }
     for (const q of ['0.5', '0.95', '0.99']) {
-      expect(exprs.some((e) => e.includes(`histogram_quantile(${q},`) && e.includes('coldstore_backup_upload_duration_seconds_bucket')), `p${q}`).toBe(true);
+      expect(
+        exprs.some((e) => e.includes(`histogram_quantile(${q},`) && e.includes('coldstore_backup_upload_duration_seconds_bucket')),
+        `p${q}`,
+      ).toBe(true);
     }
-    expect(exprs.some((e) => /coldstore_backup_raw_bytes_total[^/]*\/[^/]*coldstore_backup_compressed_bytes_total/.test(e)), 'compression ratio').toBe(true);
-    expect(exprs.some((e) => /coldstore_task_state(\{[^}]*\})?\s*==\s*1\b/.test(e)), 'task states').toBe(true);
+    expect(
+      exprs.some((e) => /coldstore_backup_raw_bytes_total[^/]*\/[^/]*coldstore_backup_compressed_bytes_total/.test(e)),
+      'compression ratio',
+    ).toBe(true);
+    expect(
+      exprs.some((e) => /coldstore_task_state(\{[^}]*\})?\s*==\s*1\b/.test(e)),
+      'task states',
+    ).toBe(true);
   });
 
   it('the Restore dashboard shows the restore metrics and the source delivery', () => {
@@ -518,10 +526,16 @@ describe('Grafana dashboards', () => {
       expect(used.has(name), `a panel queries ${name}`).toBe(true);
     }
     for (const q of ['0.5', '0.99']) {
-      expect(exprs.some((e) => e.includes(`histogram_quantile(${q},`) && e.includes('coldstore_restore_fetch_duration_seconds_bucket')), `p${q}`).toBe(true);
+      expect(
+        exprs.some((e) => e.includes(`histogram_quantile(${q},`) && e.includes('coldstore_restore_fetch_duration_seconds_bucket')),
+        `p${q}`,
+      ).toBe(true);
     }
     for (const state of ['FINISHED', 'RUNNING', 'FAILED']) {
-      expect(exprs.some((e) => e.includes('coldstore_task_state') && e.includes(`state="${state}"`)), `tasks ${state}`).toBe(true);
+      expect(
+        exprs.some((e) => e.includes('coldstore_task_state') && e.includes(`state="${state}"`)),
+        `tasks ${state}`,
+      ).toBe(true);
     }
     const variables = isObj(dash.templating) ? asArray(dash.templating.list).filter(isObj) : [];
     expect(variables.map((v) => v.name)).toContain('connector');

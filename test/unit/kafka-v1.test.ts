@@ -160,7 +160,7 @@ describe('encodeKafkaBundle', () => {
     expect(readBundle(kBelow, gzipSync(container)).records[0]?.offset).toBe(below);
   });
 
-  it('gives the clear error at offset 2^53 - 1, which avsc\'s long cannot carry', () => {
+  it("gives the clear error at offset 2^53 - 1, which avsc's long cannot carry", () => {
     const max = BigInt(Number.MAX_SAFE_INTEGER);
     const kMax = kafkaBundleKey('orders', 2, max, max);
     expect(() => encodeKafkaBundle(kMax, max, max, [rec(max)])).toThrow(/exceeds 2\^53/);

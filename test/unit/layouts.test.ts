@@ -90,7 +90,12 @@ describe('the checked kafka-v1 reader', () => {
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
   async function write(metadata: (m: Record<string, string>) => Record<string, string> = (m) => m, body?: Buffer): Promise<void> {
-    const encoded = encodeKafkaBundle(KEY, 0n, 4n, [0, 1, 2, 3, 4].map((o) => fixtureRecord(TOPIC, 0, o)));
+    const encoded = encodeKafkaBundle(
+      KEY,
+      0n,
+      4n,
+      [0, 1, 2, 3, 4].map((o) => fixtureRecord(TOPIC, 0, o)),
+    );
     await store.put('events', KEY, body ?? gzipSync(encoded.container), metadata(encoded.metadata));
   }
 
@@ -114,7 +119,9 @@ describe('the checked kafka-v1 reader', () => {
     expect(foreign).toMatchObject({ kind: 'foreign', found: { format: 'other' } });
     const restored = await defectOf(fetchBundle(store, location, claim));
     expect(restored).toBeInstanceOf(BadObjectError);
-    expect((restored as BadObjectError).message).toBe(`foreign: ${KEY}: not a coldstore kafka-v1 bundle (format other); remove it or skip it with on.bad.object=skip`);
+    expect((restored as BadObjectError).message).toBe(
+      `foreign: ${KEY}: not a coldstore kafka-v1 bundle (format other); remove it or skip it with on.bad.object=skip`,
+    );
     await write((m) => ({ ...m, [MetadataName.records]: '9' }));
     expect(await defectOf(readKafkaBundle(store, location, claim, { metadataAgrees: true }))).toMatchObject({ kind: 'inconsistent' });
     // The restore reads the records, not the metadata's counts.

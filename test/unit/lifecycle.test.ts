@@ -17,10 +17,7 @@ describe('lifecycleRules', () => {
   });
 
   it('with a default expiry: one catch-all expiry rule plus the abort rule', () => {
-    expect(lifecycleRules(settings({ 'lifecycle.expire.days': '30' }))).toEqual([
-      { id: 'coldstore-expire-all', prefix: '', expireAfterDays: 30 },
-      ABORT_7,
-    ]);
+    expect(lifecycleRules(settings({ 'lifecycle.expire.days': '30' }))).toEqual([{ id: 'coldstore-expire-all', prefix: '', expireAfterDays: 30 }, ABORT_7]);
   });
 
   it('with per-topic expiry: one rule per topic prefix (and its range claims), and no catch-all rule (S3 applies every matching rule)', () => {
@@ -94,7 +91,11 @@ describe('lifecycleRules', () => {
       ABORT_7,
     ]);
     // S3 applies every matching rule: a catch-all expiry would cut the listed sources short, so it is not written beside them.
-    expect(lifecycleRules(settings({ layout: 'azul', 'dispatcher.url': 'http://x:1', 'azul.sources.expire': 'a:5', 'lifecycle.expire.days': '30' })).some((r) => r.id === 'coldstore-expire-all')).toBe(false);
+    expect(
+      lifecycleRules(settings({ layout: 'azul', 'dispatcher.url': 'http://x:1', 'azul.sources.expire': 'a:5', 'lifecycle.expire.days': '30' })).some(
+        (r) => r.id === 'coldstore-expire-all',
+      ),
+    ).toBe(false);
   });
 
   it('refuses malformed or zero-day source expiry entries', () => {

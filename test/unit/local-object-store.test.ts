@@ -176,7 +176,10 @@ describe('LocalObjectStore: concurrent create-if-absent', () => {
         [0, 1, 2, 3, 4].map((i) => store.putIfAbsent('b', key, body(`writer ${i} `.repeat(2000)), { writer: String(i) })),
       );
       const outcomes = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
-      expect(outcomes.every((o) => o !== undefined), `round ${round}: every call resolves`).toBe(true);
+      expect(
+        outcomes.every((o) => o !== undefined),
+        `round ${round}: every call resolves`,
+      ).toBe(true);
       const winner = outcomes.findIndex((o) => o?.created);
       expect((await store.get('b', key))?.body.toString(), `round ${round}: body`).toBe(`writer ${winner} `.repeat(2000));
       expect((await store.head('b', key))?.metadata, `round ${round}: metadata`).toEqual({ writer: String(winner) });

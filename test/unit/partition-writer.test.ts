@@ -57,7 +57,15 @@ function expectTiling(ranges: [number, number, ...unknown[]][]): void {
 
 describe('recordBytes', () => {
   it('counts key, value, header keys and header values; null counts as 0', () => {
-    const r: SinkRecord = { ...rec(0), key: Buffer.alloc(10), value: Buffer.alloc(20), headers: [{ key: 'hdr', value: Buffer.alloc(5) }, { key: 'x', value: null }] };
+    const r: SinkRecord = {
+      ...rec(0),
+      key: Buffer.alloc(10),
+      value: Buffer.alloc(20),
+      headers: [
+        { key: 'hdr', value: Buffer.alloc(5) },
+        { key: 'x', value: null },
+      ],
+    };
     expect(recordBytes(r)).toBe(10 + 20 + 3 + 5 + 1);
     expect(recordBytes({ ...rec(0), key: null, value: null })).toBe(0);
   });
@@ -229,7 +237,13 @@ describe('PartitionWriter: planned ranges (rebuilt after a crash)', () => {
   it('finishes several planned ranges jumped over at once, in order', () => {
     const w = new PartitionWriter(TP, LIMITS, 10n, [range(10, 19), range(20, 29, true), range(30, 39)]);
     expect(feed(w, [11])).toEqual({ sealed: [], skipped: [] });
-    expect(feed(w, [45])).toEqual({ sealed: [[10, 19, [11]]], skipped: [[20, 29, true], [30, 39, false]] });
+    expect(feed(w, [45])).toEqual({
+      sealed: [[10, 19, [11]]],
+      skipped: [
+        [20, 29, true],
+        [30, 39, false],
+      ],
+    });
     expect(w.sealBuffered().map(shape)).toEqual([[40, 45, [45]]]);
   });
 

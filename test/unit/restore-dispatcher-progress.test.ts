@@ -3,7 +3,15 @@
 // parallel work, and durable progress written in order, per backup.
 import { describe, expect, it } from 'vitest';
 import type { TaskLogger, TaskStateStore } from '../../runtime/api/index.js';
-import { countBundle, countStream, emptyCounts, PROGRESS_KEY, ProgressStore, REPORTED_FAILURES, type SavedProgress } from '../../connectors/restore-source/dispatcher/progress.js';
+import {
+  countBundle,
+  countStream,
+  emptyCounts,
+  PROGRESS_KEY,
+  ProgressStore,
+  REPORTED_FAILURES,
+  type SavedProgress,
+} from '../../connectors/restore-source/dispatcher/progress.js';
 import { ContiguousWatermark } from '../../connectors/restore-source/dispatcher/watermark.js';
 
 const silent: TaskLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -116,7 +124,10 @@ describe('ProgressStore', () => {
 
   it('lists the first partial failures once each, and counts outcomes', async () => {
     const store = await ProgressStore.open(slowState().state, 'b', silent);
-    store.addFailures([{ key: 'k', error: 'e', event: 'x' }, { key: 'k', error: 'e', event: 'x' }]);
+    store.addFailures([
+      { key: 'k', error: 'e', event: 'x' },
+      { key: 'k', error: 'e', event: 'x' },
+    ]);
     expect(store.saved.failures).toHaveLength(1);
     store.addFailures(Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, error: 'e' })));
     expect(store.saved.failures).toHaveLength(REPORTED_FAILURES);

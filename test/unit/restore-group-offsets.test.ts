@@ -3,15 +3,7 @@
 // group offset landed (PlacementTracker), and the translated commits.
 import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type {
-  KafkaCluster,
-  PartitionOffset,
-  RecordPlacement,
-  SourceOffsetEntry,
-  SourceRecord,
-  TaskLogger,
-  TopicDescription,
-} from '../../runtime/api/index.js';
+import type { KafkaCluster, PartitionOffset, RecordPlacement, SourceOffsetEntry, SourceRecord, TaskLogger, TopicDescription } from '../../runtime/api/index.js';
 import {
   chosenGroups,
   commitTranslatedOffsets,
@@ -54,7 +46,8 @@ function placement(topic: string, partition: number, target: string, q: number, 
 }
 
 /** A stable order for comparing entry lists. */
-const sortKey = (e: SourceOffsetEntry) => JSON.stringify([e.partition['topic'], e.partition['partition'], e.partition['target_partition'], e.partition['at'], e.offset['offset']]);
+const sortKey = (e: SourceOffsetEntry) =>
+  JSON.stringify([e.partition['topic'], e.partition['partition'], e.partition['target_partition'], e.partition['at'], e.offset['offset']]);
 const sorted = (entries: SourceOffsetEntry[]) => [...entries].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
 
 /** Delivers records with explicit placements, like the runtime after Kafka acknowledged them. */
@@ -80,7 +73,10 @@ const PRESERVE_GROUPS = (): Groups =>
   });
 
 const p0 = (offset: number): [SourceRecord, RecordPlacement] => [restored('orders', 0, offset, 'orders-r', 0), { partition: 0, offset: BigInt(1000 + offset) }];
-const p1 = (offset: number, at: number): [SourceRecord, RecordPlacement] => [restored('orders', 1, offset, 'orders-r', 1), { partition: 1, offset: BigInt(at) }];
+const p1 = (offset: number, at: number): [SourceRecord, RecordPlacement] => [
+  restored('orders', 1, offset, 'orders-r', 1),
+  { partition: 1, offset: BigInt(at) },
+];
 
 const PRESERVE_BATCHES: [SourceRecord, RecordPlacement][][] = [
   [p0(0), p0(1), p1(5, 2000), p0(2)],
@@ -313,7 +309,13 @@ describe('commitTranslatedOffsets', () => {
 
   it('preserve: commits the placed offset, and the partition end where nothing at or after the group offset was restored', async () => {
     const cluster = new FakeCluster({ 'orders-r': { 0: 1010n, 1: 2003n } });
-    const result = await commitTranslatedOffsets({ cluster, groups: PRESERVE_GROUPS(), targets: PRESERVE_TARGETS, placements: preservePlacements(), log: silentLog });
+    const result = await commitTranslatedOffsets({
+      cluster,
+      groups: PRESERVE_GROUPS(),
+      targets: PRESERVE_TARGETS,
+      placements: preservePlacements(),
+      log: silentLog,
+    });
     expect(cluster.committed('gA')).toEqual(['orders-r/0@1003', 'orders-r/1@2001']);
     expect(cluster.committed('gB')).toEqual(['orders-r/0@1010', 'orders-r/1@2000']);
     expect(cluster.committed('gD')).toEqual(['orders-r/0@1003']);
@@ -326,7 +328,13 @@ describe('commitTranslatedOffsets', () => {
 
   it('preserve: without any placement (nothing restored after the offsets) commits the ends', async () => {
     const cluster = new FakeCluster({ 'orders-r': { 0: 10n, 1: 3n } });
-    await commitTranslatedOffsets({ cluster, groups: groupsOf({ gA: { 'orders/0': 3, 'orders/1': 6 } }), targets: PRESERVE_TARGETS, placements: [], log: silentLog });
+    await commitTranslatedOffsets({
+      cluster,
+      groups: groupsOf({ gA: { 'orders/0': 3, 'orders/1': 6 } }),
+      targets: PRESERVE_TARGETS,
+      placements: [],
+      log: silentLog,
+    });
     expect(cluster.committed('gA')).toEqual(['orders-r/0@10', 'orders-r/1@3']);
   });
 
@@ -365,9 +373,9 @@ describe('commitTranslatedOffsets', () => {
 
   it('names every failing group', async () => {
     const cluster = new FakeCluster({ 'orders-r': { 0: 1010n, 1: 2003n } }, new Set(['gA', 'gD']));
-    await expect(commitTranslatedOffsets({ cluster, groups: PRESERVE_GROUPS(), targets: PRESERVE_TARGETS, placements: preservePlacements(), log: silentLog })).rejects.toThrow(
-      /2 consumer group\(s\).*gA.*gD/,
-    );
+    await expect(
+      commitTranslatedOffsets({ cluster, groups: PRESERVE_GROUPS(), targets: PRESERVE_TARGETS, placements: preservePlacements(), log: silentLog }),
+    ).rejects.toThrow(/2 consumer group\(s\).*gA.*gD/);
     expect(cluster.committed('gB')).toEqual(['orders-r/0@1010', 'orders-r/1@2000']);
   });
 });
@@ -433,7 +441,9 @@ describe('plannedGroups: the snapshot and groups are fixed when the records phas
     // The backup goes on and snapshots again; a restarted task must not switch to it.
     await put(2_000, { g1: [{ topic: 't', partition: 0, offset: 50 }], g2: [{ topic: 't', partition: 0, offset: 70 }] });
     expect((await plannedGroups({ ...args, recordsRestoredBefore: true })).get('g1')?.get('t/0')).toBe(5n);
-    await expect(plannedGroups({ ...args, wanted: ['g1', 'g2'], restoringRecords: false, recordsRestoredBefore: true })).rejects.toThrow(/g2.*were not in groups/);
+    await expect(plannedGroups({ ...args, wanted: ['g1', 'g2'], restoringRecords: false, recordsRestoredBefore: true })).rejects.toThrow(
+      /g2.*were not in groups/,
+    );
   });
 
   it('records an empty plan when no group was asked for, so groups asked for later are refused', async () => {

@@ -67,7 +67,13 @@ function containerWithBlock(count: number, data: Buffer, schema: unknown = KAFKA
 /** A cheap-to-compare form: buffers as length + sha256 (null stays null), offsets as their type and value. */
 function digest(records: readonly { offset: bigint; key: Buffer | null; value: Buffer | null; headers: { key: string; value: Buffer | null }[] }[]): unknown[] {
   const b = (buf: Buffer | null) => (buf === null ? null : `${buf.length}:${createHash('sha256').update(buf).digest('hex')}`);
-  return records.map((r) => ({ ...r, offset: `${typeof r.offset}:${r.offset}`, key: b(r.key), value: b(r.value), headers: r.headers.map((h) => ({ key: h.key, value: b(h.value) })) }));
+  return records.map((r) => ({
+    ...r,
+    offset: `${typeof r.offset}:${r.offset}`,
+    key: b(r.key),
+    value: b(r.value),
+    headers: r.headers.map((h) => ({ key: h.key, value: b(h.value) })),
+  }));
 }
 
 const avroRecord = (r: SinkRecord) => recordType.toBuffer({ ...r, offset: Number(r.offset) });

@@ -100,8 +100,13 @@ describe('OffsetsPhase', () => {
     const { context } = contextOf(1, memoryState());
     const phase = await OffsetsPhase.open(job(), context, []);
     const p0 = { topic: 'orders', partition: 0 };
-    const placements = phase.delivered([record(p0, 2), record(p0, 4), record(p0, 5)], [0n, 1n, 2n].map((offset) => ({ partition: 0, offset: offset + 40n })));
-    expect(placements).toEqual([{ partition: { kind: 'placement', topic: 'orders', partition: 0, target: 'orders-r', target_partition: 0, at: 3 }, offset: { offset: 41 } }]);
+    const placements = phase.delivered(
+      [record(p0, 2), record(p0, 4), record(p0, 5)],
+      [0n, 1n, 2n].map((offset) => ({ partition: 0, offset: offset + 40n })),
+    );
+    expect(placements).toEqual([
+      { partition: { kind: 'placement', topic: 'orders', partition: 0, target: 'orders-r', target_partition: 0, at: 3 }, offset: { offset: 41 } },
+    ]);
   });
 
   it('another task has nothing to commit: done at once, after marking its records done for this run', async () => {
@@ -118,7 +123,10 @@ describe('OffsetsPhase', () => {
   it('task 0 waits for every task of this run, then commits the translated offsets', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const state = memoryState();
-    const placement: SourceOffsetEntry = { partition: { kind: 'placement', topic: 'orders', partition: 0, target: 'orders-r', target_partition: 0, at: 3 }, offset: { offset: 41 } };
+    const placement: SourceOffsetEntry = {
+      partition: { kind: 'placement', topic: 'orders', partition: 0, target: 'orders-r', target_partition: 0, at: 3 },
+      offset: { offset: 41 },
+    };
     const { context, commits, metrics, offsets } = contextOf(0, state);
     const phase = await OffsetsPhase.open(job(), context, []);
     await phase.recordsDone();

@@ -51,7 +51,11 @@ describe('partitionBounds', () => {
   });
 
   it('a backup by id bounds each partition by its cut: start..end-1', () => {
-    const bounds = partitionBounds(settingsOf({ 'restore.backup.id': '3', 'restore.until.timestamp': String(BASE_TIME + 5) }), planWith({ 't/0': [10n, 20n], 't/1': [0n, 7n] }), partitions);
+    const bounds = partitionBounds(
+      settingsOf({ 'restore.backup.id': '3', 'restore.until.timestamp': String(BASE_TIME + 5) }),
+      planWith({ 't/0': [10n, 20n], 't/1': [0n, 7n] }),
+      partitions,
+    );
     expect(bounds.get('t/0')).toEqual({ fromOffset: 10n, untilOffset: 19n, untilTimestamp: BASE_TIME + 5 });
     expect(bounds.get('t/1')).toEqual({ fromOffset: 0n, untilOffset: 6n, untilTimestamp: BASE_TIME + 5 });
   });
@@ -97,7 +101,12 @@ for (const prefix of ['', 'events/']) {
       await store.ensureBucket(location.bucket);
       for (const [i, key] of KEYS.entries()) {
         const start = BigInt(i * 5);
-        const { container, metadata } = encodeKafkaBundle(key, start, start + 4n, [0, 1, 2, 3, 4].map((n) => rec(i * 5 + n)));
+        const { container, metadata } = encodeKafkaBundle(
+          key,
+          start,
+          start + 4n,
+          [0, 1, 2, 3, 4].map((n) => rec(i * 5 + n)),
+        );
         await store.putIfAbsent(location.bucket, `${prefix}${key}`, gzipSync(container), metadata);
       }
     });

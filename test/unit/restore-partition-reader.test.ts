@@ -155,7 +155,12 @@ for (const prefix of ['', 'events/']) {
     ];
 
     async function putBundle(key: string, start: bigint, end: bigint, offsets: number[], partition = PARTITION): Promise<void> {
-      const { container, metadata } = encodeKafkaBundle(key, start, end, offsets.map((o) => rec(o, partition)));
+      const { container, metadata } = encodeKafkaBundle(
+        key,
+        start,
+        end,
+        offsets.map((o) => rec(o, partition)),
+      );
       const outcome = await local.putIfAbsent(location.bucket, full(key), gzipSync(container), metadata);
       expect(outcome.created).toBe(true);
     }
@@ -252,7 +257,7 @@ for (const prefix of ['', 'events/']) {
       });
     });
 
-    describe('a backup by id (fromOffset, the manifest\'s objects)', () => {
+    describe("a backup by id (fromOffset, the manifest's objects)", () => {
       const sha = async (key: string) => (await local.head(location.bucket, full(key)))!.metadata['coldstore-body-sha256']!;
 
       it('restores only offsets from fromOffset to untilOffset, never fetching bundles before it', async () => {
@@ -262,7 +267,10 @@ for (const prefix of ['', 'events/']) {
       });
 
       it('reads exactly the listed objects, not what the partition holds besides', async () => {
-        const objects = [{ key: K.b1, sha256: await sha(K.b1) }, { key: K.b2, sha256: await sha(K.b2) }];
+        const objects = [
+          { key: K.b1, sha256: await sha(K.b1) },
+          { key: K.b2, sha256: await sha(K.b2) },
+        ];
         const { bundles } = await drain(reader({ objects }));
         expect(bundles).toEqual([EXPECTED[1], EXPECTED[2]]);
         expect(reports()).toEqual([]);
@@ -274,8 +282,13 @@ for (const prefix of ['', 'events/']) {
         expect(bundles).toEqual([[full(K.b2), [13, 14]], EXPECTED[3]]);
       });
 
-      it('reports a bundle whose bytes differ from the manifest\'s checksum, even when its own metadata agrees', async () => {
-        const { container, metadata } = encodeKafkaBundle(K.b2, 10n, 14n, [10, 11, 12, 13].map((o) => rec(o)));
+      it("reports a bundle whose bytes differ from the manifest's checksum, even when its own metadata agrees", async () => {
+        const { container, metadata } = encodeKafkaBundle(
+          K.b2,
+          10n,
+          14n,
+          [10, 11, 12, 13].map((o) => rec(o)),
+        );
         await replace(K.b2, gzipSync(container), metadata);
         const objects = [{ key: K.b2, sha256: 'ab'.repeat(32) }];
         await drain(reader({ objects }));
@@ -348,10 +361,19 @@ for (const prefix of ['', 'events/']) {
           const key = kafkaBundleKey(TOPIC, PARTITION, 100n, 104n);
           const { container, metadata } = encodeKafkaBundle(key, 100n, 104n, [rec(100), rec(104)]);
           await late.putIfAbsent(location.bucket, full(key), gzipSync(container), metadata);
-          const r = new PartitionReader({ store: late, location, tp: { topic: TOPIC, partition: PARTITION }, fetchAhead: 2, untilOffset: 50n, onBadObject: (e) => bad.push(e) });
+          const r = new PartitionReader({
+            store: late,
+            location,
+            tp: { topic: TOPIC, partition: PARTITION },
+            fetchAhead: 2,
+            untilOffset: 50n,
+            onBadObject: (e) => bad.push(e),
+          });
           expect(await r.next()).toBeUndefined();
           // Without a limit, the late start is not a gap.
-          const all = await drain(new PartitionReader({ store: late, location, tp: { topic: TOPIC, partition: PARTITION }, fetchAhead: 2, onBadObject: (e) => bad.push(e) }));
+          const all = await drain(
+            new PartitionReader({ store: late, location, tp: { topic: TOPIC, partition: PARTITION }, fetchAhead: 2, onBadObject: (e) => bad.push(e) }),
+          );
           expect(all.bundles).toEqual([[full(key), [100, 104]]]);
           expect(reports()).toEqual([]);
         } finally {
@@ -374,21 +396,36 @@ for (const prefix of ['', 'events/']) {
       }
 
       it('corrupt gzip bytes', async () => {
-        const { metadata } = encodeKafkaBundle(K.b1, 5n, 9n, CONTENT.b1.map((o) => rec(o)));
+        const { metadata } = encodeKafkaBundle(
+          K.b1,
+          5n,
+          9n,
+          CONTENT.b1.map((o) => rec(o)),
+        );
         await replace(K.b1, randomBytes(200), metadata);
         const err = await expectSkipped('corrupt-gzip');
         expect(err.range).toEqual({ start: 5n, end: 9n });
       });
 
       it('gzip with the magic bytes but a damaged stream', async () => {
-        const { container, metadata } = encodeKafkaBundle(K.b1, 5n, 9n, CONTENT.b1.map((o) => rec(o)));
+        const { container, metadata } = encodeKafkaBundle(
+          K.b1,
+          5n,
+          9n,
+          CONTENT.b1.map((o) => rec(o)),
+        );
         const gz = gzipSync(container);
         await replace(K.b1, gz.subarray(0, gz.length - 12), metadata);
         await expectSkipped('corrupt-gzip');
       });
 
       it('a valid gzip whose sha256 metadata does not match (checksum)', async () => {
-        const { container, metadata } = encodeKafkaBundle(K.b1, 5n, 9n, CONTENT.b1.map((o) => rec(o)));
+        const { container, metadata } = encodeKafkaBundle(
+          K.b1,
+          5n,
+          9n,
+          CONTENT.b1.map((o) => rec(o)),
+        );
         const changed = Buffer.from(container);
         const at = changed.indexOf(Buffer.from('value-8'));
         expect(at).toBeGreaterThan(0);
@@ -399,7 +436,12 @@ for (const prefix of ['', 'events/']) {
       });
 
       it('a missing sha256 is a checksum failure too', async () => {
-        const { container, metadata } = encodeKafkaBundle(K.b1, 5n, 9n, CONTENT.b1.map((o) => rec(o)));
+        const { container, metadata } = encodeKafkaBundle(
+          K.b1,
+          5n,
+          9n,
+          CONTENT.b1.map((o) => rec(o)),
+        );
         const { ['coldstore-body-sha256']: _dropped, ...rest } = metadata;
         expect(_dropped).toBeDefined();
         await replace(K.b1, gzipSync(container), rest);
@@ -407,7 +449,12 @@ for (const prefix of ['', 'events/']) {
       });
 
       it('a truncated Avro container whose sha256 matches (truncated)', async () => {
-        const { container, metadata } = encodeKafkaBundle(K.b1, 5n, 9n, CONTENT.b1.map((o) => rec(o)));
+        const { container, metadata } = encodeKafkaBundle(
+          K.b1,
+          5n,
+          9n,
+          CONTENT.b1.map((o) => rec(o)),
+        );
         const cut = container.subarray(0, container.length - 10);
         await replace(K.b1, gzipSync(cut), { ...metadata, 'coldstore-body-sha256': createHash('sha256').update(cut).digest('hex') });
         await expectSkipped('truncated');
@@ -424,7 +471,12 @@ for (const prefix of ['', 'events/']) {
       });
 
       it("records outside the key's partition (inconsistent)", async () => {
-        const { container, metadata } = encodeKafkaBundle(K.b1, 5n, 9n, CONTENT.b1.map((o) => rec(o, 2)));
+        const { container, metadata } = encodeKafkaBundle(
+          K.b1,
+          5n,
+          9n,
+          CONTENT.b1.map((o) => rec(o, 2)),
+        );
         await replace(K.b1, gzipSync(container), metadata);
         await expectSkipped('inconsistent');
       });
@@ -623,7 +675,9 @@ for (const prefix of ['', 'events/']) {
 
       it('lets a transient store error through as it is', async () => {
         store.getFaults.set(full(K.b0), 'transient');
-        await expect(fetchBundle(store, location, { key: K.b0, topic: TOPIC, partition: PARTITION, start: 0n, end: 4n })).rejects.toBeInstanceOf(TransientStoreError);
+        await expect(fetchBundle(store, location, { key: K.b0, topic: TOPIC, partition: PARTITION, start: 0n, end: 4n })).rejects.toBeInstanceOf(
+          TransientStoreError,
+        );
       });
     });
   });

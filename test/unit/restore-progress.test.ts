@@ -20,7 +20,11 @@ const stored: SourceOffsetEntry[] = [
 
 describe('storedPosition and recordsRestoredBefore', () => {
   it('reads where a partition stopped and its count; a partition never restored starts from nothing', () => {
-    expect(storedPosition(stored, T1)).toEqual({ resume: { key: 'orders/1/00000000000000000010-00000000000000000019.avro.gz', offset: 14n }, records: 15, lastOffset: 14 });
+    expect(storedPosition(stored, T1)).toEqual({
+      resume: { key: 'orders/1/00000000000000000010-00000000000000000019.avro.gz', offset: 14n },
+      records: 15,
+      lastOffset: 14,
+    });
     expect(storedPosition(stored, T0)).toEqual({ resume: undefined, records: 0, lastOffset: null });
   });
 
@@ -47,7 +51,16 @@ describe('toSourceRecord', () => {
   it('keeps the content and the original timestamp, and carries the source partition and offset as given', () => {
     const sourcePartition = { topic: 'orders', partition: 1 };
     const out = toSourceRecord(record(1_700_000_000_000, 'LOG_APPEND_TIME'), sourcePartition, { key: 'k', offset: 7, records: 3 }, target);
-    expect(out).toEqual({ sourcePartition, sourceOffset: { key: 'k', offset: 7, records: 3 }, topic: 'orders-restored', partition: 1, timestamp: 1_700_000_000_000, key: null, value: Buffer.from('v'), headers: [{ key: 'h', value: null }] });
+    expect(out).toEqual({
+      sourcePartition,
+      sourceOffset: { key: 'k', offset: 7, records: 3 },
+      topic: 'orders-restored',
+      partition: 1,
+      timestamp: 1_700_000_000_000,
+      key: null,
+      value: Buffer.from('v'),
+      headers: [{ key: 'h', value: null }],
+    });
     expect(out.sourcePartition).toBe(sourcePartition);
   });
 
@@ -97,20 +110,44 @@ describe('RecordsTally', () => {
 });
 
 describe('the CLI reads RestoreTaskProgress', () => {
-  const progress = (figures: Partial<RestoreTaskProgress>): RestoreTaskProgress => ({ phase: 'records', records: 0, objects: 0, bytes: 0, bad_objects: 0, partitions: {}, ...figures });
-  const task = (id: number, state: TaskStatus['state'], p: RestoreTaskProgress | Record<string, unknown>): TaskStatus => ({ id, state, worker_id: 'w', progress: p }) as TaskStatus;
+  const progress = (figures: Partial<RestoreTaskProgress>): RestoreTaskProgress => ({
+    phase: 'records',
+    records: 0,
+    objects: 0,
+    bytes: 0,
+    bad_objects: 0,
+    partitions: {},
+    ...figures,
+  });
+  const task = (id: number, state: TaskStatus['state'], p: RestoreTaskProgress | Record<string, unknown>): TaskStatus =>
+    ({ id, state, worker_id: 'w', progress: p }) as TaskStatus;
 
   it('sums every task: records, what this run read and planned, partitions done', () => {
-    const partitions = { 'orders/0': { target: 'o', records: 4, objects: 1, last_offset: 3, done: true }, 'orders/1': { target: 'o', records: 2, objects: 1, last_offset: 1, done: false } };
+    const partitions = {
+      'orders/0': { target: 'o', records: 4, objects: 1, last_offset: 3, done: true },
+      'orders/1': { target: 'o', records: 2, objects: 1, last_offset: 1, done: false },
+    };
     const totals = restoreTotals([
       task(0, 'RUNNING', progress({ records: 6, objects: 2, bytes: 300, bad_objects: 1, planned: { objects: 4, bytes: 600 }, partitions })),
       task(1, 'FINISHED', progress({ records: 10, objects: 1, bytes: 100, planned: { objects: 1, bytes: 100 } })),
     ]);
-    expect(totals).toEqual({ records: 16, objects: 3, bytes: 400, badObjects: 1, partitions: 2, partitionsDone: 1, planned: { objects: 5, bytes: 700 }, running: true });
+    expect(totals).toEqual({
+      records: 16,
+      objects: 3,
+      bytes: 400,
+      badObjects: 1,
+      partitions: 2,
+      partitionsDone: 1,
+      planned: { objects: 5, bytes: 700 },
+      running: true,
+    });
   });
 
   it('has no plan until every task reports one, and ignores what is not a count (another shape, e.g. a dispatcher restore)', () => {
-    const totals = restoreTotals([task(0, 'RUNNING', progress({ records: 1 })), task(1, 'RUNNING', { target: 'dispatcher', phase: 'streams', records: 'many' })]);
+    const totals = restoreTotals([
+      task(0, 'RUNNING', progress({ records: 1 })),
+      task(1, 'RUNNING', { target: 'dispatcher', phase: 'streams', records: 'many' }),
+    ]);
     expect(totals.planned).toBeUndefined();
     expect(totals.records).toBe(1);
   });

@@ -20,15 +20,35 @@ const context: ConnectorContext = {
 
 describe('RestoreSource validateAll', () => {
   it('target=dispatcher refuses the settings only the Kafka target uses, naming each', () => {
-    const errors = restoreSource.validateAll!({ target: 'dispatcher', 'dispatcher.url': 'http://d:8111', topics: 't', groups: 'g', 'restore.until.timestamp': '1', 'restore.until.offsets': 't:0:1', 'restore.backup.id': '2' });
+    const errors = restoreSource.validateAll!({
+      target: 'dispatcher',
+      'dispatcher.url': 'http://d:8111',
+      topics: 't',
+      groups: 'g',
+      'restore.until.timestamp': '1',
+      'restore.until.offsets': 't:0:1',
+      'restore.backup.id': '2',
+    });
     expect(errors.map((e) => e.field)).toEqual(['topics', 'restore.backup.id', 'restore.until.timestamp', 'restore.until.offsets', 'groups']);
     expect(dispatcherRestore.validateAll!({ target: 'dispatcher', 'dispatcher.url': 'http://d:8111', topics: 't' }).map((e) => e.field)).toEqual(['topics']);
   });
 
   it('target=kafka checks its own combinations, and both check the location and renames', () => {
-    const kafka = restoreSource.validateAll!({ topics: 'a,b', 'topic.rename': 'a:x,b:x', 'restore.backup.id': '1', 'restore.until.offsets': 'a:0:5', 'topic.rename.regex': '(.*)' });
+    const kafka = restoreSource.validateAll!({
+      topics: 'a,b',
+      'topic.rename': 'a:x,b:x',
+      'restore.backup.id': '1',
+      'restore.until.offsets': 'a:0:5',
+      'topic.rename.regex': '(.*)',
+    });
     expect(kafka.map((e) => e.field)).toEqual(['topic.rename.replacement', 'restore.until.offsets', 'topic.rename']);
-    const dispatcher = restoreSource.validateAll!({ target: 'dispatcher', 'dispatcher.url': 'http://d:8111', 'topic.rename.regex': '(.*)', 'bucket.shared': 'b', 'events.bucket': 'e' });
+    const dispatcher = restoreSource.validateAll!({
+      target: 'dispatcher',
+      'dispatcher.url': 'http://d:8111',
+      'topic.rename.regex': '(.*)',
+      'bucket.shared': 'b',
+      'events.bucket': 'e',
+    });
     expect(dispatcher.map((e) => e.field)).toEqual(['bucket.shared', 'topic.rename.replacement']);
   });
 });
@@ -52,7 +72,9 @@ describe('RestoreSource picks the connector of its target when it starts', () =>
     await connector.start(config, context);
     expect(connector.taskConfigs(4)).toEqual([config]);
     expect(connector.createTask()).toBeInstanceOf(DispatcherRestoreTask);
-    await expect(restoreSource.create().start({ ...config, 'restore.sources': 'virustotal,system' }, context)).rejects.toThrow(/holds no source system; it holds virustotal/);
+    await expect(restoreSource.create().start({ ...config, 'restore.sources': 'virustotal,system' }, context)).rejects.toThrow(
+      /holds no source system; it holds virustotal/,
+    );
   });
 
   it('target=kafka: the backed-up partitions split round-robin between tasks, each a RestoreSourceTask', async () => {

@@ -68,7 +68,9 @@ describe('targetTopicName', () => {
     expect(restoreSourceConfig.validate({ target: 'dispatcher' }).errors).toEqual([{ field: 'dispatcher.url', message: 'is required with target=dispatcher' }]);
     expect(restoreSourceConfig.validate({ topics: 'orders' }).errors).toEqual([]);
     expect(restoreSource.validateAll!({ target: 'dispatcher', 'dispatcher.url': 'http://dispatcher:8111' })).toEqual([]);
-    expect(restoreSource.validateAll!({ target: 'dispatcher', 'dispatcher.url': 'http://dispatcher:8111', groups: 'billing' }).map((e) => e.field)).toEqual(['groups']);
+    expect(restoreSource.validateAll!({ target: 'dispatcher', 'dispatcher.url': 'http://dispatcher:8111', groups: 'billing' }).map((e) => e.field)).toEqual([
+      'groups',
+    ]);
   });
 });
 
@@ -90,7 +92,7 @@ describe('targetPartition', () => {
     expect([0, 1, 5].map((p) => targetPartition(one, null, p))).toEqual([0, 0, 0]);
   });
 
-  it('hash: a key goes where Kafka\'s default partitioner puts it, whatever its source partition', () => {
+  it("hash: a key goes where Kafka's default partitioner puts it, whatever its source partition", () => {
     const keys = ['a', 'b', 'customer-1', 'customer-2', 'foobar', '21', ''].map((k) => Buffer.from(k));
     const targets = keys.map((k) => targetPartition(hash, k, 0));
     for (const key of keys) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SerialQueue } from '../../runtime/support/serial-queue.js';
 
 describe('SerialQueue', () => {
-  it('runs work one piece at a time in queue order; a failure is its caller\'s and the rest still runs', async () => {
+  it("runs work one piece at a time in queue order; a failure is its caller's and the rest still runs", async () => {
     const queue = new SerialQueue();
     const log: string[] = [];
     const piece = (name: string, ms: number, fail = false) =>

@@ -198,7 +198,9 @@ describe('SinkTaskRunner', () => {
       }
     };
     consumer.rebalance({ kind: 'assigned', partitions: [t0] });
-    await waitFor('records after the seek', () => offsetsOf(task.received, t0).filter((o) => o === 0).length === 2 && task.received.length >= 17, { intervalMs: 5 });
+    await waitFor('records after the seek', () => offsetsOf(task.received, t0).filter((o) => o === 0).length === 2 && task.received.length >= 17, {
+      intervalMs: 5,
+    });
     expect(events).toContain('seek t/0 -2');
     // The first batch 0..6 (the seek was asked for while it was put), then the partition again from its start:
     // a poll before the seek landed would have handed over 7..9 first.

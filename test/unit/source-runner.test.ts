@@ -109,7 +109,9 @@ describe('SourceTaskRunner', () => {
     const { store } = startRunner([[{ records: [record(1), record(2)] }]], {
       autoAcknowledge: true,
       configureTask: (task) => {
-        task.delivered = (records, placements) => [{ partition: { placements: 'out' }, offset: { last: Number(placements.at(-1)!.offset), count: records.length } }];
+        task.delivered = (records, placements) => [
+          { partition: { placements: 'out' }, offset: { last: Number(placements.at(-1)!.offset), count: records.length } },
+        ];
       },
     });
     await waitFor('offsets persisted', async () => (await storedPosition(store)) === 2, { intervalMs: 5 });

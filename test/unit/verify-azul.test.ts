@@ -12,7 +12,16 @@ import { azulBundleMetadata, type AzulIndexEntry } from '../../connectors/layout
 import { AZUL_MODEL_VERSION } from '../../connectors/layouts/azul/registry.js';
 import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
 import type { ObjectStore } from '../../connectors/shared/object-store/object-store.js';
-import { describeBackup, inspectAzulBundle, inspectBundle, renderVerifyReport, verifyBackup, type RecordJson, type VerifyProgress, type VerifyReport } from '../../connectors/shared/verify/index.js';
+import {
+  describeBackup,
+  inspectAzulBundle,
+  inspectBundle,
+  renderVerifyReport,
+  verifyBackup,
+  type RecordJson,
+  type VerifyProgress,
+  type VerifyReport,
+} from '../../connectors/shared/verify/index.js';
 import { ColdstoreError, ErrorCodes } from '../../runtime/api/index.js';
 import { BINARY_TOPIC, DELETE_TOPIC, SOURCE, writeAzulFixture, type WrittenAzulFixture } from '../helpers/azul-verify-fixture.js';
 import { binaryEvent, vectorEvents } from '../helpers/azul-vectors.js';
@@ -93,7 +102,17 @@ for (const { name, events, streams } of LAYOUTS) {
     });
 
     it('the fixture is what the writer makes: bundles, rejects alone or beside events, one index entry per range', () => {
-      expect(fixture.ranges.map((r) => [r.entry.topic, r.entry.partition, r.entry.start, r.entry.end, r.entry.bundle?.events, r.entry.rejects?.records, r.entry.streams])).toEqual([
+      expect(
+        fixture.ranges.map((r) => [
+          r.entry.topic,
+          r.entry.partition,
+          r.entry.start,
+          r.entry.end,
+          r.entry.bundle?.events,
+          r.entry.rejects?.records,
+          r.entry.streams,
+        ]),
+      ).toEqual([
         [BINARY_TOPIC, 0, '0', '2', 3, undefined, 3],
         [BINARY_TOPIC, 0, '3', '5', 2, 1, 1],
         [BINARY_TOPIC, 0, '6', '6', undefined, 1, 0],
@@ -131,7 +150,11 @@ for (const { name, events, streams } of LAYOUTS) {
       expect(report.ok).toBe(true);
       expect(progress.at(-1)).toEqual({ objects: objects(), totalObjects: objects(), bytes: report.bytes });
       const streamHeads = counting.heads.filter((k) => k.startsWith(`${streams.prefix}${SOURCE}/`));
-      expect(streamHeads.sort()).toEqual(Object.values(fixture.streams).map((ref) => `${streams.prefix}${streamKey(ref)}`).sort());
+      expect(streamHeads.sort()).toEqual(
+        Object.values(fixture.streams)
+          .map((ref) => `${streams.prefix}${streamKey(ref)}`)
+          .sort(),
+      );
       expect(counting.maxInFlight()).toBeLessThanOrEqual(2);
     });
 
@@ -141,14 +164,30 @@ for (const { name, events, streams } of LAYOUTS) {
       const report = await verify();
       expect(report.ok).toBe(false);
       expect(report.problems).toEqual([
-        { kind: 'stream-missing', key: gone, topic: BINARY_TOPIC, partition: 1, bundle: bundleKey(4), message: `is not in the streams bucket ${streams.bucket}; ${bundleKey(4)} refers to it` },
+        {
+          kind: 'stream-missing',
+          key: gone,
+          topic: BINARY_TOPIC,
+          partition: 1,
+          bundle: bundleKey(4),
+          message: `is not in the streams bucket ${streams.bucket}; ${bundleKey(4)} refers to it`,
+        },
       ]);
     });
 
     it('a stream the dispatcher did not have (404) when it was backed up is stream-missing too', async () => {
       const unknown = { source: SOURCE, label: 'content', sha256: 'ab'.repeat(32) };
       const written = await fixture.writeRange([
-        { topic: BINARY_TOPIC, partition: 0, offset: 9n, timestamp: 0, timestampType: 'CREATE_TIME', key: null, headers: [], value: binaryEvent({ source: SOURCE, kafkaKey: 'k9', timestampMicros: 1_700_000_000_000_009n, streams: [unknown] }) },
+        {
+          topic: BINARY_TOPIC,
+          partition: 0,
+          offset: 9n,
+          timestamp: 0,
+          timestampType: 'CREATE_TIME',
+          key: null,
+          headers: [],
+          value: binaryEvent({ source: SOURCE, kafkaKey: 'k9', timestampMicros: 1_700_000_000_000_009n, streams: [unknown] }),
+        },
       ]);
       expect(written.entry.streams).toBe(1);
       const report = await verify();
@@ -185,7 +224,12 @@ for (const { name, events, streams } of LAYOUTS) {
 
     it('a valid bundle of other events, with index entry and metadata to match its sha256, is inconsistent: the count and the key tell', async () => {
       const key = bundleKey(5);
-      const bulk = assembleBulk(AZUL_MODEL_VERSION, vectorEvents('delete').slice(0, 2).map((v) => v.bytes));
+      const bulk = assembleBulk(
+        AZUL_MODEL_VERSION,
+        vectorEvents('delete')
+          .slice(0, 2)
+          .map((v) => v.bytes),
+      );
       const object = (await store.get(events.bucket, full(key)))!;
       await store.put(events.bucket, full(key), gzipSync(bulk), { ...object.metadata, 'coldstore-body-sha256': sha256(bulk) });
       await rewriteEntry(5, (entry) => ({ ...entry, bundle: { ...entry.bundle!, sha256: sha256(bulk) } }));
@@ -222,7 +266,9 @@ for (const { name, events, streams } of LAYOUTS) {
         ].sort(),
       );
       expect(report.problems.find((p) => p.kind === 'gap')!.message).toContain('offsets 3..5 are missing');
-      expect(report.problems.find((p) => p.key === bundleKey(1))!.message).toMatch(/^an azul bundle of azul\.test\.src\.binary\.sourced\/0 offsets 3\.\.5 that no valid index entry names/);
+      expect(report.problems.find((p) => p.key === bundleKey(1))!.message).toMatch(
+        /^an azul bundle of azul\.test\.src\.binary\.sourced\/0 offsets 3\.\.5 that no valid index entry names/,
+      );
     });
 
     it('stray objects are foreign, each with what it looks like', async () => {
@@ -248,7 +294,10 @@ for (const { name, events, streams } of LAYOUTS) {
       await store.delete(events.bucket, full(rejectsKey(1)));
       const report = await verify();
       expect(report.problems.map((p) => p.key)).toEqual([rejectsKey(1), rejectsKey(2)].sort());
-      expect(report.problems.find((p) => p.key === rejectsKey(1))).toMatchObject({ kind: 'missing', message: 'listed in its index entry but not in the bucket' });
+      expect(report.problems.find((p) => p.key === rejectsKey(1))).toMatchObject({
+        kind: 'missing',
+        message: 'listed in its index entry but not in the bucket',
+      });
       expect(['corrupt', 'checksum']).toContain(report.problems.find((p) => p.key === rejectsKey(2))!.kind);
     });
 
@@ -269,7 +318,9 @@ for (const { name, events, streams } of LAYOUTS) {
         ['foreign', bundleKey(3)],
         ['inconsistent', key],
       ]);
-      expect(report.problems[1]!.message).toContain('says it covers azul.test.src.binary.sourced/0 offsets 6..8, its key azul.test.src.binary.sourced/0 offsets 7..8');
+      expect(report.problems[1]!.message).toContain(
+        'says it covers azul.test.src.binary.sourced/0 offsets 6..8, its key azul.test.src.binary.sourced/0 offsets 7..8',
+      );
     });
 
     it('layout kafka, forced, sees no bundle it knows: every object is foreign', async () => {
@@ -289,9 +340,21 @@ for (const { name, events, streams } of LAYOUTS) {
         const bundle = await inspectAzulBundle({ store, location: events, key: bundleKey(0) });
         expect(bundle.key).toBe(bundleKey(0));
         expect(bundle.model).toBe('binary');
-        expect(bundle.metadata).toMatchObject({ 'coldstore-format': 'azul-v6', 'coldstore-record-count': '3', 'coldstore-topic': BINARY_TOPIC, 'coldstore-range-start': '0', 'coldstore-range-end': '2' });
+        expect(bundle.metadata).toMatchObject({
+          'coldstore-format': 'azul-v6',
+          'coldstore-record-count': '3',
+          'coldstore-topic': BINARY_TOPIC,
+          'coldstore-range-start': '0',
+          'coldstore-range-end': '2',
+        });
         expect(bundle.events).toHaveLength(3);
-        const second = bundle.events[1] as { kafka_key: string; timestamp: string; model_version: string; source: { name: string }; entity: { datastreams: { label: string; sha256: string }[] } };
+        const second = bundle.events[1] as {
+          kafka_key: string;
+          timestamp: string;
+          model_version: string;
+          source: { name: string };
+          entity: { datastreams: { label: string; sha256: string }[] };
+        };
         expect(second).toMatchObject({ kafka_key: 'k1', timestamp: '1700000000000001', model_version: '6', source: { name: SOURCE } });
         expect(second.entity.datastreams.map((d) => [d.label, d.sha256])).toEqual([
           ['content', fixture.streams.s2.sha256],
@@ -317,7 +380,16 @@ for (const { name, events, streams } of LAYOUTS) {
         const records: RecordJson[] = [];
         for await (const r of inspectBundle({ store, location: events, key: rejectsKey(2) })) records.push(r);
         expect(records).toEqual([
-          { topic: BINARY_TOPIC, partition: 0, offset: 6, timestamp: 1_700_000_000_006, timestampType: 'CREATE_TIME', key: 'k6', value: 'not an Azul event', headers: [] },
+          {
+            topic: BINARY_TOPIC,
+            partition: 0,
+            offset: 6,
+            timestamp: 1_700_000_000_006,
+            timestampType: 'CREATE_TIME',
+            key: 'k6',
+            value: 'not an Azul event',
+            headers: [],
+          },
         ]);
       });
     });

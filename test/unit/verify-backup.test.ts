@@ -355,7 +355,11 @@ for (const prefix of ['', 'events/']) {
       it('an explicit encoding applies to every field, without flags; limit stops early', async () => {
         const records = await collect({ key: orders0[0]!.key, encoding: 'hex', limit: 2 });
         expect(records).toHaveLength(2);
-        expect(records[1]).toMatchObject({ key: Buffer.from('k1').toString('hex'), value: Buffer.from('value 1 ✓').toString('hex'), headers: [{ key: 'n', value: '31' }] });
+        expect(records[1]).toMatchObject({
+          key: Buffer.from('k1').toString('hex'),
+          value: Buffer.from('value 1 ✓').toString('hex'),
+          headers: [{ key: 'n', value: '31' }],
+        });
         expect(records[0]).not.toHaveProperty('valueEncoding');
         expect(records[0]!.value).toBe('fffe00');
       });
@@ -398,7 +402,13 @@ for (const prefix of ['', 'events/']) {
                 { partition: 1, objects: 3, records: 12, bytes: sum(orders1, 'size'), firstOffset: 3, lastOffset: 15 },
               ],
             },
-            { topic: 'payments', objects: 1, records: 5, bytes: sum(payments0, 'size'), partitions: [{ partition: 0, objects: 1, records: 5, bytes: sum(payments0, 'size'), firstOffset: 0, lastOffset: 4 }] },
+            {
+              topic: 'payments',
+              objects: 1,
+              records: 5,
+              bytes: sum(payments0, 'size'),
+              partitions: [{ partition: 0, objects: 1, records: 5, bytes: sum(payments0, 'size'), firstOffset: 0, lastOffset: 4 }],
+            },
           ],
         });
       });
@@ -408,7 +418,9 @@ for (const prefix of ['', 'events/']) {
         const description = await describeBackup({ store, location, topic: 'orders', objects: true });
         expect(description.topics.map((t) => t.topic)).toEqual(['orders']);
         expect(description.foreignObjects).toBe(1);
-        expect(description.topics[0]!.partitions[1]!.bundles).toEqual(orders1.map((o) => ({ key: o.key, rangeStart: o.rangeStart, rangeEnd: o.rangeEnd, records: o.records, bytes: o.size })));
+        expect(description.topics[0]!.partitions[1]!.bundles).toEqual(
+          orders1.map((o) => ({ key: o.key, rangeStart: o.rangeStart, rangeEnd: o.rangeEnd, records: o.records, bytes: o.size })),
+        );
       });
 
       it('a backup by id, from its manifests alone: the cut as the offset range', async () => {
@@ -421,7 +433,14 @@ for (const prefix of ['', 'events/']) {
         expect(description.objects).toBe(9);
         expect(description.records).toBe(67);
         expect(description.bytes).toBe(sum(allObjects(), 'size'));
-        expect(description.topics[0]!.partitions[1]).toEqual({ partition: 1, objects: 3, records: 12, bytes: sum(orders1, 'size'), firstOffset: 0, lastOffset: 17 });
+        expect(description.topics[0]!.partitions[1]).toEqual({
+          partition: 1,
+          objects: 3,
+          records: 12,
+          bytes: sum(orders1, 'size'),
+          firstOffset: 0,
+          lastOffset: 17,
+        });
       });
 
       it('an unknown backup id is BACKUP_NOT_FOUND', async () => {

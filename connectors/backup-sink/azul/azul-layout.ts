@@ -81,7 +81,10 @@ export class AzulLayout implements BundleLayout {
     const { events: uploader, archiver, metrics } = this.options;
     const topic = this.topicOf(bundle.topic);
     const split = splitRange(topic.model, bundle.records, (record, reason) =>
-      this.options.log.warn({ topic: bundle.topic, partition: bundle.partition, offset: String(record.offset), reason }, 'not a valid Azul event; kept with the rejects'),
+      this.options.log.warn(
+        { topic: bundle.topic, partition: bundle.partition, offset: String(record.offset), reason },
+        'not a valid Azul event; kept with the rejects',
+      ),
     );
     const unique = [...new Map(split.streams.map((s) => [streamKey(s), s])).values()];
     // Streams first: a range is durable only once every blob its events refer to is stored or spooled.

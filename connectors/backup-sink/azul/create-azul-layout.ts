@@ -15,7 +15,13 @@ const DOWNLOAD_ATTEMPTS = 3;
 const DOWNLOAD_RETRY_MS = 500;
 
 /** Wires the azul layout of one task: event bundles, the stream archiver and its spool. */
-export function createAzulLayout(args: { settings: BackupSinkSettings; store: ObjectStore; events: BundleUploader; context: SinkTaskContext; stopped: () => boolean }): AzulLayout {
+export function createAzulLayout(args: {
+  settings: BackupSinkSettings;
+  store: ObjectStore;
+  events: BundleUploader;
+  context: SinkTaskContext;
+  stopped: () => boolean;
+}): AzulLayout {
   const { settings, context } = args;
   const streams = new BundleUploader({
     store: args.store,

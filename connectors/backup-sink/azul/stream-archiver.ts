@@ -96,7 +96,7 @@ export class StreamArchiver {
     }
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== ref.sha256) {
-      this.options.log.error({ stream: key, sha256: actual }, 'the dispatcher served bytes whose sha256 does not match the stream\'s; not stored');
+      this.options.log.error({ stream: key, sha256: actual }, "the dispatcher served bytes whose sha256 does not match the stream's; not stored");
       return this.handled(ref, 'mismatch', fromSpool);
     }
     const body = await uploader.gzip(bytes);
@@ -120,7 +120,10 @@ export class StreamArchiver {
   private async failedDownload(ref: StreamRef, err: Error): Promise<StreamOutcome> {
     const key = streamKey(ref);
     this.consecutiveFailures++;
-    this.options.log.warn({ stream: key, reason: err.message, consecutiveFailures: this.consecutiveFailures }, 'stream download failed; spooling it for a retry');
+    this.options.log.warn(
+      { stream: key, reason: err.message, consecutiveFailures: this.consecutiveFailures },
+      'stream download failed; spooling it for a retry',
+    );
     if (this.consecutiveFailures >= this.options.maxConsecutiveFailures && !this.failure) {
       this.failure = new ColdstoreError(
         ErrorCodes.DISPATCHER_FAILED,
@@ -172,5 +175,4 @@ export class StreamArchiver {
     }
     return left;
   }
-
 }

@@ -32,7 +32,10 @@ export function assembleBulk(modelVersion: bigint, events: readonly Buffer[]): B
   zigzagVarint(Number(modelVersion), head);
   if (events.length > 0) {
     zigzagVarint(-events.length, head);
-    zigzagVarint(events.reduce((sum, e) => sum + e.length, 0), head);
+    zigzagVarint(
+      events.reduce((sum, e) => sum + e.length, 0),
+      head,
+    );
   }
   return Buffer.concat([Buffer.from(head), ...events, Buffer.of(0)]);
 }

@@ -22,7 +22,8 @@ export function azulBundleRange(metadata: ObjectMetadata): BundleKey | undefined
   const partition = metadata[MetadataName.partition];
   const start = metadata[MetadataName.rangeStart];
   const end = metadata[MetadataName.rangeEnd];
-  if (metadata[MetadataName.format] !== FORMAT_AZUL_BUNDLE || !topic || ![partition, start, end].every((n) => n !== undefined && WHOLE_NUMBER.test(n))) return undefined;
+  if (metadata[MetadataName.format] !== FORMAT_AZUL_BUNDLE || !topic || ![partition, start, end].every((n) => n !== undefined && WHOLE_NUMBER.test(n)))
+    return undefined;
   return { topic, partition: Number(partition), start: BigInt(start!), end: BigInt(end!) };
 }
 
@@ -48,7 +49,12 @@ export interface OpenedAzulBundle {
  * derived from its last event and count (or that key plus `~<topic>-<partition>-<start>`).
  * Throws BundleDefect, like openCheckedBundle does for kafka-v1 bundles.
  */
-export async function openCheckedAzulBundle(body: Buffer, claim: BundleKey & { key: string }, expected: readonly ExpectedSha256[], counts: readonly StatedEvents[]): Promise<OpenedAzulBundle> {
+export async function openCheckedAzulBundle(
+  body: Buffer,
+  claim: BundleKey & { key: string },
+  expected: readonly ExpectedSha256[],
+  counts: readonly StatedEvents[],
+): Promise<OpenedAzulBundle> {
   const topic = parseAzulTopic(claim.topic);
   if (!topic) throw new BundleDefect('inconsistent', `claims to hold topic ${claim.topic}, which is not an Azul topic`);
   const bulk = await gunzipChecked(body, expected);
@@ -59,9 +65,11 @@ export async function openCheckedAzulBundle(body: Buffer, claim: BundleKey & { k
     throw new BundleDefect('truncated', `not a whole Bulk ${topic.model} event: ${(err as Error).message}`);
   }
   const { events } = split;
-  if (split.modelVersion !== Number(AZUL_MODEL_VERSION)) throw new BundleDefect('inconsistent', `its bulk has model_version ${split.modelVersion}, not ${AZUL_MODEL_VERSION}`);
+  if (split.modelVersion !== Number(AZUL_MODEL_VERSION))
+    throw new BundleDefect('inconsistent', `its bulk has model_version ${split.modelVersion}, not ${AZUL_MODEL_VERSION}`);
   for (const { source, events: stated } of counts) {
-    if (String(stated) !== String(events.length)) throw new BundleDefect('inconsistent', `holds ${events.length} events, ${source} says ${stated ?? 'nothing'}`);
+    if (String(stated) !== String(events.length))
+      throw new BundleDefect('inconsistent', `holds ${events.length} events, ${source} says ${stated ?? 'nothing'}`);
   }
   const streams = new Map<string, StreamRef>();
   let last: EventFields | undefined;
@@ -106,7 +114,10 @@ const rangeText = (r: BundleKey) => `${r.topic}/${r.partition} offsets ${r.start
  * openCheckedAzulBundle. Throws ObjectDefect.
  */
 export async function readAzulBundle(store: ObjectStore, location: Location, key: string, entry?: IndexedBundle): Promise<AzulBundle> {
-  let found: { bytes: number; topic?: string; partition?: number } = { bytes: 0, ...(entry ? { topic: entry.range.topic, partition: entry.range.partition } : {}) };
+  let found: { bytes: number; topic?: string; partition?: number } = {
+    bytes: 0,
+    ...(entry ? { topic: entry.range.topic, partition: entry.range.partition } : {}),
+  };
   const object = await store.get(location.bucket, BackupLocation.of(location).key(key));
   if (!object) throw new ObjectDefect('missing', entry ? `the index entry ${entry.key} names it, but it is not in the bucket` : 'not in the bucket', found);
   found = { ...found, bytes: object.body.length };
@@ -114,10 +125,19 @@ export async function readAzulBundle(store: ObjectStore, location: Location, key
   const range = azulBundleRange(metadata);
   if (!range) {
     const format = metadata[MetadataName.format];
-    throw new ObjectDefect('foreign', `its metadata does not say coldstore-format=${FORMAT_AZUL_BUNDLE} with the topic, partition and offset range it holds (format ${format ?? 'none'})`, { ...found, format });
+    throw new ObjectDefect(
+      'foreign',
+      `its metadata does not say coldstore-format=${FORMAT_AZUL_BUNDLE} with the topic, partition and offset range it holds (format ${format ?? 'none'})`,
+      { ...found, format },
+    );
   }
   found = { ...found, topic: range.topic, partition: range.partition };
-  if (entry && rangeText(range) !== rangeText(entry.range)) throw new ObjectDefect('inconsistent', `its metadata says it holds ${rangeText(range)}, its index entry ${entry.key} says ${rangeText(entry.range)}`, found);
+  if (entry && rangeText(range) !== rangeText(entry.range))
+    throw new ObjectDefect(
+      'inconsistent',
+      `its metadata says it holds ${rangeText(range)}, its index entry ${entry.key} says ${rangeText(entry.range)}`,
+      found,
+    );
 
   const checksums: ExpectedSha256[] = [{ source: 'its metadata', sha256: metadata[MetadataName.bodySha256] }];
   const counts: StatedEvents[] = [{ source: 'its metadata (coldstore-record-count)', events: metadata[MetadataName.recordCount] }];

@@ -85,6 +85,11 @@ export function newIndexEntry(range: BundleKey, streams: number): AzulIndexEntry
 export function encodeIndexEntry(range: BundleKey, entry: AzulIndexEntry): EncodedObject {
   const body = Buffer.from(JSON.stringify(entry));
   const digest = sha256(body);
-  const metadata = { [MetadataName.format]: FORMAT_AZUL_INDEX, [MetadataName.bodySha256]: digest, [MetadataName.rangeStart]: String(range.start), [MetadataName.rangeEnd]: String(range.end) };
+  const metadata = {
+    [MetadataName.format]: FORMAT_AZUL_INDEX,
+    [MetadataName.bodySha256]: digest,
+    [MetadataName.rangeStart]: String(range.start),
+    [MetadataName.rangeEnd]: String(range.end),
+  };
   return { key: azulIndexKey(range.topic, range.partition, range.start, range.end), body, metadata, sha256: digest };
 }

@@ -91,7 +91,8 @@ export function readEventFields(model: AzulModel, bytes: Buffer): EventFields {
   const streams = (value.entity?.datastreams ?? []).map((d) => ({ source, label: d.label, sha256: d.sha256, size: declaredSize(d.size) }));
   for (const s of streams) {
     if (!/^[0-9a-f]{64}$/.test(s.sha256)) throw new InvalidEventError(`datastream ${s.label} has sha256 "${s.sha256}", not 64 hex digits`);
-    if (!/^[A-Za-z0-9._-]+$/.test(s.label) || !/^[A-Za-z0-9._-]+$/.test(source)) throw new InvalidEventError(`datastream source "${source}" or label "${s.label}" cannot be part of a key`);
+    if (!/^[A-Za-z0-9._-]+$/.test(s.label) || !/^[A-Za-z0-9._-]+$/.test(source))
+      throw new InvalidEventError(`datastream source "${source}" or label "${s.label}" cannot be part of a key`);
   }
   return { kafkaKey: value.kafka_key, timestampMicros: value.timestamp, streams };
 }

@@ -23,7 +23,12 @@ export async function readAzulIndexEntry(store: ObjectStore, location: Location,
   if (!object) throw new ObjectDefect('missing', 'listed but gone when read (deleted meanwhile?)', found);
   const { metadata } = object;
   const format = metadata[MetadataName.format];
-  if (format !== FORMAT_AZUL_INDEX) throw new ObjectDefect('foreign', `is named like an index entry but its metadata does not say coldstore-format=${FORMAT_AZUL_INDEX} (format ${format ?? 'none'})`, { ...found, format });
+  if (format !== FORMAT_AZUL_INDEX)
+    throw new ObjectDefect(
+      'foreign',
+      `is named like an index entry but its metadata does not say coldstore-format=${FORMAT_AZUL_INDEX} (format ${format ?? 'none'})`,
+      { ...found, format },
+    );
   const actual = createHash('sha256').update(object.body).digest('hex');
   const stated = metadata[MetadataName.bodySha256];
   if (actual !== stated) throw new ObjectDefect('checksum', `sha256 of the entry is ${actual}, its metadata says ${stated ?? 'nothing'}`, found);
@@ -49,7 +54,10 @@ function entryMismatch(value: unknown, range: IndexedRange): string | undefined 
     return `says it covers ${entry.topic}/${entry.partition} offsets ${entry.start}..${entry.end}, its key ${range.topic}/${range.partition} offsets ${range.start}..${range.end}`;
   }
   const { bundle, rejects } = entry;
-  if (bundle !== undefined && (typeof bundle.key !== 'string' || !parseAzulBundleKey(bundle.key) || !isCount(bundle.events, 1) || !SHA256.test(String(bundle.sha256)))) {
+  if (
+    bundle !== undefined &&
+    (typeof bundle.key !== 'string' || !parseAzulBundleKey(bundle.key) || !isCount(bundle.events, 1) || !SHA256.test(String(bundle.sha256)))
+  ) {
     return `names its bundle as ${JSON.stringify(bundle)}, not an azul bundle key with an event count and a sha256`;
   }
   const rejectsKey = `${AZUL_REJECTS_PREFIX}${kafkaBundleKey(range.topic, range.partition, range.start, range.end)}`;

@@ -25,7 +25,8 @@ export function parseAzulTopic(topic: string): AzulTopic | undefined {
   const n = parts.length;
   if (n >= 5 && parts[n - 2] === 'binary') return { prefix: parts.slice(1, n - 3).join('.'), source: parts[n - 3]!, model: 'binary', action: parts[n - 1]! };
   const model = parts[n - 1]!;
-  if (parts[n - 2] === SYSTEM_SOURCE && model !== 'binary' && isAzulModel(model)) return { prefix: parts.slice(1, n - 2).join('.'), source: SYSTEM_SOURCE, model, action: SYSTEM_ACTION };
+  if (parts[n - 2] === SYSTEM_SOURCE && model !== 'binary' && isAzulModel(model))
+    return { prefix: parts.slice(1, n - 2).join('.'), source: SYSTEM_SOURCE, model, action: SYSTEM_ACTION };
   return undefined;
 }
 

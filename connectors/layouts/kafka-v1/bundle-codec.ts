@@ -21,7 +21,14 @@ export const KAFKA_RECORD_SCHEMA = {
       name: 'headers',
       type: {
         type: 'array',
-        items: { type: 'record', name: 'Header', fields: [{ name: 'key', type: 'string' }, { name: 'value', type: ['null', 'bytes'] }] },
+        items: {
+          type: 'record',
+          name: 'Header',
+          fields: [
+            { name: 'key', type: 'string' },
+            { name: 'value', type: ['null', 'bytes'] },
+          ],
+        },
       },
     },
   ],

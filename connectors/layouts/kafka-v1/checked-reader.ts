@@ -50,14 +50,18 @@ export interface KafkaBundle {
 export async function readKafkaBundle(store: ObjectStore, location: Location, claim: KafkaBundleClaim, checks: KafkaBundleChecks): Promise<KafkaBundle> {
   const { stated } = checks;
   const object = await store.get(location.bucket, BackupLocation.of(location).key(claim.key));
-  if (!object) throw new ObjectDefect('missing', stated ? `listed in ${stated.by} but not in the bucket` : 'listed but gone when read (deleted meanwhile?)', { bytes: 0 });
+  if (!object)
+    throw new ObjectDefect('missing', stated ? `listed in ${stated.by} but not in the bucket` : 'listed but gone when read (deleted meanwhile?)', { bytes: 0 });
   const bytes = object.body.length;
   const { metadata } = object;
   const defect = (kind: ObjectDefect['kind'], message: string) => new ObjectDefect(kind, message, { bytes });
   if (stated?.size !== undefined && bytes !== stated.size) throw defect('size', `is ${bytes} bytes, ${stated.by} says ${stated.size}`);
   const format = metadata[MetadataName.format];
   if (!stated && format !== FORMAT_KAFKA_V1) {
-    throw new ObjectDefect('foreign', `is named like a bundle but its metadata does not say coldstore-format=${FORMAT_KAFKA_V1} (format ${format ?? 'none'})`, { bytes, format });
+    throw new ObjectDefect('foreign', `is named like a bundle but its metadata does not say coldstore-format=${FORMAT_KAFKA_V1} (format ${format ?? 'none'})`, {
+      bytes,
+      format,
+    });
   }
 
   const checksums: ExpectedSha256[] = [{ source: 'its metadata', sha256: metadata[MetadataName.bodySha256] }];

@@ -28,11 +28,18 @@ export function bundleModel(key: string): AzulModel | undefined {
   return model !== undefined && isAzulModel(model) ? model : undefined;
 }
 
-async function fetchChecked(store: ObjectStore, location: Location, key: string, format: string, expected: (object: FetchedObject) => ExpectedSha256[]): Promise<Buffer> {
+async function fetchChecked(
+  store: ObjectStore,
+  location: Location,
+  key: string,
+  format: string,
+  expected: (object: FetchedObject) => ExpectedSha256[],
+): Promise<Buffer> {
   const object = await store.get(location.bucket, key);
   if (!object) throw new BadObjectError('missing', key, 'listed but gone when read (deleted meanwhile?)');
   const found = object.metadata[MetadataName.format];
-  if (found !== format) throw new BadObjectError('foreign', key, `not a coldstore ${format} object (format ${found ?? 'none'}); remove it or skip it with on.bad.object=skip`);
+  if (found !== format)
+    throw new BadObjectError('foreign', key, `not a coldstore ${format} object (format ${found ?? 'none'}); remove it or skip it with on.bad.object=skip`);
   try {
     return await gunzipChecked(object.body, expected(object));
   } catch (err) {

@@ -36,7 +36,11 @@ export function dispatcherTargetErrors(settings: RestoreSourceSettings): { field
     groups: settings.groups.length > 0,
   };
   for (const [field, set] of Object.entries(kafkaOnly)) {
-    if (set) errors.push({ field, message: 'is not used with target=dispatcher, which restores the whole azul backup of the sources in restore.sources (empty: all)' });
+    if (set)
+      errors.push({
+        field,
+        message: 'is not used with target=dispatcher, which restores the whole azul backup of the sources in restore.sources (empty: all)',
+      });
   }
   return errors;
 }

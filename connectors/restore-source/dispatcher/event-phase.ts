@@ -12,7 +12,8 @@ async function eventGroups(ctx: PhaseContext, location: Location): Promise<{ id:
   const groups: { id: string; source: string }[] = [];
   for (const source of await sourcesIn(ctx.store, location, ctx.sources)) {
     for (const model of await ctx.store.listDirectories(location.bucket, `${location.prefix}${source}/`)) {
-      for (const action of await ctx.store.listDirectories(location.bucket, `${location.prefix}${source}/${model}/`)) groups.push({ id: `${source}/${model}/${action}`, source });
+      for (const action of await ctx.store.listDirectories(location.bucket, `${location.prefix}${source}/${model}/`))
+        groups.push({ id: `${source}/${model}/${action}`, source });
     }
   }
   return groups;
@@ -48,14 +49,20 @@ async function postBundle(ctx: PhaseContext, location: Location, key: string, so
   const answer = await callWithRetries(`post of event bundle ${key}`, () => ctx.dispatcher.postEvents(model, bulk), ctx.retry);
   if (answer.kind === 'filtered') {
     ctx.metrics.add(restoreMetrics.dispatcherEvents, events, { source, result: 'filtered' });
-    ctx.log.info({ key, events, errorEnum: answer.errorEnum, detail: answer.detail }, 'the dispatcher filtered out every event of the bundle (425); it counts as done');
+    ctx.log.info(
+      { key, events, errorEnum: answer.errorEnum, detail: answer.detail },
+      'the dispatcher filtered out every event of the bundle (425); it counts as done',
+    );
     return { kind: 'filtered', events };
   }
   ctx.metrics.add(restoreMetrics.dispatcherEvents, answer.totalOk, { source, result: 'ok' });
   if (answer.totalFailures > 0) {
     ctx.metrics.add(restoreMetrics.dispatcherEvents, answer.totalFailures, { source, result: 'fail' });
     const reports = answer.failures.map((f): FailureReport => ({ key, error: f.error, ...eventKey(f.event) }));
-    ctx.log.warn({ key, accepted: answer.totalOk, failed: answer.totalFailures, failures: reports }, 'the dispatcher refused some events of the bundle; the others are restored');
+    ctx.log.warn(
+      { key, accepted: answer.totalOk, failed: answer.totalFailures, failures: reports },
+      'the dispatcher refused some events of the bundle; the others are restored',
+    );
     ctx.progress.addFailures(reports);
   }
   return { kind: 'posted', ok: answer.totalOk, failed: answer.totalFailures };

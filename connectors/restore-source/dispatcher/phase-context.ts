@@ -35,7 +35,11 @@ export async function restoreObject<T>(ctx: PhaseContext, key: string, work: () 
       err instanceof BadObjectError
         ? err
         : err instanceof DispatcherError && !err.transient
-          ? new BadObjectError('rejected', key, `the dispatcher ${err.status !== undefined && err.status >= 400 ? `refused it (HTTP ${err.status})` : 'gave no usable answer'}: ${err.message}`)
+          ? new BadObjectError(
+              'rejected',
+              key,
+              `the dispatcher ${err.status !== undefined && err.status >= 400 ? `refused it (HTTP ${err.status})` : 'gave no usable answer'}: ${err.message}`,
+            )
           : undefined;
     if (!bad) throw err;
     ctx.badObjects.handle(bad);

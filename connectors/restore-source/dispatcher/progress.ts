@@ -121,7 +121,15 @@ export class ProgressStore {
     const saved = await state.get<SavedProgress>(PROGRESS_KEY);
     if (saved?.format === 'coldstore-dispatcher-restore-v1' && saved.backup === backup) return new ProgressStore(state, saved);
     if (saved) log.info({ was: saved.backup, now: backup }, 'the saved restore progress is for another backup; starting from the beginning');
-    return new ProgressStore(state, { format: 'coldstore-dispatcher-restore-v1', backup, streams: {}, groups: {}, counts: emptyCounts(), skipped: [], failures: [] });
+    return new ProgressStore(state, {
+      format: 'coldstore-dispatcher-restore-v1',
+      backup,
+      streams: {},
+      groups: {},
+      counts: emptyCounts(),
+      skipped: [],
+      failures: [],
+    });
   }
 
   update(change: (saved: SavedProgress) => void): Promise<void> {

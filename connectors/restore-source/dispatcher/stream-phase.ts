@@ -21,7 +21,8 @@ export async function restoreStreams(ctx: PhaseContext, location: Location): Pro
   const marks = new Map(sources.map((s) => [s, new ContiguousWatermark<StreamOutcome>(ctx.progress.saved.streams[s])]));
   async function* listed() {
     for (const source of sources) {
-      for await (const item of ctx.store.list(location.bucket, `${location.prefix}${source}/`, marks.get(source)!.watermark)) yield { source, key: item.key, size: item.size };
+      for await (const item of ctx.store.list(location.bucket, `${location.prefix}${source}/`, marks.get(source)!.watermark))
+        yield { source, key: item.key, size: item.size };
     }
   }
   const memory = new Limiter(Number.POSITIVE_INFINITY, ctx.maxInFlightBytes);

@@ -29,7 +29,13 @@ export const dispatcherConfig = defineConfig({
     // Its own key: the original Azul backup built its stream client with the events URL by mistake.
     doc: 'Base URL for stream (binary blob) downloads and uploads; empty: dispatcher.url.',
   },
-  'dispatcher.timeout.ms': { type: 'int', default: 60_000, min: 1000, group: 'Dispatcher', doc: 'How long one dispatcher call (request and whole answer) may take before it fails as transient.' },
+  'dispatcher.timeout.ms': {
+    type: 'int',
+    default: 60_000,
+    min: 1000,
+    group: 'Dispatcher',
+    doc: 'How long one dispatcher call (request and whole answer) may take before it fails as transient.',
+  },
   'dispatcher.auth.token': {
     type: 'password',
     group: 'Dispatcher',

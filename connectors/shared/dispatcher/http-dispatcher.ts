@@ -19,11 +19,18 @@ interface Answer {
 /** The Dispatcher port over HTTP (Node's fetch); every call is bounded by dispatcher.timeout.ms. */
 export function createDispatcher(settings: DispatcherSettings): Dispatcher {
   // Connectors that need a dispatcher only for some layouts declare the URL optional and cast.
-  if (!settings['dispatcher.url']) throw new ColdstoreError(ErrorCodes.CONFIG_INVALID, 'dispatcher.url is required to reach the Azul dispatcher; set it to its base URL, e.g. http://azul-dispatcher:8111');
+  if (!settings['dispatcher.url'])
+    throw new ColdstoreError(
+      ErrorCodes.CONFIG_INVALID,
+      'dispatcher.url is required to reach the Azul dispatcher; set it to its base URL, e.g. http://azul-dispatcher:8111',
+    );
   const eventsBase = baseUrl(settings['dispatcher.url']);
   const streamsBase = baseUrl(settings['dispatcher.streams.url'] || settings['dispatcher.url']);
   const send = sender(settings['dispatcher.timeout.ms'], settings['dispatcher.auth.token']);
-  const streamCall = (method: 'GET' | 'HEAD', ref: StreamRef): Call => ({ method, url: new URL(`${streamsBase}/api/v3/stream/${pathOf(ref.source, ref.label, ref.sha256)}`) });
+  const streamCall = (method: 'GET' | 'HEAD', ref: StreamRef): Call => ({
+    method,
+    url: new URL(`${streamsBase}/api/v3/stream/${pathOf(ref.source, ref.label, ref.sha256)}`),
+  });
 
   return {
     description: `Azul dispatcher at ${eventsBase}${streamsBase === eventsBase ? '' : ` (streams at ${streamsBase})`}`,
@@ -48,11 +55,19 @@ export function createDispatcher(settings: DispatcherSettings): Dispatcher {
       url.search = new URLSearchParams({ 'skip-identify': 'true', 'expected-sha256': ref.sha256 }).toString();
       const call: Call = { method: 'POST', url, body, contentType: 'application/octet-stream' };
       const answer = await send(call);
-      if (answer.status !== 200) throw statusError(call, answer, 'the dispatcher refused the blob (its bytes must hash to the sha256 asked for); check the backed-up copy of this blob');
+      if (answer.status !== 200)
+        throw statusError(call, answer, 'the dispatcher refused the blob (its bytes must hash to the sha256 asked for); check the backed-up copy of this blob');
       const stored = field(field(parseJson(answer.body), 'data'), 'sha256');
       if (stored !== ref.sha256) {
-        const said = typeof stored === 'string' ? `says it stored sha256 ${stored}, not ${ref.sha256}` : `did not answer the documented {"data": {"sha256"}} (${describeBody(answer.body)})`;
-        throw new DispatcherError(`${where(call)} answered 200 but ${said}; whether the blob is stored is unknown: check with a HEAD before posting again`, false, 200);
+        const said =
+          typeof stored === 'string'
+            ? `says it stored sha256 ${stored}, not ${ref.sha256}`
+            : `did not answer the documented {"data": {"sha256"}} (${describeBody(answer.body)})`;
+        throw new DispatcherError(
+          `${where(call)} answered 200 but ${said}; whether the blob is stored is unknown: check with a HEAD before posting again`,
+          false,
+          200,
+        );
       }
     },
 
@@ -66,7 +81,12 @@ export function createDispatcher(settings: DispatcherSettings): Dispatcher {
         const problem = parseProblem(answer.body);
         return { kind: 'filtered', errorEnum: problem?.errorEnum ?? 'unknown', detail: problem?.text ?? describeBody(answer.body) };
       }
-      if (answer.status !== 200) throw statusError(call, answer, `the dispatcher refused the bulk's ${model} events; check that the backup's model version is one this dispatcher accepts`);
+      if (answer.status !== 200)
+        throw statusError(
+          call,
+          answer,
+          `the dispatcher refused the bulk's ${model} events; check that the backup's model version is one this dispatcher accepts`,
+        );
       const outcome = parseBulkAnswer(answer.body);
       if (outcome) return outcome;
       throw new DispatcherError(
@@ -111,11 +131,21 @@ function where(call: Call): string {
 function networkError(call: Call, err: unknown, timeoutMs: number): DispatcherError {
   const name = (err as Error | undefined)?.name;
   if (name === 'TimeoutError' || name === 'AbortError') {
-    return new DispatcherError(`${where(call)}: no answer within ${timeoutMs} ms; transient: retry, and raise dispatcher.timeout.ms if the dispatcher is only slow`, true, undefined, { cause: err });
+    return new DispatcherError(
+      `${where(call)}: no answer within ${timeoutMs} ms; transient: retry, and raise dispatcher.timeout.ms if the dispatcher is only slow`,
+      true,
+      undefined,
+      { cause: err },
+    );
   }
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const reason = cause?.code ?? cause?.message ?? (err as Error).message;
-  return new DispatcherError(`${where(call)}: network error (${reason}); transient: retry once the dispatcher is reachable, and check its URL if this persists`, true, undefined, { cause: err });
+  return new DispatcherError(
+    `${where(call)}: network error (${reason}); transient: retry once the dispatcher is reachable, and check its URL if this persists`,
+    true,
+    undefined,
+    { cause: err },
+  );
 }
 
 function statusError(call: Call, answer: Answer, refusal = 'retrying will not help'): DispatcherError {
@@ -144,7 +174,9 @@ function field(value: unknown, name: string): unknown {
 /** The documented error body `{status, title, detail, error_enum}`, as one line. */
 function parseProblem(body: Buffer): { text: string; errorEnum?: string } | undefined {
   const json = parseJson(body);
-  const [title, detail, errorEnum] = ['title', 'detail', 'error_enum'].map((name) => field(json, name)).map((v) => (typeof v === 'string' && v ? v : undefined));
+  const [title, detail, errorEnum] = ['title', 'detail', 'error_enum']
+    .map((name) => field(json, name))
+    .map((v) => (typeof v === 'string' && v ? v : undefined));
   if (!title && !detail) return undefined;
   const text = [title, detail].filter(Boolean).join(': ') + (errorEnum ? ` [${errorEnum}]` : '');
   return errorEnum ? { text, errorEnum } : { text };
@@ -172,7 +204,7 @@ function parseBulkAnswer(body: Buffer): BulkOutcome | undefined {
     totalFailures: totalFailures as number,
     failures: failures.map((f: unknown) => {
       const error = field(f, 'error');
-      return { event: field(f, 'event'), error: typeof error === 'string' ? error : JSON.stringify(error) ?? 'no error given' };
+      return { event: field(f, 'event'), error: typeof error === 'string' ? error : (JSON.stringify(error) ?? 'no error given') };
     }),
   };
 }

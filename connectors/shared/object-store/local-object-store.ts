@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { TransientStoreError, type FetchedObject, type LifecycleRule, type ObjectInfo, type ObjectMetadata, type ObjectStore, type PutOutcome, type StoredObject } from './object-store.js';
+import {
+  TransientStoreError,
+  type FetchedObject,
+  type LifecycleRule,
+  type ObjectInfo,
+  type ObjectMetadata,
+  type ObjectStore,
+  type PutOutcome,
+  type StoredObject,
+} from './object-store.js';
 
 const META_DIR = '.coldstore-meta';
 const TEMP_FILE = /\.tmp-\d+-[^/]+$/;
@@ -198,7 +207,10 @@ export class LocalObjectStore implements ObjectStore {
     const dir = prefix === '' ? this.inside(bucket) : this.objectPath(bucket, prefix.slice(0, -1));
     try {
       const entries = await readdir(dir, { withFileTypes: true });
-      return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+      return entries
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort();
     } catch (err) {
       if (isMissing(err)) return [];
       throw err;

@@ -152,7 +152,9 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(bucket: string, key: string, body: Buffer, metadata: ObjectMetadata): Promise<void> {
-    await this.call(`PUT ${bucket}/${key}`, () => this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, Metadata: metadata, ...this.encryption() })));
+    await this.call(`PUT ${bucket}/${key}`, () =>
+      this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, Metadata: metadata, ...this.encryption() })),
+    );
   }
 
   async get(bucket: string, key: string): Promise<FetchedObject | undefined> {
@@ -189,7 +191,11 @@ export class S3ObjectStore implements ObjectStore {
   async *list(bucket: string, prefix: string, startAfter?: string): AsyncIterable<ObjectInfo> {
     let token: string | undefined;
     do {
-      const page = await this.listPage({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}) });
+      const page = await this.listPage({
+        Bucket: bucket,
+        Prefix: prefix,
+        ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}),
+      });
       for (const item of page.Contents ?? []) if (item.Key) yield { key: item.Key, size: item.Size ?? 0, lastModified: item.LastModified?.getTime() ?? 0 };
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);

@@ -7,11 +7,22 @@ const MiB = 1024 * 1024;
 
 /** The object-store settings every connector that reads or writes backups shares. */
 export const storeConfig = defineConfig({
-  'storage.type': { type: 'string', default: 'local', oneOf: ['local', 's3'], group: 'Storage', doc: 'Where backups live: the local filesystem (embedded default) or S3 / an S3-compatible server.' },
+  'storage.type': {
+    type: 'string',
+    default: 'local',
+    oneOf: ['local', 's3'],
+    group: 'Storage',
+    doc: 'Where backups live: the local filesystem (embedded default) or S3 / an S3-compatible server.',
+  },
   'local.root': { type: 'string', default: '.data/objects', group: 'Storage', doc: 'Root directory of the local store; buckets are its subdirectories.' },
   's3.endpoint': { type: 'string', group: 'Storage', doc: 'S3 endpoint URL for S3-compatible servers (MinIO, S3Proxy); empty for AWS.' },
   's3.region': { type: 'string', default: 'us-east-1', group: 'Storage', doc: 'S3 region.' },
-  's3.path.style': { type: 'boolean', default: false, group: 'Storage', doc: 'Path-style addressing (bucket in the path); most S3-compatible servers need it.' },
+  's3.path.style': {
+    type: 'boolean',
+    default: false,
+    group: 'Storage',
+    doc: 'Path-style addressing (bucket in the path); most S3-compatible servers need it.',
+  },
   's3.access.key.id': { type: 'string', group: 'Storage', doc: 'Static access key id; empty: the AWS default credential chain (env, profile, instance role).' },
   's3.secret.access.key': { type: 'password', group: 'Storage', doc: 'Static secret key, with s3.access.key.id. Use a ${env:...} or ${file:...} placeholder.' },
   's3.sse': { type: 'string', default: 'none', oneOf: ['none', 'AES256', 'aws:kms'], group: 'Storage', doc: 'Server-side encryption of written objects.' },

@@ -101,7 +101,11 @@ function tallyFor(described: Described, topic: string, partition: number): Parti
 async function describeById(options: DescribeOptions & { backupId: number }): Promise<Described> {
   const { store, location, backupId } = options;
   const manifests = await readManifests(store, location, backupId);
-  if (manifests.length === 0) throw new ColdstoreError(ErrorCodes.BACKUP_NOT_FOUND, `No backup ${backupId} in ${location.bucket} (${store.description}); \`coldstore ls --backups\` lists the backups there.`);
+  if (manifests.length === 0)
+    throw new ColdstoreError(
+      ErrorCodes.BACKUP_NOT_FOUND,
+      `No backup ${backupId} in ${location.bucket} (${store.description}); \`coldstore ls --backups\` lists the backups there.`,
+    );
   const described: Described = { partitions: new Map(), foreignObjects: 0 };
   for (const partition of manifests.flatMap((m) => m.partitions)) {
     if (options.topic !== undefined && partition.topic !== options.topic) continue;

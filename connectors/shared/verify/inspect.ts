@@ -93,5 +93,10 @@ export async function inspectAzulBundle(options: InspectOptions): Promise<AzulBu
   if (!reading.ok) throw invalid(reading.problem, location);
   const type = eventType(reading.model);
   const events = limit === undefined ? reading.events : reading.events.slice(0, limit);
-  return { key: object.key, model: reading.model, metadata: reading.metadata, events: events.map((bytes) => avroValueToJson(type.fromBuffer(bytes), encoding)) };
+  return {
+    key: object.key,
+    model: reading.model,
+    metadata: reading.metadata,
+    events: events.map((bytes) => avroValueToJson(type.fromBuffer(bytes), encoding)),
+  };
 }

@@ -74,7 +74,9 @@ export function renderBackupDescription(description: BackupDescription): string 
   lines.push(
     `${plural(description.topics.length, 'topic')}, ${plural(partitions, 'partition')}, ${plural(description.objects, 'object')}, ` +
       `${plural(description.records, 'record')}, ${humanBytes(description.bytes)}` +
-      (description.foreignObjects > 0 ? `; ${plural(description.foreignObjects, 'other object')} that ${description.foreignObjects === 1 ? 'is' : 'are'} not bundles (see coldstore verify)` : ''),
+      (description.foreignObjects > 0
+        ? `; ${plural(description.foreignObjects, 'other object')} that ${description.foreignObjects === 1 ? 'is' : 'are'} not bundles (see coldstore verify)`
+        : ''),
   );
   return `${lines.join('\n')}\n`;
 }

@@ -2,7 +2,14 @@ import { azulBundleRange } from '../../layouts/azul/checked-reader.js';
 import type { StreamRef } from '../../layouts/azul/event-fields.js';
 import type { IndexedRange } from '../../layouts/azul/index-entry-reader.js';
 import { parseAzulBundleKey, streamKey } from '../../layouts/azul/keys.js';
-import { AZUL_INDEX_PREFIX, AZUL_REJECTS_PREFIX, azulIndexKey, FORMAT_AZUL_BUNDLE, FORMAT_AZUL_STREAM, parseAzulIndexKeyStrictly } from '../../layouts/azul/objects.js';
+import {
+  AZUL_INDEX_PREFIX,
+  AZUL_REJECTS_PREFIX,
+  azulIndexKey,
+  FORMAT_AZUL_BUNDLE,
+  FORMAT_AZUL_STREAM,
+  parseAzulIndexKeyStrictly,
+} from '../../layouts/azul/objects.js';
 import type { BundleKey } from '../../layouts/layout.js';
 import { MetadataName } from '../../layouts/metadata-names.js';
 import { BackupLocation, type Location } from '../backup-location.js';
@@ -39,7 +46,11 @@ export async function verifyAzulBackup(options: VerifyOptions): Promise<VerifyRe
     for await (const { key } of location.list(store, AZUL_INDEX_PREFIX)) {
       const named = parseAzulIndexKeyStrictly(key);
       if (!named) {
-        tally.problem({ kind: 'foreign', key, message: `is not named like an index entry (${AZUL_INDEX_PREFIX}<topic>/<partition>/<start>-<end>.json, offsets in 20 digits)` });
+        tally.problem({
+          kind: 'foreign',
+          key,
+          message: `is not named like an index entry (${AZUL_INDEX_PREFIX}<topic>/<partition>/<start>-<end>.json, offsets in 20 digits)`,
+        });
         continue;
       }
       // Entry keys list in offset order within a partition (zero-padded), like kafka-v1 bundle keys.
@@ -59,14 +70,26 @@ export async function verifyAzulBackup(options: VerifyOptions): Promise<VerifyRe
       tally.count(reading);
       if (reading.ok) {
         if (reading.streams.length !== entry.entry.streams) {
-          tally.problem(problemOf(range, 'inconsistent', `says its range refers to ${entry.entry.streams} distinct streams, its bundle ${bundle.key} refers to ${reading.streams.length}`));
+          tally.problem(
+            problemOf(
+              range,
+              'inconsistent',
+              `says its range refers to ${entry.entry.streams} distinct streams, its bundle ${bundle.key} refers to ${reading.streams.length}`,
+            ),
+          );
         }
         await streams.check(reading.streams, bundle.key, range);
       }
     }
     if (rejects) {
       unnamed.delete(rejects.key);
-      tally.count(await readVerifiedBundle(store, location, { ...range, key: rejects.key, stated: { by: 'its index entry', sha256: rejects.sha256, records: rejects.records } }));
+      tally.count(
+        await readVerifiedBundle(store, location, {
+          ...range,
+          key: rejects.key,
+          stated: { by: 'its index entry', sha256: rejects.sha256, records: rejects.records },
+        }),
+      );
     }
     options.onProgress?.({ objects: tally.objects, totalObjects: Math.max(toCheck, tally.objects), bytes: tally.bytes });
   });
@@ -99,7 +122,8 @@ function whyForeign(key: string, metadata: ObjectMetadata): string {
   if (range) {
     return `an azul bundle of ${range.topic}/${range.partition} offsets ${range.start}..${range.end} that no valid index entry names (that range's would be ${azulIndexKey(range.topic, range.partition, range.start, range.end)}): the range is not recorded as backed up (a BackupSink still writing it, a leftover, or a damaged entry)`;
   }
-  if (key.startsWith(AZUL_REJECTS_PREFIX)) return 'a rejects bundle that no valid index entry names: its range is not recorded as backed up (a BackupSink still writing it, a leftover, or a damaged entry)';
+  if (key.startsWith(AZUL_REJECTS_PREFIX))
+    return 'a rejects bundle that no valid index entry names: its range is not recorded as backed up (a BackupSink still writing it, a leftover, or a damaged entry)';
   if (parseAzulBundleKey(key) && metadata[MetadataName.format] === undefined) {
     return `named like an Azul bundle but not written by coldstore (no coldstore-format=${FORMAT_AZUL_BUNDLE} metadata; the Azul backup service's own bundle?): coldstore neither verifies nor restores it; keep such bundles in another bucket`;
   }

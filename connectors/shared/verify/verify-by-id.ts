@@ -69,10 +69,14 @@ function plannedObjects(partition: ManifestPartition, tally: ReportTally): Bundl
   const first = objects[0]!;
   const last = objects[objects.length - 1]!;
   if (first.rangeStart > startOffset) {
-    tally.note(`${name}: the backup starts at offset ${first.rangeStart}, after the log start offset ${startOffset}: offsets ${startOffset}..${first.rangeStart - 1} are not in it (the BackupSink started there, or they held no record: compaction, transaction markers)`);
+    tally.note(
+      `${name}: the backup starts at offset ${first.rangeStart}, after the log start offset ${startOffset}: offsets ${startOffset}..${first.rangeStart - 1} are not in it (the BackupSink started there, or they held no record: compaction, transaction markers)`,
+    );
   }
   if (last.rangeEnd < endOffset - 1) {
-    tally.note(`${name}: the last bundle ends at offset ${last.rangeEnd}, before the cut's last offset ${endOffset - 1}: offsets ${last.rangeEnd + 1}..${endOffset - 1} held no record to back up (transaction markers, aborted records)`);
+    tally.note(
+      `${name}: the last bundle ends at offset ${last.rangeEnd}, before the cut's last offset ${endOffset - 1}: offsets ${last.rangeEnd + 1}..${endOffset - 1} held no record to back up (transaction markers, aborted records)`,
+    );
   }
 
   const coverage = new PartitionCoverage(topic, number);
@@ -92,7 +96,14 @@ function plannedObjects(partition: ManifestPartition, tally: ReportTally): Bundl
       });
       continue;
     }
-    planned.push({ key: object.key, topic, partition: number, start, end, stated: { by: 'the manifest', size: object.size, sha256: object.sha256, records: object.records } });
+    planned.push({
+      key: object.key,
+      topic,
+      partition: number,
+      start,
+      end,
+      stated: { by: 'the manifest', size: object.size, sha256: object.sha256, records: object.records },
+    });
   }
   return planned;
 }

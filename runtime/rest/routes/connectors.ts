@@ -15,7 +15,10 @@ function taskId(raw: string): number {
 /** Names go into URLs and checkpoint namespaces (`task-state/<name>/...`), so no slashes or surrounding spaces. */
 function checkedName(name: string | undefined): string {
   if (!name || /[\/\\]/.test(name) || name.trim() !== name) {
-    throw new ColdstoreError(ErrorCodes.REQUEST_INVALID, 'Connector name is missing or invalid: give a non-empty "name" without slashes or surrounding spaces.');
+    throw new ColdstoreError(
+      ErrorCodes.REQUEST_INVALID,
+      'Connector name is missing or invalid: give a non-empty "name" without slashes or surrounding spaces.',
+    );
   }
   return name;
 }
@@ -46,7 +49,10 @@ export function connectorRoutes(app: FastifyInstance, herder: Herder): void {
     const config = toRawConfig(body.config ?? {}, 'config');
     const name = checkedName(typeof body.name === 'string' && body.name ? body.name : config['name']);
     const { info } = await herder.putConfig(name, config, true);
-    return reply.code(201).header('Location', `/connectors/${encodeURIComponent(name)}`).send(info);
+    return reply
+      .code(201)
+      .header('Location', `/connectors/${encodeURIComponent(name)}`)
+      .send(info);
   });
 
   app.get<NameParams>('/connectors/:name', async (request) => herder.info(request.params.name));
@@ -71,7 +77,11 @@ export function connectorRoutes(app: FastifyInstance, herder: Herder): void {
     return reply.code(204).send();
   });
 
-  for (const [action, target] of [['pause', 'PAUSED'], ['resume', 'RUNNING'], ['stop', 'STOPPED']] as const) {
+  for (const [action, target] of [
+    ['pause', 'PAUSED'],
+    ['resume', 'RUNNING'],
+    ['stop', 'STOPPED'],
+  ] as const) {
     app.put<NameParams>(`/connectors/:name/${action}`, async (request, reply) => {
       await herder.setTarget(request.params.name, target);
       return reply.code(202).send();

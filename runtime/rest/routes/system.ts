@@ -18,7 +18,5 @@ export function systemRoutes(app: FastifyInstance, info: SystemInfo, metrics: Me
       .send({ status: healthy ? 'healthy' : 'starting', message: healthy ? 'Worker has been started' : 'Worker is starting' });
   });
 
-  app.get('/metrics', async (_request, reply) =>
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(await metrics.prometheusText()),
-  );
+  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(await metrics.prometheusText()));
 }
