@@ -1,6 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { listAfterAbandonedWrites, writeFileAtomic } from '../../shared/atomic-file.js';
+import { listAfterAbandonedWrites, writeFileAtomic } from '../../../runtime/api/index.js';
 import type { StreamRef } from '../../layouts/azul/event-fields.js';
 
 /** A stream whose download or upload failed, kept on local disk until a retry stores it. */
