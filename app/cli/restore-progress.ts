@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { PartitionProgress, RestoreTaskProgress } from '../../connectors/restore-source/progress.js';
 import type { TaskStatus } from '../../runtime/worker/task-status.js';
+import { humanBytes } from '../../connectors/shared/format-bytes.js';
 
 /** The restore job's figures, summed over its tasks' `progress` (RestoreTaskProgress). */
 export interface RestoreTotals {
@@ -73,16 +74,7 @@ export function restoreTotals(tasks: readonly TaskStatus[]): RestoreTotals {
   return totals;
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
+export const formatBytes = humanBytes;
 
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));

@@ -1,8 +1,11 @@
 /**
  * The status page's DOM and formatting helpers, inlined into STATUS_PAGE_SCRIPT (script.ts)
  * inside its closure, after its constants (they use numberFormat). Plain browser JavaScript
- * kept as a string, like the script: no backticks and no dollar-brace sequences inside.
+ * kept as a string, like the script: no backticks and no dollar-brace sequences inside,
+ * but for the one that inlines the byte formatter shared with the CLI.
  */
+import { humanBytes } from '../../connectors/shared/format-bytes.js';
+
 export const STATUS_PAGE_HELPERS = String.raw`  const byId = (id) => document.getElementById(id);
 
   function el(tag, options, children) {
@@ -31,16 +34,10 @@ export const STATUS_PAGE_HELPERS = String.raw`  const byId = (id) => document.ge
     return '–';
   }
 
+  ${humanBytes.toString()}
+
   function formatBytes(n) {
-    if (!isNumber(n)) return '–';
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = n;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-      value /= 1024;
-      unit++;
-    }
-    return (unit === 0 ? String(value) : value.toFixed(1)) + ' ' + units[unit];
+    return isNumber(n) ? humanBytes(n) : '–';
   }
 
   function toDate(v) {
