@@ -1,11 +1,8 @@
 import type { SinkRecord, TopicPartition } from '../../runtime/api/index.js';
+import type { OffsetRange } from '../layouts/layout.js';
 
 /** A bundle whose boundaries are fixed: its records go to S3 under a key derived from them. */
-export interface SealedBundle {
-  topic: string;
-  partition: number;
-  start: bigint;
-  end: bigint;
+export interface SealedBundle extends OffsetRange {
   records: SinkRecord[];
   bytes: number;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { TopicPartition } from '../../runtime/api/index.js';
 import { METADATA_PREFIX } from '../shared/formats/backup-metadata.js';
 import type { BundleUploader } from './bundle-uploader.js';
-import type { BundleKey as KeyRange } from '../layouts/layout.js';
+import type { OffsetRange } from '../layouts/layout.js';
 import { MetadataName } from '../layouts/metadata-names.js';
 
 /**
@@ -40,7 +40,7 @@ export function parseClaimKey(tp: TopicPartition, key: string): bigint | undefin
 /** What a claim attempt found: the range is this writer's to write (new or its own), or another writer cut it differently. */
 export type ClaimOutcome = { granted: true } | { granted: false; theirs: string };
 
-function claimObject(range: KeyRange, what: 'range' | 'first'): { body: Buffer; metadata: Record<string, string> } {
+function claimObject(range: OffsetRange, what: 'range' | 'first'): { body: Buffer; metadata: Record<string, string> } {
   const fields =
     what === 'range'
       ? { format: FORMAT_CLAIM, topic: range.topic, partition: range.partition, start: String(range.start), end: String(range.end) }
@@ -63,7 +63,7 @@ export class RangeClaims {
    * writer found no range before it). Transient store errors are retried until
    * `abandoned` says the partition was given up.
    */
-  async claim(range: KeyRange, first: boolean, abandoned: () => boolean): Promise<ClaimOutcome> {
+  async claim(range: OffsetRange, first: boolean, abandoned: () => boolean): Promise<ClaimOutcome> {
     if (first) {
       const outcome = await this.create(`${claimsPrefix(range)}${FIRST}`, claimObject(range, 'first'), abandoned);
       if (!outcome.granted) return outcome;

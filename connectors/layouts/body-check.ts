@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { decodeKafkaBundle, type BackedUpRecord } from './kafka-v1/bundle-codec.js';
 import type { ObjectDefectKind } from './object-defect.js';
+import type { OffsetRange } from './layout.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -34,12 +35,7 @@ export class BundleDefect extends Error {
 }
 
 /** What a bundle's key says it holds. */
-export interface BundleClaim {
-  topic: string;
-  partition: number;
-  start: bigint;
-  end: bigint;
-}
+export type BundleClaim = OffsetRange;
 
 /** A sha256 the uncompressed body must have, and who states it (quoted in messages, e.g. "its metadata"). */
 export interface ExpectedSha256 {

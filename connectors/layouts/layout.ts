@@ -3,13 +3,16 @@ import type { TopicPartition } from '../../runtime/api/index.js';
 /** The layouts a BackupSink writes (its `layout` setting, docs/formats.md). */
 export type LayoutName = 'kafka' | 'azul';
 
-/** A partition's offset range, inclusive. */
-export interface BundleKey {
+/** A partition's offset range, inclusive: what a bundle, a claim and a range object name. The one range type. */
+export interface OffsetRange {
   topic: string;
   partition: number;
   start: bigint;
   end: bigint;
 }
+
+/** What a bundle's key says it holds. */
+export type BundleKey = OffsetRange;
 
 /**
  * How a layout names the object that proves an offset range durable, so a
