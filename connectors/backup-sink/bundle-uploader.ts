@@ -1,4 +1,4 @@
-import { ColdstoreError, ErrorCodes } from '../../runtime/api/index.js';
+import { Backoff, ColdstoreError, ErrorCodes, retry } from '../../runtime/api/index.js';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { failpoint, type TaskLogger, type TaskMetrics } from '../../runtime/api/index.js';
@@ -30,8 +30,6 @@ export class PermanentUploadError extends ColdstoreError {
     this.name = 'PermanentUploadError';
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Makes one sealed bundle durable: encode (deterministic bytes), gzip the whole
@@ -133,25 +131,22 @@ export class BundleUploader {
   }
 
   /** Retries `work`: transient errors until abandoned or stopped, permanent ones up to the configured count. */
-  async withRetries<T>(what: string, work: () => Promise<T>, abandoned: () => boolean = () => false): Promise<T> {
-    const giveUp = () => abandoned() || this.options.stopped();
+  withRetries<T>(what: string, work: () => Promise<T>, abandoned: () => boolean = () => false): Promise<T> {
+    const { metrics, log, permanentErrorRetries, stopped } = this.options;
     let permanentFailures = 0;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (err) {
-        if (err instanceof PermanentUploadError) throw err;
+    return retry(work, {
+      delays: new Backoff(500, 30_000, 0),
+      retryable: (err) => {
+        if (err instanceof PermanentUploadError) return false;
         const transient = err instanceof TransientStoreError;
-        this.options.metrics.add(backupMetrics.errors, 1, { kind: transient ? 'transient' : 'permanent' });
-        if (!transient && ++permanentFailures > this.options.permanentErrorRetries) {
+        metrics.add(backupMetrics.errors, 1, { kind: transient ? 'transient' : 'permanent' });
+        if (!transient && ++permanentFailures > permanentErrorRetries) {
           throw new PermanentUploadError(`${what} failed ${permanentFailures} times: ${(err as Error).message}`, { cause: err });
         }
-        if (giveUp()) throw err;
-        const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 8));
-        this.options.log.warn({ reason: (err as Error).message, attempt, retryInMs: delay }, `${what} failed; retrying`);
-        await sleep(delay);
-        if (giveUp()) throw err;
-      }
-    }
+        return true;
+      },
+      givenUp: () => abandoned() || stopped(),
+      onRetry: (err, attempt, retryInMs) => log.warn({ reason: (err as Error).message, attempt, retryInMs }, `${what} failed; retrying`),
+    });
   }
 }

@@ -1,3 +1,4 @@
+import { Backoff, retry } from '../../runtime/api/index.js';
 import { TransientStoreError } from '../shared/object-store/object-store.js';
 
 /**
@@ -5,13 +6,6 @@ import { TransientStoreError } from '../shared/object-store/object-store.js';
  * it: retried in place for about a minute. (Tasks instead turn a transient store error
  * into a RetriableError with retryTransient, and the runtime retries them.)
  */
-export async function withStoreRetries<T>(work: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await work();
-    } catch (err) {
-      if (!(err instanceof TransientStoreError) || attempt >= 7) throw err;
-      await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
-    }
-  }
+export function withStoreRetries<T>(work: () => Promise<T>): Promise<T> {
+  return retry(work, { delays: new Backoff(1_000, 32_000, 0), retryable: (err, failures) => err instanceof TransientStoreError && failures < 7 });
 }

@@ -9,6 +9,7 @@ export * from './source.js';
 export * from './task-state.js';
 export * from './task-logger.js';
 export * from './failpoints.js';
+export * from './retry.js';
 export * from './metrics.js';
 // Crash-safe local files, for plugins that keep local state (the azul layout's stream
 // spool): the runtime's own checkpoint store writes the same way. One implementation

@@ -4,7 +4,7 @@ import { failpoint } from '../api/failpoints.js';
 import { tpKey, type PartitionOffsets, type SinkRecord, type TopicPartition } from '../api/records.js';
 import type { ClosedHow, CommitReason, SinkTask, SinkTaskContext } from '../api/sink.js';
 import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../api/retry.js';
 import { OwnedPartitions, partitionsStatus } from './owned-partitions.js';
 import { storedSinkOffset } from './sink-offsets.js';
 import { sinkTaskContext } from './sink-task-context.js';

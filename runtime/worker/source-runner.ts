@@ -4,7 +4,7 @@ import { isRetriable } from '../api/errors.js';
 import type { PollResult, SourceTask, SourceTaskContext } from '../api/source.js';
 import { configFingerprint } from '../config/fingerprint.js';
 import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../api/retry.js';
 import { PipelinedDelivery, TransactionalDelivery, type DeliveryDeps, type OffsetsTopic, type SourceDelivery } from './source-delivery.js';
 import type { RecordProducerFactory } from './record-producer.js';
 import { sourcePartitionKey, type StoredSourceOffset } from './source-offsets.js';

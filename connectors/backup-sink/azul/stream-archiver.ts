@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ColdstoreError, ErrorCodes, type TaskLogger, type TaskMetrics } from '../../../runtime/api/index.js';
+import { Backoff, ColdstoreError, ErrorCodes, retry, type TaskLogger, type TaskMetrics } from '../../../runtime/api/index.js';
 import { Limiter } from '../../shared/bounded.js';
 import { DispatcherError, type Dispatcher } from '../../shared/dispatcher/dispatcher.js';
 import type { StreamRef } from '../../layouts/azul/event-fields.js';
@@ -31,8 +31,6 @@ export interface ArchiverOptions {
   metrics: TaskMetrics;
   stopped: () => boolean;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Copies the blobs events refer to from the dispatcher into the streams bucket,
@@ -105,16 +103,12 @@ export class StreamArchiver {
     return this.handled(ref, 'stored', fromSpool);
   }
 
-  private async download(ref: StreamRef): Promise<Buffer | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.options.dispatcher.getStream(ref);
-      } catch (err) {
-        const retry = err instanceof DispatcherError && err.transient && attempt < this.options.attempts && !this.options.stopped();
-        if (!retry) throw err;
-        await sleep(this.options.retryDelayMs * 2 ** (attempt - 1));
-      }
-    }
+  private download(ref: StreamRef): Promise<Buffer | undefined> {
+    return retry(() => this.options.dispatcher.getStream(ref), {
+      delays: new Backoff(this.options.retryDelayMs, Infinity, 0),
+      retryable: (err, failures) => err instanceof DispatcherError && err.transient && failures < this.options.attempts,
+      givenUp: this.options.stopped,
+    });
   }
 
   private async failedDownload(ref: StreamRef, err: Error): Promise<StreamOutcome> {

@@ -1,5 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ColdstoreError, ErrorCodes, type TaskLogger } from '../../../runtime/api/index.js';
+import { Backoff, ColdstoreError, ErrorCodes, retry, type TaskLogger } from '../../../runtime/api/index.js';
 import { DispatcherError } from '../../shared/dispatcher/dispatcher.js';
 
 export interface RetryPolicy {
@@ -16,27 +15,28 @@ export interface RetryPolicy {
  * with exponential backoff (0.5 s doubling up to 30 s) for up to `maxMs`; then fails with
  * DISPATCHER_FAILED naming `what`. Any other error is thrown as it is.
  */
-export async function callWithRetries<T>(what: string, call: () => Promise<T>, policy: RetryPolicy): Promise<T> {
+export function callWithRetries<T>(what: string, call: () => Promise<T>, policy: RetryPolicy): Promise<T> {
   const started = Date.now();
-  for (let attempt = 1; ; attempt++) {
-    policy.signal.throwIfAborted();
-    try {
-      return await call();
-    } catch (err) {
-      if (!(err instanceof DispatcherError) || !err.transient) throw err;
+  const backoff = new Backoff(500, 30_000, 0.25);
+  return retry(call, {
+    // Never waits past the budget.
+    delays: { next: () => Math.min(backoff.next(), Math.max(0, policy.maxMs - (Date.now() - started))) },
+    retryable: (err, attempts) => {
+      if (!(err instanceof DispatcherError) || !err.transient) return false;
       const waited = Date.now() - started;
-      if (waited >= policy.maxMs) {
-        throw new ColdstoreError(
-          ErrorCodes.DISPATCHER_FAILED,
-          `${what} still failed after ${attempt} attempts in ${Math.round(waited / 1000)} s (dispatcher.retry.max.ms=${policy.maxMs}): ${err.message}. ` +
-            'Check that the dispatcher is up and reachable, then restart the task: it resumes where it stopped.',
-          { cause: err },
-        );
-      }
-      const delayMs = Math.round(Math.min(30_000, 500 * 2 ** (attempt - 1), policy.maxMs - waited) * (0.75 + Math.random() * 0.25));
-      policy.log.warn({ reason: err.message, status: err.status, attempt, retryInMs: delayMs }, `${what} failed; retrying`);
+      if (waited < policy.maxMs) return true;
+      throw new ColdstoreError(
+        ErrorCodes.DISPATCHER_FAILED,
+        `${what} still failed after ${attempts} attempts in ${Math.round(waited / 1000)} s (dispatcher.retry.max.ms=${policy.maxMs}): ${err.message}. ` +
+          'Check that the dispatcher is up and reachable, then restart the task: it resumes where it stopped.',
+        { cause: err },
+      );
+    },
+    onRetry: (err, attempt, retryInMs) => {
+      const failure = err as DispatcherError;
+      policy.log.warn({ reason: failure.message, status: failure.status, attempt, retryInMs }, `${what} failed; retrying`);
       policy.onRetry?.();
-      await sleep(delayMs, undefined, { signal: policy.signal });
-    }
-  }
+    },
+    signal: policy.signal,
+  });
 }
