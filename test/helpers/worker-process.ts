@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { waitFor } from './wait.js';
@@ -50,6 +50,10 @@ export class WorkerProcess {
       if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}; see ${this.logPath}`);
       const res = await fetch(`${this.url}/health`).catch(() => undefined);
       return res?.status === 200;
+    }).catch((err: Error) => {
+      // A worker that never became healthy: its own words say why (they are gone with its temp dir otherwise).
+      const tail = existsSync(this.logPath) ? readFileSync(this.logPath, 'utf8').split('\n').slice(-15).join('\n') : '(no log)';
+      throw new Error(`${err.message}\nworker log ${this.logPath} ends with:\n${tail}`);
     });
   }
 

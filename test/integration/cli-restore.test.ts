@@ -141,7 +141,7 @@ describe('coldstore restore (the CLI, real Kafka, local store)', () => {
     expect(lines.at(-1)).toMatch(new RegExp(`\\b${PARTITIONS * SMALL} records, \\d+ objects, ${PARTITIONS}/${PARTITIONS} partitions done`));
     // With the tasks' planned work known, the lines carry a percentage and an ETA.
     if (status.tasks.every((t: { progress: { planned?: unknown } }) => t.progress.planned !== undefined)) {
-      expect(lines.at(-1)).toMatch(/^restore \S+: 100% \(\S+ k?B of \S+ k?B\), .* ETA 0s$/);
+      expect(lines.at(-1)).toMatch(/^restore \S+: 100% \(\S+ (Ki)?B of \S+ (Ki)?B\), .* ETA 0s$/);
     }
     expect(first.stderr()).toContain(`${name} FINISHED: ${PARTITIONS * SMALL} records restored`);
     expect(first.stderr()).not.toMatch(/\x1b\[/);
