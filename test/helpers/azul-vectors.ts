@@ -1,10 +1,10 @@
-// Azul's real encoded test vectors (../shared/azul/events) and binary events built from
+// Azul's real encoded test vectors (test/fixtures/azul/events, vendored with their license) and binary events built from
 // them with chosen datastreams, for tests of the azul layout and the dispatcher restore.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { eventType, type AzulModel } from '../../connectors/layouts/azul/registry.js';
 
-export const AZUL_EVENTS_DIR = fileURLToPath(new URL('../../../shared/azul/events/', import.meta.url));
+export const AZUL_EVENTS_DIR = fileURLToPath(new URL('../fixtures/azul/events/', import.meta.url));
 
 export interface Vector {
   name: string;

@@ -1,6 +1,6 @@
 /**
  * An Azul dispatcher for tests: a real HTTP server on 127.0.0.1 speaking the
- * contract in shared/azul/DISPATCHER.md, strict where a restore could go wrong
+ * documented HTTP contract (the calls docs/restore.md describes), strict where a restore could go wrong
  * (expected-sha256, pause_plugins, decodable bulks), with injectable failures.
  */
 import { createHash } from 'node:crypto';

@@ -8,8 +8,8 @@ import { assembleBulk } from '../../connectors/layouts/azul/bulk.js';
 import type { StreamRef } from '../../connectors/layouts/azul/event-fields.js';
 import { startDispatcherDouble, type DispatcherDouble } from '../helpers/dispatcher-double.js';
 
-// Azul's own encoder wrote these (shared/ sits beside the repository).
-const vectors = new URL('../../../shared/azul/events/binary/', import.meta.url);
+// Azul's own encoder wrote these (vendored in test/fixtures/azul with their license).
+const vectors = new URL('../fixtures/azul/events/binary/', import.meta.url);
 const augmented = readFileSync(new URL('augmented.json.avro', vectors));
 const extracted = readFileSync(new URL('extracted.json.avro', vectors));
 const KAFKA_KEY = 'ee303d3c6d7cfa24d42e6348bdd1103a26de77a887e9dbee3dd1fe6304414f69';
