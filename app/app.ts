@@ -4,6 +4,8 @@ import type { WorkerConfig } from '../runtime/config/worker-config.js';
 import { BackupCatalogue } from './catalogue/backup-catalogue.js';
 import { CatalogueStore } from './catalogue/catalogue-store.js';
 import { Herder } from '../runtime/herder/herder.js';
+import type { HerderApi } from '../runtime/herder/herder-api.js';
+import { clusterRuntime, openCluster } from '../runtime/cluster/cluster-runtime.js';
 import { assertPatchedKafkaClient } from '../runtime/kafka/client-check.js';
 import { PluginRegistry } from '../runtime/plugins/registry.js';
 import { parseBasicUsers, type RestAuth } from '../runtime/rest/auth.js';
@@ -19,7 +21,9 @@ import { Worker } from '../runtime/worker/worker.js';
 
 export interface App {
   server: FastifyInstance;
-  herder: Herder;
+  herder: HerderApi;
+  /** Cluster mode (group.id set). */
+  clustered: boolean;
   catalogue: BackupCatalogue;
   worker: Worker;
   log: Logger;
@@ -44,16 +48,23 @@ function restAuth(config: WorkerConfig): RestAuth {
 export async function createApp(config: WorkerConfig, logger?: Logger): Promise<App> {
   assertPatchedKafkaClient();
   const log = logger ?? createLogger(config['log.level']);
-  const store = new FileCheckpointStore(config['data.dir']);
   const plugins = new PluginRegistry(builtInPlugins);
   await plugins.load(config['plugin.path']);
+  const workerId = config['worker.id'] ?? `${config['rest.host']}:${config['rest.port']}`;
+  // Cluster mode keeps every state in Kafka topics, checked before anything is written.
+  const opened = config['group.id']
+    ? await openCluster(config, { bootstrapServers: config['bootstrap.servers'], extra: config.kafka }, workerId, log)
+    : undefined;
+  const store = opened ? opened.handles.offsets.store : new FileCheckpointStore(config['data.dir']);
   let started = false;
   const metrics: Metrics = new Metrics({
     taskStates: () => herder.names().flatMap((name) => herder.status(name).tasks.map((t) => ({ connector: name, task: t.id, state: t.state }))),
     sinkPositions: () => herder.committedOffsets(),
   });
-  const worker: Worker = new Worker(config, config['worker.id'] ?? `${config['rest.host']}:${config['rest.port']}`, store, metrics, log);
-  const herder: Herder = new Herder(worker, new ConfigStore(store), plugins);
+  const worker: Worker = new Worker(config, workerId, store, metrics, log);
+  let listeningPort = config['rest.port'];
+  const cluster = opened ? clusterRuntime(opened, worker, plugins, () => listeningPort) : undefined;
+  const herder: HerderApi = cluster ? cluster.herder : new Herder(worker, new ConfigStore(store), plugins);
   const catalogue = new BackupCatalogue({
     herder,
     cluster: () => worker.cluster,
@@ -71,26 +82,30 @@ export async function createApp(config: WorkerConfig, logger?: Logger): Promise<
     auth: restAuth(config),
     routes: [(app) => backupRoutes(app, catalogue), uiRoutes],
     ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}),
+    ...(cluster ? { forwarding: cluster.forwarding } : {}),
     info: { version: VERSION, commit: commitId(), kafkaClusterId: () => null, healthy: () => started },
   });
   return {
     server,
     herder,
+    clustered: cluster !== undefined,
     catalogue,
     worker,
     log,
     async start() {
-      await herder.start();
+      const address = server.server.address();
+      if (typeof address === 'object' && address) listeningPort = address.port;
+      await (cluster ?? herder).start();
       catalogue.start();
       started = true;
     },
     async stop() {
       started = false;
       await catalogue.stop();
-      await herder.stop();
+      await (cluster ?? herder).stop();
       worker.close();
       await server.close();
-      await store.close();
+      if (!cluster) await store.close();
       await metrics.shutdown();
     },
   };

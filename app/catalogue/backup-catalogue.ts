@@ -2,7 +2,7 @@ import { backupParticipantOf, type BackupParticipant, type CutPartition, type St
 import type { KafkaCluster } from '../../runtime/api/cluster.js';
 import { ColdstoreError, describeError, ErrorCodes, isRetriable, RetriableError } from '../../runtime/api/errors.js';
 import { configFingerprint } from '../../runtime/config/fingerprint.js';
-import type { Herder } from '../../runtime/herder/herder.js';
+import type { HerderApi as Herder } from '../../runtime/herder/herder-api.js';
 import type { Logger } from '../../runtime/telemetry/logger.js';
 import type { PartitionProgress } from '../../runtime/worker/task-runner.js';
 import { backupView, partitionDone, type BackupRecord, type BackupView, type StoredParticipant } from './backup-record.js';

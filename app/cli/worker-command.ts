@@ -34,6 +34,12 @@ export function connectorFromFile(content: unknown, path: string): { name: strin
 /** Starts a worker: REST API, the stored connectors, then the connectors given as files (like connect-standalone). */
 export async function startWorker(workerConfigPath: string, connectorPaths: readonly string[] = []): Promise<RunningWorker> {
   const config = parseWorkerConfig(await readJson(workerConfigPath, 'worker config'));
+  if (config['group.id'] && connectorPaths.length > 0) {
+    throw new ColdstoreError(
+      ErrorCodes.CONFIG_INVALID,
+      'Connector files are for standalone workers; in cluster mode (group.id set) create connectors through the REST API of any worker.',
+    );
+  }
   const app = await createApp(config);
   const url = await app.server.listen({ host: config['rest.host'], port: config['rest.port'] });
   const port = app.server.server.address();

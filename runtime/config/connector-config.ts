@@ -35,7 +35,7 @@ export const sourceConnectorConfig = commonConnectorConfig.extend({
     default: 'none',
     oneOf: ['none', 'poll'],
     group: 'Common',
-    doc: 'poll: the records of each poll are produced in one Kafka transaction together with their source offsets (kept in offsets.storage.topic), so read_committed consumers see each record exactly once, also across crashes. none: idempotent producer; a crash may repeat what was in flight.',
+    doc: 'poll: the records of each poll are produced in one Kafka transaction together with their source offsets (kept in offset.storage.topic), so read_committed consumers see each record exactly once, also across crashes. none: idempotent producer; a crash may repeat what was in flight.',
   },
 });
 
@@ -78,6 +78,8 @@ export function validateConnectorConfig(registry: PluginRegistry, raw: RawConfig
 }
 
 /** The Kafka Connect `ConfigInfos` shape answered by PUT /connector-plugins/{type}/config/validate. */
+export type ConfigInfosResult = ReturnType<typeof configInfos>;
+
 export function configInfos(validation: ConnectorValidation, raw: RawConfig, name: string) {
   const described: DescribedKey[] = validation.definition.describe();
   const errorsByField = new Map<string, string[]>();

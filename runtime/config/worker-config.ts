@@ -25,10 +25,61 @@ export const workerConfigDef = defineConfig({
     min: 10,
     doc: 'How often tasks are asked for durable offsets (preCommit) and those are committed.',
   },
-  'offsets.storage.topic': {
+  'offset.storage.topic': {
     type: 'string',
     default: 'coldstore-offsets',
-    doc: 'Compacted topic holding source offsets of connectors with transaction.boundary=poll, written in the same transaction as their records; created when missing.',
+    doc: 'Compacted topic holding source offsets of connectors with transaction.boundary=poll (written in the same transaction as their records) and, in cluster mode, every checkpoint and task state; created when missing. Formerly offsets.storage.topic, still accepted.',
+  },
+  'group.id': {
+    type: 'string',
+    importance: 'HIGH',
+    doc: 'Cluster mode: workers with the same group.id share connectors and tasks through Kafka and keep their state in the storage topics. Without it the worker is standalone (state in data.dir).',
+  },
+  'config.storage.topic': {
+    type: 'string',
+    default: 'coldstore-configs',
+    doc: 'Cluster mode: compacted single-partition topic of connector configs, target states, task configs and assignments.',
+  },
+  'status.storage.topic': { type: 'string', default: 'coldstore-status', doc: 'Cluster mode: compacted topic of worker, connector and task status.' },
+  'config.storage.replication.factor': {
+    type: 'int',
+    default: -1,
+    min: -1,
+    doc: 'Replication factor of config.storage.topic when created (-1: the broker default).',
+  },
+  'offset.storage.replication.factor': {
+    type: 'int',
+    default: -1,
+    min: -1,
+    doc: 'Replication factor of offset.storage.topic when created (-1: the broker default).',
+  },
+  'status.storage.replication.factor': {
+    type: 'int',
+    default: -1,
+    min: -1,
+    doc: 'Replication factor of status.storage.topic when created (-1: the broker default).',
+  },
+  'offset.storage.partitions': { type: 'int', default: 25, min: 1, doc: 'Partitions of offset.storage.topic when created.' },
+  'status.storage.partitions': { type: 'int', default: 5, min: 1, doc: 'Partitions of status.storage.topic when created.' },
+  'session.timeout.ms': {
+    type: 'int',
+    default: 10_000,
+    min: 1_000,
+    doc: 'Cluster mode: a worker silent for this long (killed, paused, cut off) leaves the group; its connectors and tasks move to the others and its late writes are fenced.',
+  },
+  'heartbeat.interval.ms': {
+    type: 'int',
+    default: 3_000,
+    min: 100,
+    doc: 'Cluster mode: how often a worker tells the group it is alive (below a third of session.timeout.ms).',
+  },
+  'rest.advertised.url': {
+    type: 'string',
+    doc: 'Cluster mode: the URL other workers reach this one at (writes are forwarded to the leader). Defaults to http(s)://rest.host:rest.port.',
+  },
+  'rest.tls.ca.file': {
+    type: 'string',
+    doc: 'PEM certificates trusted when forwarding a request to another worker over HTTPS; defaults to rest.tls.cert.file (one certificate for the cluster).',
   },
   'task.shutdown.graceful.timeout.ms': { type: 'int', default: 30_000, min: 0, doc: 'How long a stopping task may take to flush and commit.' },
   'plugin.path': { type: 'list', default: [], doc: 'Extra connector plugin modules (files exporting a ConnectorPlugin as default or `plugins`).' },
@@ -60,7 +111,10 @@ export type WorkerConfig = ConfigValues<typeof workerConfigDef.keys> & {
 
 /** Parses and validates a worker config object; placeholders are resolved here since the worker is the task's host. */
 export function parseWorkerConfig(input: unknown): WorkerConfig {
-  const raw = toRawConfig(input, 'worker config');
+  const given = toRawConfig(input, 'worker config');
+  // The old name of offset.storage.topic, still accepted.
+  const { ['offsets.storage.topic']: legacyOffsetsTopic, ...rest } = given;
+  const raw = legacyOffsetsTopic !== undefined && rest['offset.storage.topic'] === undefined ? { ...rest, 'offset.storage.topic': legacyOffsetsTopic } : rest;
   const { config, errors: placeholderErrors } = resolvePlaceholders(raw);
   const { values, errors } = workerConfigDef.validate(config);
   const known = new Set(Object.keys(workerConfigDef.keys));
@@ -71,6 +125,15 @@ export function parseWorkerConfig(input: unknown): WorkerConfig {
   const authErrors = [
     ...(auth === 'bearer' && !values['rest.auth.token'] ? [{ field: 'rest.auth.token', message: 'is required when rest.auth.type=bearer' }] : []),
     ...(auth === 'basic' && !values['rest.auth.users'] ? [{ field: 'rest.auth.users', message: 'is required when rest.auth.type=basic' }] : []),
+    ...(values['group.id'] !== undefined && values['rest.port'] === 0 && !values['worker.id']
+      ? [{ field: 'worker.id', message: 'is required in cluster mode with rest.port 0 (the id names the worker in the group from the start)' }]
+      : []),
+    ...(values['group.id'] !== undefined && values['heartbeat.interval.ms'] * 3 > values['session.timeout.ms']
+      ? [{ field: 'heartbeat.interval.ms', message: 'must be at most a third of session.timeout.ms' }]
+      : []),
+    ...(values['group.id'] !== undefined && new Set([values['config.storage.topic'], values['offset.storage.topic'], values['status.storage.topic']]).size < 3
+      ? [{ field: 'config.storage.topic', message: 'config, offset and status storage topics must be three different topics' }]
+      : []),
     ...(Boolean(values['rest.tls.cert.file']) !== Boolean(values['rest.tls.key.file'])
       ? [{ field: 'rest.tls.key.file', message: 'rest.tls.cert.file and rest.tls.key.file go together' }]
       : []),

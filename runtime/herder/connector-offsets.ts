@@ -68,7 +68,7 @@ export class ConnectorOffsets {
    * so a change made here goes there too (when the topic exists).
    */
   private async mirrorToOffsetsTopic(name: string, entries: OffsetEntry[]): Promise<void> {
-    const topic = this.worker.config['offsets.storage.topic'];
+    const topic = this.worker.config['offset.storage.topic'];
     if (entries.length === 0 || !(await this.worker.cluster.describeTopic(topic))) return;
     const producer = new KafkaProducer(this.worker.kafka, `coldstore-admin-${name}`);
     await producer.connect();
@@ -115,7 +115,7 @@ export class ConnectorOffsets {
       }
     } else {
       const stored = Object.values(await this.worker.store.read(namespace)) as StoredSourceOffset[];
-      const topic = this.worker.config['offsets.storage.topic'];
+      const topic = this.worker.config['offset.storage.topic'];
       // The topic may hold keys the store lacks (a crash between a commit and its mirroring).
       const inTopic = await readConnectorOffsets(this.worker.kafka, this.worker.cluster, topic, name, `coldstore-admin-${name}`);
       const partitions = new Map(stored.map((e) => [sourcePartitionKey(e.partition), e.partition]));

@@ -7,18 +7,21 @@ import type { Worker } from '../worker/worker.js';
 import { ConnectorInstance } from './connector-instance.js';
 import { ConnectorOffsets, type OffsetEntry } from './connector-offsets.js';
 import { SerialQueue } from '../support/serial-queue.js';
+import type { ConnectorInfo, HerderApi } from './herder-api.js';
 
-function sameConfig(a: RawConfig, b: RawConfig): boolean {
+/** PUT /connector-plugins/{class}/config/validate: the config checked against the named plugin. */
+export function validateWithPlugin(plugins: PluginRegistry, pluginName: string, config: RawConfig) {
+  const plugin = plugins.get(pluginName);
+  const withClass = { ...config, 'connector.class': config['connector.class'] ?? plugin.className };
+  return configInfos(validateConnectorConfig(plugins, withClass), withClass, plugin.className);
+}
+
+export function sameConfig(a: RawConfig, b: RawConfig): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
-export interface ConnectorInfo {
-  name: string;
-  config: RawConfig;
-  tasks: { connector: string; task: number }[];
-  type: 'sink' | 'source';
-}
+export type { ConnectorInfo } from './herder-api.js';
 
 /**
  * The standalone herder: keeps the desired state (configs and target states,
@@ -26,7 +29,7 @@ export interface ConnectorInfo {
  * instances and their tasks), and applies one to the other. Changes to the
  * same worker are serialised so concurrent REST calls cannot interleave.
  */
-export class Herder {
+export class Herder implements HerderApi {
   private readonly instances = new Map<string, ConnectorInstance>();
   private readonly queue = new SerialQueue();
   readonly offsets: ConnectorOffsets;
@@ -111,9 +114,7 @@ export class Herder {
   }
 
   validate(pluginName: string, config: RawConfig) {
-    const plugin = this.plugins.get(pluginName);
-    const withClass = { ...config, 'connector.class': config['connector.class'] ?? plugin.className };
-    return configInfos(validateConnectorConfig(this.plugins, withClass), withClass, plugin.className);
+    return validateWithPlugin(this.plugins, pluginName, config);
   }
 
   /** Creates or replaces a connector's config. `created` tells which. */

@@ -107,6 +107,16 @@ export class KafkaAdmin implements KafkaCluster {
     return result.groups.map((g) => g.groupId);
   }
 
+  /** The live members of a group and the client id each joined with. */
+  async groupMembers(group: string): Promise<{ memberId: string; clientId: string }[]> {
+    const result = await new Promise<{ groups: { error?: LibrdKafkaError; members: { memberId: string; clientId: string }[] }[] }>((resolve, reject) =>
+      this.admin.describeGroups([group], { timeout: TIMEOUT_MS }, callback(`describe group ${group}`, resolve, reject) as never),
+    );
+    const described = result.groups[0];
+    if (described?.error) throw fromKafkaError(described.error, `describe group ${group}`);
+    return (described?.members ?? []).map((m) => ({ memberId: m.memberId, clientId: m.clientId }));
+  }
+
   async groupOffsets(group: string): Promise<PartitionOffset[]> {
     const results = await new Promise<
       { error?: LibrdKafkaError; partitions: { topic: string; partition: number; offset: number; error?: LibrdKafkaError }[] }[]

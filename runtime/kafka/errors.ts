@@ -26,6 +26,13 @@ const PERMANENT: Record<number, string> = {
   87: 'the broker rejected a record as invalid',
 };
 
+/**
+ * Kafka's answers to a client whose role another one took over: a newer producer with the
+ * same transactional.id (PRODUCER_FENCED 90, INVALID_PRODUCER_EPOCH 47, librdkafka's
+ * fatal _FENCED -144) or a newer consumer with the same group.instance.id (FENCED_INSTANCE_ID 82).
+ */
+const FENCED = new Set([90, 47, -144, 82]);
+
 /** Maps a client error to ours: transient broker trouble is retriable, the rest is not. */
 export function fromKafkaError(err: unknown, doing: string): ColdstoreError {
   const e = err as LibrdKafkaErrorLike;
@@ -34,6 +41,13 @@ export function fromKafkaError(err: unknown, doing: string): ColdstoreError {
     return new RetriableError(`${message}. The topic does not exist (yet); the task picks it up once it is created, or fix topics/topics.regex.`, {
       cause: err,
     });
+  }
+  if (e?.code !== undefined && FENCED.has(e.code)) {
+    return new ColdstoreError(
+      ErrorCodes.TASK_FENCED,
+      `${message}: another worker took over this work (this worker was paused or cut off past its session timeout). It stops here; the new owner carries on.`,
+      { cause: err },
+    );
   }
   const permanent = e?.code === undefined ? undefined : PERMANENT[e.code];
   if (permanent)

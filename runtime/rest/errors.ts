@@ -18,6 +18,8 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   BACKUP_NOT_FOUND: 404,
   RETRIABLE: 503,
   KAFKA_ERROR: 503,
+  NOT_LEADER: 503,
+  TASK_FENCED: 409,
 };
 
 /** Kafka Connect's error body `{error_code, message}`, plus our catalog code and, for configs, every bad field. */

@@ -35,6 +35,13 @@ export class Metrics {
   readonly partitionsLost: Counter = this.meter.createCounter('coldstore_sink_partitions_lost', {
     description: 'Partitions a sink task lost without an orderly revocation (session expired, member fenced): dropped, not committed',
   });
+  readonly tasksFenced: Counter = this.meter.createCounter('coldstore_tasks_fenced', {
+    description: 'Task copies stopped because another worker took the task over (zombie fenced)',
+  });
+  readonly rebalances: Counter = this.meter.createCounter('coldstore_cluster_rebalances', { description: 'Worker group rebalances this worker took part in' });
+  readonly workerFenced: Counter = this.meter.createCounter('coldstore_cluster_worker_fenced', {
+    description: 'Times this worker found the group had gone on without it (paused or cut off past session.timeout.ms)',
+  });
   readonly taskErrors: Counter = this.meter.createCounter('coldstore_task_errors', {
     description: 'Errors seen by tasks, by kind (retriable, fatal)',
   });

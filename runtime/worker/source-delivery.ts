@@ -110,7 +110,7 @@ export class PipelinedDelivery implements SourceDelivery {
   }
 }
 
-/** Where transactional source tasks commit their offsets with their records (offsets.storage.topic). */
+/** Where transactional source tasks commit their offsets with their records (offset.storage.topic). */
 export interface OffsetsTopic {
   name: string;
   /** This connector's offsets in the topic (null: reset), keyed as in the checkpoint store, read to its end. */

@@ -57,6 +57,7 @@ export function sinkConsumerMembership(task: {
   connector: string;
   taskId: number;
   workerId: string;
+  memberScope?: string;
   config: RawConfig;
 }): Omit<TaskConsumerOptions, 'onRebalance'> {
   const { connector, taskId, workerId, config } = task;
@@ -71,7 +72,9 @@ export function sinkConsumerMembership(task: {
   return {
     groupId: `connect-${connector}`,
     clientId: `coldstore-${connector}-${taskId}`,
-    groupInstanceId: `${workerId}-${connector}-${taskId}-${subscription}`,
+    // In a cluster the id names the task, not the worker: the task's next owner takes its
+    // partitions over at once, and Kafka fences the previous owner's consumer (FENCED_INSTANCE_ID).
+    groupInstanceId: `${task.memberScope ?? workerId}-${connector}-${taskId}-${subscription}`,
     topics,
     topicsRegex,
   };

@@ -1,4 +1,4 @@
-import { describeError, isRetriable } from '../api/errors.js';
+import { ColdstoreError, describeError, ErrorCodes, isRetriable } from '../api/errors.js';
 import type { TaskMetrics } from '../api/metrics.js';
 import type { TaskStateStore } from '../api/task-state.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -31,6 +31,10 @@ export interface TaskRunnerDeps {
   taskMetrics: TaskMetrics;
   /** The connector's shared state (every task sees the same). */
   connectorState: TaskStateStore;
+  /** Names the task's consumer-group membership: the worker's id standalone, the cluster's group.id in cluster mode. */
+  memberScope?: string;
+  /** Frees what the task held for its writes (cluster mode: its transactional producer), once it ended. */
+  release?: () => Promise<void>;
 }
 
 /**
@@ -69,15 +73,25 @@ export abstract class TaskRunner {
   start(initiallyPaused: boolean): void {
     this.paused = initiallyPaused;
     this.state = initiallyPaused ? 'PAUSED' : 'RUNNING';
-    this.running = this.run().then(
-      () => {
-        if (this.state !== 'FINISHED' && this.state !== 'FAILED') this.state = 'STOPPED';
-      },
-      (err: unknown) => this.fail(err),
-    );
+    this.running = this.run()
+      .then(
+        () => {
+          if (this.state !== 'FINISHED' && this.state !== 'FAILED') this.state = 'STOPPED';
+        },
+        (err: unknown) => this.fail(err),
+      )
+      .then(() => this.deps.release?.())
+      .catch((err: unknown) => this.deps.log.warn({ err }, 'releasing the task failed'));
   }
 
   protected fail(err: unknown): void {
+    if (err instanceof ColdstoreError && err.code === ErrorCodes.TASK_FENCED) {
+      // Not a failure of the task: it runs elsewhere now, and this copy must not write anything more.
+      this.state = 'UNASSIGNED';
+      this.deps.metrics.tasksFenced.add(1, { connector: this.deps.connector, task: this.deps.taskId });
+      this.deps.log.warn({ err: err.message }, 'task fenced: another worker owns it now; this copy stopped without committing');
+      return;
+    }
     this.state = 'FAILED';
     this.trace = this.deps.redact(describeError(err));
     this.deps.metrics.taskErrors.add(1, { connector: this.deps.connector, task: this.deps.taskId, kind: 'fatal' });

@@ -17,10 +17,21 @@ import { taskStateStore } from './task-context.js';
 import { SourceTaskRunner } from './source-runner.js';
 import type { TaskRunner } from './task-runner.js';
 
+/** The checkpoint store one task writes through, and what to release when the task ends. */
+export interface TaskStore {
+  store: CheckpointStore;
+  release(): Promise<void>;
+}
+
 /** What every task of this worker shares: Kafka connection, checkpoint store, telemetry. */
 export class Worker {
   readonly kafka: KafkaConnection;
   private admin: KafkaAdmin | undefined;
+  /**
+   * Cluster mode: each task writes its state through a store of its own, so that the
+   * task's next owner fences this one. Standalone: every task writes the worker's store.
+   */
+  taskStores: ((connector: string, task: number) => TaskStore) | undefined;
 
   constructor(
     readonly config: WorkerConfig,
@@ -44,7 +55,7 @@ export class Worker {
   }
 
   private offsetsTopic(connector: string): OffsetsTopic {
-    const name = this.config['offsets.storage.topic'];
+    const name = this.config['offset.storage.topic'];
     const cluster = this.cluster;
     return { name, readOffsets: (clientId) => readConnectorOffsets(this.kafka, cluster, name, connector, clientId) };
   }
@@ -63,9 +74,11 @@ export class Worker {
     redact: (text: string) => string,
     jobConfig?: RawConfig,
   ): TaskRunner {
+    const scoped = this.taskStores?.(connectorName, taskId);
+    const store = scoped?.store ?? this.store;
     const common = {
       taskMetrics: this.metrics.taskMetrics(plugin.metrics ?? [], connectorName, taskId),
-      connectorState: taskStateStore(this.store, namespaces.connectorState(connectorName)),
+      connectorState: taskStateStore(store, namespaces.connectorState(connectorName)),
       connector: connectorName,
       taskId,
       workerId: this.workerId,
@@ -73,8 +86,10 @@ export class Worker {
       redact,
       metrics: this.metrics,
       shutdownTimeoutMs: this.config['task.shutdown.graceful.timeout.ms'],
-      store: this.store,
+      store,
       config: taskConfig,
+      ...(scoped ? { release: () => scoped.release() } : {}),
+      memberScope: this.config['group.id'] ?? this.workerId,
     };
     if (plugin.type === 'sink') {
       return new SinkTaskRunner({

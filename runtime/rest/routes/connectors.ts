@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ColdstoreError, ErrorCodes } from '../../api/errors.js';
 import { toRawConfig } from '../../config/raw-config.js';
-import type { Herder } from '../../herder/herder.js';
+import type { HerderApi as Herder } from '../../herder/herder-api.js';
 
 type NameParams = { Params: { name: string } };
 type TaskParams = { Params: { name: string; id: string } };

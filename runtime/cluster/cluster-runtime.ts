@@ -1,0 +1,185 @@
+import { readFileSync } from 'node:fs';
+import { ColdstoreError, ErrorCodes } from '../api/errors.js';
+import type { WorkerConfig } from '../config/worker-config.js';
+import { KafkaAdmin } from '../kafka/admin.js';
+import type { KafkaConnection } from '../kafka/client-config.js';
+import { GroupMembership } from '../kafka/group-membership.js';
+import { KafkaLog } from '../kafka/kafka-log.js';
+import { TransactionalWriter } from '../kafka/transactional-writer.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+import type { Forwarding } from '../rest/forwarding.js';
+import { KafkaCheckpointStore, StateTable } from '../storage/kafka-checkpoint-store.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Worker } from '../worker/worker.js';
+import { ClusterHerder } from './cluster-herder.js';
+import { ClusterLeader, parseWorkerClientId, workerClientId } from './cluster-leader.js';
+import { fingerprint } from '../config/fingerprint.js';
+import { currentAssignment } from './config-topic.js';
+import { ensureStateTopics, stateTopics, type StateTopic } from './state-topics.js';
+import { StatusBoard } from './status-board.js';
+
+interface ClusterIdentity {
+  groupId: string;
+  offsetTopic: string;
+  statusTopic: string;
+}
+
+/** One state topic as this worker reads and writes it. */
+class StateTopicHandle {
+  readonly table = new StateTable();
+  readonly log: KafkaLog;
+  readonly store: KafkaCheckpointStore;
+
+  constructor(connection: KafkaConnection, admin: KafkaAdmin, topic: StateTopic, writerId: string, clientId: string) {
+    this.log = new KafkaLog(connection, clientId, topic.name, topic.partitions, admin, (record) => this.table.apply(record));
+    this.store = new KafkaCheckpointStore(this.table, this.log, new TransactionalWriter(connection, writerId, topic.name));
+  }
+}
+
+/** Refuses a group.id that another kind of group uses, or workers whose storage topics differ from this one's. */
+async function checkGroup(admin: KafkaAdmin, groupId: string, topicsFingerprint: string): Promise<void> {
+  const members = await admin.groupMembers(groupId);
+  const strangers = members.filter((m) => !parseWorkerClientId(m.clientId));
+  if (strangers.length > 0) {
+    throw new ColdstoreError(
+      ErrorCodes.CLUSTER_SETUP_INVALID,
+      `group.id ${groupId} is in use by consumers that are not coldstore workers (${strangers.map((m) => m.clientId).join(', ')}); nothing was written. Give the cluster its own group.id.`,
+    );
+  }
+  const others = members.filter((m) => parseWorkerClientId(m.clientId)!.topics !== topicsFingerprint);
+  if (others.length > 0) {
+    throw new ColdstoreError(
+      ErrorCodes.CLUSTER_SETUP_INVALID,
+      `Workers ${others.map((m) => parseWorkerClientId(m.clientId)!.workerId).join(', ')} of group ${groupId} use other storage topics (config.storage.topic, offset.storage.topic, status.storage.topic) than this worker; nothing was written. Give every worker of a cluster the same settings.`,
+    );
+  }
+}
+
+export function topicsFingerprint(config: WorkerConfig): string {
+  return fingerprint(stateTopics(config).map((t) => t.name)).slice(0, 8);
+}
+
+/** The first worker records which topics the cluster uses; a worker configured otherwise refuses to start. */
+async function checkIdentity(configs: StateTopicHandle, identity: ClusterIdentity, topic: string): Promise<void> {
+  await configs.log.readToEnd();
+  const recorded = configs.table.get<ClusterIdentity>('cluster', 'identity');
+  if (!recorded) return configs.store.write('cluster', { identity });
+  const differences = (Object.keys(identity) as (keyof ClusterIdentity)[]).filter((k) => recorded[k] !== identity[k]);
+  if (differences.length > 0) {
+    throw new ColdstoreError(
+      ErrorCodes.CLUSTER_SETUP_INVALID,
+      `config.storage.topic ${topic} belongs to a cluster with ${differences.map((k) => `${k}=${recorded[k]}`).join(', ')}, but this worker has ${differences
+        .map((k) => `${k}=${identity[k]}`)
+        .join(', ')}; nothing was written. Give every worker of a cluster the same group.id and storage topics.`,
+    );
+  }
+}
+
+export interface ClusterRuntime {
+  herder: ClusterHerder;
+  forwarding: Forwarding;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Cluster mode: checks and opens the state topics, then builds the worker's store (the
+ * offsets topic), its herder and leader. Throws before writing anything when the topics
+ * or the group cannot hold the cluster's state safely.
+ */
+export async function openCluster(config: WorkerConfig, connection: KafkaConnection, workerId: string, log: Logger) {
+  const groupId = config['group.id']!;
+  const admin = new KafkaAdmin(connection, `coldstore-${workerId}-cluster-admin`);
+  try {
+    await checkGroup(admin, groupId, topicsFingerprint(config));
+    const topics = stateTopics(config);
+    await ensureStateTopics(admin, topics);
+    const [configTopic, offsetTopic, statusTopic] = topics as [StateTopic, StateTopic, StateTopic];
+    const writer = (topic: string) => `coldstore-${groupId}-worker-${workerId}-${topic}`;
+    const handles = {
+      configs: new StateTopicHandle(connection, admin, configTopic, writer('configs'), `coldstore-${workerId}-configs`),
+      offsets: new StateTopicHandle(connection, admin, offsetTopic, writer('offsets'), `coldstore-${workerId}-offsets`),
+      status: new StateTopicHandle(connection, admin, statusTopic, writer('status'), `coldstore-${workerId}-status`),
+    };
+    await Promise.all(Object.values(handles).map((h) => h.log.start()));
+    await checkIdentity(handles.configs, { groupId, offsetTopic: offsetTopic.name, statusTopic: statusTopic.name }, configTopic.name);
+    log.info({ groupId, topics: topics.map((t) => t.name) }, 'cluster state topics ready');
+    return { admin, handles, groupId, offsetTopic: offsetTopic.name };
+  } catch (err) {
+    admin.disconnect();
+    throw err;
+  }
+}
+
+export type OpenedCluster = Awaited<ReturnType<typeof openCluster>>;
+
+function advertisedUrl(config: WorkerConfig, port: () => number): string {
+  const scheme = config['rest.tls.cert.file'] ? 'https' : 'http';
+  return config['rest.advertised.url'] ?? `${scheme}://${config['rest.host']}:${port()}`;
+}
+
+/** Wires the worker into the cluster once its store is the offsets topic. */
+export function clusterRuntime(opened: OpenedCluster, worker: Worker, plugins: PluginRegistry, restPort: () => number): ClusterRuntime {
+  const { handles, groupId, offsetTopic } = opened;
+  const config = worker.config;
+  worker.taskStores = (connector, task) => {
+    const writer = new TransactionalWriter(worker.kafka, `coldstore-${groupId}-task-${connector}-${task}`, offsetTopic);
+    return { store: handles.offsets.store.withWriter(writer), release: () => writer.close() };
+  };
+  const status = new StatusBoard(handles.status.store, worker.workerId);
+  const onLost = { handler: () => {} };
+  const leader = new ClusterLeader({ worker, groupId, configs: handles.configs.store, onLost: () => onLost.handler() });
+  const herder = new ClusterHerder({ worker, plugins, configs: handles.configs.store, status, leader });
+  onLost.handler = () => herder.fenced();
+  const membership = new GroupMembership(worker.kafka, {
+    groupId,
+    clientId: workerClientId(topicsFingerprint(config), worker.workerId),
+    topic: config['config.storage.topic'],
+    sessionTimeoutMs: config['session.timeout.ms'],
+    heartbeatIntervalMs: config['heartbeat.interval.ms'],
+    onChange: (change) => leader.onMembership(change),
+  });
+  // A process paused past the session timeout (SIGSTOP) learns it on its first tick after.
+  let lastTick = Date.now();
+  const watchdog = setInterval(() => {
+    const gap = Date.now() - lastTick;
+    lastTick = Date.now();
+    if (gap > config['session.timeout.ms']) {
+      worker.log.warn({ pausedMs: gap }, 'worker fenced: it was paused past session.timeout.ms; its tasks stop here and run elsewhere');
+      worker.metrics.workerFenced.add(1);
+      herder.fenced();
+    }
+  }, 200);
+  const caFile = config['rest.tls.ca.file'] ?? config['rest.tls.cert.file'];
+  const forwarding: Forwarding = {
+    isLeader: () => leader.isLeader,
+    leaderUrl: () => {
+      const id = currentAssignment(handles.configs.table).leader;
+      return id ? status.worker(id)?.url : undefined;
+    },
+    workerId: worker.workerId,
+    ...(caFile ? { ca: readFileSync(caFile) } : {}),
+  };
+  return {
+    herder,
+    forwarding,
+    async start() {
+      await status.registerWorker({ url: advertisedUrl(config, restPort), startedAt: new Date().toISOString() });
+      await herder.start();
+      await membership.join();
+      leader.start();
+    },
+    async stop() {
+      clearInterval(watchdog);
+      await herder.stop();
+      await membership.leave();
+      await leader.stop();
+      await status.unregisterWorker().catch(() => undefined);
+      for (const handle of Object.values(handles)) {
+        await handle.log.stop();
+        await handle.store.close();
+      }
+      opened.admin.disconnect();
+    },
+  };
+}

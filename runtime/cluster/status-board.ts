@@ -1,0 +1,85 @@
+import type { ConnectorStatus } from '../herder/connector-instance.js';
+import type { KafkaCheckpointStore } from '../storage/kafka-checkpoint-store.js';
+import type { State, TaskStatus } from '../worker/task-status.js';
+import type { Assignment } from './assignor.js';
+import { taskUnit } from './assignor.js';
+
+export interface WorkerEntry {
+  url: string;
+  startedAt: string;
+}
+
+interface Published {
+  state: State;
+  worker_id: string;
+  trace?: string;
+  progress?: Record<string, unknown>;
+}
+
+const WORKERS = 'workers';
+const CONNECTORS = 'connector-status';
+const TASKS = 'task-status';
+
+/**
+ * The status topic: each worker publishes the states of what it runs; every worker reads
+ * everyone's, so any of them answers the same status. A state counts only while its
+ * publisher is the unit's owner in the current assignment: a worker that died or lost a
+ * unit leaves a stale entry that shows as UNASSIGNED on the new owner until it reports.
+ */
+export class StatusBoard {
+  private readonly sent = new Map<string, string>();
+
+  constructor(
+    private readonly store: KafkaCheckpointStore,
+    private readonly workerId: string,
+  ) {}
+
+  registerWorker(entry: WorkerEntry): Promise<void> {
+    return this.store.write(WORKERS, { [this.workerId]: entry });
+  }
+
+  unregisterWorker(): Promise<void> {
+    return this.store.write(WORKERS, { [this.workerId]: null });
+  }
+
+  worker(id: string): WorkerEntry | undefined {
+    return this.store.table.get<WorkerEntry>(WORKERS, id);
+  }
+
+  /** Writes the entries that changed since they were last written by this worker. */
+  async publish(connectors: Map<string, Published>, tasks: Map<string, Published>): Promise<void> {
+    const changes: [string, Record<string, unknown>][] = [
+      [CONNECTORS, this.changed(CONNECTORS, connectors)],
+      [TASKS, this.changed(TASKS, tasks)],
+    ];
+    for (const [namespace, entries] of changes) {
+      if (Object.keys(entries).length === 0) continue;
+      await this.store.write(namespace, entries);
+      for (const [key, value] of Object.entries(entries)) this.sent.set(`${namespace}|${key}`, JSON.stringify(value));
+    }
+  }
+
+  private changed(namespace: string, entries: Map<string, Published>): Record<string, unknown> {
+    const result: Record<string, unknown> = {};
+    for (const [key, value] of entries) if (this.sent.get(`${namespace}|${key}`) !== JSON.stringify(value)) result[key] = value;
+    return result;
+  }
+
+  /** Forgets a deleted connector's entries (the leader does it once). */
+  async forget(connector: string, tasks: number): Promise<void> {
+    await this.store.write(CONNECTORS, { [connector]: null });
+    const keys = Object.keys(this.store.table.entries(TASKS)).filter((k) => k.startsWith(`${connector}/`));
+    if (keys.length > 0 || tasks > 0) await this.store.write(TASKS, Object.fromEntries(keys.map((k) => [k, null])));
+  }
+
+  connectorStatus(name: string, type: 'sink' | 'source', taskCount: number, assignment: Assignment): ConnectorStatus {
+    const shown = (published: Published | undefined, owner: string | undefined) =>
+      published && published.worker_id === owner ? published : { state: 'UNASSIGNED' as State, worker_id: owner ?? '' };
+    const connector = shown(this.store.table.get<Published>(CONNECTORS, name), assignment.connectors[name]);
+    const tasks: TaskStatus[] = Array.from({ length: taskCount }, (_, id) => {
+      const unit = taskUnit(name, id);
+      return { id, ...shown(this.store.table.get<Published>(TASKS, unit), assignment.tasks[unit]) };
+    });
+    return { name, connector: { state: connector.state, worker_id: connector.worker_id, ...(connector.trace ? { trace: connector.trace } : {}) }, tasks, type };
+  }
+}

@@ -1,0 +1,48 @@
+import type { RawConfig } from '../api/config-def.js';
+import type { Connector } from '../api/connector.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+import type { ConnectorRecord, TargetState } from '../storage/config-store.js';
+import type { PartitionProgress } from '../worker/task-runner.js';
+import type { TaskStatus } from '../worker/task-status.js';
+import type { ConnectorStatus } from './connector-instance.js';
+import type { ConfigInfosResult } from '../config/connector-config.js';
+import type { OffsetEntry } from './connector-offsets.js';
+
+export interface ConnectorInfo {
+  name: string;
+  config: RawConfig;
+  tasks: { connector: string; task: number }[];
+  type: 'sink' | 'source';
+}
+
+/** What the product sees of a connector running (partly) on this worker: its started instance and local tasks. */
+export interface ConnectorHandle {
+  readonly record: ConnectorRecord;
+  status(): ConnectorStatus;
+  startedConnector(): Connector | undefined;
+  partitionProgress(): (PartitionProgress & { task: number })[];
+  requestFlush(task: number): void;
+}
+
+/** The herder as the REST API and the product use it: standalone (Herder) or cluster (ClusterHerder). */
+export interface HerderApi {
+  readonly plugins: PluginRegistry;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  names(): string[];
+  info(name: string): ConnectorInfo;
+  status(name: string): ConnectorStatus;
+  taskStatus(name: string, id: number): TaskStatus;
+  tasks(name: string): { id: { connector: string; task: number }; config: RawConfig }[];
+  validate(pluginName: string, config: RawConfig): ConfigInfosResult;
+  putConfig(name: string, config: RawConfig, mustNotExist: boolean): Promise<{ created: boolean; info: ConnectorInfo }>;
+  delete(name: string): Promise<void>;
+  setTarget(name: string, target: TargetState): Promise<void>;
+  restart(name: string, includeTasks: boolean, onlyFailed: boolean): Promise<void>;
+  restartTask(name: string, id: number): Promise<void>;
+  getOffsets(name: string): Promise<{ offsets: OffsetEntry[] }>;
+  alterOffsets(name: string, body: unknown): Promise<void>;
+  resetOffsets(name: string): Promise<void>;
+  committedOffsets(): { connector: string; task: number; topic: string; partition: number; offset: bigint; highWatermark?: bigint }[];
+  find(name: string): ConnectorHandle | undefined;
+}

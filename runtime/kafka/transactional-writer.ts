@@ -1,0 +1,72 @@
+import { ColdstoreError, ErrorCodes } from '../api/errors.js';
+import { SerialQueue } from '../support/serial-queue.js';
+import type { KafkaConnection } from './client-config.js';
+import { KafkaProducer, type Delivery } from './producer.js';
+
+export interface KeyedValue {
+  key: Buffer;
+  value: Buffer | null;
+}
+
+/**
+ * Writes batches of records to one topic, each batch in one Kafka transaction: all of
+ * it becomes visible to read_committed readers or none of it. The transactional.id
+ * names the role (a task, the leader), so the first write of a new holder of the role
+ * fences every older one: from then on the older producer's writes fail with
+ * TASK_FENCED and can no longer land.
+ */
+export class TransactionalWriter {
+  private readonly producer: KafkaProducer;
+  private ready: Promise<void> | undefined;
+  private readonly queue = new SerialQueue();
+  private fenced: ColdstoreError | undefined;
+
+  constructor(
+    connection: KafkaConnection,
+    readonly transactionalId: string,
+    private readonly topic: string,
+  ) {
+    this.producer = new KafkaProducer(connection, transactionalId, {
+      'transactional.id': transactionalId,
+      // A writer paused mid-transaction holds back every read_committed reader of the
+      // partition until the transaction is aborted; keep that bounded.
+      'transaction.timeout.ms': 15_000,
+      'linger.ms': 0,
+    });
+  }
+
+  /** Registers the transactional.id (fencing older holders) and aborts what they left open. */
+  init(): Promise<void> {
+    this.ready ??= (async () => {
+      await this.producer.connect();
+      await this.producer.initTransactions();
+    })();
+    this.ready.catch(() => (this.ready = undefined));
+    return this.ready;
+  }
+
+  write(records: KeyedValue[]): Promise<Delivery[]> {
+    return this.queue.run(async () => {
+      if (this.fenced) throw this.fenced;
+      await this.init();
+      await this.producer.beginTransaction();
+      try {
+        const deliveries = await Promise.all(records.map((r) => this.producer.send({ topic: this.topic, key: r.key, value: r.value })));
+        await this.producer.commitTransaction();
+        return deliveries;
+      } catch (err) {
+        if (err instanceof ColdstoreError && err.code === ErrorCodes.TASK_FENCED) {
+          this.fenced = err;
+          throw err;
+        }
+        await this.producer.abortTransaction().catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.queue.idle();
+    await this.producer.disconnect();
+  }
+}

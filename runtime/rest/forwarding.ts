@@ -1,0 +1,88 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { ErrorCodes } from '../api/errors.js';
+import { errorBody } from './errors.js';
+
+export const FORWARDED_HEADER = 'x-coldstore-forwarded-by';
+
+export interface Forwarding {
+  /** This worker applies writes itself. */
+  isLeader(): boolean;
+  /** Where the leader answers, when one is known. */
+  leaderUrl(): string | undefined;
+  workerId: string;
+  /** CA certificates trusted for an https leader URL. */
+  ca?: Buffer;
+}
+
+/** Requests that change the cluster's state: applied once, by the leader. Validation and reads stay local. */
+function isWrite(request: FastifyRequest): boolean {
+  return !['GET', 'HEAD', 'OPTIONS'].includes(request.method) && !request.url.startsWith('/connector-plugins');
+}
+
+interface Answer {
+  status: number;
+  contentType: string | undefined;
+  body: Buffer;
+}
+
+function send(url: URL, request: FastifyRequest, forwarding: Forwarding): Promise<Answer> {
+  const body = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body));
+  const headers: Record<string, string> = { [FORWARDED_HEADER]: forwarding.workerId };
+  if (request.headers.authorization) headers['authorization'] = request.headers.authorization;
+  if (body) {
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = String(body.length);
+  }
+  const make = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const outgoing = make(url, { method: request.method, headers, timeout: 60_000, ...(forwarding.ca ? { ca: forwarding.ca } : {}) }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (c: Buffer) => chunks.push(c));
+      response.on('end', () => resolve({ status: response.statusCode ?? 502, contentType: response.headers['content-type'], body: Buffer.concat(chunks) }));
+      response.on('error', reject);
+    });
+    outgoing.on('timeout', () => outgoing.destroy(new Error('no answer within 60 s')));
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+/**
+ * Any worker accepts a write; one that does not lead forwards it to the leader (same
+ * method, path, body and credentials, over TLS when the leader serves TLS) and returns
+ * the leader's answer. While leadership moves it retries for a few seconds.
+ */
+export function forwardingHook(forwarding: Forwarding) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!isWrite(request) || forwarding.isLeader()) return;
+    if (request.headers[FORWARDED_HEADER]) {
+      return reply
+        .code(503)
+        .send(errorBody(503, ErrorCodes.NOT_LEADER, 'This worker no longer leads the cluster (a rebalance is under way); retry in a few seconds.'));
+    }
+    let last = 'no leader is elected yet';
+    for (let attempt = 0; attempt < 20; attempt++) {
+      if (forwarding.isLeader()) return;
+      const leader = forwarding.leaderUrl();
+      if (leader) {
+        try {
+          const answer = await send(new URL(request.url, leader), request, forwarding);
+          const notLeader = answer.status === 503 && answer.body.toString('utf8').includes(ErrorCodes.NOT_LEADER);
+          if (!notLeader) {
+            if (answer.contentType) reply.header('content-type', answer.contentType);
+            return reply.code(answer.status).send(answer.body);
+          }
+          last = `the leader at ${leader} handed leadership on`;
+        } catch (err) {
+          last = `the leader at ${leader} did not answer (${(err as Error).message})`;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return reply
+      .code(503)
+      .send(errorBody(503, ErrorCodes.NOT_LEADER, `Could not forward the request to the cluster's leader: ${last}. Retry in a few seconds.`));
+  };
+}
