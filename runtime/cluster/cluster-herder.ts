@@ -14,7 +14,8 @@ import type { KafkaCheckpointStore } from '../storage/kafka-checkpoint-store.js'
 import { SerialQueue } from '../support/serial-queue.js';
 import type { Worker } from '../worker/worker.js';
 import { taskUnit, type Assignment } from './assignor.js';
-import { CONFIG_NAMESPACES, connectorRecords, currentAssignment, currentTaskConfigs } from './config-topic.js';
+import { CONFIG_NAMESPACES, connectorRecords, currentAssignment, currentTaskConfigs, TASK_CONFIGS } from './config-topic.js';
+import type { TransactionalWriter } from '../kafka/transactional-writer.js';
 import type { ClusterLeader } from './cluster-leader.js';
 import { LocalConnector, type StoredTaskConfigs } from './local-connector.js';
 import type { StatusBoard } from './status-board.js';
@@ -31,6 +32,10 @@ export interface ClusterHerderDeps {
   plugins: PluginRegistry;
   /** The config topic, written through this worker's own transactional writer. */
   configs: KafkaCheckpointStore;
+  /** The offsets topic (task configs live there). */
+  offsets: KafkaCheckpointStore;
+  /** The writer of a connector's task configs, fenced by the connector's next owner. */
+  connectorWriter: (connector: string) => TransactionalWriter;
   status: StatusBoard;
   leader: ClusterLeader;
 }
@@ -45,6 +50,7 @@ export class ClusterHerder implements HerderApi {
   private readonly local = new Map<string, LocalConnector>();
   private readonly queue = new SerialQueue();
   private readonly seenRestarts = new Map<string, number>();
+  private readonly connectorStores = new Map<string, KafkaCheckpointStore>();
   private reconcileQueued = false;
   /** Assignments older than this are stale for this worker (it was fenced since). */
   private minGeneration = 0;
@@ -75,7 +81,7 @@ export class ClusterHerder implements HerderApi {
   }
 
   private storedTaskConfigs(name: string): StoredTaskConfigs | undefined {
-    return currentTaskConfigs(this.table, name);
+    return currentTaskConfigs(this.table, this.deps.offsets.table, name);
   }
 
   private plugin(record: ConnectorRecord) {
@@ -88,6 +94,7 @@ export class ClusterHerder implements HerderApi {
       this.seenRestarts.set(key, request.seq);
     }
     this.table.onChange(() => this.scheduleReconcile());
+    this.deps.offsets.table.onChange((namespace) => namespace === TASK_CONFIGS && this.scheduleReconcile());
     this.scheduleReconcile();
     this.publishTimer = setInterval(() => void this.queue.run(() => this.publish()).catch(() => undefined), 1_000);
   }
@@ -98,6 +105,7 @@ export class ClusterHerder implements HerderApi {
     clearInterval(this.publishTimer);
     await this.queue.run(async () => {
       await Promise.all([...this.local.values()].map((l) => l.shutdown()));
+      await Promise.all([...this.connectorStores.keys()].map((name) => this.releaseConnectorWriter(name)));
       await this.publish().catch(() => undefined);
     });
   }
@@ -112,6 +120,7 @@ export class ClusterHerder implements HerderApi {
     void this.queue
       .run(async () => {
         await Promise.all([...this.local.values()].map((l) => l.shutdown()));
+        await Promise.all([...this.connectorStores.keys()].map((name) => this.releaseConnectorWriter(name)));
         this.local.clear();
       })
       .catch((err: unknown) => this.deps.worker.log.warn({ err }, 'stopping fenced tasks failed'));
@@ -141,7 +150,10 @@ export class ClusterHerder implements HerderApi {
         this.local.delete(name);
         local = undefined;
       }
-      if (!record) continue;
+      if (!record) {
+        await this.releaseConnectorWriter(name);
+        continue;
+      }
       const plugin = this.plugin(record);
       if (!plugin) {
         this.deps.worker.log.error({ connector: name }, 'connector has no installed plugin on this worker; it is not run here');
@@ -165,13 +177,28 @@ export class ClusterHerder implements HerderApi {
   }
 
   private async applyConnectorRole(local: LocalConnector, owner: boolean): Promise<void> {
-    if (!owner) return local.stopConnector();
+    if (!owner) {
+      await local.stopConnector();
+      await this.releaseConnectorWriter(local.name);
+      return;
+    }
+    let store = this.connectorStores.get(local.name);
+    if (!store) {
+      store = this.deps.offsets.withWriter(this.deps.connectorWriter(local.name));
+      this.connectorStores.set(local.name, store);
+      // Fences the connector's previous owner before its task configs are read and written.
+      await store.read(TASK_CONFIGS);
+    }
     const computed = await local.runConnector();
     if (!computed) return;
-    const stored = this.table.get<StoredTaskConfigs>(CONFIG_NAMESPACES.taskConfigs, local.name);
-    if (!stored || JSON.stringify(stored) !== JSON.stringify(computed)) {
-      await this.deps.configs.write(CONFIG_NAMESPACES.taskConfigs, { [local.name]: computed });
-    }
+    const stored = store.table.get<StoredTaskConfigs>(TASK_CONFIGS, local.name);
+    if (!stored || JSON.stringify(stored) !== JSON.stringify(computed)) await store.write(TASK_CONFIGS, { [local.name]: computed });
+  }
+
+  private async releaseConnectorWriter(name: string): Promise<void> {
+    const store = this.connectorStores.get(name);
+    this.connectorStores.delete(name);
+    await store?.close().catch(() => undefined);
   }
 
   private async applyRestarts(local: LocalConnector): Promise<void> {
@@ -293,7 +320,6 @@ export class ClusterHerder implements HerderApi {
     const count = this.storedTaskConfigs(name)?.tasks.length ?? 0;
     this.record(name);
     await writer.write(CONFIG_NAMESPACES.connectors, { [name]: null });
-    await writer.write(CONFIG_NAMESPACES.taskConfigs, { [name]: null });
     await this.deps.status.forget(name, count);
   }
 

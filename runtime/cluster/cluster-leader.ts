@@ -29,6 +29,7 @@ export interface ClusterLeaderDeps {
   worker: Worker;
   groupId: string;
   configs: KafkaCheckpointStore;
+  offsets: KafkaCheckpointStore;
   /** The group went on without this worker (paused or cut off): it must drop its work. */
   onLost: () => void;
 }
@@ -117,7 +118,7 @@ export class ClusterLeader {
     const table = store.table;
     const records = connectorRecords(table);
     const tasks = Object.keys(records).flatMap((name) =>
-      records[name]!.target === 'STOPPED' ? [] : (currentTaskConfigs(table, name)?.tasks ?? []).map((_, id) => taskUnit(name, id)),
+      records[name]!.target === 'STOPPED' ? [] : (currentTaskConfigs(table, this.deps.offsets.table, name)?.tasks ?? []).map((_, id) => taskUnit(name, id)),
     );
     const previous = currentAssignment(table);
     const next = nextAssignment(previous, this.deps.worker.workerId, workers, Object.keys(records), tasks);

@@ -30,9 +30,9 @@ class StateTopicHandle {
   readonly log: KafkaLog;
   readonly store: KafkaCheckpointStore;
 
-  constructor(connection: KafkaConnection, admin: KafkaAdmin, topic: StateTopic, writerId: string, clientId: string) {
-    this.log = new KafkaLog(connection, clientId, topic.name, topic.partitions, admin, (record) => this.table.apply(record));
-    this.store = new KafkaCheckpointStore(this.table, this.log, new TransactionalWriter(connection, writerId, topic.name));
+  constructor(connection: KafkaConnection, topic: StateTopic, writerId: string, clientId: string, transactional: boolean) {
+    this.log = new KafkaLog(connection, clientId, topic.name, topic.partitions, (record) => this.table.apply(record));
+    this.store = new KafkaCheckpointStore(this.table, this.log, new TransactionalWriter(connection, writerId, topic.name, transactional));
   }
 }
 
@@ -96,10 +96,13 @@ export async function openCluster(config: WorkerConfig, connection: KafkaConnect
     await ensureStateTopics(admin, topics);
     const [configTopic, offsetTopic, statusTopic] = topics as [StateTopic, StateTopic, StateTopic];
     const writer = (topic: string) => `coldstore-${groupId}-worker-${workerId}-${topic}`;
+    // Only the leader writes the config topic transactionally (this worker's own writer records the
+    // cluster's identity once), and status needs no atomicity: a killed worker can leave no open
+    // transaction that would hold back every reader of those topics.
     const handles = {
-      configs: new StateTopicHandle(connection, admin, configTopic, writer('configs'), `coldstore-${workerId}-configs`),
-      offsets: new StateTopicHandle(connection, admin, offsetTopic, writer('offsets'), `coldstore-${workerId}-offsets`),
-      status: new StateTopicHandle(connection, admin, statusTopic, writer('status'), `coldstore-${workerId}-status`),
+      configs: new StateTopicHandle(connection, configTopic, writer('configs'), `coldstore-${workerId}-configs`, false),
+      offsets: new StateTopicHandle(connection, offsetTopic, writer('offsets'), `coldstore-${workerId}-offsets`, true),
+      status: new StateTopicHandle(connection, statusTopic, writer('status'), `coldstore-${workerId}-status`, false),
     };
     await Promise.all(Object.values(handles).map((h) => h.log.start()));
     await checkIdentity(handles.configs, { groupId, offsetTopic: offsetTopic.name, statusTopic: statusTopic.name }, configTopic.name);
@@ -128,8 +131,16 @@ export function clusterRuntime(opened: OpenedCluster, worker: Worker, plugins: P
   };
   const status = new StatusBoard(handles.status.store, worker.workerId);
   const onLost = { handler: () => {} };
-  const leader = new ClusterLeader({ worker, groupId, configs: handles.configs.store, onLost: () => onLost.handler() });
-  const herder = new ClusterHerder({ worker, plugins, configs: handles.configs.store, status, leader });
+  const leader = new ClusterLeader({ worker, groupId, configs: handles.configs.store, offsets: handles.offsets.store, onLost: () => onLost.handler() });
+  const herder = new ClusterHerder({
+    worker,
+    plugins,
+    configs: handles.configs.store,
+    offsets: handles.offsets.store,
+    connectorWriter: (connector) => new TransactionalWriter(worker.kafka, `coldstore-${groupId}-connector-${connector}`, offsetTopic),
+    status,
+    leader,
+  });
   onLost.handler = () => herder.fenced();
   const membership = new GroupMembership(worker.kafka, {
     groupId,

@@ -4,8 +4,13 @@ import type { StateTable } from '../storage/kafka-checkpoint-store.js';
 import { EMPTY_ASSIGNMENT, type Assignment } from './assignor.js';
 import type { StoredTaskConfigs } from './local-connector.js';
 
-/** The namespaces of the config topic: the cluster's desired state. */
-export const CONFIG_NAMESPACES = { connectors: 'connectors', taskConfigs: 'task-configs', assignment: 'assignment', restarts: 'restarts' };
+/**
+ * The namespaces of the config topic, the cluster's desired state, written by the leader
+ * only. Task configs are written by each connector's owner, so they live in the offsets
+ * topic (TASK_CONFIGS), through a writer the connector's next owner fences.
+ */
+export const CONFIG_NAMESPACES = { connectors: 'connectors', assignment: 'assignment', restarts: 'restarts' };
+export const TASK_CONFIGS = 'task-configs';
 
 export function connectorRecords(table: StateTable): Record<string, ConnectorRecord> {
   return table.entries(CONFIG_NAMESPACES.connectors) as Record<string, ConnectorRecord>;
@@ -16,8 +21,8 @@ export function currentAssignment(table: StateTable): Assignment {
 }
 
 /** A connector's stored task configs, if they were computed from its current config. */
-export function currentTaskConfigs(table: StateTable, name: string): StoredTaskConfigs | undefined {
-  const record = connectorRecords(table)[name];
-  const stored = table.get<StoredTaskConfigs>(CONFIG_NAMESPACES.taskConfigs, name);
+export function currentTaskConfigs(configs: StateTable, offsets: StateTable, name: string): StoredTaskConfigs | undefined {
+  const record = connectorRecords(configs)[name];
+  const stored = offsets.get<StoredTaskConfigs>(TASK_CONFIGS, name);
   return record && stored && stored.version === configFingerprint(record.config) ? stored : undefined;
 }

@@ -2,7 +2,6 @@ import KafkaLib from '@confluentinc/kafka-javascript';
 import type { Message } from '@confluentinc/kafka-javascript';
 import { RetriableError } from '../api/errors.js';
 import { START_OF_PARTITION } from '../api/records.js';
-import type { KafkaAdmin } from './admin.js';
 import { clientConfig, type KafkaConnection } from './client-config.js';
 import { fromKafkaError } from './errors.js';
 import { boundPollTime } from './poll-timing.js';
@@ -35,7 +34,6 @@ export class KafkaLog {
     clientId: string,
     readonly topic: string,
     private readonly partitions: number,
-    private readonly admin: KafkaAdmin,
     private readonly onRecord: (record: LogRecord) => void,
   ) {
     this.consumer = new KafkaConsumer(
@@ -114,16 +112,28 @@ export class KafkaLog {
     }
   }
 
-  /** A topic created a moment ago has no partition leaders yet for a short while: ask again until the deadline. */
+  /**
+   * Each partition's high watermark, asked through this log's own consumer (whose metadata
+   * follows the assignment; an admin client's cache may still miss a topic another worker
+   * created a moment ago). Asked again until the deadline while leaders are being elected.
+   */
   private async endOffsets(deadline: number): Promise<Map<number, bigint>> {
-    for (;;) {
-      try {
-        return await this.admin.endOffsets(this.topic, this.partitions);
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 200));
+    const highWatermark = async (partition: number): Promise<bigint> => {
+      for (;;) {
+        try {
+          return await new Promise<bigint>((resolve, reject) =>
+            this.consumer.queryWatermarkOffsets(this.topic, partition, 5_000, (err, offsets) =>
+              err ? reject(fromKafkaError(err, `end offsets of ${this.topic}`)) : resolve(BigInt(offsets.highOffset)),
+            ),
+          );
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 200));
+        }
       }
-    }
+    };
+    const partitions = Array.from({ length: this.partitions }, (_, p) => p);
+    return new Map(await Promise.all(partitions.map(async (p) => [p, await highWatermark(p)] as const)));
   }
 
   async stop(): Promise<void> {

@@ -21,16 +21,25 @@ export class TransactionalWriter {
   private readonly queue = new SerialQueue();
   private fenced: ColdstoreError | undefined;
 
+  /**
+   * `transactional: false` makes a plain idempotent writer (status): no atomic batches and
+   * no fencing, but nothing a killed writer leaves open can hold back the topic's readers.
+   */
   constructor(
     connection: KafkaConnection,
     readonly transactionalId: string,
     private readonly topic: string,
+    private readonly transactional = true,
   ) {
     this.producer = new KafkaProducer(connection, transactionalId, {
-      'transactional.id': transactionalId,
-      // A writer paused mid-transaction holds back every read_committed reader of the
-      // partition until the transaction is aborted; keep that bounded.
-      'transaction.timeout.ms': 15_000,
+      ...(transactional
+        ? {
+            'transactional.id': transactionalId,
+            // A writer killed mid-transaction holds back every read_committed reader of the
+            // partition until its successor aborts it or the broker times it out; keep that bounded.
+            'transaction.timeout.ms': 15_000,
+          }
+        : {}),
       'linger.ms': 0,
     });
   }
@@ -39,7 +48,7 @@ export class TransactionalWriter {
   init(): Promise<void> {
     this.ready ??= (async () => {
       await this.producer.connect();
-      await this.producer.initTransactions();
+      if (this.transactional) await this.producer.initTransactions();
     })();
     this.ready.catch(() => (this.ready = undefined));
     return this.ready;
@@ -49,6 +58,7 @@ export class TransactionalWriter {
     return this.queue.run(async () => {
       if (this.fenced) throw this.fenced;
       await this.init();
+      if (!this.transactional) return Promise.all(records.map((r) => this.producer.send({ topic: this.topic, key: r.key, value: r.value })));
       await this.producer.beginTransaction();
       try {
         const deliveries = await Promise.all(records.map((r) => this.producer.send({ topic: this.topic, key: r.key, value: r.value })));
