@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readPartitions } from '../helpers/broker-records.js';
 import { checkCoverage, readBundle } from '../helpers/bundle-reader.js';
-import { bootstrap, createTopic, produceSteadily } from '../helpers/kafka.js';
+import { clusterWorkerConfig } from '../helpers/cluster-config.js';
+import { createTopic, produceSteadily } from '../helpers/kafka.js';
 import { fetchAll, recordCount, s3Client, s3Settings } from '../helpers/s3.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -11,23 +12,6 @@ import { freePort, WorkerProcess } from '../helpers/worker-process.js';
 
 const PARTITIONS = 6;
 const PER_PARTITION = 300;
-
-/** Worker configs of one cluster: its own group and storage topics, short sessions so the test does not wait long. */
-export function clusterWorkerConfig(group: string, workerId: string): Record<string, unknown> {
-  return {
-    'bootstrap.servers': bootstrap(),
-    'group.id': group,
-    'worker.id': workerId,
-    'config.storage.topic': `${group}-configs`,
-    'offset.storage.topic': `${group}-offsets`,
-    'status.storage.topic': `${group}-status`,
-    'offset.storage.partitions': 5,
-    'status.storage.partitions': 2,
-    'session.timeout.ms': 6_000,
-    'heartbeat.interval.ms': 1_000,
-    'offset.flush.interval.ms': 500,
-  };
-}
 
 describe('cluster mode: three workers share one connector through Kafka', () => {
   const dir = tmpDir('cluster');
