@@ -23,9 +23,12 @@ function isWrite(request: FastifyRequest): boolean {
 
 interface Answer {
   status: number;
-  contentType: string | undefined;
+  headers: Record<string, string | string[] | undefined>;
   body: Buffer;
 }
+
+/** Headers of the leader's answer that describe its connection, not the answer: the caller's connection has its own. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date']);
 
 function send(url: URL, request: FastifyRequest, forwarding: Forwarding): Promise<Answer> {
   const body = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body));
@@ -40,7 +43,7 @@ function send(url: URL, request: FastifyRequest, forwarding: Forwarding): Promis
     const outgoing = make(url, { method: request.method, headers, timeout: 60_000, ...(forwarding.ca ? { ca: forwarding.ca } : {}) }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (c: Buffer) => chunks.push(c));
-      response.on('end', () => resolve({ status: response.statusCode ?? 502, contentType: response.headers['content-type'], body: Buffer.concat(chunks) }));
+      response.on('end', () => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: Buffer.concat(chunks) }));
       response.on('error', reject);
     });
     outgoing.on('timeout', () => outgoing.destroy(new Error('no answer within 60 s')));
@@ -71,7 +74,7 @@ export function forwardingHook(forwarding: Forwarding) {
           const answer = await send(new URL(request.url, leader), request, forwarding);
           const notLeader = answer.status === 503 && answer.body.toString('utf8').includes(ErrorCodes.NOT_LEADER);
           if (!notLeader) {
-            if (answer.contentType) reply.header('content-type', answer.contentType);
+            for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) reply.header(name, value);
             return reply.code(answer.status).send(answer.body);
           }
           last = `the leader at ${leader} handed leadership on`;

@@ -29,7 +29,8 @@ class FakeCluster implements KafkaCluster {
 
   async createTopic(topic: string, partitions: number, options?: { replicationFactor?: number; configs?: Record<string, string> }): Promise<void> {
     this.created.push({ topic, partitions, options });
-    if (!this.topics.has(topic)) this.topics.set(topic, { topic, partitions, replicationFactor: options?.replicationFactor ?? 1, configs: options?.configs ?? {} });
+    if (!this.topics.has(topic))
+      this.topics.set(topic, { topic, partitions, replicationFactor: options?.replicationFactor ?? 1, configs: options?.configs ?? {} });
   }
 
   listTopics(): Promise<string[]> {
@@ -70,7 +71,12 @@ async function failure(cluster: KafkaCluster, topics = TOPICS): Promise<Coldstor
 
 describe('stateTopics', () => {
   it('derives the three topics from the worker config, the config topic with 1 partition', () => {
-    const config = parseWorkerConfig({ 'bootstrap.servers': 'k:9092', 'group.id': 'g', 'offset.storage.partitions': 7, 'config.storage.replication.factor': 2 });
+    const config = parseWorkerConfig({
+      'bootstrap.servers': 'k:9092',
+      'group.id': 'g',
+      'offset.storage.partitions': 7,
+      'config.storage.replication.factor': 2,
+    });
     expect(stateTopics(config)).toEqual([
       { setting: 'config.storage.topic', name: 'coldstore-configs', partitions: 1, replicationFactor: 2 },
       { setting: 'offset.storage.topic', name: 'coldstore-offsets', partitions: 7, replicationFactor: -1 },
@@ -92,7 +98,9 @@ describe('ensureStateTopics', () => {
   });
 
   it('leaves a fine existing compacted topic as it is and creates only the missing ones', async () => {
-    const cluster = new FakeCluster().withTopic('cs-configs', 1, { 'cleanup.policy': 'compact' }).withTopic('cs-offsets', 50, { 'cleanup.policy': ' compact ' });
+    const cluster = new FakeCluster()
+      .withTopic('cs-configs', 1, { 'cleanup.policy': 'compact' })
+      .withTopic('cs-offsets', 50, { 'cleanup.policy': ' compact ' });
     await ensureStateTopics(cluster, TOPICS);
     expect(cluster.created.map((c) => c.topic)).toEqual(['cs-status']);
     expect(cluster.topics.get('cs-offsets')?.partitions).toBe(50);
@@ -142,7 +150,9 @@ describe('ensureStateTopics', () => {
   });
 
   it('names every bad topic and its setting together, and creates none of the missing ones', async () => {
-    const cluster = new FakeCluster().withTopic('cs-configs', 3, { 'cleanup.policy': 'compact' }).withTopic('cs-status', 5, { 'cleanup.policy': 'compact,delete' });
+    const cluster = new FakeCluster()
+      .withTopic('cs-configs', 3, { 'cleanup.policy': 'compact' })
+      .withTopic('cs-status', 5, { 'cleanup.policy': 'compact,delete' });
     const err = await failure(cluster);
     expect(err.message).toContain('config.storage.topic cs-configs');
     expect(err.message).toContain('3 partitions');
