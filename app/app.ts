@@ -58,7 +58,15 @@ export async function createApp(config: WorkerConfig, logger?: Logger): Promise<
   const store = opened ? opened.handles.offsets.store : new FileCheckpointStore(config['data.dir']);
   let started = false;
   const metrics: Metrics = new Metrics({
-    taskStates: () => herder.names().flatMap((name) => herder.status(name).tasks.map((t) => ({ connector: name, task: t.id, state: t.state }))),
+    // This worker's tasks only: in a cluster every worker sees every task's status.
+    taskStates: () =>
+      herder.names().flatMap((name) =>
+        herder
+          .status(name)
+          .tasks.filter((t) => t.worker_id === worker.workerId)
+          .map((t) => ({ connector: name, task: t.id, state: t.state })),
+      ),
+    cluster: () => cluster?.herder.clusterSample(),
     sinkPositions: () => herder.committedOffsets(),
   });
   const worker: Worker = new Worker(config, workerId, store, metrics, log);

@@ -228,6 +228,13 @@ export class ClusterHerder implements HerderApi {
     await this.deps.status.publish(connectors, tasks);
   }
 
+  /** This worker's role and share of the current assignment, for the metrics. */
+  clusterSample() {
+    const assignment = this.assignment();
+    const mine = (units: Record<string, string>) => Object.values(units).filter((w) => w === this.me).length;
+    return { leader: this.deps.leader.isLeader, generation: assignment.generation, connectors: mine(assignment.connectors), tasks: mine(assignment.tasks) };
+  }
+
   // ---- reads: the same on every worker ----
 
   names(): string[] {

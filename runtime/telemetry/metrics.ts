@@ -11,7 +11,11 @@ export interface MetricSources {
   taskStates(): TaskStateSample[];
   /** Each sink partition's committed next-offset (end offset minus this is the backlog). */
   sinkPositions(): SinkPositionSample[];
+  /** Cluster mode: this worker's role and share of the current assignment. */
+  cluster?(): ClusterSample | undefined;
 }
+
+export type ClusterSample = { leader: boolean; generation: number; connectors: number; tasks: number };
 
 /**
  * Every metric the runtime exports, declared once. Names follow Prometheus
@@ -60,6 +64,24 @@ export class Metrics {
         }
       }
     });
+    const leader = this.meter.createObservableGauge('coldstore_cluster_leader', { description: '1 while this worker leads the cluster' });
+    const generation = this.meter.createObservableGauge('coldstore_cluster_assignment_generation', {
+      description: 'Generation of the assignment this worker follows',
+    });
+    const assigned = this.meter.createObservableGauge('coldstore_cluster_assigned', {
+      description: 'Connectors and tasks the current assignment gives this worker, by kind',
+    });
+    this.meter.addBatchObservableCallback(
+      (result) => {
+        const sample = sources.cluster?.();
+        if (!sample) return;
+        result.observe(leader, sample.leader ? 1 : 0);
+        result.observe(generation, sample.generation);
+        result.observe(assigned, sample.connectors, { kind: 'connector' });
+        result.observe(assigned, sample.tasks, { kind: 'task' });
+      },
+      [leader, generation, assigned],
+    );
     this.meter.addBatchObservableCallback(
       (result) => {
         for (const s of sources.sinkPositions()) {

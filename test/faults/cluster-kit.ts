@@ -76,7 +76,9 @@ export class Cluster {
       }
       await sleep(200);
     }
-    throw new Error(`tasks of ${connector} not all RUNNING on live workers within ${timeoutMs} ms; last ${last}\n${this.members.map((m) => `${m.name}:\n${logTail(m.worker, 8)}`).join('\n')}`);
+    throw new Error(
+      `tasks of ${connector} not all RUNNING on live workers within ${timeoutMs} ms; last ${last}\n${this.members.map((m) => `${m.name}:\n${logTail(m.worker, 8)}`).join('\n')}`,
+    );
   }
 
   async killAll(): Promise<void> {
