@@ -76,7 +76,8 @@ export async function createApp(config: WorkerConfig, logger?: Logger): Promise<
   const catalogue = new BackupCatalogue({
     herder,
     cluster: () => worker.cluster,
-    store: new CatalogueStore(store),
+    store: new CatalogueStore(cluster ? cluster.leaderStore : store),
+    active: () => !cluster || cluster.herder.isLeader(),
     log: log.child({ component: 'backups' }),
     timeoutMs: config['backups.timeout.ms'],
     retain: { count: config['backups.retain.count'], days: config['backups.retain.days'] },

@@ -23,6 +23,8 @@ export interface CatalogueOptions {
   log: Logger;
   timeoutMs: number;
   retain: { count: number; days: number };
+  /** Whether this worker keeps the catalogue (always standalone; the leader in a cluster). */
+  active?: () => boolean;
 }
 
 /**
@@ -43,7 +45,7 @@ export class BackupCatalogue {
   start(): void {
     this.timer = setInterval(() => {
       // A slow check (a large manifest, retention) must not queue more behind it.
-      if (this.checkQueued) return;
+      if (this.checkQueued || !(this.options.active?.() ?? true)) return;
       this.checkQueued = true;
       this.queue
         .run(() => this.checkAll())
@@ -57,13 +59,20 @@ export class BackupCatalogue {
     await this.queue.idle();
   }
 
-  private participants(): { name: string; participant: BackupParticipant; configFingerprint: string }[] {
+  private async participants(): Promise<{ name: string; participant: BackupParticipant; configFingerprint: string }[]> {
     const { herder } = this.options;
-    return herder.names().flatMap((name) => {
-      const instance = herder.find(name);
-      const participant = backupParticipantOf(instance?.startedConnector());
-      return instance && participant ? [{ name, participant, configFingerprint: configFingerprint(instance.record.config) }] : [];
-    });
+    const all = await Promise.all(
+      herder.names().map(async (name) => {
+        const instance = herder.find(name);
+        const participant = await this.participantOf(name);
+        return instance && participant ? [{ name, participant, configFingerprint: configFingerprint(instance.record.config) }] : [];
+      }),
+    );
+    return all.flat();
+  }
+
+  private async participantOf(name: string): Promise<BackupParticipant | undefined> {
+    return backupParticipantOf(await this.options.herder.observe(name));
   }
 
   /** Store or cluster trouble while answering a request is a 503 with what to check, not an internal error. */
@@ -81,7 +90,7 @@ export class BackupCatalogue {
   create(id: number): Promise<{ id: number }> {
     return this.queue.run(async () => {
       const { records, highestId } = await this.options.store.all();
-      const participants = this.participants();
+      const participants = await this.participants();
       const inBuckets = await this.reaching('list the backups in the buckets', () => Promise.all(participants.map((p) => p.participant.highestBackupId())));
       const highest = Math.max(highestId, ...records.map((r) => r.backupId), ...inBuckets, 0);
       if (id <= highest) {
@@ -96,7 +105,7 @@ export class BackupCatalogue {
         const refusal = participant.refusal();
         return [...(notRunning ? [`connector ${name} is ${notRunning}, not RUNNING`] : []), ...(refusal ? [refusal] : [])];
       });
-      if (participants.length === 0) problems.push('no BackupSink connector is running on this worker');
+      if (participants.length === 0) problems.push('no BackupSink connector is running');
       if (problems.length > 0) throw new ColdstoreError(ErrorCodes.BACKUP_NOT_POSSIBLE, `Backup ${id} cannot be taken: ${problems.join('; ')}.`);
       const cluster = this.options.cluster();
       const createdAt = Date.now();
@@ -133,7 +142,7 @@ export class BackupCatalogue {
   delete(id: number, dryRun: boolean): Promise<{ backupId: number; dryRun: boolean; deleted: StoredObjectRef[] }> {
     return this.queue.run(async () => {
       const record = await this.options.store.get(id);
-      const participants = this.participants();
+      const participants = await this.participants();
       const inBuckets = await this.reaching('list the backups in the buckets', async () =>
         (await Promise.all(participants.map((p) => p.participant.listBackupIds()))).flat(),
       );
@@ -169,7 +178,7 @@ export class BackupCatalogue {
     // Bundles a backup in progress will list in its manifest are not the window's to take.
     const { records } = await this.options.store.all();
     const inProgress = records.filter((r) => r.status === 'IN_PROGRESS').flatMap((r) => r.participants.flatMap((p) => p.partitions.map(cutPartition)));
-    for (const { participant } of this.participants()) deleted.push(...(await participant.prune({ remove, inProgress, dryRun })));
+    for (const { participant } of await this.participants()) deleted.push(...(await participant.prune({ remove, inProgress, dryRun })));
     if (!dryRun && deleted.length > 0) this.options.log.info({ backups: remove, objects: deleted.length }, 'pruned backups');
     return deleted;
   }
@@ -177,7 +186,7 @@ export class BackupCatalogue {
   /** Reads the backup end to end through each connector that holds part of it. */
   async verify(id: number): Promise<{ backupId: number; ok: boolean; reports: Record<string, unknown>[] }> {
     const record = await this.options.store.get(id);
-    const participants = this.participants().filter((p) => !record || record.participants.some((r) => r.connector === p.name));
+    const participants = (await this.participants()).filter((p) => !record || record.participants.some((r) => r.connector === p.name));
     if (participants.length === 0) throw new ColdstoreError(ErrorCodes.BACKUP_NOT_FOUND, `No running BackupSink connector holds backup ${id}.`);
     const reports = await Promise.all(participants.map(async ({ name, participant }) => ({ connector: name, ...(await participant.verify(id)) })));
     return { backupId: id, ok: reports.every((r) => r.ok), reports };
@@ -201,7 +210,7 @@ export class BackupCatalogue {
   /** A failed backup must not stay restorable through manifests some connectors already wrote. */
   private async discard(record: BackupRecord): Promise<void> {
     for (const stored of record.participants.filter((p) => p.manifest)) {
-      const participant = backupParticipantOf(this.options.herder.find(stored.connector)?.startedConnector());
+      const participant = await this.participantOf(stored.connector);
       await participant
         ?.discard(record.backupId)
         .catch((err: unknown) =>
@@ -240,7 +249,7 @@ export class BackupCatalogue {
       );
     }
     for (const stored of participants.filter((p) => !p.manifest)) {
-      const participant = backupParticipantOf(this.options.herder.find(stored.connector)?.startedConnector());
+      const participant = await this.participantOf(stored.connector);
       if (!participant) return failed(`connector ${stored.connector} stopped before its manifest was written`);
       try {
         stored.manifest = await participant.writeManifest({
@@ -272,7 +281,8 @@ export class BackupCatalogue {
       const now = byKey.get(`${p.topic}/${p.partition}`);
       if (!now) return p;
       const end = BigInt(p.endOffset);
-      if (now.delivered !== undefined && now.delivered >= end && (now.durableThrough ?? -1n) < end) {
+      // Unknown hand-over (a task on another worker): ask anyway, the request is rate-limited.
+      if ((now.delivered === undefined || now.delivered >= end) && (now.durableThrough ?? -1n) < end) {
         const key = `${backupId}/${stored.connector}/${now.task}`;
         if (Date.now() - (this.lastFlush.get(key) ?? 0) >= FLUSH_INTERVAL_MS) {
           this.lastFlush.set(key, Date.now());

@@ -42,9 +42,9 @@ export const backupSink: ConnectorPlugin = {
         config = c;
         const settings = backupSinkConfig.validate(c).values;
         const store = createObjectStore(settings);
-        await applyLifecycle(settings, store, context.log);
+        if (!context.observer) await applyLifecycle(settings, store, context.log);
         snapshots = new ClusterSnapshots({ settings, config: c, cluster: context.cluster, store, location: eventsLocation(settings), log: context.log });
-        snapshots.start();
+        if (!context.observer) snapshots.start();
         participant = backupParticipant({ connector: context.name, settings, store, snapshots });
       },
       backups: () => participant!,

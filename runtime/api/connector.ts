@@ -13,6 +13,12 @@ export interface ConnectorContext {
   readonly log: TaskLogger;
   /** The worker's Kafka cluster. */
   readonly cluster: KafkaCluster;
+  /**
+   * Cluster mode: an instance started on the leader only to answer the product's questions
+   * (backups by id) while another worker runs the connector. It must not write or start
+   * background work; it runs no tasks.
+   */
+  readonly observer?: boolean;
 }
 
 /**

@@ -1,36 +1,29 @@
 import type { RawConfig } from '../api/config-def.js';
-import { ColdstoreError, ConfigError, ErrorCodes } from '../api/errors.js';
-import { validateConnectorConfig } from '../config/connector-config.js';
-import { definitionFor } from '../config/connector-config.js';
-import { hasPlaceholder } from '../config/placeholders.js';
-import { maskConfig } from '../config/secrets.js';
-import type { ConnectorStatus } from '../herder/connector-instance.js';
+import type { Connector } from '../api/connector.js';
+import { configFingerprint } from '../config/fingerprint.js';
+import { resolvePlaceholders } from '../config/placeholders.js';
 import { ConnectorOffsets, type OffsetEntry } from '../herder/connector-offsets.js';
 import { sameConfig, validateWithPlugin } from '../herder/herder.js';
-import type { ConnectorHandle, ConnectorInfo, HerderApi } from '../herder/herder-api.js';
+import type { ConnectorHandle, HerderApi } from '../herder/herder-api.js';
+import type { TransactionalWriter } from '../kafka/transactional-writer.js';
 import type { PluginRegistry } from '../plugins/registry.js';
-import type { ConnectorRecord, TargetState } from '../storage/config-store.js';
+import type { TargetState } from '../storage/config-store.js';
 import type { KafkaCheckpointStore } from '../storage/kafka-checkpoint-store.js';
 import { SerialQueue } from '../support/serial-queue.js';
+import { taskLogger } from '../worker/task-context.js';
 import type { Worker } from '../worker/worker.js';
-import { taskUnit, type Assignment } from './assignor.js';
-import { CONFIG_NAMESPACES, connectorRecords, currentAssignment, currentTaskConfigs, TASK_CONFIGS } from './config-topic.js';
-import type { TransactionalWriter } from '../kafka/transactional-writer.js';
+import { taskUnit } from './assignor.js';
 import type { ClusterLeader } from './cluster-leader.js';
+import { ClusterView } from './cluster-view.js';
+import { ClusterWrites, type WorkerRequest } from './cluster-writes.js';
+import { CONFIG_NAMESPACES, TASK_CONFIGS } from './config-topic.js';
 import { LocalConnector, type StoredTaskConfigs } from './local-connector.js';
 import type { StatusBoard } from './status-board.js';
-
-interface RestartRequest {
-  seq: number;
-  includeTasks: boolean;
-  onlyFailed: boolean;
-  task?: number;
-}
 
 export interface ClusterHerderDeps {
   worker: Worker;
   plugins: PluginRegistry;
-  /** The config topic, written through this worker's own transactional writer. */
+  /** The config topic (the leader writes it; this worker reads it). */
   configs: KafkaCheckpointStore;
   /** The offsets topic (task configs live there). */
   offsets: KafkaCheckpointStore;
@@ -42,15 +35,18 @@ export interface ClusterHerderDeps {
 
 /**
  * The cluster herder: the desired state (connector configs, target states, task configs,
- * the assignment) lives in the config topic and is the same for every worker; each worker
- * runs what the assignment gives it. Writes are made by the leader (REST forwards them
- * there) and reach every worker through the topic.
+ * the assignment) lives in the topics and is the same for every worker; each worker runs
+ * what the assignment gives it. Reads come from this worker's copy (ClusterView), writes
+ * are made by the leader (ClusterWrites; REST forwards them there).
  */
 export class ClusterHerder implements HerderApi {
   private readonly local = new Map<string, LocalConnector>();
   private readonly queue = new SerialQueue();
-  private readonly seenRestarts = new Map<string, number>();
+  /** Restart and flush requests already acted on, by namespace and key. */
+  private readonly seen = new Map<string, number>();
   private readonly connectorStores = new Map<string, KafkaCheckpointStore>();
+  /** Leader only: connector instances started as observers, to answer backups by id. */
+  private readonly observers = new Map<string, { version: string; connector: Promise<Connector | undefined> }>();
   private reconcileQueued = false;
   /** Assignments older than this are stale for this worker (it was fenced since). */
   private minGeneration = 0;
@@ -58,43 +54,30 @@ export class ClusterHerder implements HerderApi {
   private stopped = false;
   readonly offsets: ConnectorOffsets;
   readonly plugins: PluginRegistry;
+  readonly view: ClusterView;
+  private readonly writes: ClusterWrites;
 
   constructor(private readonly deps: ClusterHerderDeps) {
     this.plugins = deps.plugins;
     this.offsets = new ConnectorOffsets(deps.worker);
-  }
-
-  private get table() {
-    return this.deps.configs.table;
+    this.view = new ClusterView(deps.configs.table, deps.offsets.table, deps.status, deps.plugins);
+    this.writes = new ClusterWrites(this.view, deps.leader, deps.status, this.offsets, deps.plugins);
+    deps.leader.onLeadershipLost = () => this.dropObservers();
   }
 
   private get me(): string {
     return this.deps.worker.workerId;
   }
 
-  assignment(): Assignment {
-    return currentAssignment(this.table);
-  }
-
-  private records(): Record<string, ConnectorRecord> {
-    return connectorRecords(this.table);
-  }
-
-  private storedTaskConfigs(name: string): StoredTaskConfigs | undefined {
-    return currentTaskConfigs(this.table, this.deps.offsets.table, name);
-  }
-
-  private plugin(record: ConnectorRecord) {
-    return this.plugins.find(record.config['connector.class'] ?? '');
-  }
-
   async start(): Promise<void> {
     await this.deps.configs.read(CONFIG_NAMESPACES.restarts);
-    for (const [key, request] of Object.entries(this.table.entries(CONFIG_NAMESPACES.restarts) as Record<string, RestartRequest>)) {
-      this.seenRestarts.set(key, request.seq);
+    for (const namespace of [CONFIG_NAMESPACES.restarts, CONFIG_NAMESPACES.flushes]) {
+      for (const [key, request] of Object.entries(this.view.configs.entries(namespace) as Record<string, WorkerRequest>)) {
+        this.seen.set(`${namespace}|${key}`, request.seq);
+      }
     }
-    this.table.onChange(() => this.scheduleReconcile());
-    this.deps.offsets.table.onChange((namespace) => namespace === TASK_CONFIGS && this.scheduleReconcile());
+    this.view.configs.onChange(() => this.scheduleReconcile());
+    this.view.offsets.onChange((namespace) => namespace === TASK_CONFIGS && this.scheduleReconcile());
     this.scheduleReconcile();
     this.publishTimer = setInterval(() => void this.queue.run(() => this.publish()).catch(() => undefined), 1_000);
   }
@@ -104,10 +87,15 @@ export class ClusterHerder implements HerderApi {
     this.stopped = true;
     clearInterval(this.publishTimer);
     await this.queue.run(async () => {
-      await Promise.all([...this.local.values()].map((l) => l.shutdown()));
-      await Promise.all([...this.connectorStores.keys()].map((name) => this.releaseConnectorWriter(name)));
+      await this.dropLocal();
       await this.publish().catch(() => undefined);
     });
+    this.dropObservers();
+  }
+
+  private async dropLocal(): Promise<void> {
+    await Promise.all([...this.local.values()].map((l) => l.shutdown()));
+    await Promise.all([...this.connectorStores.keys()].map((name) => this.releaseConnectorWriter(name)));
   }
 
   /**
@@ -116,11 +104,10 @@ export class ClusterHerder implements HerderApi {
    * stale: its tasks may already run elsewhere).
    */
   fenced(): void {
-    this.minGeneration = this.assignment().generation + 1;
+    this.minGeneration = this.view.assignment().generation + 1;
     void this.queue
       .run(async () => {
-        await Promise.all([...this.local.values()].map((l) => l.shutdown()));
-        await Promise.all([...this.connectorStores.keys()].map((name) => this.releaseConnectorWriter(name)));
+        await this.dropLocal();
         this.local.clear();
       })
       .catch((err: unknown) => this.deps.worker.log.warn({ err }, 'stopping fenced tasks failed'));
@@ -139,8 +126,8 @@ export class ClusterHerder implements HerderApi {
   }
 
   private async reconcile(): Promise<void> {
-    const records = this.records();
-    const current = this.assignment();
+    const records = this.view.records();
+    const current = this.view.assignment();
     const assignment = current.generation >= this.minGeneration ? current : { ...current, connectors: {}, tasks: {} };
     for (const name of new Set([...this.local.keys(), ...Object.keys(records)])) {
       const record = records[name];
@@ -154,17 +141,17 @@ export class ClusterHerder implements HerderApi {
         await this.releaseConnectorWriter(name);
         continue;
       }
-      const plugin = this.plugin(record);
+      const plugin = this.view.plugin(record);
       if (!plugin) {
         this.deps.worker.log.error({ connector: name }, 'connector has no installed plugin on this worker; it is not run here');
         continue;
       }
-      local ??= new LocalConnector(record, plugin, this.deps.worker, (l) => this.status(l.name));
+      local ??= new LocalConnector(record, plugin, this.deps.worker, (l) => this.view.status(l.name));
       local.record = record;
       this.local.set(name, local);
-      await this.applyRestarts(local);
+      await this.applyRequests(local);
       await this.applyConnectorRole(local, assignment.connectors[name] === this.me);
-      const stored = this.storedTaskConfigs(name);
+      const stored = this.view.taskConfigs(name);
       const mine = new Map<number, RawConfig>();
       if (stored && record.target !== 'STOPPED') {
         stored.tasks.forEach((overlay, id) => {
@@ -201,24 +188,32 @@ export class ClusterHerder implements HerderApi {
     await store?.close().catch(() => undefined);
   }
 
-  private async applyRestarts(local: LocalConnector): Promise<void> {
-    const requests = this.table.entries(CONFIG_NAMESPACES.restarts) as Record<string, RestartRequest>;
-    for (const [key, request] of Object.entries(requests)) {
-      if (key !== local.name && !key.startsWith(`${local.name}/`)) continue;
-      if ((this.seenRestarts.get(key) ?? 0) >= request.seq) continue;
-      this.seenRestarts.set(key, request.seq);
+  /** Requests of this connector not acted on yet; `act` sees each once. */
+  private fresh(namespace: string, name: string): WorkerRequest[] {
+    const requests = this.view.configs.entries(namespace) as Record<string, WorkerRequest>;
+    return Object.entries(requests).flatMap(([key, request]) => {
+      if (key !== name && !key.startsWith(`${name}/`)) return [];
+      const id = `${namespace}|${key}`;
+      if ((this.seen.get(id) ?? 0) >= request.seq) return [];
+      this.seen.set(id, request.seq);
+      return [request];
+    });
+  }
+
+  private async applyRequests(local: LocalConnector): Promise<void> {
+    for (const request of this.fresh(CONFIG_NAMESPACES.restarts, local.name)) {
       if (request.task !== undefined) {
         await local.restartTasks(false, request.task);
         continue;
       }
-      const restartConnector = !request.onlyFailed || local.connectorFailed;
-      if (restartConnector) await local.restartConnector();
-      if (request.includeTasks) await local.restartTasks(request.onlyFailed);
+      if (!request.onlyFailed || local.connectorFailed) await local.restartConnector();
+      if (request.includeTasks) await local.restartTasks(request.onlyFailed ?? false);
     }
+    if (this.fresh(CONFIG_NAMESPACES.flushes, local.name).length > 0) for (const id of local.taskIds()) local.requestFlush(id);
   }
 
   private async publish(): Promise<void> {
-    const assignment = this.assignment();
+    const assignment = this.view.assignment();
     const connectors = new Map<string, ReturnType<LocalConnector['publishedConnector']>>();
     const tasks = new Map<string, ReturnType<LocalConnector['publishedTasks']> extends Map<number, infer T> ? T : never>();
     for (const [name, local] of this.local) {
@@ -230,148 +225,88 @@ export class ClusterHerder implements HerderApi {
 
   /** This worker's role and share of the current assignment, for the metrics. */
   clusterSample() {
-    const assignment = this.assignment();
+    const assignment = this.view.assignment();
     const mine = (units: Record<string, string>) => Object.values(units).filter((w) => w === this.me).length;
     return { leader: this.deps.leader.isLeader, generation: assignment.generation, connectors: mine(assignment.connectors), tasks: mine(assignment.tasks) };
   }
 
-  // ---- reads: the same on every worker ----
-
-  names(): string[] {
-    return Object.keys(this.records()).sort();
+  isLeader(): boolean {
+    return this.deps.leader.isLeader;
   }
 
-  private record(name: string): ConnectorRecord {
-    const record = this.records()[name];
-    if (!record) throw new ColdstoreError(ErrorCodes.CONNECTOR_NOT_FOUND, `Connector ${name} not found. GET /connectors lists the existing ones.`);
-    return record;
-  }
+  // ---- the product's view of a connector (backups by id run on the leader) ----
 
-  private type(record: ConnectorRecord): 'sink' | 'source' {
-    return this.plugin(record)?.type ?? 'sink';
-  }
-
-  info(name: string): ConnectorInfo {
-    const record = this.record(name);
-    const count = this.storedTaskConfigs(name)?.tasks.length ?? 0;
+  find(name: string): ConnectorHandle | undefined {
+    const record = this.view.records()[name];
+    if (!record) return undefined;
     return {
-      name,
-      config: this.masked(record, record.config),
-      tasks: Array.from({ length: count }, (_, task) => ({ connector: name, task })),
-      type: this.type(record),
+      record,
+      status: () => this.view.status(name),
+      startedConnector: () => this.local.get(name)?.startedConnector(),
+      partitionProgress: () => this.view.committedProgress(name),
+      requestFlush: () =>
+        void this.writes.requestFlush(name).catch((err: unknown) => this.deps.worker.log.warn({ err, connector: name }, 'asking for a flush failed')),
     };
   }
 
-  private masked(record: ConnectorRecord, config: RawConfig): RawConfig {
-    const plugin = this.plugin(record);
-    return plugin ? maskConfig(config, (key) => definitionFor(plugin).isSecret(key)) : config;
+  /** The connector's started instance here, or on the leader an observer instance of it. */
+  async observe(name: string): Promise<Connector | undefined> {
+    const started = this.local.get(name)?.startedConnector();
+    if (started) return started;
+    const record = this.view.records()[name];
+    const plugin = record && this.view.plugin(record);
+    if (!record || !plugin || !this.isLeader()) return undefined;
+    const version = configFingerprint(record.config);
+    const existing = this.observers.get(name);
+    if (existing?.version === version) return existing.connector;
+    this.stopObserver(name);
+    const connector = (async () => {
+      const instance = plugin.create();
+      const log = this.deps.worker.log.child({ connector: name, observer: true });
+      try {
+        await instance.start(resolvePlaceholders(record.config).config, { name, log: taskLogger(log), cluster: this.deps.worker.cluster, observer: true });
+        return instance;
+      } catch (err) {
+        log.warn({ err }, 'could not start the connector as an observer for backups by id');
+        this.observers.delete(name);
+        return undefined;
+      }
+    })();
+    this.observers.set(name, { version, connector });
+    return connector;
   }
 
-  status(name: string): ConnectorStatus {
-    const record = this.record(name);
-    const count = record.target === 'STOPPED' ? 0 : (this.storedTaskConfigs(name)?.tasks.length ?? 0);
-    return this.deps.status.connectorStatus(name, this.type(record), count, this.assignment());
+  private stopObserver(name: string): void {
+    const observer = this.observers.get(name);
+    this.observers.delete(name);
+    void observer?.connector.then((c) => c?.stop()).catch(() => undefined);
   }
 
-  taskStatus(name: string, id: number) {
-    const found = this.status(name).tasks[id];
-    if (!found) throw new ColdstoreError(ErrorCodes.TASK_NOT_FOUND, `Task ${id} of connector ${name} not found.`);
-    return found;
+  private dropObservers(): void {
+    for (const name of [...this.observers.keys()]) this.stopObserver(name);
   }
 
-  tasks(name: string) {
-    const record = this.record(name);
-    return (this.storedTaskConfigs(name)?.tasks ?? []).map((overlay, task) => {
-      const shown: RawConfig = { ...record.config };
-      for (const [key, value] of Object.entries(overlay)) if (!(record.config[key] !== undefined && hasPlaceholder(record.config[key]!))) shown[key] = value;
-      return { id: { connector: name, task }, config: this.masked(record, shown) };
-    });
-  }
+  // ---- reads: the same on every worker ----
 
-  validate(pluginName: string, config: RawConfig) {
-    return validateWithPlugin(this.plugins, pluginName, config);
-  }
-
-  find(name: string): ConnectorHandle | undefined {
-    return this.local.get(name);
-  }
-
-  committedOffsets() {
-    return [...this.local.values()].flatMap((l) => l.committedOffsets());
-  }
+  names = () => this.view.names();
+  info = (name: string) => this.view.info(name);
+  status = (name: string) => this.view.status(name);
+  taskStatus = (name: string, id: number) => this.view.taskStatus(name, id);
+  tasks = (name: string) => this.view.tasks(name);
+  validate = (pluginName: string, config: RawConfig) => validateWithPlugin(this.plugins, pluginName, config);
+  committedOffsets = () => [...this.local.values()].flatMap((l) => l.committedOffsets());
 
   getOffsets(name: string): Promise<{ offsets: OffsetEntry[] }> {
-    return this.offsets.read(name, this.type(this.record(name)));
+    return this.offsets.read(name, this.view.type(this.view.record(name)));
   }
 
-  // ---- writes: made on the leader, through its fenced writer ----
+  // ---- writes: on the leader ----
 
-  async putConfig(name: string, config: RawConfig, mustNotExist: boolean): Promise<{ created: boolean; info: ConnectorInfo }> {
-    const writer = await this.deps.leader.writer();
-    const existing = this.records()[name];
-    if (existing && mustNotExist)
-      throw new ColdstoreError(ErrorCodes.CONNECTOR_EXISTS, `Connector ${name} already exists. Use PUT /connectors/${name}/config to change it.`);
-    if (config['name'] !== undefined && config['name'] !== name) {
-      throw new ConfigError([{ field: 'name', message: `must match the connector name in the path ("${name}")` }], 'connector config');
-    }
-    const full = { ...config, name };
-    if (existing && sameConfig(existing.config, full)) return { created: false, info: this.info(name) };
-    const validation = validateConnectorConfig(this.plugins, full);
-    if (validation.errors.length > 0 || !validation.plugin) throw new ConfigError(validation.errors, `connector config for ${name}`);
-    await writer.write(CONFIG_NAMESPACES.connectors, { [name]: { name, config: full, target: existing?.target ?? 'RUNNING' } });
-    return { created: !existing, info: this.info(name) };
-  }
-
-  async delete(name: string): Promise<void> {
-    const writer = await this.deps.leader.writer();
-    const count = this.storedTaskConfigs(name)?.tasks.length ?? 0;
-    this.record(name);
-    await writer.write(CONFIG_NAMESPACES.connectors, { [name]: null });
-    await this.deps.status.forget(name, count);
-  }
-
-  async setTarget(name: string, target: TargetState): Promise<void> {
-    const writer = await this.deps.leader.writer();
-    const record = this.record(name);
-    if (record.target !== target) await writer.write(CONFIG_NAMESPACES.connectors, { [name]: { ...record, target } });
-  }
-
-  private async requestRestart(key: string, request: Omit<RestartRequest, 'seq'>): Promise<void> {
-    const writer = await this.deps.leader.writer();
-    const previous = this.table.get<RestartRequest>(CONFIG_NAMESPACES.restarts, key);
-    await writer.write(CONFIG_NAMESPACES.restarts, { [key]: { ...request, seq: (previous?.seq ?? 0) + 1 } });
-  }
-
-  async restart(name: string, includeTasks: boolean, onlyFailed: boolean): Promise<void> {
-    this.record(name);
-    await this.requestRestart(name, { includeTasks, onlyFailed });
-  }
-
-  async restartTask(name: string, id: number): Promise<void> {
-    const count = this.storedTaskConfigs(this.record(name).name)?.tasks.length ?? 0;
-    if (id >= count) throw new ColdstoreError(ErrorCodes.TASK_NOT_FOUND, `Task ${id} of connector ${name} not found.`);
-    await this.requestRestart(taskUnit(name, id), { includeTasks: true, onlyFailed: false, task: id });
-  }
-
-  private async requireStopped(name: string): Promise<ConnectorRecord> {
-    await this.deps.leader.writer();
-    const record = this.record(name);
-    if (record.target !== 'STOPPED') {
-      throw new ColdstoreError(
-        ErrorCodes.CONNECTOR_NOT_STOPPED,
-        `Connector ${name} must be in the STOPPED state before its offsets can be changed: PUT /connectors/${name}/stop first.`,
-      );
-    }
-    return record;
-  }
-
-  async alterOffsets(name: string, body: unknown): Promise<void> {
-    const record = await this.requireStopped(name);
-    await this.offsets.alter(name, this.type(record), body);
-  }
-
-  async resetOffsets(name: string): Promise<void> {
-    const record = await this.requireStopped(name);
-    await this.offsets.reset(name, this.type(record));
-  }
+  putConfig = (name: string, config: RawConfig, mustNotExist: boolean) => this.writes.putConfig(name, config, mustNotExist);
+  delete = (name: string) => this.writes.delete(name);
+  setTarget = (name: string, target: TargetState) => this.writes.setTarget(name, target);
+  restart = (name: string, includeTasks: boolean, onlyFailed: boolean) => this.writes.restart(name, includeTasks, onlyFailed);
+  restartTask = (name: string, id: number) => this.writes.restartTask(name, id);
+  alterOffsets = (name: string, body: unknown) => this.writes.alterOffsets(name, body);
+  resetOffsets = (name: string) => this.writes.resetOffsets(name);
 }

@@ -42,6 +42,7 @@ export interface ClusterLeaderDeps {
 export class ClusterLeader {
   private leading = false;
   private store: KafkaCheckpointStore | undefined;
+  private offsetsStore: KafkaCheckpointStore | undefined;
   private readonly queue = new SerialQueue();
   private queued = false;
   private timer: NodeJS.Timeout | undefined;
@@ -61,8 +62,13 @@ export class ClusterLeader {
     clearInterval(this.timer);
     this.leading = false;
     await this.queue.idle();
-    await this.store?.close().catch(() => undefined);
+    this.releaseWriters();
+  }
+
+  private releaseWriters(): void {
+    for (const store of [this.store, this.offsetsStore]) void store?.close().catch(() => undefined);
     this.store = undefined;
+    this.offsetsStore = undefined;
   }
 
   onMembership(change: MembershipChange): void {
@@ -75,9 +81,8 @@ export class ClusterLeader {
     }
     if (change.kind === 'revoked' && this.leading) {
       this.leading = false;
-      const store = this.store;
-      this.store = undefined;
-      void store?.close().catch(() => undefined);
+      this.releaseWriters();
+      this.onLeadershipLost();
     }
     if (change.kind === 'assigned') {
       if (change.leader && !this.leading) worker.log.info({}, 'this worker leads the cluster');
@@ -86,11 +91,27 @@ export class ClusterLeader {
     }
   }
 
-  /** The config topic written through the leader's fenced writer; NOT_LEADER when this worker does not lead. */
-  async writer(): Promise<KafkaCheckpointStore> {
+  /** Called when this worker stops leading (the herder drops what only the leader keeps). */
+  onLeadershipLost: () => void = () => {};
+
+  private requireLeading(): void {
     if (!this.leading) {
       throw new ColdstoreError(ErrorCodes.NOT_LEADER, 'This worker does not lead the cluster (a rebalance is under way); retry in a few seconds.');
     }
+  }
+
+  /** The offsets topic written through the leader's own fenced writer (the backup catalogue's records). */
+  async offsetsWriter(): Promise<KafkaCheckpointStore> {
+    this.requireLeading();
+    this.offsetsStore ??= this.deps.offsets.withWriter(
+      new TransactionalWriter(this.deps.worker.kafka, `coldstore-${this.deps.groupId}-leader-offsets`, this.deps.offsets.topic),
+    );
+    return this.offsetsStore;
+  }
+
+  /** The config topic written through the leader's fenced writer; NOT_LEADER when this worker does not lead. */
+  async writer(): Promise<KafkaCheckpointStore> {
+    this.requireLeading();
     this.store ??= this.deps.configs.withWriter(
       new TransactionalWriter(this.deps.worker.kafka, `coldstore-${this.deps.groupId}-leader`, this.deps.configs.topic),
     );

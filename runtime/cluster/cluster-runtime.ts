@@ -8,6 +8,7 @@ import { KafkaLog } from '../kafka/kafka-log.js';
 import { TransactionalWriter } from '../kafka/transactional-writer.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { Forwarding } from '../rest/forwarding.js';
+import type { CheckpointStore } from '../storage/checkpoint-store.js';
 import { KafkaCheckpointStore, StateTable } from '../storage/kafka-checkpoint-store.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Worker } from '../worker/worker.js';
@@ -77,6 +78,8 @@ async function checkIdentity(configs: StateTopicHandle, identity: ClusterIdentit
 
 export interface ClusterRuntime {
   herder: ClusterHerder;
+  /** The offsets topic as the leader writes it (fenced by the next leader); reads are every worker's. */
+  leaderStore: CheckpointStore;
   forwarding: Forwarding;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -92,8 +95,7 @@ export async function openCluster(config: WorkerConfig, connection: KafkaConnect
   const admin = new KafkaAdmin(connection, `coldstore-${workerId}-cluster-admin`);
   try {
     await checkGroup(admin, groupId, topicsFingerprint(config));
-    const topics = stateTopics(config);
-    await ensureStateTopics(admin, topics);
+    const topics = await ensureStateTopics(admin, stateTopics(config));
     const [configTopic, offsetTopic, statusTopic] = topics as [StateTopic, StateTopic, StateTopic];
     const writer = (topic: string) => `coldstore-${groupId}-worker-${workerId}-${topic}`;
     // Only the leader writes the config topic transactionally (this worker's own writer records the
@@ -171,8 +173,17 @@ export function clusterRuntime(opened: OpenedCluster, worker: Worker, plugins: P
     workerId: worker.workerId,
     ...(caFile ? { ca: readFileSync(caFile) } : {}),
   };
+  const shared = handles.offsets.store;
+  const leaderStore: CheckpointStore = {
+    read: (namespace) => shared.read(namespace),
+    list: (prefix) => shared.list(prefix),
+    write: async (namespace, entries) => (await leader.offsetsWriter()).write(namespace, entries),
+    drop: async (namespace) => (await leader.offsetsWriter()).drop(namespace),
+    close: async () => undefined,
+  };
   return {
     herder,
+    leaderStore,
     forwarding,
     async start() {
       await status.registerWorker({ url: advertisedUrl(config, restPort), startedAt: new Date().toISOString() });

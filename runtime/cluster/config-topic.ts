@@ -9,7 +9,7 @@ import type { StoredTaskConfigs } from './local-connector.js';
  * only. Task configs are written by each connector's owner, so they live in the offsets
  * topic (TASK_CONFIGS), through a writer the connector's next owner fences.
  */
-export const CONFIG_NAMESPACES = { connectors: 'connectors', assignment: 'assignment', restarts: 'restarts' };
+export const CONFIG_NAMESPACES = { connectors: 'connectors', assignment: 'assignment', restarts: 'restarts', flushes: 'flushes' };
 export const TASK_CONFIGS = 'task-configs';
 
 export function connectorRecords(table: StateTable): Record<string, ConnectorRecord> {

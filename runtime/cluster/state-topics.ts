@@ -46,17 +46,21 @@ function unfitness(topic: StateTopic, partitions: number, configs: Record<string
 /**
  * Checks the three state topics before the worker writes anything: missing ones are
  * created compacted; an existing one that would lose state (not compacted, or with
- * retention) stops the worker with an error naming each problem.
+ * retention) stops the worker with an error naming each problem. Returns the topics with
+ * the partitions they really have (an existing topic keeps its own count, whatever the settings say).
  */
-export async function ensureStateTopics(cluster: KafkaCluster, topics: StateTopic[]): Promise<void> {
+export async function ensureStateTopics(cluster: KafkaCluster, topics: StateTopic[]): Promise<StateTopic[]> {
   const problems: string[] = [];
   const missing: StateTopic[] = [];
+  const actual: StateTopic[] = [];
   for (const topic of topics) {
     const described = await cluster.describeTopic(topic.name, { configs: true });
     if (!described) {
       missing.push(topic);
+      actual.push(topic);
       continue;
     }
+    actual.push({ ...topic, partitions: described.partitions });
     const problem = unfitness(topic, described.partitions, described.configs ?? {});
     if (problem) problems.push(`${topic.setting} ${topic.name} ${problem}`);
   }
@@ -66,4 +70,11 @@ export async function ensureStateTopics(cluster: KafkaCluster, topics: StateTopi
   for (const topic of missing) {
     await cluster.createTopic(topic.name, topic.partitions, { replicationFactor: topic.replicationFactor, configs: { 'cleanup.policy': 'compact' } });
   }
+  // Another worker may have created one a moment earlier with other settings: its count is the one to follow.
+  for (const topic of missing) {
+    const described = await cluster.describeTopic(topic.name);
+    const i = actual.indexOf(topic);
+    if (described && described.partitions > 0) actual[i] = { ...topic, partitions: described.partitions };
+  }
+  return actual;
 }

@@ -45,4 +45,9 @@ export interface HerderApi {
   resetOffsets(name: string): Promise<void>;
   committedOffsets(): { connector: string; task: number; topic: string; partition: number; offset: bigint; highWatermark?: bigint }[];
   find(name: string): ConnectorHandle | undefined;
+  /**
+   * The connector's started instance, for the product's own hooks (backups by id): the one
+   * running here, or in cluster mode on the leader an observer instance of it.
+   */
+  observe(name: string): Promise<Connector | undefined>;
 }

@@ -101,6 +101,10 @@ export class Herder implements HerderApi {
     return this.instances.get(name);
   }
 
+  async observe(name: string) {
+    return this.instances.get(name)?.startedConnector();
+  }
+
   taskStatus(name: string, id: number) {
     const found = this.instance(name).taskStatus(id);
     if (!found) throw new ColdstoreError(ErrorCodes.TASK_NOT_FOUND, `Task ${id} of connector ${name} not found.`);

@@ -94,16 +94,23 @@ describe('ensureStateTopics', () => {
       { topic: 'cs-offsets', partitions: 25, options: { replicationFactor: 3, configs: { 'cleanup.policy': 'compact' } } },
       { topic: 'cs-status', partitions: 5, options: { replicationFactor: -1, configs: { 'cleanup.policy': 'compact' } } },
     ]);
-    expect(cluster.described.map((d) => d.options?.configs)).toEqual([true, true, true]);
+    // Checked with their configs first; after creating, described again for the partitions really there.
+    expect(cluster.described.slice(0, 3).map((d) => d.options?.configs)).toEqual([true, true, true]);
   });
 
   it('leaves a fine existing compacted topic as it is and creates only the missing ones', async () => {
     const cluster = new FakeCluster()
       .withTopic('cs-configs', 1, { 'cleanup.policy': 'compact' })
       .withTopic('cs-offsets', 50, { 'cleanup.policy': ' compact ' });
-    await ensureStateTopics(cluster, TOPICS);
+    const followed = await ensureStateTopics(cluster, TOPICS);
     expect(cluster.created.map((c) => c.topic)).toEqual(['cs-status']);
     expect(cluster.topics.get('cs-offsets')?.partitions).toBe(50);
+    // The worker follows the partitions the topic has, not the 25 its settings would create.
+    expect(followed.map((t) => [t.name, t.partitions])).toEqual([
+      ['cs-configs', 1],
+      ['cs-offsets', 50],
+      ['cs-status', 5],
+    ]);
   });
 
   it('accepts all three existing and fine: nothing created', async () => {
