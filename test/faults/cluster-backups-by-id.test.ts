@@ -19,7 +19,7 @@ const ROUNDS = Number(process.env['COLDSTORE_CLUSTER_BACKUP_ROUNDS'] ?? 3);
 async function leaderOf(cluster: Cluster): Promise<ClusterMember | undefined> {
   for (const m of cluster.running()) {
     const res = await fetch(`${m.worker.url}/metrics`).catch(() => undefined);
-    if (res && /^coldstore_cluster_leader 1$/m.test(await res.text())) return m;
+    if (res && /^coldstore_cluster_leader(\{[^}]*\})? 1$/m.test(await res.text())) return m;
   }
   return undefined;
 }
