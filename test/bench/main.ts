@@ -11,6 +11,7 @@ import { backupScenario, Topics } from './backup-scenario.js';
 import { killAll } from './children.js';
 import { bucketsOf, scratchRoot, type BenchContext, type KeptBackup } from './context.js';
 import type { Figure } from './figures.js';
+import { failoverScenario } from './failover-scenario.js';
 import { freshnessScenario } from './freshness-scenario.js';
 import { deleteTopic } from './kafka.js';
 import { describeMachine } from './machine.js';
@@ -91,6 +92,7 @@ try {
   await scenario('restore', () => restoreScenario(ctx, topics));
   await scenario('memory', () => memoryScenario(ctx, topics));
   await scenario('freshness', () => freshnessScenario(ctx));
+  await scenario('failover', () => failoverScenario(ctx));
   await scenario('peer', () => peerScenario(ctx, topics));
   for (const f of figures) if (f.error && !f.id.startsWith('peer/')) errors.push(`${f.id}: ${f.error}`);
 
