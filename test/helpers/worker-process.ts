@@ -3,7 +3,7 @@ import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { waitFor } from './wait.js';
-import { restCall } from './rest.js';
+import { restCall, secureCall } from './rest.js';
 
 const CLI = resolve(import.meta.dirname, '../../dist/app/cli/main.cjs');
 
@@ -29,8 +29,10 @@ export class WorkerProcess {
     readonly dir: string,
     readonly port: number,
     config: Record<string, unknown>,
+    /** A worker serving HTTPS with a self-signed certificate: health checks trust this CA. */
+    private readonly tlsCa?: Buffer,
   ) {
-    this.url = `http://127.0.0.1:${port}`;
+    this.url = `${tlsCa ? 'https' : 'http'}://127.0.0.1:${port}`;
     this.configPath = join(dir, 'worker.json');
     this.logPath = join(dir, 'worker.log');
     writeFileSync(this.configPath, JSON.stringify({ 'rest.port': port, 'data.dir': join(dir, 'data'), ...config }));
@@ -48,6 +50,7 @@ export class WorkerProcess {
     this.child = child;
     await waitFor('worker health', async () => {
       if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}; see ${this.logPath}`);
+      if (this.tlsCa) return (await secureCall(this.url, 'GET', '/health', { ca: this.tlsCa }).catch(() => undefined))?.status === 200;
       const res = await fetch(`${this.url}/health`).catch(() => undefined);
       return res?.status === 200;
     }).catch((err: Error) => {
