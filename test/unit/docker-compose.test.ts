@@ -375,6 +375,7 @@ describe('Grafana dashboards', () => {
     const metrics = new Metrics({
       taskStates: () => [{ connector: 'c', task: 0, state: 'RUNNING' }],
       sinkPositions: () => [{ connector: 'c', task: 0, topic: 't', partition: 0, offset: 5n, highWatermark: 9n }],
+      cluster: () => ({ leader: true, generation: 1, connectors: 1, tasks: 2 }),
     });
     try {
       for (const value of Object.values(metrics) as unknown[]) {
