@@ -160,13 +160,13 @@ export const backupSinkConfig = backupLocationConfig.extend({
     group: 'Azul',
     doc: 'Stream downloads failing in a row (each after a few quick retries) before the task stops taking events and fails with DISPATCHER_FAILED; failed streams stay in the spool.',
   },
-  'streams.spool.dir': {
-    type: 'string',
-    default: '.data/spool',
+  'streams.spool.retry.ms': {
+    type: 'int',
+    default: 30_000,
+    min: 100,
     group: 'Azul',
-    doc: 'Local directory where failed streams wait for a retry (a subdirectory per connector); keep it on persistent disk.',
+    doc: 'How often spooled streams are tried again. The spool is in the streams location (~coldstore/spool/<connector>/), drained by any task of the connector.',
   },
-  'streams.spool.retry.ms': { type: 'int', default: 30_000, min: 100, group: 'Azul', doc: 'How often spooled streams are tried again.' },
 });
 
 export type BackupSinkSettings = ConfigValues<typeof backupSinkConfig.keys>;

@@ -72,7 +72,7 @@ export class BackupSinkTask implements SinkTask {
     this.claims = new RangeClaims(this.uploader);
     this.layout =
       this.settings.layout === 'azul'
-        ? createAzulLayout({ settings: this.settings, store: this.store, events: this.uploader, context, stopped: () => this.stopping })
+        ? createAzulLayout({ settings: this.settings, raw: config, store: this.store, events: this.uploader, context, stopped: () => this.stopping })
         : kafkaLayout(this.uploader);
   }
 

@@ -11,7 +11,3 @@ export * from './task-logger.js';
 export * from './failpoints.js';
 export * from './retry.js';
 export * from './metrics.js';
-// Crash-safe local files, for plugins that keep local state (the azul layout's stream
-// spool): the runtime's own checkpoint store writes the same way. One implementation
-// serves both rather than a copy on each side of the API.
-export { listAfterAbandonedWrites, writeFileAtomic } from '../storage/atomic-file.js';

@@ -1,11 +1,9 @@
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ColdstoreError, ErrorCodes } from '../api/errors.js';
 
 let tempFiles = 0;
 const TEMP_MARK = '.tmp-';
-/** A temp file this old is from a killed process, not a write in progress. */
-const ABANDONED_TEMP_MS = 10 * 60_000;
 
 /**
  * Replaces a file so that a crash at any moment leaves either the old or the
@@ -35,22 +33,6 @@ export async function writeFileAtomic(path: string, data: string | Buffer): Prom
       { cause: err },
     );
   }
-}
-
-/**
- * Removes the temp files writeFileAtomic left in `dir` when its process was killed
- * mid-write (only those older than any write in progress), and returns the names
- * of the other files.
- */
-export async function listAfterAbandonedWrites(dir: string): Promise<string[]> {
-  const names = await readdir(dir);
-  const before = Date.now() - ABANDONED_TEMP_MS;
-  for (const name of names.filter((n) => n.includes(TEMP_MARK))) {
-    const path = join(dir, name);
-    const info = await stat(path).catch(() => undefined);
-    if (info && info.mtimeMs < before) await rm(path, { force: true });
-  }
-  return names.filter((n) => !n.includes(TEMP_MARK));
 }
 
 async function fsyncDir(dir: string): Promise<void> {

@@ -13,20 +13,21 @@
  * b. The dispatcher misbehaving mid-backup, the worker staying up: 5xx, garbage and resets
  *    for a while (the backup completes by itself); 200 with garbage bytes (a sha256
  *    mismatch: not stored); 403, connection resets and hangs until fixed (the task FAILS
- *    with DISPATCHER_FAILED, its spool on disk; restarted once the dispatcher is fixed, it
- *    completes and drains the spool).
- * c. A full spool disk while a stream fails: the task FAILS with STORE_IO naming the spool
- *    directory, nothing is committed past the stuck range; once space is freed and the
- *    task restarted, it completes.
+ *    with DISPATCHER_FAILED, its spool in the streams bucket; restarted once the dispatcher
+ *    is fixed, it completes and drains the spool).
+ * c. The object store refusing the spool write while a stream fails: the task FAILS with
+ *    STORE_IO naming the spool location, nothing is committed past the stuck range; once
+ *    the store accepts the write again and the task is restarted, it completes.
  * In every case the same checker proves nothing lost and nothing duplicated.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitBulk } from '../../connectors/layouts/azul/bulk.js';
-import { AZUL_INDEX_PREFIX, AZUL_REJECTS_PREFIX, parseAzulIndexKey, type AzulIndexEntry } from '../../connectors/layouts/azul/objects.js';
+import { AZUL_INDEX_PREFIX, AZUL_REJECTS_PREFIX, parseAzulIndexKey, streamSpoolPrefix, type AzulIndexEntry } from '../../connectors/layouts/azul/objects.js';
+import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
 import type { AzulModel } from '../../connectors/layouts/azul/registry.js';
 import { KafkaProducer, type OutgoingRecord } from '../../runtime/kafka/producer.js';
 import { sha256 } from '../helpers/azul-backup.js';
@@ -50,7 +51,6 @@ import {
   recordDifferences,
   runThenKill,
   sleep,
-  SmallDisk,
   startWorker,
   summary,
   tasksOf,
@@ -68,16 +68,34 @@ const streamsPath = (source: string) => new RegExp(`^/api/v3/stream/${source}/`)
 const shaPath = (...shas: string[]) => new RegExp(`/(${shas.join('|')})$`);
 const CONFLICT = /Conflict: |already exists with different content/;
 
-/** The spooled streams (`<sha256>.<source>.<label>.json`) and any other file left in a connector's spool directory. */
-function spoolFiles(dir: string): { entries: string[]; others: string[] } {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], others: [] };
-    throw err;
-  }
-  return { entries: names.filter((n) => n.endsWith('.json')), others: names.filter((n) => !n.endsWith('.json')) };
+/** Reads a backup's buckets back: on the test S3 server, or in a local store's directory. */
+interface BucketReader {
+  keys(bucket: string, prefix?: string): Promise<string[]>;
+  objects(bucket: string, wanted?: (key: string) => boolean): Promise<FetchedObject[]>;
+}
+
+const s3Reader: BucketReader = {
+  keys: (bucket, prefix) => listKeys(s3Client(), bucket, prefix),
+  objects: (bucket, wanted) => fetchObjects(s3Client(), bucket, '', wanted),
+};
+
+function localReader(root: string): BucketReader {
+  const store = new LocalObjectStore(root);
+  const keys = async (bucket: string, prefix = '') => {
+    const found: string[] = [];
+    for await (const { key } of store.list(bucket, prefix)) found.push(key);
+    return found;
+  };
+  return {
+    keys,
+    objects: async (bucket, wanted = () => true) =>
+      Promise.all((await keys(bucket)).filter(wanted).map(async (key) => ({ key, ...(await store.get(bucket, key))! }))),
+  };
+}
+
+/** The spool entries (`<sha256>.<source>.<label>.json`) a connector has in the streams bucket; none while the bucket does not exist. */
+function spoolEntries(reader: BucketReader, label: string, connector: string): Promise<string[]> {
+  return reader.keys(`coldstore-${label}-streams`, streamSpoolPrefix(connector)).catch(() => []);
 }
 
 /** Azul events of one source, each with its own kafka_key and timestamp, and the blobs they refer to. */
@@ -315,14 +333,8 @@ function proveAzulBackup(
   return report;
 }
 
-/** A BackupSink with layout azul on one label and spool directory, reading the topics of one prefix. */
-function azulConnector(args: {
-  prefix: string;
-  label: string;
-  dispatcher: DispatcherDouble;
-  spoolDir: string;
-  extra?: Record<string, string>;
-}): Record<string, string> {
+/** A BackupSink with layout azul on one label, reading the topics of one prefix. */
+function azulConnector(args: { prefix: string; label: string; dispatcher: DispatcherDouble; extra?: Record<string, string> }): Record<string, string> {
   return {
     'connector.class': 'BackupSink',
     'topics.regex': `azul\\.${args.prefix}\\..*`,
@@ -331,7 +343,6 @@ function azulConnector(args: {
     'dispatcher.url': args.dispatcher.url,
     'bundle.max.records': '10',
     'bundle.max.age.ms': '400',
-    'streams.spool.dir': args.spoolDir,
     'streams.spool.retry.ms': '500',
     'gzip.level': '1',
     ...s3Settings(),
@@ -340,17 +351,22 @@ function azulConnector(args: {
 }
 
 /** Reads back the backup of `label` and proves it (see proveAzulBackup). */
-async function checkBackup(label: string, topics: { spec: TopicSpec; produced: number[] }[], expectedBlobs: Map<string, Buffer>): Promise<AzulReport> {
-  const client = s3Client();
+async function checkBackup(
+  label: string,
+  topics: { spec: TopicSpec; produced: number[] }[],
+  expectedBlobs: Map<string, Buffer>,
+  reader: BucketReader = s3Reader,
+): Promise<AzulReport> {
   const sources = await Promise.all(
     topics.map(async ({ spec, produced }) => ({
       spec,
       source: await readPartitions(produced.map((count, partition) => ({ topic: spec.name, partition, count }))),
     })),
   );
-  const events = await fetchObjects(client, `coldstore-${label}-events`);
-  // No blob stored, no streams bucket: an expected blob is then reported lost.
-  const streams = await fetchObjects(client, `coldstore-${label}-streams`).catch(() => []);
+  const events = await reader.objects(`coldstore-${label}-events`);
+  // No blob stored, no streams bucket: an expected blob is then reported lost. The spool
+  // (`~coldstore/spool/`) is not backup data; the tests check it is drained on their own.
+  const streams = await reader.objects(`coldstore-${label}-streams`, (key) => !key.startsWith('~coldstore/')).catch(() => []);
   return proveAzulBackup(sources, events, streams, expectedBlobs);
 }
 
@@ -400,9 +416,8 @@ describe('BackupSink layout azul: kill -9 at random moments, every event, record
     };
     const vectors = vectorEvents('delete');
 
-    const spoolRoot = join(dir, 'spool');
     const name = 'azul-kill';
-    const spoolDir = join(spoolRoot, name);
+    const spooled = () => spoolEntries(s3Reader, label, name);
     worker = new WorkerProcess(dir, await freePort(), { 'bootstrap.servers': bootstrap(), 'offset.flush.interval.ms': 300 });
     // Spool retries 2 s apart: kills often land while streams wait in the spool.
     const extra = {
@@ -413,7 +428,7 @@ describe('BackupSink layout azul: kill -9 at random moments, every event, record
       'streams.spool.retry.ms': '2000',
     };
     const connectorFile = join(dir, 'backup.json');
-    writeFileSync(connectorFile, JSON.stringify({ name, config: azulConnector({ prefix, label, dispatcher: double, spoolDir: spoolRoot, extra }) }));
+    writeFileSync(connectorFile, JSON.stringify({ name, config: azulConnector({ prefix, label, dispatcher: double, extra }) }));
 
     producer = new KafkaProducer({ bootstrapServers: bootstrap(), extra: {} }, 'faults-azul-kill-producer');
     await producer.connect();
@@ -458,7 +473,7 @@ describe('BackupSink layout azul: kill -9 at random moments, every event, record
       if (now > rangesBefore) runsWithProgress++;
       rangesBefore = now;
       // What the killed run left in the spool, for the next run to drain.
-      if (spoolFiles(spoolDir).entries.length > 0) killsWithSpool++;
+      if ((await spooled()).length > 0) killsWithSpool++;
     }
     producing = false;
     await production;
@@ -476,13 +491,13 @@ describe('BackupSink layout azul: kill -9 at random moments, every event, record
       async () => {
         const committed = await committedOffsets(worker!, name);
         const done = topics.every(({ spec, produced: counts }) => counts.every((n, p) => committed.get(`${spec.name}/${p}`) === n));
-        return done && spoolFiles(spoolDir).entries.length === 0 ? true : undefined;
+        return done && (await spooled()).length === 0 ? true : undefined;
       },
       180_000,
       1_000,
     ).catch(async (err: Error) => {
       throw new Error(
-        `${err.message}; committed ${JSON.stringify([...(await committedOffsets(worker!, name))])}; spool ${spoolFiles(spoolDir).entries.length}\n${logTail(worker!)}`,
+        `${err.message}; committed ${JSON.stringify([...(await committedOffsets(worker!, name))])}; spool ${(await spooled()).length}\n${logTail(worker!)}`,
       );
     });
     expect(await worker.kill('SIGTERM')).toBe(0);
@@ -491,7 +506,7 @@ describe('BackupSink layout azul: kill -9 at random moments, every event, record
     const log = readFileSync(worker.logPath, 'utf8');
     const conflicts = log.split('\n').filter((line) => CONFLICT.test(line));
     const gets = double.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/api/v3/stream/'));
-    const leftInSpool = spoolFiles(spoolDir);
+    const leftInSpool = await spooled();
     summary('azul-backup-kill', {
       runs: KILLS + 1,
       faults,
@@ -506,7 +521,7 @@ describe('BackupSink layout azul: kill -9 at random moments, every event, record
       'blobs checked': report.streams,
       'stream GETs': `${gets.length} (${new Set(gets.map((r) => r.path)).size} distinct, ${gets.filter((r) => r.status === 503).length} failed on purpose for ${flaky} blobs)`,
       'kills leaving streams in the spool': killsWithSpool,
-      'left in the spool': leftInSpool.entries.length + leftInSpool.others.length,
+      'left in the spool': leftInSpool.length,
       lost: report.lost,
       duplicated: report.duplicated,
       mismatched: report.mismatched,
@@ -520,20 +535,14 @@ describe('BackupSink layout azul: kill -9 at random moments, every event, record
     expect(report.mismatched).toBe(0);
     expect(report.records).toBe(produced.binary.reduce((a, b) => a + b, 0) + produced.system[0]!);
     expect(conflicts).toEqual([]);
-    expect(leftInSpool.entries).toEqual([]);
-    // A kill inside a spool write leaves its temp file (`<entry>.json.tmp-<pid>-<n>`): garbage,
-    // not a lost stream (the range was not committed, so the next run copies the stream again).
-    // The spool removes such files once they are ten minutes old, longer than this test runs;
-    // reported, not failed.
-    if (leftInSpool.others.length > 0) console.warn(`[faults] azul-backup-kill: files left in the spool: ${leftInSpool.others.join(' ')}`);
+    // An S3 put is atomic: a kill inside a spool write leaves no partial entry behind.
+    expect(leftInSpool).toEqual([]);
   });
 });
 
-describe('BackupSink layout azul: the dispatcher misbehaving and a full spool disk, the worker staying up', () => {
+describe('BackupSink layout azul: the dispatcher misbehaving and a store refusing the spool, the worker staying up', () => {
   let worker: WorkerProcess;
   let double: DispatcherDouble;
-  const disks: SmallDisk[] = [];
-  const spoolRoot = tmpDir('faults-azul-spool');
   const results: string[] = [];
   const totals = { records: 0, blobs: 0, lost: 0, duplicated: 0, mismatched: 0 };
 
@@ -546,7 +555,6 @@ describe('BackupSink layout azul: the dispatcher misbehaving and a full spool di
   afterAll(async () => {
     await worker?.kill('SIGKILL');
     await double?.close();
-    for (const d of disks) d.destroy();
     summary('azul-dispatcher', {
       runs: 1,
       faults: results.length,
@@ -572,18 +580,28 @@ describe('BackupSink layout azul: the dispatcher misbehaving and a full spool di
     constructor(
       readonly name: string,
       readonly source: string,
+      readonly reader: BucketReader = s3Reader,
     ) {
       this.spec = binaryTopic(this.prefix, source, 2);
       this.maker = new EventMaker(double, source);
     }
 
-    get spoolDir(): string {
-      return join(this.config['streams.spool.dir']!, this.name);
+    get streamsBucket(): string {
+      return `coldstore-${this.label}-streams`;
+    }
+
+    /** Where the spool is, as the task's messages name it. */
+    get spoolLocation(): string {
+      return `${this.streamsBucket}/${streamSpoolPrefix(this.name)}`;
+    }
+
+    spooled(): Promise<string[]> {
+      return spoolEntries(this.reader, this.label, this.name);
     }
 
     async create(extra: Record<string, string> = {}): Promise<void> {
       await createTopic(this.spec.name, 2);
-      this.config = azulConnector({ prefix: this.prefix, label: this.label, dispatcher: double, spoolDir: spoolRoot, extra });
+      this.config = azulConnector({ prefix: this.prefix, label: this.label, dispatcher: double, extra });
       const res = await worker.api('POST', '/connectors', { name: this.name, config: this.config });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
     }
@@ -627,12 +645,12 @@ describe('BackupSink layout azul: the dispatcher misbehaving and a full spool di
           const failed = last.find((t) => t.state === 'FAILED');
           if (failed) throw new Error(`${this.name} FAILED: ${failed.trace}`);
           const committed = await this.committed();
-          return committed.every((n, p) => n === this.produced[p]) && spoolFiles(this.spoolDir).entries.length === 0 ? true : undefined;
+          return committed.every((n, p) => n === this.produced[p]) && (await this.spooled()).length === 0 ? true : undefined;
         },
         90_000,
       ).catch(async (err: Error) => {
         throw new Error(
-          `${err.message}; committed ${await this.committed()} of ${this.produced}; spool ${spoolFiles(this.spoolDir).entries.length}; tasks ${JSON.stringify(last)}\n${logTail(worker)}`,
+          `${err.message}; committed ${await this.committed()} of ${this.produced}; spool ${(await this.spooled()).length}; tasks ${JSON.stringify(last)}\n${logTail(worker)}`,
         );
       });
     }
@@ -653,7 +671,7 @@ describe('BackupSink layout azul: the dispatcher misbehaving and a full spool di
 
     /** Proves the backup complete, deletes the connector, tallies the figures. */
     async finish(): Promise<AzulReport> {
-      const report = await checkBackup(this.label, [{ spec: this.spec, produced: this.produced }], this.maker.expectedBlobs());
+      const report = await checkBackup(this.label, [{ spec: this.spec, produced: this.produced }], this.maker.expectedBlobs(), this.reader);
       expect((await worker.api('DELETE', `/connectors/${this.name}`)).status).toBe(204);
       totals.records += report.records;
       totals.blobs += report.streams;
@@ -727,7 +745,7 @@ describe('BackupSink layout azul: the dispatcher misbehaving and a full spool di
   ];
 
   it.each(UNTIL_FIXED)(
-    '$fault until fixed: FAILED with DISPATCHER_FAILED and the spool on disk; restarted once fixed, it completes',
+    '$fault until fixed: FAILED with DISPATCHER_FAILED and the spool in the streams bucket; restarted once fixed, it completes',
     async ({ fault, id, rule, extra, trace }) => {
       const b = new Backup(`azul-${id}`, id);
       await b.create({ 'streams.max.consecutive.failures': '3', 'streams.max.in.flight': '4', ...extra });
@@ -739,9 +757,9 @@ describe('BackupSink layout azul: the dispatcher misbehaving and a full spool di
       const failed = await b.waitFailed();
       expect(failed.trace).toContain('DISPATCHER_FAILED');
       expect(failed.trace).toMatch(trace);
-      expect(failed.trace).toContain(b.spoolDir);
+      expect(failed.trace).toContain(`spooled in ${b.spoolLocation}`);
       expect(failed.trace).toMatch(/nothing is lost/);
-      const spooled = spoolFiles(b.spoolDir).entries.length;
+      const spooled = (await b.spooled()).length;
       expect(spooled, 'the failed streams wait in the spool').toBeGreaterThan(0);
       const failures = await b.metric('failed');
       expect(failures).toBeGreaterThanOrEqual(3);
@@ -758,15 +776,21 @@ describe('BackupSink layout azul: the dispatcher misbehaving and a full spool di
     },
   );
 
-  it('a full spool disk while a stream fails: STORE_IO naming the spool directory, nothing committed past the range; done once space is freed', async () => {
-    const disk = new SmallDisk(tmpDir('faults-azul-spool-disk'), 2);
-    disks.push(disk);
-    const b = new Backup('azul-spool-full', 'spoolfull');
-    await b.create({ 'streams.spool.dir': disk.path, 'streams.max.consecutive.failures': '5' });
+  it('the store refusing the spool write while a stream fails: STORE_IO naming the spool, nothing committed past the range; done once it accepts again', async () => {
+    // A local store, so the refusal can be aimed at the spool alone: stream blobs and
+    // event bundles beside it keep being written.
+    const root = tmpDir('faults-azul-refusing-store');
+    const b = new Backup('azul-spool-refused', 'spoolrefused', localReader(root));
+    await b.create({ 'storage.type': 'local', 'local.root': root, 'streams.max.consecutive.failures': '5' });
     await b.produce(streamsFor(b.maker, 16));
     await b.waitComplete('the first events backed up');
 
-    disk.fill();
+    // A file where the connector's spool directory must be: every spool write fails. A
+    // read-only directory would not stop root, which these tests run as.
+    const blocker = join(root, b.streamsBucket, ...streamSpoolPrefix(b.name).split('/').filter(Boolean));
+    rmSync(blocker, { recursive: true, force: true });
+    mkdirSync(dirname(blocker), { recursive: true });
+    writeFileSync(blocker, 'in the way of the spool');
     const streams = streamsFor(b.maker, 16);
     const stuck = streams[6]![0]!;
     double.fail({ method: 'GET', path: shaPath(stuck), status: 503 });
@@ -774,29 +798,31 @@ describe('BackupSink layout azul: the dispatcher misbehaving and a full spool di
     const at = placed[6]!;
     const failed = await b.waitFailed();
     expect(failed.trace).toContain('STORE_IO');
-    expect(failed.trace).toContain(b.spoolDir);
-    expect(failed.trace).toMatch(/Free space/);
-    expect(failed.trace).toMatch(/ENOSPC|no space left/i);
+    expect(failed.trace).toContain(`cannot be spooled in ${b.spoolLocation}`);
+    expect(failed.trace).toMatch(/ENOTDIR|EEXIST|not a directory/);
+    expect(failed.trace).toMatch(/the events that refer to it are not committed/);
     await sleep(1_000);
     // Nothing past the range holding the stuck event is committed, and no index entry covers it.
     const committed = await b.committed();
     expect(committed[at.partition]!).toBeLessThanOrEqual(at.offset);
-    const covering = (await listKeys(s3Client(), `coldstore-${b.label}-events`, `${AZUL_INDEX_PREFIX}${b.spec.name}/${at.partition}/`))
+    const covering = (await b.reader.keys(`coldstore-${b.label}-events`, `${AZUL_INDEX_PREFIX}${b.spec.name}/${at.partition}/`))
       .map((k) => parseAzulIndexKey(k)!)
       .filter((r) => r.start <= BigInt(at.offset) && BigInt(at.offset) <= r.end);
     expect(covering).toEqual([]);
     await expectHealthy(worker);
 
-    // Space freed; the stream fails once more after the restart, so the spool is used (and drained) on the freed disk.
-    disk.free();
+    // The store accepts spool writes again; the stream fails once more after the restart, so the spool is used (and drained).
+    rmSync(blocker);
     double.clearFailures();
     double.fail({ method: 'GET', path: shaPath(stuck), status: 503, times: 3 });
+    const failedBefore = await b.metric('failed');
     await b.restartTask();
-    await b.waitComplete('complete after space was freed');
-    const spooledAfter = await b.metric('failed');
+    await b.waitComplete('complete once the store accepts the spool again');
+    const spooledAfter = (await b.metric('failed')) - failedBefore;
+    expect(spooledAfter, 'the stuck stream went through the spool after the fix').toBeGreaterThanOrEqual(1);
     const report = await b.finish();
     results.push(
-      `spool disk full: FAILED STORE_IO naming ${disk.kind} spool dir, committed ${committed[at.partition]} ≤ stuck offset ${at.offset}; after freeing, ${spooledAfter} spooled and drained, ${report.streams} blobs stored`,
+      `store refusing the spool: FAILED STORE_IO naming ${b.spoolLocation}, committed ${committed[at.partition]} ≤ stuck offset ${at.offset}; once accepted, ${spooledAfter} spooled and drained, ${report.streams} blobs stored`,
     );
   });
 });

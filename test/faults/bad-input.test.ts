@@ -6,8 +6,9 @@
  * bucket a restore reads, a record larger than the target topic allows, and a full disk
  * under the local object store and under the checkpoint store.
  *
- * Not here: the dispatcher's 4xx/5xx/garbage answers and a full stream-spool disk of the
- * `azul` layout are in azul-backup-faults.test.ts (see docs/reliability.md).
+ * Not here: the dispatcher's 4xx/5xx/garbage answers and an object store refusing the
+ * stream spool (now in the streams bucket, not on a local disk) of the `azul` layout are
+ * in azul-backup-faults.test.ts (see docs/reliability.md).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

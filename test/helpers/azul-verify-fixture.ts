@@ -2,7 +2,6 @@
 // the given store and a StreamArchiver fed by an in-memory dispatcher), for tests that
 // read azul backups back (verify, inspect, ls).
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { AzulLayout } from '../../connectors/backup-sink/azul/azul-layout.js';
 import { StreamArchiver, type ArchiverOptions } from '../../connectors/backup-sink/azul/stream-archiver.js';
 import { StreamSpool } from '../../connectors/backup-sink/azul/stream-spool.js';
@@ -15,7 +14,6 @@ import { azulIndexKey, type AzulIndexEntry } from '../../connectors/layouts/azul
 import type { ObjectStore } from '../../connectors/shared/object-store/object-store.js';
 import type { SinkRecord, TaskLogger, TaskMetrics } from '../../runtime/api/index.js';
 import { binaryEvent, vectorEvents } from './azul-vectors.js';
-import { tmpDir } from './tmp.js';
 
 export const quietLog: TaskLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 export const ignoredMetrics: TaskMetrics = { add: () => undefined, record: () => undefined };
@@ -53,14 +51,23 @@ export class MemoryDispatcher implements Dispatcher {
   }
 }
 
-/** A StreamArchiver with quick, quiet test settings: one attempt per download, a small cache. */
+/**
+ * A StreamArchiver with quick, quiet test settings: one attempt per download, a small
+ * cache, its spool in the uploader's location under the connector name `fixture`.
+ */
 export function testArchiver(
-  args: { dispatcher: Dispatcher; uploader: BundleUploader; spoolDir: string } & Partial<Pick<ArchiverOptions, 'maxInFlight' | 'maxInFlightBytes'>>,
+  args: { dispatcher: Dispatcher; uploader: BundleUploader } & Partial<Pick<ArchiverOptions, 'maxInFlight' | 'maxInFlightBytes'>>,
 ): StreamArchiver {
+  const { uploader } = args;
   return new StreamArchiver({
     dispatcher: args.dispatcher,
-    uploader: args.uploader,
-    spool: new StreamSpool(args.spoolDir),
+    uploader,
+    spool: new StreamSpool({
+      store: uploader.store,
+      location: uploader.location,
+      connector: 'fixture',
+      withRetries: (what, work) => uploader.withRetries(what, work),
+    }),
     cacheSize: 100,
     maxInFlight: args.maxInFlight ?? 4,
     maxInFlightBytes: args.maxInFlightBytes ?? 1 << 20,
@@ -89,7 +96,7 @@ export interface WrittenAzulFixture {
   rejects: number;
   /** Writes one more range with the same layout and dispatcher. */
   writeRange: (records: SinkRecord[]) => Promise<WrittenRange>;
-  /** Stops the layout's spool timer and removes the spool. */
+  /** Stops the layout's spool timer. */
   close: () => void;
 }
 
@@ -142,8 +149,7 @@ export async function writeAzulFixture(
 ): Promise<WrittenAzulFixture> {
   const uploader = (location: Location) =>
     new BundleUploader({ store, location, gzipLevel: 6, permanentErrorRetries: 0, log: quietLog, metrics: ignoredMetrics, stopped: () => false });
-  const spoolDir = tmpDir('azul-spool');
-  const archiver = testArchiver({ dispatcher, uploader: uploader(streams), spoolDir });
+  const archiver = testArchiver({ dispatcher, uploader: uploader(streams) });
   const layout = new AzulLayout({
     events: uploader(events),
     archiver,
@@ -175,10 +181,7 @@ export async function writeAzulFixture(
   ranges.push(await write(deletes.map((v, i) => record(DELETE_TOPIC, 0, 10 + i, v.bytes))));
   return {
     writeRange: write,
-    close: () => {
-      layout.stop();
-      rmSync(spoolDir, { recursive: true, force: true });
-    },
+    close: () => layout.stop(),
     ranges,
     streams: s,
     events: 3 + 2 + 2 + 2 + deletes.length,

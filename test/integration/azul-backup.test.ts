@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitBulk } from '../../connectors/layouts/azul/bulk.js';
@@ -9,7 +9,7 @@ import { binaryEvent, vectorEvents } from '../helpers/azul-vectors.js';
 import { readBundle } from '../helpers/bundle-reader.js';
 import { startDispatcherDouble, type DispatcherDouble } from '../helpers/dispatcher-double.js';
 import { createTopic, produceRecords } from '../helpers/kafka.js';
-import { fetchObjects, s3Client, s3Settings } from '../helpers/s3.js';
+import { fetchObjects, listKeys, s3Client, s3Settings } from '../helpers/s3.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -44,7 +44,6 @@ describe('BackupSink layout azul', () => {
       'backup.label': label,
       'dispatcher.url': dispatcher.url,
       'bundle.max.age.ms': '500',
-      'streams.spool.dir': tmpDir('spool'),
       'streams.spool.retry.ms': '300',
       ...s3Settings(),
       ...extra,
@@ -163,7 +162,7 @@ describe('BackupSink layout azul', () => {
     await t.call('DELETE', `/connectors/${name}`);
   });
 
-  it('dispatcher down: fails after N consecutive failures with its spool on disk, and a restart completes the backup', async () => {
+  it('dispatcher down: fails after N consecutive failures with its spool in the streams bucket, and a restart completes the backup', async () => {
     const prefix = uniqueName('p').replace(/-/g, '');
     const label = uniqueName('azul').toLowerCase();
     const topic = `azul.${prefix}.src2.binary.sourced`;
@@ -176,7 +175,9 @@ describe('BackupSink layout azul', () => {
     );
     await produceRecords(events.map((value) => ({ topic, partition: 0, key: null, value })));
     const name = uniqueName('azul-down');
-    const config = connectorConfig(label, prefix, { 'streams.max.consecutive.failures': '3', 'streams.max.in.flight': '2' });
+    // streams.spool.dir is obsolete (the spool is in the object store); an old config that still sets it is accepted and the directory left unused.
+    const oldSpoolDir = tmpDir('old-spool');
+    const config = connectorConfig(label, prefix, { 'streams.max.consecutive.failures': '3', 'streams.max.in.flight': '2', 'streams.spool.dir': oldSpoolDir });
     await t.app.herder.putConfig(name, config, true);
     const failed = await waitFor(
       'task failed',
@@ -187,9 +188,14 @@ describe('BackupSink layout azul', () => {
       { timeoutMs: 60_000 },
     );
     expect(failed.trace).toContain('DISPATCHER_FAILED');
-    expect(failed.trace).toContain('spooled');
-    const spoolDir = `${config['streams.spool.dir']}/${name}`;
-    expect(readdirSync(spoolDir).length).toBeGreaterThan(0);
+    const streamsBucket = `coldstore-${label}-streams`;
+    const spoolPrefix = `~coldstore/spool/${name}/`;
+    expect(failed.trace).toContain(`spooled in ${streamsBucket}/${spoolPrefix}`);
+    const spooled = await listKeys(s3Client(), streamsBucket, spoolPrefix);
+    expect(spooled.length).toBeGreaterThan(0);
+    for (const key of spooled) expect(key).toMatch(new RegExp(`^${spoolPrefix}[0-9a-f]{64}\\.src2\\.content\\.json$`));
+    expect(existsSync(oldSpoolDir) ? readdirSync(oldSpoolDir) : []).toEqual([]);
+    expect(t.logs.some((l) => l.includes(name) && l.includes('streams.spool.dir is obsolete and ignored'))).toBe(true);
     expect(await committed(name, topic, 8)).toBe(false);
 
     dispatcher.clearFailures();
@@ -204,8 +210,9 @@ describe('BackupSink layout azul', () => {
       console.log(JSON.stringify((await t.call('GET', `/connectors/${name}/status`)).body));
       throw e;
     });
-    await waitFor('spool drained', () => readdirSync(spoolDir).length === 0, { timeoutMs: 30_000 });
-    const streams = await fetchObjects(s3Client(), `coldstore-${label}-streams`);
+    await waitFor('spool drained', async () => (await listKeys(s3Client(), streamsBucket, spoolPrefix)).length === 0, { timeoutMs: 30_000 });
+    // Only the blobs are left in the streams bucket: the drained spool leaves nothing behind.
+    const streams = await fetchObjects(s3Client(), streamsBucket);
     expect(streams.map((s) => s.key).sort()).toEqual(shas.map((sha) => `src2/content/${sha}`).sort());
     const bundles = (await fetchObjects(s3Client(), `coldstore-${label}-events`)).filter((o) => o.key.startsWith('src2/'));
     expect(bundles.flatMap((b) => splitBulk('binary', gunzipSync(b.body)).events.map(sha256)).sort()).toEqual(events.map(sha256).sort());

@@ -50,7 +50,6 @@ describe('StreamArchiver', () => {
     const archiver = testArchiver({
       dispatcher,
       uploader: new BundleUploader({ store, location, gzipLevel: 1, permanentErrorRetries: 0, log: quietLog, metrics: ignoredMetrics, stopped: () => false }),
-      spoolDir: mkdtempSync(join(tmpdir(), 'archiver-spool-')),
       maxInFlight: 10,
       maxInFlightBytes: 100,
     });

@@ -1,5 +1,4 @@
-import { join } from 'node:path';
-import type { SinkTaskContext } from '../../../runtime/api/index.js';
+import type { RawConfig, SinkTaskContext } from '../../../runtime/api/index.js';
 import { streamsLocation } from '../../shared/backup-location.js';
 import type { DispatcherSettings } from '../../shared/dispatcher/config.js';
 import { createDispatcher } from '../../shared/dispatcher/http-dispatcher.js';
@@ -17,6 +16,8 @@ const DOWNLOAD_RETRY_MS = 500;
 /** Wires the azul layout of one task: event bundles, the stream archiver and its spool. */
 export function createAzulLayout(args: {
   settings: BackupSinkSettings;
+  /** The task's config as given, to spot settings that no longer exist. */
+  raw: RawConfig;
   store: ObjectStore;
   events: BundleUploader;
   context: SinkTaskContext;
@@ -32,11 +33,24 @@ export function createAzulLayout(args: {
     metrics: context.metrics,
     stopped: args.stopped,
   });
+  const spool = new StreamSpool({
+    store: args.store,
+    location: streams.location,
+    connector: context.connectorName,
+    withRetries: (what, work) => streams.withRetries(what, work),
+  });
+  // The spool moved into the store so a worker that dies for good cannot take it along; old configs still name a directory.
+  if (args.raw['streams.spool.dir']) {
+    context.log.warn(
+      { setting: 'streams.spool.dir' },
+      `streams.spool.dir is obsolete and ignored: the spool is in the object store at ${spool.description}; entries left in the old directory are not moved there`,
+    );
+  }
   const archiver = new StreamArchiver({
     // validateAll makes dispatcher.url present whenever layout is azul.
     dispatcher: createDispatcher(settings as DispatcherSettings),
     uploader: streams,
-    spool: new StreamSpool(join(settings['streams.spool.dir'], context.connectorName)),
+    spool,
     cacheSize: settings['streams.cache.size'],
     maxInFlight: settings['streams.max.in.flight'],
     maxInFlightBytes: settings['streams.max.in.flight.bytes'],

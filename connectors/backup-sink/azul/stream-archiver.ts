@@ -10,7 +10,7 @@ import { azulMetrics } from './metrics.js';
 import { KeyCache } from './key-cache.js';
 import type { StreamSpool } from './stream-spool.js';
 
-/** What became of one stream. `spooled`: it failed and waits on local disk for a retry. */
+/** What became of one stream. `spooled`: it failed and waits in the spool (in the object store) for a retry. */
 export type StreamOutcome = 'stored' | 'existing' | 'missing' | 'mismatch' | 'spooled';
 
 export interface ArchiverOptions {
@@ -37,8 +37,9 @@ export interface ArchiverOptions {
  * each at most once: a bounded LRU of keys already handled, then an existence
  * check in the store, then download, sha256 check, gzip, create-if-absent. A
  * stream counts as handled once stored, found, missing (404) or mismatched
- * (reported, never stored); a failed one is spooled to local disk and retried,
- * so the events that refer to it can be committed without losing it.
+ * (reported, never stored); a failed one is spooled (a small entry in the streams
+ * location) and retried by any task of the connector, so the events that refer to
+ * it can be committed without losing it.
  */
 export class StreamArchiver {
   private readonly cache: KeyCache;
@@ -57,7 +58,7 @@ export class StreamArchiver {
     return this.failure;
   }
 
-  /** Resolves when every stream is handled or spooled; rejects if a failure cannot be spooled (e.g. a full disk). */
+  /** Resolves when every stream is handled or spooled; rejects if a failure cannot be spooled (the store refuses the entry). */
   async archive(refs: readonly StreamRef[]): Promise<StreamOutcome[]> {
     return Promise.all(refs.map((ref) => this.archiveOne(ref)));
   }
@@ -122,7 +123,7 @@ export class StreamArchiver {
       this.failure = new ColdstoreError(
         ErrorCodes.DISPATCHER_FAILED,
         `${this.consecutiveFailures} stream downloads in a row failed from ${this.options.dispatcher.description} (last: ${key}: ${err.message}). ` +
-          `The task stopped taking events; failed streams are spooled in ${this.options.spool.dir} and nothing is lost. ` +
+          `The task stopped taking events; failed streams are spooled in ${this.options.spool.description} and nothing is lost. ` +
           'Restart the task once the dispatcher is reachable; the spool is retried first.',
         { cause: err },
       );
@@ -136,7 +137,8 @@ export class StreamArchiver {
     } catch (err) {
       throw new ColdstoreError(
         ErrorCodes.STORE_IO,
-        `Stream ${streamKey(ref)} failed (${reason}) and cannot be spooled: ${(err as Error).message}. Free space in ${this.options.spool.dir} or point streams.spool.dir elsewhere; the events that refer to it are not committed.`,
+        `Stream ${streamKey(ref)} failed (${reason}) and cannot be spooled in ${this.options.spool.description}: ${(err as Error).message}. ` +
+          'Let coldstore write there (permissions, bucket policy, space); the events that refer to it are not committed.',
         { cause: err },
       );
     }

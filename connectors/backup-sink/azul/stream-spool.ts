@@ -1,62 +1,120 @@
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { listAfterAbandonedWrites, writeFileAtomic } from '../../../runtime/api/index.js';
+import { createHash } from 'node:crypto';
+import { BackupLocation, type Location } from '../../shared/backup-location.js';
+import type { ObjectStore } from '../../shared/object-store/object-store.js';
 import type { StreamRef } from '../../layouts/azul/event-fields.js';
+import { FORMAT_STREAM_SPOOL, streamSpoolKey, streamSpoolPrefix } from '../../layouts/azul/objects.js';
+import { MetadataName } from '../../layouts/metadata-names.js';
 
-/** A stream whose download or upload failed, kept on local disk until a retry stores it. */
+/** A stream whose download or upload failed, kept in the store until a retry stores it. */
 export interface SpooledStream extends StreamRef {
   attempts: number;
   firstFailedAt: string;
   lastError: string;
 }
 
-const fileName = (ref: StreamRef) => `${ref.sha256}.${ref.source}.${ref.label}.json`;
+/** The body of a spool entry object (docs/formats.md). */
+interface SpoolEntryBody extends SpooledStream {
+  format: typeof FORMAT_STREAM_SPOOL;
+}
+
+export interface SpoolOptions {
+  store: ObjectStore;
+  /** The streams location: the spool lives under its reserved `~coldstore/spool/` prefix. */
+  location: Location;
+  connector: string;
+  /**
+   * Runs one store call with retries; the uploader's, so a store outage blocks the
+   * spool exactly as it blocks stream uploads. Without it, errors surface at once.
+   */
+  withRetries?: <T>(what: string, work: () => Promise<T>) => Promise<T>;
+}
 
 /**
- * The spool: one small fsync'd file per failed stream in the connector's spool
- * directory, so a failed stream outlives the process. Every task of the connector
- * drains the same directory; two tasks retrying one entry is harmless (stores are
- * create-if-absent, removal ignores a missing file).
+ * The spool: one small object per failed stream under the connector's spool prefix
+ * in the streams location. In the store, not on a worker's disk, so any task of the
+ * connector on any worker drains it and a worker that dies for good loses nothing.
+ * Two tasks handling one entry is harmless: stream stores are create-if-absent and
+ * deleting a missing entry is a no-op.
  */
 export class StreamSpool {
-  constructor(readonly dir: string) {}
+  private readonly location: BackupLocation;
+  private bucketReady: Promise<void> | undefined;
 
-  /** Durably records the failure; throws (e.g. ENOSPC) if it cannot, so the stream's events are not committed. */
+  constructor(private readonly options: SpoolOptions) {
+    this.location = BackupLocation.of(options.location);
+  }
+
+  /** Where the entries are, for messages: `bucket/prefix`. */
+  get description(): string {
+    return `${this.location.bucket}/${this.location.key(streamSpoolPrefix(this.options.connector))}`;
+  }
+
+  /** Durably records the failure; throws if the store refuses, so the stream's events are not committed. */
   async add(ref: StreamRef, error: string): Promise<void> {
-    const path = join(this.dir, fileName(ref));
-    const previous = await this.read(path);
-    const entry: SpooledStream = {
-      source: ref.source,
-      label: ref.label,
-      sha256: ref.sha256,
-      ...(ref.size === undefined ? {} : { size: ref.size }),
-      attempts: (previous?.attempts ?? 0) + 1,
-      firstFailedAt: previous?.firstFailedAt ?? new Date().toISOString(),
-      lastError: error,
-    };
-    await writeFileAtomic(path, JSON.stringify(entry));
+    const key = this.keyOf(ref);
+    await this.run(`spool ${this.location.bucket}/${key}`, async () => {
+      await this.ensureBucket();
+      const previous = await this.read(key);
+      const entry: SpoolEntryBody = {
+        format: FORMAT_STREAM_SPOOL,
+        source: ref.source,
+        label: ref.label,
+        sha256: ref.sha256,
+        ...(ref.size === undefined ? {} : { size: ref.size }),
+        attempts: (previous?.attempts ?? 0) + 1,
+        firstFailedAt: previous?.firstFailedAt ?? new Date().toISOString(),
+        lastError: error,
+      };
+      const body = Buffer.from(JSON.stringify(entry));
+      await this.options.store.put(this.location.bucket, key, body, {
+        [MetadataName.format]: FORMAT_STREAM_SPOOL,
+        [MetadataName.bodySha256]: createHash('sha256').update(body).digest('hex'),
+      });
+    });
   }
 
   async remove(ref: StreamRef): Promise<void> {
-    await rm(join(this.dir, fileName(ref)), { force: true });
+    const key = this.keyOf(ref);
+    await this.run(`remove ${this.location.bucket}/${key} from the spool`, () => this.options.store.delete(this.location.bucket, key));
   }
 
   /** Everything spooled, oldest failures first. Unreadable entries are skipped (a retry rewrites them). */
   async entries(): Promise<SpooledStream[]> {
-    let names: string[];
-    try {
-      names = await listAfterAbandonedWrites(this.dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
-    const entries = (await Promise.all(names.filter((n) => n.endsWith('.json')).map((n) => this.read(join(this.dir, n))))).filter((e) => e !== undefined);
-    return entries.sort((a, b) => a.firstFailedAt.localeCompare(b.firstFailedAt));
+    return this.run(`list the spool ${this.description}`, async () => {
+      await this.ensureBucket();
+      const keys: string[] = [];
+      for await (const { fullKey } of this.location.list(this.options.store, streamSpoolPrefix(this.options.connector))) {
+        if (fullKey.endsWith('.json')) keys.push(fullKey);
+      }
+      const entries = (await Promise.all(keys.map((key) => this.read(key)))).filter((e) => e !== undefined);
+      return entries.sort((a, b) => a.firstFailedAt.localeCompare(b.firstFailedAt));
+    });
   }
 
-  private async read(path: string): Promise<SpooledStream | undefined> {
+  private keyOf(ref: StreamRef): string {
+    return this.location.key(streamSpoolKey(this.options.connector, ref));
+  }
+
+  private run<T>(what: string, work: () => Promise<T>): Promise<T> {
+    return this.options.withRetries ? this.options.withRetries(what, work) : work();
+  }
+
+  /** The streams bucket may not exist yet when the first stream of a backup fails. */
+  private ensureBucket(): Promise<void> {
+    this.bucketReady ??= this.options.store.ensureBucket(this.location.bucket).catch((err: unknown) => {
+      this.bucketReady = undefined;
+      throw err;
+    });
+    return this.bucketReady;
+  }
+
+  /** The entry at a full key; undefined when absent or not a spool entry. */
+  private async read(key: string): Promise<SpooledStream | undefined> {
+    const object = await this.options.store.get(this.location.bucket, key);
+    if (!object) return undefined;
     try {
-      return JSON.parse(await readFile(path, 'utf8')) as SpooledStream;
+      const { format, ...entry } = JSON.parse(object.body.toString('utf8')) as SpoolEntryBody;
+      return format === FORMAT_STREAM_SPOOL ? entry : undefined;
     } catch {
       return undefined;
     }

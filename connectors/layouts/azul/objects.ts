@@ -75,3 +75,22 @@ export function parseAzulIndexKeyStrictly(key: string): BundleKey | undefined {
 
 /** Records of an azul topic that are not valid events, kept in kafka-v1 form so nothing is lost. */
 export const AZUL_REJECTS_PREFIX = '~coldstore/azul-rejects/';
+
+/** `coldstore-format` of a stream spool entry: a stream that failed and waits for a retry (never backup data). */
+export const FORMAT_STREAM_SPOOL = 'coldstore-spool-v1';
+
+/**
+ * The stream spool, in the streams location: in the store rather than on a worker's
+ * disk, so a worker that dies for good does not take failed streams with it.
+ */
+export const STREAM_SPOOL_PREFIX = '~coldstore/spool/';
+
+/** Where a connector's spool entries are, relative to the streams location. */
+export function streamSpoolPrefix(connector: string): string {
+  return `${STREAM_SPOOL_PREFIX}${connector}/`;
+}
+
+/** One entry per stream and connector, so two tasks failing on the same stream write the same key. */
+export function streamSpoolKey(connector: string, ref: { source: string; label: string; sha256: string }): string {
+  return `${streamSpoolPrefix(connector)}${ref.sha256}.${ref.source}.${ref.label}.json`;
+}
