@@ -46,7 +46,12 @@ export async function failoverScenario(ctx: BenchContext): Promise<Figure[]> {
   });
   const workers = new Map<string, BenchWorker>();
   for (const id of ['a', 'b', 'c']) workers.set(id, await BenchWorker.start(config(id)));
-  const producer = new Producer({ 'bootstrap.servers': ctx.stack.kafkaBootstrap, 'client.id': 'coldstore-bench-failover', 'linger.ms': 5, 'enable.idempotence': true });
+  const producer = new Producer({
+    'bootstrap.servers': ctx.stack.kafkaBootstrap,
+    'client.id': 'coldstore-bench-failover',
+    'linger.ms': 5,
+    'enable.idempotence': true,
+  });
   const produced = Array.from({ length: PARTITIONS }, () => 0);
   let producing = true;
   const failovers: number[] = [];
@@ -128,6 +133,12 @@ export async function failoverScenario(ctx: BenchContext): Promise<Figure[]> {
       target: { of: 'value', op: '<=', value: SESSION_TIMEOUT_MS / 1000 + 10 },
       note,
     }),
-    figure({ id: 'failover/catch-up', title: 'then until every partition is durable up to what was produced at that moment', unit: 's', coldstore: measure(catchUps), note }),
+    figure({
+      id: 'failover/catch-up',
+      title: 'then until every partition is durable up to what was produced at that moment',
+      unit: 's',
+      coldstore: measure(catchUps),
+      note,
+    }),
   ];
 }
