@@ -1,11 +1,11 @@
-import { backupParticipantOf, type BackupParticipant, type CutPartition, type StoredObjectRef } from '../../connectors/shared/backups.js';
+import { backupParticipantOf, type BackupParticipant, type StoredObjectRef } from '../../connectors/shared/backups.js';
 import type { KafkaCluster } from '../../runtime/api/cluster.js';
 import { ColdstoreError, describeError, ErrorCodes, isRetriable, RetriableError } from '../../runtime/api/errors.js';
 import { configFingerprint } from '../../runtime/config/fingerprint.js';
 import type { HerderApi as Herder } from '../../runtime/herder/herder-api.js';
 import type { Logger } from '../../runtime/telemetry/logger.js';
 import type { PartitionProgress } from '../../runtime/worker/task-runner.js';
-import { backupView, partitionDone, type BackupRecord, type BackupView, type StoredParticipant } from './backup-record.js';
+import { backupView, cutPartition, partitionDone, storedPartition, type BackupRecord, type BackupView, type StoredParticipant } from './backup-record.js';
 import type { CatalogueStore } from './catalogue-store.js';
 import { backupsToRemove } from './retention-policy.js';
 import { takeCut } from './cut.js';
@@ -294,12 +294,4 @@ export class BackupCatalogue {
     });
     return { ...stored, partitions };
   }
-}
-
-function storedPartition(p: CutPartition) {
-  return { topic: p.topic, partition: p.partition, startOffset: p.startOffset.toString(), endOffset: p.endOffset.toString() };
-}
-
-function cutPartition(p: { topic: string; partition: number; startOffset: string; endOffset: string }): CutPartition {
-  return { topic: p.topic, partition: p.partition, startOffset: BigInt(p.startOffset), endOffset: BigInt(p.endOffset) };
 }

@@ -1,4 +1,4 @@
-import type { StoredObjectRef } from '../../connectors/shared/backups.js';
+import type { CutPartition, StoredObjectRef } from '../../connectors/shared/backups.js';
 
 export type BackupState = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
 
@@ -61,3 +61,11 @@ export function backupView(record: BackupRecord) {
 }
 
 export type BackupView = ReturnType<typeof backupView>;
+
+export function storedPartition(p: CutPartition) {
+  return { topic: p.topic, partition: p.partition, startOffset: p.startOffset.toString(), endOffset: p.endOffset.toString() };
+}
+
+export function cutPartition(p: { topic: string; partition: number; startOffset: string; endOffset: string }): CutPartition {
+  return { topic: p.topic, partition: p.partition, startOffset: BigInt(p.startOffset), endOffset: BigInt(p.endOffset) };
+}

@@ -1,7 +1,5 @@
 import type { RawConfig } from '../api/config-def.js';
 import type { Connector } from '../api/connector.js';
-import { configFingerprint } from '../config/fingerprint.js';
-import { resolvePlaceholders } from '../config/placeholders.js';
 import { ConnectorOffsets, type OffsetEntry } from '../herder/connector-offsets.js';
 import { sameConfig, validateWithPlugin } from '../herder/herder.js';
 import type { ConnectorHandle, HerderApi } from '../herder/herder-api.js';
@@ -10,7 +8,6 @@ import type { PluginRegistry } from '../plugins/registry.js';
 import type { TargetState } from '../storage/config-store.js';
 import type { KafkaCheckpointStore } from '../storage/kafka-checkpoint-store.js';
 import { SerialQueue } from '../support/serial-queue.js';
-import { taskLogger } from '../worker/task-context.js';
 import type { Worker } from '../worker/worker.js';
 import { taskUnit } from './assignor.js';
 import type { ClusterLeader } from './cluster-leader.js';
@@ -18,6 +15,7 @@ import { ClusterView } from './cluster-view.js';
 import { ClusterWrites, type WorkerRequest } from './cluster-writes.js';
 import { CONFIG_NAMESPACES, TASK_CONFIGS } from './config-topic.js';
 import { LocalConnector, type StoredTaskConfigs } from './local-connector.js';
+import { Observers } from './observers.js';
 import type { StatusBoard } from './status-board.js';
 
 export interface ClusterHerderDeps {
@@ -46,7 +44,7 @@ export class ClusterHerder implements HerderApi {
   private readonly seen = new Map<string, number>();
   private readonly connectorStores = new Map<string, KafkaCheckpointStore>();
   /** Leader only: connector instances started as observers, to answer backups by id. */
-  private readonly observers = new Map<string, { version: string; connector: Promise<Connector | undefined> }>();
+  private readonly observers: Observers;
   private reconcileQueued = false;
   /** Assignments older than this are stale for this worker (it was fenced since). */
   private minGeneration = 0;
@@ -62,7 +60,8 @@ export class ClusterHerder implements HerderApi {
     this.offsets = new ConnectorOffsets(deps.worker);
     this.view = new ClusterView(deps.configs.table, deps.offsets.table, deps.status, deps.plugins);
     this.writes = new ClusterWrites(this.view, deps.leader, deps.status, this.offsets, deps.plugins);
-    deps.leader.onLeadershipLost = () => this.dropObservers();
+    this.observers = new Observers(deps.worker);
+    deps.leader.onLeadershipLost = () => this.observers.dropAll();
   }
 
   private get me(): string {
@@ -90,7 +89,7 @@ export class ClusterHerder implements HerderApi {
       await this.dropLocal();
       await this.publish().catch(() => undefined);
     });
-    this.dropObservers();
+    this.observers.dropAll();
   }
 
   private async dropLocal(): Promise<void> {
@@ -255,35 +254,7 @@ export class ClusterHerder implements HerderApi {
     if (started) return started;
     const record = this.view.records()[name];
     const plugin = record && this.view.plugin(record);
-    if (!record || !plugin || !this.isLeader()) return undefined;
-    const version = configFingerprint(record.config);
-    const existing = this.observers.get(name);
-    if (existing?.version === version) return existing.connector;
-    this.stopObserver(name);
-    const connector = (async () => {
-      const instance = plugin.create();
-      const log = this.deps.worker.log.child({ connector: name, observer: true });
-      try {
-        await instance.start(resolvePlaceholders(record.config).config, { name, log: taskLogger(log), cluster: this.deps.worker.cluster, observer: true });
-        return instance;
-      } catch (err) {
-        log.warn({ err }, 'could not start the connector as an observer for backups by id');
-        this.observers.delete(name);
-        return undefined;
-      }
-    })();
-    this.observers.set(name, { version, connector });
-    return connector;
-  }
-
-  private stopObserver(name: string): void {
-    const observer = this.observers.get(name);
-    this.observers.delete(name);
-    void observer?.connector.then((c) => c?.stop()).catch(() => undefined);
-  }
-
-  private dropObservers(): void {
-    for (const name of [...this.observers.keys()]) this.stopObserver(name);
+    return record && plugin && this.isLeader() ? this.observers.get(record, plugin) : undefined;
   }
 
   // ---- reads: the same on every worker ----
