@@ -102,8 +102,23 @@ export class ClusterHerder implements HerderApi {
    * until the leader has written an assignment made after this (the current one is
    * stale: its tasks may already run elsewhere).
    */
-  fenced(): void {
-    this.minGeneration = this.view.assignment().generation + 1;
+  fenced(stillMember: () => Promise<boolean>, graceMs: number): void {
+    const generation = this.view.assignment().generation;
+    this.minGeneration = generation + 1;
+    // A false alarm (the event loop blocked past the timeout while the client kept the
+    // membership alive) brings no new assignment: once the group would have moved on,
+    // a worker still in it with the same assignment takes its work back.
+    setTimeout(() => {
+      if (this.stopped || this.view.assignment().generation !== generation || this.minGeneration !== generation + 1) return;
+      void stillMember()
+        .then((member) => {
+          if (!member || this.view.assignment().generation !== generation) return;
+          this.deps.worker.log.info({ generation }, 'still a member with the same assignment after the pause; taking its work back');
+          this.minGeneration = 0;
+          this.scheduleReconcile();
+        })
+        .catch(() => undefined);
+    }, graceMs).unref();
     void this.queue
       .run(async () => {
         await this.dropLocal();

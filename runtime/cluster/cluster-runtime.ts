@@ -143,10 +143,13 @@ export function clusterRuntime(opened: OpenedCluster, worker: Worker, plugins: P
     status,
     leader,
   });
-  onLost.handler = () => herder.fenced();
+  const clientId = workerClientId(topicsFingerprint(config), worker.workerId);
+  const stillMember = async () => (await worker.cluster.groupMembers(groupId)).some((m) => m.clientId === clientId);
+  const fence = () => herder.fenced(stillMember, 2 * config['session.timeout.ms']);
+  onLost.handler = fence;
   const membership = new GroupMembership(worker.kafka, {
     groupId,
-    clientId: workerClientId(topicsFingerprint(config), worker.workerId),
+    clientId,
     topic: config['config.storage.topic'],
     sessionTimeoutMs: config['session.timeout.ms'],
     heartbeatIntervalMs: config['heartbeat.interval.ms'],
@@ -160,7 +163,7 @@ export function clusterRuntime(opened: OpenedCluster, worker: Worker, plugins: P
     if (gap > config['session.timeout.ms']) {
       worker.log.warn({ pausedMs: gap }, 'worker fenced: it was paused past session.timeout.ms; its tasks stop here and run elsewhere');
       worker.metrics.workerFenced.add(1);
-      herder.fenced();
+      fence();
     }
   }, 200);
   const caFile = config['rest.tls.ca.file'] ?? config['rest.tls.cert.file'];
