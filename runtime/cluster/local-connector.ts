@@ -126,6 +126,7 @@ export class LocalConnector implements ConnectorHandle {
       );
       this.runners.set(id, { runner, overlay: JSON.stringify(overlay) });
       runner.start(paused);
+      this.log.info({ task: id }, 'task started on this worker');
     }
   }
 

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readPartitions } from '../helpers/broker-records.js';
@@ -83,6 +83,32 @@ describe('cluster mode: three workers share one connector through Kafka', () => 
       return status.tasks.every((t: { state: string }) => t.state === 'PAUSED');
     });
     expect((await w2.api('PUT', '/connectors/backup/resume')).status).toBe(202);
+
+    // A task restarted through worker 3 and a config changed through worker 1 reach the workers that run them.
+    const before = (await w1.api('GET', '/connectors/backup/status')).body.tasks[4].worker_id as string;
+    const restarted = await w3.api('POST', '/connectors/backup/tasks/4/restart');
+    expect(restarted.status).toBe(204);
+    const owner = workers[['w1', 'w2', 'w3'].indexOf(before)]!;
+    const starts = () =>
+      readFileSync(owner.logPath, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"task":4') && l.includes('task started on this worker')).length;
+    await waitFor('task 4 started a second time on its worker', async () => starts() === 2);
+    expect((await w2.api('GET', '/connectors/backup/status')).body.tasks[4]).toMatchObject({ state: 'RUNNING', worker_id: before });
+    const changed = await w1.api('PUT', '/connectors/backup/config', {
+      'connector.class': 'BackupSink',
+      topics: topic,
+      'tasks.max': '3',
+      'backup.label': label,
+      'bundle.max.age.ms': '500',
+      ...s3Settings(),
+    });
+    expect(changed.status).toBe(200);
+    await waitFor('three tasks after the config change, the same on every worker', async () => {
+      const answers = await Promise.all(workers.map((w) => w.api('GET', '/connectors/backup/status')));
+      return answers.every((a) => a.body.tasks.length === 3 && a.body.tasks.every((t: { state: string }) => t.state === 'RUNNING'));
+    });
+    expect((await w2.api('GET', '/connectors/backup/config')).body['tasks.max']).toBe('3');
 
     // Delete through worker 3: gone everywhere.
     expect((await w3.api('DELETE', '/connectors/backup')).status).toBe(204);
