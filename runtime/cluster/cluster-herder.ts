@@ -12,7 +12,8 @@ import type { Worker } from '../worker/worker.js';
 import { taskUnit } from './assignor.js';
 import type { ClusterLeader } from './cluster-leader.js';
 import { ClusterView } from './cluster-view.js';
-import { ClusterWrites, type WorkerRequest } from './cluster-writes.js';
+import { ClusterWrites } from './cluster-writes.js';
+import { WorkerRequests } from './worker-requests.js';
 import { CONFIG_NAMESPACES, TASK_CONFIGS } from './config-topic.js';
 import { LocalConnector, type StoredTaskConfigs } from './local-connector.js';
 import { Observers } from './observers.js';
@@ -40,8 +41,7 @@ export interface ClusterHerderDeps {
 export class ClusterHerder implements HerderApi {
   private readonly local = new Map<string, LocalConnector>();
   private readonly queue = new SerialQueue();
-  /** Restart and flush requests already acted on, by namespace and key. */
-  private readonly seen = new Map<string, number>();
+  private readonly requests = new WorkerRequests();
   private readonly connectorStores = new Map<string, KafkaCheckpointStore>();
   /** Leader only: connector instances started as observers, to answer backups by id. */
   private readonly observers: Observers;
@@ -70,11 +70,7 @@ export class ClusterHerder implements HerderApi {
 
   async start(): Promise<void> {
     await this.deps.configs.read(CONFIG_NAMESPACES.restarts);
-    for (const namespace of [CONFIG_NAMESPACES.restarts, CONFIG_NAMESPACES.flushes]) {
-      for (const [key, request] of Object.entries(this.view.configs.entries(namespace) as Record<string, WorkerRequest>)) {
-        this.seen.set(`${namespace}|${key}`, request.seq);
-      }
-    }
+    this.requests.skipExisting(this.view.configs, [CONFIG_NAMESPACES.restarts, CONFIG_NAMESPACES.flushes]);
     this.view.configs.onChange(() => this.scheduleReconcile());
     this.view.offsets.onChange((namespace) => namespace === TASK_CONFIGS && this.scheduleReconcile());
     this.scheduleReconcile();
@@ -202,20 +198,8 @@ export class ClusterHerder implements HerderApi {
     await store?.close().catch(() => undefined);
   }
 
-  /** Requests of this connector not acted on yet; `act` sees each once. */
-  private fresh(namespace: string, name: string): WorkerRequest[] {
-    const requests = this.view.configs.entries(namespace) as Record<string, WorkerRequest>;
-    return Object.entries(requests).flatMap(([key, request]) => {
-      if (key !== name && !key.startsWith(`${name}/`)) return [];
-      const id = `${namespace}|${key}`;
-      if ((this.seen.get(id) ?? 0) >= request.seq) return [];
-      this.seen.set(id, request.seq);
-      return [request];
-    });
-  }
-
   private async applyRequests(local: LocalConnector): Promise<void> {
-    for (const request of this.fresh(CONFIG_NAMESPACES.restarts, local.name)) {
+    for (const request of this.requests.fresh(this.view.configs, CONFIG_NAMESPACES.restarts, local.name)) {
       if (request.task !== undefined) {
         await local.restartTasks(false, request.task);
         continue;
@@ -223,7 +207,7 @@ export class ClusterHerder implements HerderApi {
       if (!request.onlyFailed || local.connectorFailed) await local.restartConnector();
       if (request.includeTasks) await local.restartTasks(request.onlyFailed ?? false);
     }
-    if (this.fresh(CONFIG_NAMESPACES.flushes, local.name).length > 0) for (const id of local.taskIds()) local.requestFlush(id);
+    if (this.requests.fresh(this.view.configs, CONFIG_NAMESPACES.flushes, local.name).length > 0) for (const id of local.taskIds()) local.requestFlush(id);
   }
 
   private async publish(): Promise<void> {
@@ -241,7 +225,13 @@ export class ClusterHerder implements HerderApi {
   clusterSample() {
     const assignment = this.view.assignment();
     const mine = (units: Record<string, string>) => Object.values(units).filter((w) => w === this.me).length;
-    return { leader: this.deps.leader.isLeader, generation: assignment.generation, connectors: mine(assignment.connectors), tasks: mine(assignment.tasks) };
+    return {
+      leader: this.deps.leader.isLeader,
+      generation: assignment.generation,
+      connectors: mine(assignment.connectors),
+      tasks: mine(assignment.tasks),
+      fenced: assignment.generation < this.minGeneration,
+    };
   }
 
   isLeader(): boolean {

@@ -15,7 +15,7 @@ export interface MetricSources {
   cluster?(): ClusterSample | undefined;
 }
 
-export type ClusterSample = { leader: boolean; generation: number; connectors: number; tasks: number };
+export type ClusterSample = { leader: boolean; generation: number; connectors: number; tasks: number; fenced?: boolean };
 
 /**
  * Every metric the runtime exports, declared once. Names follow Prometheus
@@ -71,6 +71,9 @@ export class Metrics {
     const assigned = this.meter.createObservableGauge('coldstore_cluster_assigned', {
       description: 'Connectors and tasks the current assignment gives this worker, by kind',
     });
+    const fenced = this.meter.createObservableGauge('coldstore_cluster_fenced', {
+      description: '1 while this worker, fenced after a pause or a cut-off, runs nothing until the leader assigns work again',
+    });
     this.meter.addBatchObservableCallback(
       (result) => {
         const sample = sources.cluster?.();
@@ -79,8 +82,9 @@ export class Metrics {
         result.observe(generation, sample.generation);
         result.observe(assigned, sample.connectors, { kind: 'connector' });
         result.observe(assigned, sample.tasks, { kind: 'task' });
+        result.observe(fenced, sample.fenced ? 1 : 0);
       },
-      [leader, generation, assigned],
+      [leader, generation, assigned, fenced],
     );
     this.meter.addBatchObservableCallback(
       (result) => {
