@@ -5,19 +5,23 @@ import { sameConfig, validateWithPlugin } from '../herder/herder.js';
 import type { ConnectorHandle, HerderApi } from '../herder/herder-api.js';
 import type { TransactionalWriter } from '../kafka/transactional-writer.js';
 import type { PluginRegistry } from '../plugins/registry.js';
-import type { TargetState } from '../storage/config-store.js';
+import type { ConnectorRecord, TargetState } from '../storage/config-store.js';
 import type { KafkaCheckpointStore } from '../storage/kafka-checkpoint-store.js';
 import { SerialQueue } from '../support/serial-queue.js';
 import type { Worker } from '../worker/worker.js';
-import { taskUnit } from './assignor.js';
+import { taskUnit, type Assignment } from './assignor.js';
 import type { ClusterLeader } from './cluster-leader.js';
 import { ClusterView } from './cluster-view.js';
 import { ClusterWrites } from './cluster-writes.js';
 import { WorkerRequests } from './worker-requests.js';
 import { CONFIG_NAMESPACES, TASK_CONFIGS } from './config-topic.js';
-import { LocalConnector, type StoredTaskConfigs } from './local-connector.js';
+import { LocalConnector } from './local-connector.js';
 import { Observers } from './observers.js';
+import { FenceGate } from './fence-gate.js';
+import { OwnedConnectors } from './owned-connectors.js';
 import type { StatusBoard } from './status-board.js';
+
+const RECONCILE_RETRY_MS = 2_000;
 
 export interface ClusterHerderDeps {
   worker: Worker;
@@ -42,12 +46,13 @@ export class ClusterHerder implements HerderApi {
   private readonly local = new Map<string, LocalConnector>();
   private readonly queue = new SerialQueue();
   private readonly requests = new WorkerRequests();
-  private readonly connectorStores = new Map<string, KafkaCheckpointStore>();
+  private readonly owned: OwnedConnectors;
   /** Leader only: connector instances started as observers, to answer backups by id. */
   private readonly observers: Observers;
   private reconcileQueued = false;
-  /** Assignments older than this are stale for this worker (it was fenced since). */
-  private minGeneration = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private publishQueued = false;
+  private readonly gate: FenceGate;
   private publishTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   readonly offsets: ConnectorOffsets;
@@ -61,6 +66,8 @@ export class ClusterHerder implements HerderApi {
     this.view = new ClusterView(deps.configs.table, deps.offsets.table, deps.status, deps.plugins);
     this.writes = new ClusterWrites(this.view, deps.leader, deps.status, this.offsets, deps.plugins);
     this.observers = new Observers(deps.worker);
+    this.gate = new FenceGate(deps.worker.log);
+    this.owned = new OwnedConnectors(deps.offsets, deps.connectorWriter);
     deps.leader.onLeadershipLost = () => this.observers.dropAll();
   }
 
@@ -74,13 +81,22 @@ export class ClusterHerder implements HerderApi {
     this.view.configs.onChange(() => this.scheduleReconcile());
     this.view.offsets.onChange((namespace) => namespace === TASK_CONFIGS && this.scheduleReconcile());
     this.scheduleReconcile();
-    this.publishTimer = setInterval(() => void this.queue.run(() => this.publish()).catch(() => undefined), 1_000);
+    this.publishTimer = setInterval(() => {
+      // Behind a slow reconcile, one queued publish is enough.
+      if (this.publishQueued) return;
+      this.publishQueued = true;
+      void this.queue
+        .run(() => this.publish())
+        .catch(() => undefined)
+        .finally(() => (this.publishQueued = false));
+    }, 1_000);
   }
 
   /** Stops every local task and connector (each flushes and commits); the worker leaves the group after. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.publishTimer);
+    clearTimeout(this.retryTimer);
     await this.queue.run(async () => {
       await this.dropLocal();
       await this.publish().catch(() => undefined);
@@ -90,7 +106,7 @@ export class ClusterHerder implements HerderApi {
 
   private async dropLocal(): Promise<void> {
     await Promise.all([...this.local.values()].map((l) => l.shutdown()));
-    await Promise.all([...this.connectorStores.keys()].map((name) => this.releaseConnectorWriter(name)));
+    await this.owned.releaseAll();
   }
 
   /**
@@ -99,22 +115,12 @@ export class ClusterHerder implements HerderApi {
    * stale: its tasks may already run elsewhere).
    */
   fenced(stillMember: () => Promise<boolean>, graceMs: number): void {
-    const generation = this.view.assignment().generation;
-    this.minGeneration = generation + 1;
-    // A false alarm (the event loop blocked past the timeout while the client kept the
-    // membership alive) brings no new assignment: once the group would have moved on,
-    // a worker still in it with the same assignment takes its work back.
-    setTimeout(() => {
-      if (this.stopped || this.view.assignment().generation !== generation || this.minGeneration !== generation + 1) return;
-      void stillMember()
-        .then((member) => {
-          if (!member || this.view.assignment().generation !== generation) return;
-          this.deps.worker.log.info({ generation }, 'still a member with the same assignment after the pause; taking its work back');
-          this.minGeneration = 0;
-          this.scheduleReconcile();
-        })
-        .catch(() => undefined);
-    }, graceMs).unref();
+    this.gate.close(
+      () => this.view.assignment().generation,
+      stillMember,
+      graceMs,
+      () => this.scheduleReconcile(),
+    );
     void this.queue
       .run(async () => {
         await this.dropLocal();
@@ -129,73 +135,72 @@ export class ClusterHerder implements HerderApi {
     void this.queue
       .run(async () => {
         this.reconcileQueued = false;
-        if (!this.stopped) await this.reconcile();
+        if (!this.stopped && !(await this.reconcile())) this.retryReconcile();
       })
-      .catch((err: unknown) => this.deps.worker.log.error({ err }, 'applying the cluster assignment failed; retrying'))
+      .catch((err: unknown) => {
+        this.deps.worker.log.error({ err }, 'applying the cluster assignment failed; retrying');
+        this.retryReconcile();
+      })
       .finally(() => this.deps.leader.scheduleRebalance());
   }
 
-  private async reconcile(): Promise<void> {
+  /** Nothing else may come to trigger a reconcile (a quiet cluster): try again soon. */
+  private retryReconcile(): void {
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.scheduleReconcile();
+    }, RECONCILE_RETRY_MS);
+  }
+
+  /** Applies the desired state to every connector; false if one of them failed (the others are applied regardless). */
+  private async reconcile(): Promise<boolean> {
     const records = this.view.records();
     const current = this.view.assignment();
-    const assignment = current.generation >= this.minGeneration ? current : { ...current, connectors: {}, tasks: {} };
+    const assignment = this.gate.admits(current.generation) ? current : { ...current, connectors: {}, tasks: {} };
+    let allApplied = true;
     for (const name of new Set([...this.local.keys(), ...Object.keys(records)])) {
-      const record = records[name];
-      let local = this.local.get(name);
-      if (local && (!record || !sameConfig(local.record.config, record.config))) {
-        await local.shutdown();
-        this.local.delete(name);
-        local = undefined;
+      try {
+        await this.reconcileConnector(name, records[name], assignment);
+      } catch (err) {
+        allApplied = false;
+        this.deps.worker.log.warn({ err, connector: name }, 'applying the assignment to a connector failed; retrying');
       }
-      if (!record) {
-        await this.releaseConnectorWriter(name);
-        continue;
-      }
-      const plugin = this.view.plugin(record);
-      if (!plugin) {
-        this.deps.worker.log.error({ connector: name }, 'connector has no installed plugin on this worker; it is not run here');
-        continue;
-      }
-      local ??= new LocalConnector(record, plugin, this.deps.worker, (l) => this.view.status(l.name));
-      local.record = record;
-      this.local.set(name, local);
-      await this.applyRequests(local);
-      await this.applyConnectorRole(local, assignment.connectors[name] === this.me);
-      const stored = this.view.taskConfigs(name);
-      const mine = new Map<number, RawConfig>();
-      if (stored && record.target !== 'STOPPED') {
-        stored.tasks.forEach((overlay, id) => {
-          if (assignment.tasks[taskUnit(name, id)] === this.me) mine.set(id, overlay);
-        });
-      }
-      await local.applyTasks(mine);
     }
     await this.publish();
+    return allApplied;
   }
 
-  private async applyConnectorRole(local: LocalConnector, owner: boolean): Promise<void> {
-    if (!owner) {
-      await local.stopConnector();
-      await this.releaseConnectorWriter(local.name);
+  private async reconcileConnector(name: string, record: ConnectorRecord | undefined, assignment: Assignment): Promise<void> {
+    let local = this.local.get(name);
+    if (local && (!record || !sameConfig(local.record.config, record.config))) {
+      await local.shutdown();
+      this.local.delete(name);
+      local = undefined;
+    }
+    if (!record) {
+      await this.owned.release(name);
+      this.observers.drop(name);
       return;
     }
-    let store = this.connectorStores.get(local.name);
-    if (!store) {
-      store = this.deps.offsets.withWriter(this.deps.connectorWriter(local.name));
-      this.connectorStores.set(local.name, store);
-      // Fences the connector's previous owner before its task configs are read and written.
-      await store.read(TASK_CONFIGS);
+    const plugin = this.view.plugin(record);
+    if (!plugin) {
+      this.deps.worker.log.error({ connector: name }, 'connector has no installed plugin on this worker; it is not run here');
+      return;
     }
-    const computed = await local.runConnector();
-    if (!computed) return;
-    const stored = store.table.get<StoredTaskConfigs>(TASK_CONFIGS, local.name);
-    if (!stored || JSON.stringify(stored) !== JSON.stringify(computed)) await store.write(TASK_CONFIGS, { [local.name]: computed });
-  }
-
-  private async releaseConnectorWriter(name: string): Promise<void> {
-    const store = this.connectorStores.get(name);
-    this.connectorStores.delete(name);
-    await store?.close().catch(() => undefined);
+    local ??= new LocalConnector(record, plugin, this.deps.worker, (l) => this.view.status(l.name));
+    local.record = record;
+    this.local.set(name, local);
+    await this.applyRequests(local);
+    await this.owned.apply(local, assignment.connectors[name] === this.me);
+    const stored = this.view.taskConfigs(name);
+    const mine = new Map<number, RawConfig>();
+    if (stored && record.target !== 'STOPPED') {
+      stored.tasks.forEach((overlay, id) => {
+        if (assignment.tasks[taskUnit(name, id)] === this.me) mine.set(id, overlay);
+      });
+    }
+    await local.applyTasks(mine);
   }
 
   private async applyRequests(local: LocalConnector): Promise<void> {
@@ -230,7 +235,7 @@ export class ClusterHerder implements HerderApi {
       generation: assignment.generation,
       connectors: mine(assignment.connectors),
       tasks: mine(assignment.tasks),
-      fenced: assignment.generation < this.minGeneration,
+      fenced: !this.gate.admits(assignment.generation),
     };
   }
 

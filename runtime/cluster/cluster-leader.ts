@@ -41,6 +41,8 @@ export interface ClusterLeaderDeps {
  */
 export class ClusterLeader {
   private leading = false;
+  /** Leadership kept across the revocation every rebalance starts with. */
+  private held = false;
   private store: KafkaCheckpointStore | undefined;
   private offsetsStore: KafkaCheckpointStore | undefined;
   private readonly queue = new SerialQueue();
@@ -79,16 +81,28 @@ export class ClusterLeader {
       worker.log.warn({}, 'worker fenced: the group went on without it (paused or cut off past session.timeout.ms); its tasks stop here and run elsewhere');
       this.deps.onLost();
     }
-    if (change.kind === 'revoked' && this.leading) {
+    // Every rebalance revokes first (eager protocol): no writes until it is over, but what the
+    // leader holds (writers, observers) is kept in case the partition comes back to it.
+    if (change.kind === 'revoked') {
       this.leading = false;
-      this.releaseWriters();
-      this.onLeadershipLost();
+      if (change.lost) this.resign();
     }
     if (change.kind === 'assigned') {
-      if (change.leader && !this.leading) worker.log.info({}, 'this worker leads the cluster');
+      if (change.leader && !this.held) worker.log.info({}, 'this worker leads the cluster');
+      if (!change.leader) this.resign();
       this.leading = change.leader;
+      this.held = change.leader;
       this.scheduleRebalance();
     }
+  }
+
+  /** Drops leadership and what only the leader holds (its writers; the herder's observers). */
+  resign(): void {
+    this.leading = false;
+    if (!this.held) return;
+    this.held = false;
+    this.releaseWriters();
+    this.onLeadershipLost();
   }
 
   /** Called when this worker stops leading (the herder drops what only the leader keeps). */
@@ -106,6 +120,8 @@ export class ClusterLeader {
     this.offsetsStore ??= this.deps.offsets.withWriter(
       new TransactionalWriter(this.deps.worker.kafka, `coldstore-${this.deps.groupId}-leader-offsets`, this.deps.offsets.topic),
     );
+    // Fences an older leader's catalogue writes before this one reads or writes the catalogue.
+    await this.offsetsStore.fence();
     return this.offsetsStore;
   }
 
@@ -133,6 +149,7 @@ export class ClusterLeader {
 
   private async assign(): Promise<void> {
     const store = await this.writer();
+    await this.offsetsWriter();
     const members = await this.deps.worker.cluster.groupMembers(this.deps.groupId);
     const workers = members.flatMap((m) => parseWorkerClientId(m.clientId)?.workerId ?? []);
     if (workers.length === 0) return;

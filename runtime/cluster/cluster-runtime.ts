@@ -93,6 +93,7 @@ export interface ClusterRuntime {
 export async function openCluster(config: WorkerConfig, connection: KafkaConnection, workerId: string, log: Logger) {
   const groupId = config['group.id']!;
   const admin = new KafkaAdmin(connection, `coldstore-${workerId}-cluster-admin`);
+  const opened: StateTopicHandle[] = [];
   try {
     await checkGroup(admin, groupId, topicsFingerprint(config));
     const topics = await ensureStateTopics(admin, stateTopics(config));
@@ -106,11 +107,17 @@ export async function openCluster(config: WorkerConfig, connection: KafkaConnect
       offsets: new StateTopicHandle(connection, offsetTopic, writer('offsets'), `coldstore-${workerId}-offsets`, true),
       status: new StateTopicHandle(connection, statusTopic, writer('status'), `coldstore-${workerId}-status`, false),
     };
-    await Promise.all(Object.values(handles).map((h) => h.log.start()));
+    opened.push(...Object.values(handles));
+    await Promise.all(opened.map((h) => h.log.start()));
     await checkIdentity(handles.configs, { groupId, offsetTopic: offsetTopic.name, statusTopic: statusTopic.name }, configTopic.name);
     log.info({ groupId, topics: topics.map((t) => t.name) }, 'cluster state topics ready');
     return { admin, handles, groupId, offsetTopic: offsetTopic.name };
   } catch (err) {
+    // A worker refused at start exits: nothing it opened may keep it alive.
+    for (const handle of opened) {
+      await handle.log.stop().catch(() => undefined);
+      await handle.store.close().catch(() => undefined);
+    }
     admin.disconnect();
     throw err;
   }
@@ -145,7 +152,10 @@ export function clusterRuntime(opened: OpenedCluster, worker: Worker, plugins: P
   });
   const clientId = workerClientId(topicsFingerprint(config), worker.workerId);
   const stillMember = async () => (await worker.cluster.groupMembers(groupId)).some((m) => m.clientId === clientId);
-  const fence = () => herder.fenced(stillMember, 2 * config['session.timeout.ms']);
+  const fence = () => {
+    leader.resign();
+    herder.fenced(stillMember, 2 * config['session.timeout.ms']);
+  };
   onLost.handler = fence;
   const membership = new GroupMembership(worker.kafka, {
     groupId,

@@ -11,6 +11,7 @@ import type { ClusterLeader } from './cluster-leader.js';
 import type { ClusterView } from './cluster-view.js';
 import { CONFIG_NAMESPACES } from './config-topic.js';
 import type { StatusBoard } from './status-board.js';
+import { SerialQueue } from '../support/serial-queue.js';
 
 /** A request the leader writes and every worker acts on once: a restart, or a flush of a connector's open data. */
 export interface WorkerRequest {
@@ -25,6 +26,9 @@ export interface WorkerRequest {
  * fenced writer (REST forwards them there); every worker sees them in the config topic.
  */
 export class ClusterWrites {
+  /** One write at a time on the leader, each reading the state the previous one left (no lost update, no double create). */
+  private readonly queue = new SerialQueue();
+
   constructor(
     private readonly view: ClusterView,
     private readonly leader: ClusterLeader,
@@ -33,35 +37,41 @@ export class ClusterWrites {
     private readonly plugins: PluginRegistry,
   ) {}
 
-  async putConfig(name: string, config: RawConfig, mustNotExist: boolean): Promise<{ created: boolean; info: ConnectorInfo }> {
-    const writer = await this.leader.writer();
-    const existing = this.view.records()[name];
-    if (existing && mustNotExist)
-      throw new ColdstoreError(ErrorCodes.CONNECTOR_EXISTS, `Connector ${name} already exists. Use PUT /connectors/${name}/config to change it.`);
-    if (config['name'] !== undefined && config['name'] !== name) {
-      throw new ConfigError([{ field: 'name', message: `must match the connector name in the path ("${name}")` }], 'connector config');
-    }
-    const full = { ...config, name };
-    if (existing && sameConfig(existing.config, full)) return { created: false, info: this.view.info(name) };
-    const validation = validateConnectorConfig(this.plugins, full);
-    if (validation.errors.length > 0 || !validation.plugin) throw new ConfigError(validation.errors, `connector config for ${name}`);
-    const record: ConnectorRecord = { name, config: full, target: existing?.target ?? 'RUNNING' };
-    await writer.write(CONFIG_NAMESPACES.connectors, { [name]: record });
-    return { created: !existing, info: this.view.info(name) };
+  putConfig(name: string, config: RawConfig, mustNotExist: boolean): Promise<{ created: boolean; info: ConnectorInfo }> {
+    return this.queue.run(async () => {
+      const writer = await this.leader.writer();
+      const existing = this.view.records()[name];
+      if (existing && mustNotExist)
+        throw new ColdstoreError(ErrorCodes.CONNECTOR_EXISTS, `Connector ${name} already exists. Use PUT /connectors/${name}/config to change it.`);
+      if (config['name'] !== undefined && config['name'] !== name) {
+        throw new ConfigError([{ field: 'name', message: `must match the connector name in the path ("${name}")` }], 'connector config');
+      }
+      const full = { ...config, name };
+      if (existing && sameConfig(existing.config, full)) return { created: false, info: this.view.info(name) };
+      const validation = validateConnectorConfig(this.plugins, full);
+      if (validation.errors.length > 0 || !validation.plugin) throw new ConfigError(validation.errors, `connector config for ${name}`);
+      const record: ConnectorRecord = { name, config: full, target: existing?.target ?? 'RUNNING' };
+      await writer.write(CONFIG_NAMESPACES.connectors, { [name]: record });
+      return { created: !existing, info: this.view.info(name) };
+    });
   }
 
-  async delete(name: string): Promise<void> {
-    const writer = await this.leader.writer();
-    const count = this.view.taskConfigs(name)?.tasks.length ?? 0;
-    this.view.record(name);
-    await writer.write(CONFIG_NAMESPACES.connectors, { [name]: null });
-    await this.statusBoard.forget(name, count);
+  delete(name: string): Promise<void> {
+    return this.queue.run(async () => {
+      const writer = await this.leader.writer();
+      const count = this.view.taskConfigs(name)?.tasks.length ?? 0;
+      this.view.record(name);
+      await writer.write(CONFIG_NAMESPACES.connectors, { [name]: null });
+      await this.statusBoard.forget(name, count);
+    });
   }
 
-  async setTarget(name: string, target: TargetState): Promise<void> {
-    const writer = await this.leader.writer();
-    const record = this.view.record(name);
-    if (record.target !== target) await writer.write(CONFIG_NAMESPACES.connectors, { [name]: { ...record, target } });
+  setTarget(name: string, target: TargetState): Promise<void> {
+    return this.queue.run(async () => {
+      const writer = await this.leader.writer();
+      const record = this.view.record(name);
+      if (record.target !== target) await writer.write(CONFIG_NAMESPACES.connectors, { [name]: { ...record, target } });
+    });
   }
 
   private async request(namespace: string, key: string, request: Omit<WorkerRequest, 'seq'>): Promise<void> {
@@ -70,20 +80,26 @@ export class ClusterWrites {
     await writer.write(namespace, { [key]: { ...request, seq: (previous?.seq ?? 0) + 1 } });
   }
 
-  async restart(name: string, includeTasks: boolean, onlyFailed: boolean): Promise<void> {
-    this.view.record(name);
-    await this.request(CONFIG_NAMESPACES.restarts, name, { includeTasks, onlyFailed });
+  restart(name: string, includeTasks: boolean, onlyFailed: boolean): Promise<void> {
+    return this.queue.run(async () => {
+      this.view.record(name);
+      await this.request(CONFIG_NAMESPACES.restarts, name, { includeTasks, onlyFailed });
+    });
   }
 
-  async restartTask(name: string, id: number): Promise<void> {
-    const count = this.view.taskConfigs(this.view.record(name).name)?.tasks.length ?? 0;
-    if (id >= count) throw new ColdstoreError(ErrorCodes.TASK_NOT_FOUND, `Task ${id} of connector ${name} not found.`);
-    await this.request(CONFIG_NAMESPACES.restarts, taskUnit(name, id), { task: id });
+  restartTask(name: string, id: number): Promise<void> {
+    return this.queue.run(async () => {
+      const count = this.view.taskConfigs(this.view.record(name).name)?.tasks.length ?? 0;
+      if (id >= count) throw new ColdstoreError(ErrorCodes.TASK_NOT_FOUND, `Task ${id} of connector ${name} not found.`);
+      await this.request(CONFIG_NAMESPACES.restarts, taskUnit(name, id), { task: id });
+    });
   }
 
   /** Asks every task of the connector, wherever it runs, to make what it consumed durable soon. */
-  async requestFlush(name: string): Promise<void> {
-    await this.request(CONFIG_NAMESPACES.flushes, name, {});
+  requestFlush(name: string): Promise<void> {
+    return this.queue.run(async () => {
+      await this.request(CONFIG_NAMESPACES.flushes, name, {});
+    });
   }
 
   private async requireStopped(name: string): Promise<ConnectorRecord> {
@@ -98,13 +114,17 @@ export class ClusterWrites {
     return record;
   }
 
-  async alterOffsets(name: string, body: unknown): Promise<void> {
-    const record = await this.requireStopped(name);
-    await this.offsets.alter(name, this.view.type(record), body);
+  alterOffsets(name: string, body: unknown): Promise<void> {
+    return this.queue.run(async () => {
+      const record = await this.requireStopped(name);
+      await this.offsets.alter(name, this.view.type(record), body);
+    });
   }
 
-  async resetOffsets(name: string): Promise<void> {
-    const record = await this.requireStopped(name);
-    await this.offsets.reset(name, this.view.type(record));
+  resetOffsets(name: string): Promise<void> {
+    return this.queue.run(async () => {
+      const record = await this.requireStopped(name);
+      await this.offsets.reset(name, this.view.type(record));
+    });
   }
 }

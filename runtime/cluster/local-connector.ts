@@ -103,7 +103,9 @@ export class LocalConnector implements ConnectorHandle {
   async applyTasks(mine: Map<number, RawConfig>): Promise<void> {
     for (const [id, entry] of [...this.runners]) {
       const overlay = mine.get(id);
-      if (overlay === undefined || JSON.stringify(overlay) !== entry.overlay) await this.stopTask(id);
+      // A copy that ended by itself (fenced while another worker briefly owned the task) is started again.
+      const ended = entry.runner.currentState === 'UNASSIGNED' || entry.runner.currentState === 'STOPPED';
+      if (overlay === undefined || JSON.stringify(overlay) !== entry.overlay || ended) await this.stopTask(id);
     }
     const paused = this.record.target === 'PAUSED';
     for (const [id, overlay] of mine) {

@@ -27,8 +27,6 @@ const TASKS = 'task-status';
  * unit leaves a stale entry that shows as UNASSIGNED on the new owner until it reports.
  */
 export class StatusBoard {
-  private readonly sent = new Map<string, string>();
-
   constructor(
     private readonly store: KafkaCheckpointStore,
     private readonly workerId: string,
@@ -46,23 +44,19 @@ export class StatusBoard {
     return this.store.table.get<WorkerEntry>(WORKERS, id);
   }
 
-  /** Writes the entries that changed since they were last written by this worker. */
+  /**
+   * Writes the entries that differ from what the topic holds: a unit that comes back to
+   * this worker after another one reported it is reported again.
+   */
   async publish(connectors: Map<string, Published>, tasks: Map<string, Published>): Promise<void> {
-    const changes: [string, Record<string, unknown>][] = [
-      [CONNECTORS, this.changed(CONNECTORS, connectors)],
-      [TASKS, this.changed(TASKS, tasks)],
-    ];
-    for (const [namespace, entries] of changes) {
-      if (Object.keys(entries).length === 0) continue;
-      await this.store.write(namespace, entries);
-      for (const [key, value] of Object.entries(entries)) this.sent.set(`${namespace}|${key}`, JSON.stringify(value));
+    for (const [namespace, entries] of [
+      [CONNECTORS, connectors],
+      [TASKS, tasks],
+    ] as const) {
+      const changed: Record<string, unknown> = {};
+      for (const [key, value] of entries) if (JSON.stringify(this.store.table.get(namespace, key)) !== JSON.stringify(value)) changed[key] = value;
+      if (Object.keys(changed).length > 0) await this.store.write(namespace, changed);
     }
-  }
-
-  private changed(namespace: string, entries: Map<string, Published>): Record<string, unknown> {
-    const result: Record<string, unknown> = {};
-    for (const [key, value] of entries) if (this.sent.get(`${namespace}|${key}`) !== JSON.stringify(value)) result[key] = value;
-    return result;
   }
 
   /** Forgets a deleted connector's entries (the leader does it once). */

@@ -8,6 +8,9 @@ import { boundPollTime } from './poll-timing.js';
 
 const { KafkaConsumer } = KafkaLib;
 
+/** How long a read waits for records of transactions not yet complete before it settles for what is committed. */
+const OPEN_TRANSACTION_GRACE_MS = 2_000;
+
 export interface LogRecord {
   key: Buffer | null;
   value: Buffer | null;
@@ -24,6 +27,8 @@ export interface LogRecord {
 export class KafkaLog {
   private readonly consumer: InstanceType<typeof KafkaConsumer>;
   private readonly positions = new Map<number, bigint>();
+  /** Where each partition last reported its end (read_committed: the last stable offset). */
+  private readonly ends = new Map<number, bigint>();
   private waiters: (() => void)[] = [];
   private stopped = false;
   private loop: Promise<void> | undefined;
@@ -54,7 +59,10 @@ export class KafkaLog {
       this.consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(fromKafkaError(err, `connect to ${this.topic}`)) : resolve())),
     );
     boundPollTime(this.consumer, 200);
-    this.consumer.on('partition.eof', (eof: { partition: number; offset: number }) => this.advance(eof.partition, BigInt(eof.offset)));
+    this.consumer.on('partition.eof', (eof: { partition: number; offset: number }) => {
+      this.ends.set(eof.partition, BigInt(eof.offset));
+      this.advance(eof.partition, BigInt(eof.offset));
+    });
     this.consumer.assign(Array.from({ length: this.partitions }, (_, partition) => ({ topic: this.topic, partition, offset: Number(START_OF_PARTITION) })));
     this.loop = this.follow();
     await this.readToEnd();
@@ -84,18 +92,29 @@ export class KafkaLog {
       for (const m of batch) {
         const key = m.key === undefined || m.key === null ? null : Buffer.from(m.key);
         this.onRecord({ key, value: m.value ?? null, partition: m.partition, offset: BigInt(m.offset) });
+        this.ends.delete(m.partition);
         this.advance(m.partition, BigInt(m.offset) + 1n);
       }
     }
   }
 
-  /** Resolves once every record written (and committed) before the call was handed to onRecord. */
+  /**
+   * Resolves once every record written (and committed) before the call was handed to
+   * onRecord. It waits for the high watermark, so a transaction committed a moment ago
+   * whose markers are still being written is not missed; but a transaction left open (its
+   * writer killed) holds a partition below that until it is aborted, so after
+   * OPEN_TRANSACTION_GRACE_MS a partition that has reached its last stable offset counts
+   * as read: what is not committed is not state.
+   */
   async readToEnd(timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const started = Date.now();
+    const deadline = started + timeoutMs;
     const ends = await this.endOffsets(deadline);
     for (;;) {
       const behind = [...ends].filter(([partition, end]) => end > 0n && (this.positions.get(partition) ?? 0n) < end);
       if (behind.length === 0) return;
+      const stable = behind.every(([partition]) => this.ends.get(partition) !== undefined && this.ends.get(partition) === this.positions.get(partition));
+      if (stable && Date.now() - started >= OPEN_TRANSACTION_GRACE_MS) return;
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new RetriableError(

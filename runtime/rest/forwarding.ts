@@ -6,6 +6,12 @@ import { errorBody } from './errors.js';
 
 export const FORWARDED_HEADER = 'x-coldstore-forwarded-by';
 
+/** Long enough for the slowest write the leader answers (verifying a large backup). */
+const FORWARD_TIMEOUT_MS = 10 * 60_000;
+
+/** Errors that prove the request never reached the leader: sending it again cannot apply it twice. */
+const NOT_DELIVERED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
 export interface Forwarding {
   /** This worker applies writes itself. */
   isLeader(): boolean;
@@ -40,13 +46,17 @@ function send(url: URL, request: FastifyRequest, forwarding: Forwarding): Promis
   }
   const make = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const outgoing = make(url, { method: request.method, headers, timeout: 60_000, ...(forwarding.ca ? { ca: forwarding.ca } : {}) }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (c: Buffer) => chunks.push(c));
-      response.on('end', () => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: Buffer.concat(chunks) }));
-      response.on('error', reject);
-    });
-    outgoing.on('timeout', () => outgoing.destroy(new Error('no answer within 60 s')));
+    const outgoing = make(
+      url,
+      { method: request.method, headers, timeout: FORWARD_TIMEOUT_MS, ...(forwarding.ca ? { ca: forwarding.ca } : {}) },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (c: Buffer) => chunks.push(c));
+        response.on('end', () => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: Buffer.concat(chunks) }));
+        response.on('error', reject);
+      },
+    );
+    outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer within ${FORWARD_TIMEOUT_MS / 60_000} minutes`)));
     outgoing.on('error', reject);
     outgoing.end(body);
   });
@@ -79,6 +89,18 @@ export function forwardingHook(forwarding: Forwarding) {
           }
           last = `the leader at ${leader} handed leadership on`;
         } catch (err) {
+          if (!NOT_DELIVERED.has((err as NodeJS.ErrnoException).code ?? '')) {
+            // It may have been applied: sending it again could apply it twice.
+            return reply
+              .code(504)
+              .send(
+                errorBody(
+                  504,
+                  ErrorCodes.NOT_LEADER,
+                  `The leader at ${leader} took the request but its answer was lost (${(err as Error).message}); whether it was applied is unknown. Check with a GET before sending it again.`,
+                ),
+              );
+          }
           last = `the leader at ${leader} did not answer (${(err as Error).message})`;
         }
       }

@@ -94,6 +94,11 @@ export class KafkaCheckpointStore implements CheckpointStore {
     return this.writer.transactionalId;
   }
 
+  /** Registers the writer's transactional id now: older holders of the role are fenced from here on. */
+  fence(): Promise<void> {
+    return this.writer.init();
+  }
+
   async read(namespace: string): Promise<CheckpointEntries> {
     // Fencing first: whatever an older holder of this role left open is aborted before reading.
     await this.writer.init();

@@ -234,4 +234,23 @@ describe('forwardingHook', () => {
     expect(response.json()).toMatchObject({ code: ErrorCodes.NOT_LEADER });
     expect(response.json().message).toContain(`the leader at ${deadUrl} did not answer`);
   }, 20_000);
+
+  it('does not send again a request the leader took but whose answer was lost: 504, applied at most once', async () => {
+    const cutting = Fastify();
+    let taken = 0;
+    cutting.post('/connectors/:name/restart', async (request) => {
+      taken++;
+      request.raw.socket.destroy();
+    });
+    const cuttingUrl = await cutting.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const app = worker(follower({ leaderUrl: () => cuttingUrl }));
+      const response = await app.inject({ method: 'POST', url: '/connectors/c1/restart' });
+      expect(response.statusCode).toBe(504);
+      expect(response.json().message).toContain('whether it was applied is unknown');
+      expect(taken).toBe(1);
+    } finally {
+      await cutting.close();
+    }
+  });
 });
