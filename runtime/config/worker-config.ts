@@ -10,7 +10,7 @@ export const workerConfigDef = defineConfig({
     type: 'string',
     default: '.data',
     importance: 'HIGH',
-    doc: 'Directory for the embedded checkpoint store (offsets, task state, connector configs).',
+    doc: 'Directory for the embedded checkpoint store (offsets, task state, connector configs) of a standalone worker. In cluster mode every state is in the storage topics and the worker keeps nothing here.',
   },
   'rest.host': { type: 'string', default: '127.0.0.1', doc: 'Address the REST API binds to. Loopback only unless you change it.' },
   'rest.port': { type: 'int', default: 8083, min: 0, max: 65535, doc: 'REST API port (0 picks a free one).' },
