@@ -91,7 +91,7 @@ export class BenchWorker {
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}; see ${logPath}`);
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`worker exited with ${child.exitCode ?? child.signalCode}; see ${logPath}`);
       const res = await fetch(`${url}/health`).catch(() => undefined);
       if (res?.status === 200) break;
       if (Date.now() > deadline) throw new Error(`worker did not answer on ${url}; see ${logPath}`);
@@ -122,7 +122,8 @@ export class BenchWorker {
     const tasks = (res.body?.tasks ?? []) as TaskStatus[];
     const failed = tasks.find((t) => t.state === 'FAILED');
     if (failed) throw new Error(`${name} task ${failed.id} FAILED: ${failed.trace ?? '(no trace)'}; see ${this.logPath}`);
-    if (this.child.exitCode !== null) throw new Error(`worker exited with ${this.child.exitCode}; see ${this.logPath}`);
+    if (this.child.exitCode !== null || this.child.signalCode !== null)
+      throw new Error(`worker exited with ${this.child.exitCode ?? this.child.signalCode}; see ${this.logPath}`);
     return tasks;
   }
 

@@ -30,10 +30,7 @@ export function pick<T>(items: readonly T[]): T {
  * ended first (a failpoint can be reached while stored connectors start, before /health).
  */
 export async function startWorker(worker: WorkerProcess, files: string[], env: Record<string, string> = {}): Promise<'started' | 'died'> {
-  const starting = worker.start(files, env).then(() => 'started' as const);
-  // If the process dies first, start() polls /health until its own timeout; nobody waits for that.
-  starting.catch(() => undefined);
-  return Promise.race([starting, worker.exited().then(() => 'died' as const)]);
+  return worker.startOrDie(files, env);
 }
 
 /** How the kills of runThenKill landed. */

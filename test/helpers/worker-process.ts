@@ -48,16 +48,35 @@ export class WorkerProcess {
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     this.child = child;
-    await waitFor('worker health', async () => {
-      if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}; see ${this.logPath}`);
+    // Ends at once if the process does (a failpoint's SIGKILL can come before the first health check).
+    const ended = this.exited().then((code) => Promise.reject(new Error(`worker exited with ${code}; see ${this.logPath}`)));
+    ended.catch(() => undefined);
+    const healthy = waitFor('worker health', async () => {
+      // Ended: `ended` says so; stop polling.
+      if (child.exitCode !== null || child.signalCode !== null) return true;
       if (this.tlsCa) return (await secureCall(this.url, 'GET', '/health', { ca: this.tlsCa }).catch(() => undefined))?.status === 200;
       const res = await fetch(`${this.url}/health`).catch(() => undefined);
       return res?.status === 200;
-    }).catch((err: Error) => {
+    });
+    await Promise.race([healthy, ended]).catch((err: Error) => {
       // A worker that never became healthy: its own words say why (they are gone with its temp dir otherwise).
       const tail = existsSync(this.logPath) ? readFileSync(this.logPath, 'utf8').split('\n').slice(-15).join('\n') : '(no log)';
       throw new Error(`${err.message}\nworker log ${this.logPath} ends with:\n${tail}`);
     });
+  }
+
+  /**
+   * Starts a worker armed to kill itself at a failpoint: 'started' once healthy, or 'died'
+   * if the failpoint came first (then start() has nothing to wait for).
+   */
+  async startOrDie(connectorFiles: string[], env: Record<string, string>): Promise<'started' | 'died'> {
+    try {
+      await this.start(connectorFiles, env);
+      return 'started';
+    } catch (err) {
+      if (this.pid === undefined) return 'died';
+      throw err;
+    }
   }
 
   /** Resolves with the exit code or signal once the process has ended by itself (e.g. at a failpoint). */

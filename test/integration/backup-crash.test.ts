@@ -48,12 +48,12 @@ describe('BackupSink keeps every offset exactly once in S3 across crashes, with 
     const objectCount = async () => (await fetchAll(s3Client(), bucket).catch(() => [])).length;
 
     // Run 1 dies right after its 3rd upload, before the offsets of that bundle are committed.
-    await worker.start([connectorFile], { COLDSTORE_FAILPOINTS: 'backup.after-upload@3' });
+    await worker.startOrDie([connectorFile], { COLDSTORE_FAILPOINTS: 'backup.after-upload@3' });
     const producing = produceSteadily(topic, PARTITIONS, 0, PER_PARTITION / 2);
     expect(await worker.exited()).toBe('SIGKILL');
 
     // Run 2 dies in the middle of a multipart upload of a bundle of large incompressible records.
-    await worker.start([connectorFile], { COLDSTORE_FAILPOINTS: 'backup.mid-multipart@1' });
+    await worker.startOrDie([connectorFile], { COLDSTORE_FAILPOINTS: 'backup.mid-multipart@1' });
     await produceRecords(Array.from({ length: LARGE }, (_, i) => ({ topic, partition: 0, key: Buffer.from(`large-${i}`), value: randomBytes(900 * 1024) })));
     expect(await worker.exited()).toBe('SIGKILL');
 

@@ -32,9 +32,8 @@ describe('cluster mode: bad setups are refused at start, nothing written', () =>
 
   /** Starts a worker that must refuse: it exits non-zero, and its last words are returned. */
   const refused = async (w: WorkerProcess): Promise<string> => {
-    const starting = w.start().then(() => 'started' as const);
-    starting.catch(() => undefined);
-    expect(await Promise.race([starting, w.exited()])).toBe(1);
+    expect(await w.startOrDie([], {})).toBe('died');
+    expect(await w.exited()).toBe(1);
     return readFileSync(w.logPath, 'utf8');
   };
 

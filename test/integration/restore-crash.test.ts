@@ -96,7 +96,7 @@ describe('RestoreSource resumes after kill -9', () => {
 
   /** Dies by itself at a failpoint. */
   const atFailpoint = (spec: string) => async (w: WorkerProcess, files: string[]) => {
-    await w.start(files, { COLDSTORE_FAILPOINTS: spec });
+    await w.startOrDie(files, { COLDSTORE_FAILPOINTS: spec });
     expect(await w.exited()).toBe('SIGKILL');
   };
   /** Killed at a random moment once running. */
