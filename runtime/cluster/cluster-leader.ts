@@ -117,23 +117,31 @@ export class ClusterLeader {
   /** The offsets topic written through the leader's own fenced writer (the backup catalogue's records). */
   async offsetsWriter(): Promise<KafkaCheckpointStore> {
     this.requireLeading();
-    this.offsetsStore ??= this.deps.offsets.withWriter(
+    const store = (this.offsetsStore ??= this.deps.offsets.withWriter(
       new TransactionalWriter(this.deps.worker.kafka, `coldstore-${this.deps.groupId}-leader-offsets`, this.deps.offsets.topic),
-    );
+    ));
     // Fences an older leader's catalogue writes before this one reads or writes the catalogue.
-    await this.offsetsStore.fence();
-    return this.offsetsStore;
+    await store.fence();
+    return this.stillHeld(store, this.offsetsStore);
+  }
+
+  /** Leadership may have moved on while a writer was being prepared: then it must not be used. */
+  private stillHeld(store: KafkaCheckpointStore, current: KafkaCheckpointStore | undefined): KafkaCheckpointStore {
+    if (!this.leading || current !== store) {
+      throw new ColdstoreError(ErrorCodes.NOT_LEADER, 'This worker stopped leading the cluster while preparing the write; retry in a few seconds.');
+    }
+    return store;
   }
 
   /** The config topic written through the leader's fenced writer; NOT_LEADER when this worker does not lead. */
   async writer(): Promise<KafkaCheckpointStore> {
     this.requireLeading();
-    this.store ??= this.deps.configs.withWriter(
+    const store = (this.store ??= this.deps.configs.withWriter(
       new TransactionalWriter(this.deps.worker.kafka, `coldstore-${this.deps.groupId}-leader`, this.deps.configs.topic),
-    );
+    ));
     // Fences an older leader and catches up with everything it wrote.
-    await this.store.read(CONFIG_NAMESPACES.connectors);
-    return this.store;
+    await store.read(CONFIG_NAMESPACES.connectors);
+    return this.stillHeld(store, this.store);
   }
 
   scheduleRebalance(): void {
