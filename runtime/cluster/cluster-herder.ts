@@ -1,7 +1,8 @@
 import type { RawConfig } from '../api/config-def.js';
 import type { Connector } from '../api/connector.js';
 import { ConnectorOffsets, type OffsetEntry } from '../herder/connector-offsets.js';
-import { sameConfig, validateWithPlugin } from '../herder/herder.js';
+import { sameConfig } from '../herder/config-changes.js';
+import { validateWithPlugin } from '../herder/herder.js';
 import type { ConnectorHandle, HerderApi } from '../herder/herder-api.js';
 import type { TransactionalWriter } from '../kafka/transactional-writer.js';
 import type { PluginRegistry } from '../plugins/registry.js';

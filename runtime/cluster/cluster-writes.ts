@@ -1,9 +1,8 @@
 import type { RawConfig } from '../api/config-def.js';
-import { ColdstoreError, ConfigError, ErrorCodes } from '../api/errors.js';
-import { validateConnectorConfig } from '../config/connector-config.js';
+import { ColdstoreError, ErrorCodes } from '../api/errors.js';
 import type { ConnectorOffsets } from '../herder/connector-offsets.js';
 import type { ConnectorInfo } from '../herder/herder-api.js';
-import { sameConfig } from '../herder/herder.js';
+import { acceptConfig, requireStopped } from '../herder/config-changes.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { ConnectorRecord, TargetState } from '../storage/config-store.js';
 import { taskUnit } from './assignor.js';
@@ -40,19 +39,12 @@ export class ClusterWrites {
   putConfig(name: string, config: RawConfig, mustNotExist: boolean): Promise<{ created: boolean; info: ConnectorInfo }> {
     return this.queue.run(async () => {
       const writer = await this.leader.writer();
-      const existing = this.view.records()[name];
-      if (existing && mustNotExist)
-        throw new ColdstoreError(ErrorCodes.CONNECTOR_EXISTS, `Connector ${name} already exists. Use PUT /connectors/${name}/config to change it.`);
-      if (config['name'] !== undefined && config['name'] !== name) {
-        throw new ConfigError([{ field: 'name', message: `must match the connector name in the path ("${name}")` }], 'connector config');
-      }
-      const full = { ...config, name };
-      if (existing && sameConfig(existing.config, full)) return { created: false, info: this.view.info(name) };
-      const validation = validateConnectorConfig(this.plugins, full);
-      if (validation.errors.length > 0 || !validation.plugin) throw new ConfigError(validation.errors, `connector config for ${name}`);
-      const record: ConnectorRecord = { name, config: full, target: existing?.target ?? 'RUNNING' };
+      const accepted = acceptConfig(this.plugins, name, config, this.view.records()[name], mustNotExist);
+      if (accepted === 'unchanged') return { created: false, info: this.view.info(name) };
+      const created = !this.view.records()[name];
+      const { record } = accepted;
       await writer.write(CONFIG_NAMESPACES.connectors, { [name]: record });
-      return { created: !existing, info: this.view.info(name) };
+      return { created, info: this.view.info(name) };
     });
   }
 
@@ -105,12 +97,7 @@ export class ClusterWrites {
   private async requireStopped(name: string): Promise<ConnectorRecord> {
     await this.leader.writer();
     const record = this.view.record(name);
-    if (record.target !== 'STOPPED') {
-      throw new ColdstoreError(
-        ErrorCodes.CONNECTOR_NOT_STOPPED,
-        `Connector ${name} must be in the STOPPED state before its offsets can be changed: PUT /connectors/${name}/stop first.`,
-      );
-    }
+    requireStopped(record);
     return record;
   }
 

@@ -1,12 +1,13 @@
 import type { RawConfig } from '../api/config-def.js';
-import { ColdstoreError, ConfigError, ErrorCodes } from '../api/errors.js';
+import { ColdstoreError, ErrorCodes } from '../api/errors.js';
 import { configInfos, validateConnectorConfig } from '../config/connector-config.js';
 import type { PluginRegistry } from '../plugins/registry.js';
-import type { ConfigStore, ConnectorRecord, TargetState } from '../storage/config-store.js';
+import type { ConfigStore, TargetState } from '../storage/config-store.js';
 import type { Worker } from '../worker/worker.js';
 import { ConnectorInstance } from './connector-instance.js';
 import { ConnectorOffsets, type OffsetEntry } from './connector-offsets.js';
 import { SerialQueue } from '../support/serial-queue.js';
+import { acceptConfig, requireStopped } from './config-changes.js';
 import type { ConnectorInfo, HerderApi } from './herder-api.js';
 
 /** PUT /connector-plugins/{class}/config/validate: the config checked against the named plugin. */
@@ -14,11 +15,6 @@ export function validateWithPlugin(plugins: PluginRegistry, pluginName: string, 
   const plugin = plugins.get(pluginName);
   const withClass = { ...config, 'connector.class': config['connector.class'] ?? plugin.className };
   return configInfos(validateConnectorConfig(plugins, withClass), withClass, plugin.className);
-}
-
-export function sameConfig(a: RawConfig, b: RawConfig): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
 export type { ConnectorInfo } from './herder-api.js';
@@ -125,20 +121,13 @@ export class Herder implements HerderApi {
   putConfig(name: string, config: RawConfig, mustNotExist: boolean): Promise<{ created: boolean; info: ConnectorInfo }> {
     return this.queue.run(async () => {
       const existing = this.instances.get(name);
-      if (existing && mustNotExist)
-        throw new ColdstoreError(ErrorCodes.CONNECTOR_EXISTS, `Connector ${name} already exists. Use PUT /connectors/${name}/config to change it.`);
-      if (config['name'] !== undefined && config['name'] !== name) {
-        throw new ConfigError([{ field: 'name', message: `must match the connector name in the path ("${name}")` }], 'connector config');
-      }
-      const full = { ...config, name };
+      const accepted = acceptConfig(this.plugins, name, config, existing?.record, mustNotExist);
       // The same config again (e.g. a connector file re-applied at start) changes nothing: no restart.
-      if (existing && sameConfig(existing.record.config, full)) return { created: false, info: this.info(name) };
-      const validation = validateConnectorConfig(this.plugins, full);
-      if (validation.errors.length > 0 || !validation.plugin) throw new ConfigError(validation.errors, `connector config for ${name}`);
-      const record: ConnectorRecord = { name, config: full, target: existing?.record.target ?? 'RUNNING' };
+      if (accepted === 'unchanged') return { created: false, info: this.info(name) };
+      const { record, plugin } = accepted;
       await this.configs.put(record);
       await existing?.shutdown();
-      const instance = new ConnectorInstance(record, validation.plugin, this.worker);
+      const instance = new ConnectorInstance(record, plugin, this.worker);
       this.instances.set(name, instance);
       await instance.apply();
       return { created: !existing, info: this.info(name) };
@@ -182,12 +171,7 @@ export class Herder implements HerderApi {
 
   private requireStopped(name: string): ConnectorInstance {
     const instance = this.instance(name);
-    if (instance.record.target !== 'STOPPED') {
-      throw new ColdstoreError(
-        ErrorCodes.CONNECTOR_NOT_STOPPED,
-        `Connector ${name} must be in the STOPPED state before its offsets can be changed: PUT /connectors/${name}/stop first.`,
-      );
-    }
+    requireStopped(instance.record);
     return instance;
   }
 
