@@ -1,4 +1,4 @@
-import { backupParticipantOf, type BackupParticipant, type StoredObjectRef } from '../../connectors/shared/backups.js';
+import { backupParticipantOf, type BackupParticipant, type StoredObjectRef } from '../../connectors/common/backups.js';
 import type { KafkaCluster } from '../../runtime/api/cluster.js';
 import { ColdstoreError, describeError, ErrorCodes, isRetriable, RetriableError } from '../../runtime/api/errors.js';
 import { configFingerprint } from '../../runtime/config/fingerprint.js';

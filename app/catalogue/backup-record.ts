@@ -1,4 +1,4 @@
-import type { CutPartition, StoredObjectRef } from '../../connectors/shared/backups.js';
+import type { CutPartition, StoredObjectRef } from '../../connectors/common/backups.js';
 
 export type BackupState = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
 

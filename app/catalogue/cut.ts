@@ -1,4 +1,4 @@
-import type { BackupParticipant, CutPartition } from '../../connectors/shared/backups.js';
+import type { BackupParticipant, CutPartition } from '../../connectors/common/backups.js';
 import type { KafkaCluster } from '../../runtime/api/cluster.js';
 
 /**

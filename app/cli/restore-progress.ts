@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { PartitionProgress, RestoreTaskProgress } from '../../connectors/restore-source/progress.js';
 import type { TaskStatus } from '../../runtime/worker/task-status.js';
-import { humanBytes } from '../../connectors/shared/format-bytes.js';
+import { humanBytes } from '../../connectors/common/format-bytes.js';
 
 /** The restore job's figures, summed over its tasks' `progress` (RestoreTaskProgress). */
 export interface RestoreTotals {

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { listBackupIds } from '../../connectors/shared/backup-manifests.js';
+import { listBackupIds } from '../../connectors/common/backup-manifests.js';
 import {
   DEFAULT_VERIFY_CONCURRENCY,
   describeBackup,
@@ -12,7 +12,7 @@ import {
   verifyBackup,
   type LayoutChoice,
   type RecordEncoding,
-} from '../../connectors/shared/verify/index.js';
+} from '../../connectors/common/verify/index.js';
 import { ColdstoreError, ErrorCodes } from '../../runtime/api/errors.js';
 
 import {

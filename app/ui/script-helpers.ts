@@ -4,7 +4,7 @@
  * kept as a string, like the script: no backticks and no dollar-brace sequences inside,
  * but for the one that inlines the byte formatter shared with the CLI.
  */
-import { humanBytes } from '../../connectors/shared/format-bytes.js';
+import { humanBytes } from '../../connectors/common/format-bytes.js';
 
 export const STATUS_PAGE_HELPERS = String.raw`  const byId = (id) => document.getElementById(id);
 

@@ -1,13 +1,13 @@
 import { ColdstoreError, ErrorCodes } from '../../runtime/api/index.js';
-import type { BackupCut, CutPartition } from '../shared/backups.js';
-import { BackupLocation, type Location } from '../shared/backup-location.js';
-import { listBackupIds, readManifests, recordBackupId } from '../shared/backup-manifests.js';
-import { mapBounded } from '../shared/bounded.js';
-import { MANIFEST_FORMAT, manifestKey, serializeManifest, type BackupManifest, type ManifestObject } from '../shared/formats/backup-manifest.js';
-import type { GroupOffsetsSnapshot, TopicMetadata } from '../shared/formats/backup-metadata.js';
+import type { BackupCut, CutPartition } from '../common/backups.js';
+import { BackupLocation, type Location } from '../common/backup-location.js';
+import { listBackupIds, readManifests, recordBackupId } from '../common/backup-manifests.js';
+import { mapBounded } from '../common/bounded.js';
+import { MANIFEST_FORMAT, manifestKey, serializeManifest, type BackupManifest, type ManifestObject } from '../common/formats/backup-manifest.js';
+import type { GroupOffsetsSnapshot, TopicMetadata } from '../common/formats/backup-metadata.js';
 import { parseKafkaBundleKey } from '../layouts/kafka-v1/bundle-keys.js';
 import { partitionDirectory } from '../layouts/kafka-v1/bundle-keys.js';
-import type { ObjectInfo, ObjectStore } from '../shared/object-store/object-store.js';
+import type { ObjectInfo, ObjectStore } from '../common/object-store/object-store.js';
 import { MetadataName } from '../layouts/metadata-names.js';
 
 /** HEAD requests in flight while a manifest is built. */

@@ -1,10 +1,10 @@
 import type { KafkaCluster } from '../../runtime/api/index.js';
-import type { BackupCut, BackupParticipant, CutPartition } from '../shared/backups.js';
-import { eventsLocation } from '../shared/backup-location.js';
-import { highestBackupId, listBackupIds } from '../shared/backup-manifests.js';
-import { manifestKey } from '../shared/formats/backup-manifest.js';
-import { retryTransient, type ObjectStore } from '../shared/object-store/object-store.js';
-import { verifyBackup } from '../shared/verify/index.js';
+import type { BackupCut, BackupParticipant, CutPartition } from '../common/backups.js';
+import { eventsLocation } from '../common/backup-location.js';
+import { highestBackupId, listBackupIds } from '../common/backup-manifests.js';
+import { manifestKey } from '../common/formats/backup-manifest.js';
+import { retryTransient, type ObjectStore } from '../common/object-store/object-store.js';
+import { verifyBackup } from '../common/verify/index.js';
 import { writeBackupManifest, type CapturedAtCut } from './backup-manifest-writer.js';
 import { pruneBackups } from './backup-pruning.js';
 import type { ClusterSnapshots } from './cluster-snapshots.js';

@@ -1,9 +1,9 @@
-import type { CutPartition, StoredObjectRef } from '../shared/backups.js';
-import { BackupLocation, type Location } from '../shared/backup-location.js';
-import { listBackupIds, readManifests } from '../shared/backup-manifests.js';
-import { manifestKey } from '../shared/formats/backup-manifest.js';
-import { METADATA_PREFIX, parseJsonObject, topicMetadataKey, type TopicMetadata } from '../shared/formats/backup-metadata.js';
-import type { ObjectStore } from '../shared/object-store/object-store.js';
+import type { CutPartition, StoredObjectRef } from '../common/backups.js';
+import { BackupLocation, type Location } from '../common/backup-location.js';
+import { listBackupIds, readManifests } from '../common/backup-manifests.js';
+import { manifestKey } from '../common/formats/backup-manifest.js';
+import { METADATA_PREFIX, parseJsonObject, topicMetadataKey, type TopicMetadata } from '../common/formats/backup-metadata.js';
+import type { ObjectStore } from '../common/object-store/object-store.js';
 import { listBundles, neededBy } from './backup-manifest-writer.js';
 
 const DAY_MS = 86_400_000;

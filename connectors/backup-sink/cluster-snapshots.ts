@@ -1,7 +1,7 @@
 import type { KafkaCluster, RawConfig, TaskLogger } from '../../runtime/api/index.js';
-import { BackupLocation, type Location } from '../shared/backup-location.js';
-import { groupSnapshotKey, topicMetadataKey, type GroupOffsetsSnapshot, type TopicMetadata } from '../shared/formats/backup-metadata.js';
-import type { ObjectStore } from '../shared/object-store/object-store.js';
+import { BackupLocation, type Location } from '../common/backup-location.js';
+import { groupSnapshotKey, topicMetadataKey, type GroupOffsetsSnapshot, type TopicMetadata } from '../common/formats/backup-metadata.js';
+import type { ObjectStore } from '../common/object-store/object-store.js';
 import type { BackupSinkSettings } from './config.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };

@@ -1,6 +1,6 @@
 import { checks, type ConfigValues } from '../../runtime/api/index.js';
-import { backupLocationConfig } from '../shared/backup-location.js';
-import { dispatcherConfig } from '../shared/dispatcher/config.js';
+import { backupLocationConfig } from '../common/backup-location.js';
+import { dispatcherConfig } from '../common/dispatcher/config.js';
 
 const MiB = 1024 * 1024;
 

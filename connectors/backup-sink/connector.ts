@@ -1,7 +1,7 @@
 import type { Connector, ConnectorPlugin, RawConfig } from '../../runtime/api/index.js';
-import type { BackupParticipant, TakesPartInBackups } from '../shared/backups.js';
-import { eventsLocation, validateLocationSettings } from '../shared/backup-location.js';
-import { createObjectStore } from '../shared/object-store/store-config.js';
+import type { BackupParticipant, TakesPartInBackups } from '../common/backups.js';
+import { eventsLocation, validateLocationSettings } from '../common/backup-location.js';
+import { createObjectStore } from '../common/object-store/store-config.js';
 import { backupParticipant } from './backup-participant.js';
 import { ClusterSnapshots } from './cluster-snapshots.js';
 import { backupSinkConfig } from './config.js';

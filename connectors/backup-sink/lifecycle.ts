@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { TaskLogger } from '../../runtime/api/index.js';
-import type { LifecycleRule, ObjectStore } from '../shared/object-store/object-store.js';
-import { eventsLocation } from '../shared/backup-location.js';
+import type { LifecycleRule, ObjectStore } from '../common/object-store/object-store.js';
+import { eventsLocation } from '../common/backup-location.js';
 import type { BackupSinkSettings } from './config.js';
 import { CLAIMS_PREFIX } from './range-claims.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TopicPartition } from '../../runtime/api/index.js';
-import { METADATA_PREFIX } from '../shared/formats/backup-metadata.js';
+import { METADATA_PREFIX } from '../common/formats/backup-metadata.js';
 import type { BundleUploader } from './bundle-uploader.js';
 import type { OffsetRange } from '../layouts/layout.js';
 import { MetadataName } from '../layouts/metadata-names.js';

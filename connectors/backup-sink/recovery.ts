@@ -1,6 +1,6 @@
 import { tpKey, type TaskLogger, type TaskStateStore, type TopicPartition } from '../../runtime/api/index.js';
-import type { ObjectStore } from '../shared/object-store/object-store.js';
-import { BackupLocation, type Location } from '../shared/backup-location.js';
+import type { ObjectStore } from '../common/object-store/object-store.js';
+import { BackupLocation, type Location } from '../common/backup-location.js';
 import type { RangeKeys } from '../layouts/layout.js';
 import { PermanentUploadError } from './bundle-uploader.js';
 import type { PlannedRange } from './partition-writer.js';

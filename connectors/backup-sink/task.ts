@@ -12,9 +12,9 @@ import {
   type SinkTaskContext,
   type TopicPartition,
 } from '../../runtime/api/index.js';
-import type { ObjectStore } from '../shared/object-store/object-store.js';
-import { createObjectStore } from '../shared/object-store/store-config.js';
-import { eventsLocation } from '../shared/backup-location.js';
+import type { ObjectStore } from '../common/object-store/object-store.js';
+import { createObjectStore } from '../common/object-store/store-config.js';
+import { eventsLocation } from '../common/backup-location.js';
 import { createAzulLayout } from './azul/create-azul-layout.js';
 import { kafkaLayout, type BundleLayout } from './bundle-layout.js';
 import { BundleUploader, PermanentUploadError } from './bundle-uploader.js';

@@ -1,9 +1,9 @@
 import { ColdstoreError, ErrorCodes, tpKey } from '../../runtime/api/index.js';
-import type { Location } from '../shared/backup-location.js';
-import { readManifests } from '../shared/backup-manifests.js';
-import type { BackupManifest, ManifestObject } from '../shared/formats/backup-manifest.js';
-import type { GroupOffsetsSnapshot, TopicMetadata } from '../shared/formats/backup-metadata.js';
-import type { ObjectStore } from '../shared/object-store/object-store.js';
+import type { Location } from '../common/backup-location.js';
+import { readManifests } from '../common/backup-manifests.js';
+import type { BackupManifest, ManifestObject } from '../common/formats/backup-manifest.js';
+import type { GroupOffsetsSnapshot, TopicMetadata } from '../common/formats/backup-metadata.js';
+import type { ObjectStore } from '../common/object-store/object-store.js';
 
 /** What a restore of one backup by id restores: each partition's offsets inside the cut, and the metadata taken at it. */
 export interface BackupPlan {

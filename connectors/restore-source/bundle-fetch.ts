@@ -1,8 +1,8 @@
 import { FORMAT_KAFKA_V1, type BackedUpRecord } from '../layouts/kafka-v1/bundle-codec.js';
 import { readKafkaBundle } from '../layouts/kafka-v1/checked-reader.js';
 import { ObjectDefect, type ObjectDefectKind } from '../layouts/object-defect.js';
-import { BackupLocation, type Location } from '../shared/backup-location.js';
-import type { ObjectStore } from '../shared/object-store/object-store.js';
+import { BackupLocation, type Location } from '../common/backup-location.js';
+import type { ObjectStore } from '../common/object-store/object-store.js';
 import { BadObjectError, type BadObjectKind } from './bad-object.js';
 
 export interface FetchedBundle {

@@ -1,5 +1,5 @@
 import type { Connector, ConnectorPlugin } from '../../runtime/api/index.js';
-import { validateLocationSettings } from '../shared/backup-location.js';
+import { validateLocationSettings } from '../common/backup-location.js';
 import { restoreSourceConfig } from './config.js';
 import { dispatcherRestore, dispatcherTargetErrors } from './dispatcher/connector.js';
 import { createKafkaRestoreConnector, kafkaTargetErrors } from './kafka-restore-connector.js';

@@ -9,9 +9,9 @@ import {
   type TaskLogger,
   type TaskStateStore,
 } from '../../runtime/api/index.js';
-import type { Location } from '../shared/backup-location.js';
-import { groupSnapshotListing, parseJsonObject, type GroupOffsetsSnapshot } from '../shared/formats/backup-metadata.js';
-import type { ObjectStore } from '../shared/object-store/object-store.js';
+import type { Location } from '../common/backup-location.js';
+import { groupSnapshotListing, parseJsonObject, type GroupOffsetsSnapshot } from '../common/formats/backup-metadata.js';
+import type { ObjectStore } from '../common/object-store/object-store.js';
 import type { TopicTarget } from './targets.js';
 
 /** The newest group-offsets snapshot taken at or before `at` (or the newest of all), with its key. */

@@ -1,8 +1,8 @@
 import { ColdstoreError, ConfigError, ErrorCodes, type Connector, type RawConfig } from '../../runtime/api/index.js';
-import { eventsLocation, type BackupLocationSettings } from '../shared/backup-location.js';
-import { parseJsonObject, topicMetadataKey, type TopicMetadata } from '../shared/formats/backup-metadata.js';
-import type { ObjectStore } from '../shared/object-store/object-store.js';
-import { createObjectStore } from '../shared/object-store/store-config.js';
+import { eventsLocation, type BackupLocationSettings } from '../common/backup-location.js';
+import { parseJsonObject, topicMetadataKey, type TopicMetadata } from '../common/formats/backup-metadata.js';
+import type { ObjectStore } from '../common/object-store/object-store.js';
+import { createObjectStore } from '../common/object-store/store-config.js';
 import { loadBackupPlan } from './backup-plan.js';
 import { restoreSourceConfig, TASK_COUNT_KEY, TASK_PARTITIONS_KEY, TOPIC_PARTITIONS_KEY, type RestoreSourceSettings } from './config.js';
 import { withStoreRetries } from './store-retries.js';

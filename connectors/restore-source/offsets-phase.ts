@@ -6,7 +6,7 @@ import {
   type SourceRecord,
   type SourceTaskContext,
 } from '../../runtime/api/index.js';
-import { retryTransient } from '../shared/object-store/object-store.js';
+import { retryTransient } from '../common/object-store/object-store.js';
 import { commitTranslatedOffsets, placementsFrom, PlacementTracker, plannedGroups } from './group-offsets.js';
 import { restoreMetrics } from './metrics.js';
 import type { RestoreJob } from './restore-job.js';

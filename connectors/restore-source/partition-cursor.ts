@@ -1,7 +1,7 @@
 import type { TopicPartition } from '../../runtime/api/index.js';
-import type { Location } from '../shared/backup-location.js';
+import type { Location } from '../common/backup-location.js';
 import type { BackedUpRecord } from '../layouts/kafka-v1/bundle-codec.js';
-import type { ObjectStore } from '../shared/object-store/object-store.js';
+import type { ObjectStore } from '../common/object-store/object-store.js';
 import type { BadObjectError } from './bad-object.js';
 import type { FetchedBundle } from './bundle-fetch.js';
 import { withinTimestamp, type PartitionBounds } from './partition-bounds.js';

@@ -1,7 +1,7 @@
 import { RetriableError, type TopicPartition } from '../../runtime/api/index.js';
-import type { Location } from '../shared/backup-location.js';
+import type { Location } from '../common/backup-location.js';
 import { parseKafkaBundleKey } from '../layouts/kafka-v1/bundle-keys.js';
-import { retryTransient, type ObjectStore } from '../shared/object-store/object-store.js';
+import { retryTransient, type ObjectStore } from '../common/object-store/object-store.js';
 import { BadObjectError } from './bad-object.js';
 import { fetchBundle, type FetchedBundle } from './bundle-fetch.js';
 

@@ -1,7 +1,7 @@
 import type { TopicPartition } from '../../runtime/api/index.js';
-import type { Location } from '../shared/backup-location.js';
+import type { Location } from '../common/backup-location.js';
 import { parseKafkaBundleKey } from '../layouts/kafka-v1/bundle-keys.js';
-import type { ObjectStore } from '../shared/object-store/object-store.js';
+import type { ObjectStore } from '../common/object-store/object-store.js';
 
 export interface PartitionScope extends TopicPartition {
   /** The bundle this run resumes in (key without location prefix): listing starts after it. */

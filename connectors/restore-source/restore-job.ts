@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ConfigError, type RawConfig, type SourceTaskContext, type TopicPartition } from '../../runtime/api/index.js';
-import { eventsLocation, type Location } from '../shared/backup-location.js';
-import { retryTransient, type ObjectStore } from '../shared/object-store/object-store.js';
-import { createObjectStore } from '../shared/object-store/store-config.js';
+import { eventsLocation, type Location } from '../common/backup-location.js';
+import { retryTransient, type ObjectStore } from '../common/object-store/object-store.js';
+import { createObjectStore } from '../common/object-store/store-config.js';
 import { loadBackupPlan, type BackupPlan } from './backup-plan.js';
 import { restoreSourceConfig, TASK_COUNT_KEY, TASK_PARTITIONS_KEY, TOPIC_PARTITIONS_KEY, type RestoreSourceSettings } from './config.js';
 import { partitionBounds, untilTimestampOf, type PartitionBounds } from './partition-bounds.js';

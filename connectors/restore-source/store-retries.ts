@@ -1,5 +1,5 @@
 import { Backoff, retry } from '../../runtime/api/index.js';
-import { TransientStoreError } from '../shared/object-store/object-store.js';
+import { TransientStoreError } from '../common/object-store/object-store.js';
 
 /**
  * A store that is briefly unreachable when a restore connector starts should not fail

@@ -1,7 +1,7 @@
 import { ColdstoreError, ErrorCodes, type KafkaCluster, type TaskLogger } from '../../runtime/api/index.js';
-import type { Location } from '../shared/backup-location.js';
-import { parseJsonObject, topicMetadataKey, type TopicMetadata } from '../shared/formats/backup-metadata.js';
-import type { ObjectStore } from '../shared/object-store/object-store.js';
+import type { Location } from '../common/backup-location.js';
+import { parseJsonObject, topicMetadataKey, type TopicMetadata } from '../common/formats/backup-metadata.js';
+import type { ObjectStore } from '../common/object-store/object-store.js';
 import type { RestoreSourceSettings } from './config.js';
 import { kafkaPartitionForKey } from './murmur2.js';
 

@@ -47,7 +47,7 @@ export function unique(): string {
   return `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 }
 
-/** Bucket names of a BackupSink with this prefix and label (connectors/shared/backup-location.ts). */
+/** Bucket names of a BackupSink with this prefix and label (connectors/common/backup-location.ts). */
 export function bucketsOf(prefix: string, label: string): string[] {
   return [`${prefix}${label}-events`, `${prefix}${label}-streams`];
 }

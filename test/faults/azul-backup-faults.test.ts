@@ -1,5 +1,5 @@
 /**
- * BackupSink `layout=azul` under faults (DESIGN.md §4 "Layout azul", §9; docs/reliability.md),
+ * BackupSink `layout=azul` under faults (docs/formats.md "Layout azul", docs/reliability.md),
  * against the dispatcher double of test/helpers/dispatcher-double.ts serving real blobs:
  *
  * a. kill -9 of the worker at random moments, 22 times, while Azul topics are written to

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { splitBulk } from '../../connectors/layouts/azul/bulk.js';
 import { AZUL_INDEX_PREFIX, AZUL_REJECTS_PREFIX, parseAzulIndexKey, streamSpoolPrefix, type AzulIndexEntry } from '../../connectors/layouts/azul/objects.js';
-import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
+import { LocalObjectStore } from '../../connectors/common/object-store/local-object-store.js';
 import type { AzulModel } from '../../connectors/layouts/azul/registry.js';
 import { type OutgoingRecord } from '../../runtime/kafka/producer.js';
 import { sha256 } from '../helpers/azul-backup.js';

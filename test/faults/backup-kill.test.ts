@@ -1,5 +1,5 @@
 /**
- * kill -9 of a backup worker at random moments (DESIGN.md §9): a topic of several
+ * kill -9 of a backup worker at random moments (docs/reliability.md): a topic of several
  * partitions is written to all along while the worker backing it up into S3 is killed
  * at least 20 times — at random delays after it is healthy, sometimes during its start,
  * and at failpoints right after an upload or right before an offset commit — and

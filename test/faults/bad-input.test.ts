@@ -1,5 +1,5 @@
 /**
- * Bad input everywhere (DESIGN.md §9): a tour of what operators and their data get
+ * Bad input everywhere (docs/reliability.md): a tour of what operators and their data get
  * wrong, each met with a clear error, nothing lost, and the worker staying up (GET
  * /health answers 200 after each): invalid connector configs, an unknown plugin class,
  * a BackupSink on a topic that does not exist yet, corrupt and foreign objects in the

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 /**
- * Servers away for a minute (DESIGN.md §9): a private S3 server, then a private Kafka
+ * Servers away for a minute (docs/reliability.md): a private S3 server, then a private Kafka
  * broker, is stopped for 60 s while a BackupSink and a transactional RestoreSource are
  * both mid-way on one worker process, then started again (same data, same port). Each
  * job must complete by itself afterwards with nothing lost — the backup with every

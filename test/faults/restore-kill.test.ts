@@ -1,5 +1,5 @@
 /**
- * A restore killed (SIGKILL) at random moments and resumed (DESIGN.md §9), once in
+ * A restore killed (SIGKILL) at random moments and resumed (docs/reliability.md), once in
  * transactional mode (transaction.boundary=poll) and once in plain mode, each killed 10
  * times in the middle of its work: after a random amount of progress in the run, during
  * its start (listing, fencing the previous transactional producer, reading offsets back),

@@ -6,12 +6,12 @@ import { AzulLayout } from '../../connectors/backup-sink/azul/azul-layout.js';
 import { StreamArchiver, type ArchiverOptions } from '../../connectors/backup-sink/azul/stream-archiver.js';
 import { StreamSpool } from '../../connectors/backup-sink/azul/stream-spool.js';
 import { BundleUploader } from '../../connectors/backup-sink/bundle-uploader.js';
-import type { Location } from '../../connectors/shared/backup-location.js';
-import type { Dispatcher } from '../../connectors/shared/dispatcher/dispatcher.js';
+import type { Location } from '../../connectors/common/backup-location.js';
+import type { Dispatcher } from '../../connectors/common/dispatcher/dispatcher.js';
 import type { StreamRef } from '../../connectors/layouts/azul/event-fields.js';
 import { streamKey } from '../../connectors/layouts/azul/keys.js';
 import { azulIndexKey, type AzulIndexEntry } from '../../connectors/layouts/azul/objects.js';
-import type { ObjectStore } from '../../connectors/shared/object-store/object-store.js';
+import type { ObjectStore } from '../../connectors/common/object-store/object-store.js';
 import type { SinkRecord, TaskLogger, TaskMetrics } from '../../runtime/api/index.js';
 import { binaryEvent, vectorEvents } from './azul-vectors.js';
 

@@ -3,7 +3,7 @@
 // tests that read backups back (verify, inspect, ls).
 import { BundleUploader } from '../../connectors/backup-sink/bundle-uploader.js';
 import { PartitionWriter, type SealedBundle } from '../../connectors/backup-sink/partition-writer.js';
-import type { Location } from '../../connectors/shared/backup-location.js';
+import type { Location } from '../../connectors/common/backup-location.js';
 import {
   manifestKey,
   MANIFEST_FORMAT,
@@ -11,8 +11,8 @@ import {
   type BackupManifest,
   type ManifestObject,
   type ManifestPartition,
-} from '../../connectors/shared/formats/backup-manifest.js';
-import type { ObjectStore } from '../../connectors/shared/object-store/object-store.js';
+} from '../../connectors/common/formats/backup-manifest.js';
+import type { ObjectStore } from '../../connectors/common/object-store/object-store.js';
 import type { SinkRecord, TaskLogger, TaskMetrics } from '../../runtime/api/index.js';
 
 const quietLog: TaskLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backupLocationConfig } from '../../connectors/shared/backup-location.js';
-import { readManifests } from '../../connectors/shared/backup-manifests.js';
-import { createObjectStore } from '../../connectors/shared/object-store/store-config.js';
-import { inspectBundle } from '../../connectors/shared/verify/index.js';
+import { backupLocationConfig } from '../../connectors/common/backup-location.js';
+import { readManifests } from '../../connectors/common/backup-manifests.js';
+import { createObjectStore } from '../../connectors/common/object-store/store-config.js';
+import { inspectBundle } from '../../connectors/common/verify/index.js';
 import { readPartitions, type BrokerRecord } from '../helpers/broker-records.js';
 import { createTopic, produceSteadily, produceTransactions } from '../helpers/kafka.js';
 import { listKeys, s3Client, s3Settings } from '../helpers/s3.js';

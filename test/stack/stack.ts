@@ -1,5 +1,5 @@
 /**
- * The real local test stack (DESIGN.md §7): a single-node KRaft Kafka and S3Proxy, both
+ * The real local test stack (docs/reliability.md, "Running it"): a single-node KRaft Kafka and S3Proxy, both
  * run from Maven Central jars on loopback, because there is no Docker on our machines.
  *
  * Everything lives under `<repo>/.stack/` (git-ignored). Servers are started detached with

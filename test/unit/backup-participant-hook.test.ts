@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backupParticipantOf, type BackupParticipant } from '../../connectors/shared/backups.js';
+import { backupParticipantOf, type BackupParticipant } from '../../connectors/common/backups.js';
 
 describe('backupParticipantOf', () => {
   it("finds a started connector's backups hook on the instance the runtime hands over, without the runtime knowing it", () => {

@@ -1,16 +1,16 @@
 import { gzipSync } from 'node:zlib';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { BackupCut } from '../../connectors/shared/backups.js';
+import type { BackupCut } from '../../connectors/common/backups.js';
 import { backupsToRemove } from '../../app/catalogue/retention-policy.js';
 import type { BackupRecord } from '../../app/catalogue/backup-record.js';
 import { writeBackupManifest } from '../../connectors/backup-sink/backup-manifest-writer.js';
 import { pruneBackups } from '../../connectors/backup-sink/backup-pruning.js';
-import { readManifests } from '../../connectors/shared/backup-manifests.js';
+import { readManifests } from '../../connectors/common/backup-manifests.js';
 import { encodeKafkaBundle } from '../../connectors/layouts/kafka-v1/bundle-codec.js';
 import { kafkaBundleKey } from '../../connectors/layouts/kafka-v1/bundle-keys.js';
-import { topicMetadataKey } from '../../connectors/shared/formats/backup-metadata.js';
-import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
-import { verifyBackup } from '../../connectors/shared/verify/index.js';
+import { topicMetadataKey } from '../../connectors/common/formats/backup-metadata.js';
+import { LocalObjectStore } from '../../connectors/common/object-store/local-object-store.js';
+import { verifyBackup } from '../../connectors/common/verify/index.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const DAY = 86_400_000;

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dispatcherConfig, type DispatcherSettings } from '../../connectors/shared/dispatcher/config.js';
-import { DispatcherError, type Dispatcher } from '../../connectors/shared/dispatcher/dispatcher.js';
-import { createDispatcher } from '../../connectors/shared/dispatcher/http-dispatcher.js';
+import { dispatcherConfig, type DispatcherSettings } from '../../connectors/common/dispatcher/config.js';
+import { DispatcherError, type Dispatcher } from '../../connectors/common/dispatcher/dispatcher.js';
+import { createDispatcher } from '../../connectors/common/dispatcher/http-dispatcher.js';
 import { assembleBulk } from '../../connectors/layouts/azul/bulk.js';
 import type { StreamRef } from '../../connectors/layouts/azul/event-fields.js';
 import { startDispatcherDouble, type DispatcherDouble } from '../helpers/dispatcher-double.js';

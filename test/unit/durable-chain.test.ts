@@ -1,5 +1,5 @@
 // DurableChain: what preCommit may report for a partition — the end + 1 of the
-// longest prefix of durable bundles (DESIGN.md §4: offsets advance only after the
+// longest prefix of durable bundles (docs/delivery-guarantees.md: offsets advance only after the
 // bundle is durable).
 import { describe, expect, it } from 'vitest';
 import { DurableChain } from '../../connectors/backup-sink/durable-chain.js';

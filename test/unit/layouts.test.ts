@@ -14,8 +14,8 @@ import { MetadataName } from '../../connectors/layouts/metadata-names.js';
 import { ObjectDefect } from '../../connectors/layouts/object-defect.js';
 import { fetchBundle } from '../../connectors/restore-source/bundle-fetch.js';
 import { BadObjectError } from '../../connectors/restore-source/bad-object.js';
-import { BackupLocation, eventsLocation, type BackupLocationSettings } from '../../connectors/shared/backup-location.js';
-import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
+import { BackupLocation, eventsLocation, type BackupLocationSettings } from '../../connectors/common/backup-location.js';
+import { LocalObjectStore } from '../../connectors/common/object-store/local-object-store.js';
 import { fixtureRecord } from '../helpers/backup-fixture.js';
 import { tmpDir } from '../helpers/tmp.js';
 

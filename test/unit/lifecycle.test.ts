@@ -1,4 +1,4 @@
-// lifecycleRules: the S3 age-off rules BackupSink asks for (DESIGN.md §4 "Age-off").
+// lifecycleRules: the S3 age-off rules BackupSink asks for (docs/operations.md, age-off).
 import { describe, expect, it } from 'vitest';
 import { backupSinkConfig } from '../../connectors/backup-sink/config.js';
 import { lifecycleRules } from '../../connectors/backup-sink/lifecycle.js';

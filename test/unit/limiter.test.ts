@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Limiter } from '../../connectors/shared/bounded.js';
+import { Limiter } from '../../connectors/common/bounded.js';
 
 /** A job that runs until released, recording when it started. */
 function gate(started: string[], name: string): { work: () => Promise<void>; release: () => void } {

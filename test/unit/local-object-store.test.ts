@@ -1,10 +1,10 @@
-// LocalObjectStore: the embedded object store (DESIGN.md §4 "Storage",
+// LocalObjectStore: the embedded object store (docs/formats.md,
 // docs/formats.md "Local filesystem store"), in a temporary directory.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
-import type { ObjectInfo, PutOutcome } from '../../connectors/shared/object-store/object-store.js';
+import { LocalObjectStore } from '../../connectors/common/object-store/local-object-store.js';
+import type { ObjectInfo, PutOutcome } from '../../connectors/common/object-store/object-store.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 let base: string;

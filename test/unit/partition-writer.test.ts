@@ -1,5 +1,5 @@
-// PartitionWriter: how one partition's records are cut into bundles (DESIGN.md §4
-// "Delivery guarantee", docs/formats.md "Coverage"). Pure logic, no store.
+// PartitionWriter: how one partition's records are cut into bundles (docs/delivery-guarantees.md,
+// docs/formats.md). Pure logic, no store.
 import { describe, expect, it } from 'vitest';
 import type { SinkRecord } from '../../runtime/api/index.js';
 import {

@@ -13,9 +13,9 @@ import {
   PlacementTracker,
 } from '../../connectors/restore-source/group-offsets.js';
 import type { TopicTarget } from '../../connectors/restore-source/targets.js';
-import { groupSnapshotKey, type GroupOffsetsSnapshot } from '../../connectors/shared/formats/backup-metadata.js';
+import { groupSnapshotKey, type GroupOffsetsSnapshot } from '../../connectors/common/formats/backup-metadata.js';
 import { kafkaBundleKey } from '../../connectors/layouts/kafka-v1/bundle-keys.js';
-import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
+import { LocalObjectStore } from '../../connectors/common/object-store/local-object-store.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 type Groups = Map<string, Map<string, bigint>>;

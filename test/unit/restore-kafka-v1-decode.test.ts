@@ -1,4 +1,4 @@
-// decodeKafkaBundle (connectors/shared/formats/kafka-v1.ts), the restore side of the
+// decodeKafkaBundle (connectors/common/formats/kafka-v1.ts), the restore side of the
 // kafka-v1 format: what encodeKafkaBundle wrote comes back exactly, and containers
 // that are not kafka-v1 or are damaged are refused.
 import { createHash } from 'node:crypto';

@@ -14,7 +14,7 @@ import {
 import { restoreSourceConfig } from '../../connectors/restore-source/config.js';
 import { OffsetsPhase } from '../../connectors/restore-source/offsets-phase.js';
 import type { RestoreJob } from '../../connectors/restore-source/restore-job.js';
-import type { ObjectStore } from '../../connectors/shared/object-store/object-store.js';
+import type { ObjectStore } from '../../connectors/common/object-store/object-store.js';
 
 function memoryState(): TaskStateStore & { data: Map<string, unknown> } {
   const data = new Map<string, unknown>();

@@ -11,10 +11,10 @@ import type { BackupPlan } from '../../connectors/restore-source/backup-plan.js'
 import { restoreSourceConfig } from '../../connectors/restore-source/config.js';
 import { partitionBounds, untilTimestampOf, withinTimestamp, type PartitionBounds } from '../../connectors/restore-source/partition-bounds.js';
 import { PartitionCursor, type ResumePoint } from '../../connectors/restore-source/partition-cursor.js';
-import type { Location } from '../../connectors/shared/backup-location.js';
+import type { Location } from '../../connectors/common/backup-location.js';
 import { encodeKafkaBundle, type BackedUpRecord } from '../../connectors/layouts/kafka-v1/bundle-codec.js';
 import { kafkaBundleKey } from '../../connectors/layouts/kafka-v1/bundle-keys.js';
-import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
+import { LocalObjectStore } from '../../connectors/common/object-store/local-object-store.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const BASE_TIME = 1_700_000_000_000;

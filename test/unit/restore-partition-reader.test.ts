@@ -10,10 +10,10 @@ import { RetriableError, type SinkRecord } from '../../runtime/api/index.js';
 import { BadObjectError } from '../../connectors/restore-source/bad-object.js';
 import { fetchBundle, type FetchedBundle } from '../../connectors/restore-source/bundle-fetch.js';
 import { PartitionReader, type ReaderOptions } from '../../connectors/restore-source/partition-reader.js';
-import type { Location } from '../../connectors/shared/backup-location.js';
+import type { Location } from '../../connectors/common/backup-location.js';
 import { encodeKafkaBundle } from '../../connectors/layouts/kafka-v1/bundle-codec.js';
 import { kafkaBundleKey } from '../../connectors/layouts/kafka-v1/bundle-keys.js';
-import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
+import { LocalObjectStore } from '../../connectors/common/object-store/local-object-store.js';
 import {
   TransientStoreError,
   type FetchedObject,
@@ -23,7 +23,7 @@ import {
   type ObjectStore,
   type PutOutcome,
   type StoredObject,
-} from '../../connectors/shared/object-store/object-store.js';
+} from '../../connectors/common/object-store/object-store.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const TOPIC = 't';

@@ -9,7 +9,7 @@ import { restoreSource } from '../../connectors/restore-source/connector.js';
 import { dispatcherRestore } from '../../connectors/restore-source/dispatcher/connector.js';
 import { DispatcherRestoreTask } from '../../connectors/restore-source/dispatcher/task.js';
 import { RestoreSourceTask } from '../../connectors/restore-source/task.js';
-import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
+import { LocalObjectStore } from '../../connectors/common/object-store/local-object-store.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const context: ConnectorContext = {

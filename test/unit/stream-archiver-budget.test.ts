@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BundleUploader } from '../../connectors/backup-sink/bundle-uploader.js';
-import type { Dispatcher } from '../../connectors/shared/dispatcher/dispatcher.js';
+import type { Dispatcher } from '../../connectors/common/dispatcher/dispatcher.js';
 import type { StreamRef } from '../../connectors/layouts/azul/event-fields.js';
 import { streamKey } from '../../connectors/layouts/azul/keys.js';
-import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
+import { LocalObjectStore } from '../../connectors/common/object-store/local-object-store.js';
 import { ignoredMetrics, quietLog, testArchiver } from '../helpers/azul-verify-fixture.js';
 
 /** Serves blobs after a short wait and tracks the declared bytes of the downloads running at once. */

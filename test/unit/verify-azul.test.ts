@@ -5,13 +5,13 @@ import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Location } from '../../connectors/shared/backup-location.js';
+import type { Location } from '../../connectors/common/backup-location.js';
 import { assembleBulk } from '../../connectors/layouts/azul/bulk.js';
 import { streamKey } from '../../connectors/layouts/azul/keys.js';
 import { azulBundleMetadata, type AzulIndexEntry } from '../../connectors/layouts/azul/objects.js';
 import { AZUL_MODEL_VERSION } from '../../connectors/layouts/azul/registry.js';
-import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
-import type { ObjectStore } from '../../connectors/shared/object-store/object-store.js';
+import { LocalObjectStore } from '../../connectors/common/object-store/local-object-store.js';
+import type { ObjectStore } from '../../connectors/common/object-store/object-store.js';
 import {
   describeBackup,
   inspectAzulBundle,
@@ -21,7 +21,7 @@ import {
   type RecordJson,
   type VerifyProgress,
   type VerifyReport,
-} from '../../connectors/shared/verify/index.js';
+} from '../../connectors/common/verify/index.js';
 import { ColdstoreError, ErrorCodes } from '../../runtime/api/index.js';
 import { BINARY_TOPIC, DELETE_TOPIC, SOURCE, writeAzulFixture, type WrittenAzulFixture } from '../helpers/azul-verify-fixture.js';
 import { binaryEvent, vectorEvents } from '../helpers/azul-vectors.js';

@@ -1,17 +1,17 @@
-// verifyBackup, inspectBundle and describeBackup (connectors/shared/verify/) over a
+// verifyBackup, inspectBundle and describeBackup (connectors/common/verify/) over a
 // real LocalObjectStore holding bundles written by BackupSink's PartitionWriter and
 // BundleUploader, with manifests as BackupSink writes them.
 import { rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Location } from '../../connectors/shared/backup-location.js';
-import { backupPrefix, type ManifestObject, type ManifestPartition } from '../../connectors/shared/formats/backup-manifest.js';
-import { topicMetadataKey } from '../../connectors/shared/formats/backup-metadata.js';
+import type { Location } from '../../connectors/common/backup-location.js';
+import { backupPrefix, type ManifestObject, type ManifestPartition } from '../../connectors/common/formats/backup-manifest.js';
+import { topicMetadataKey } from '../../connectors/common/formats/backup-metadata.js';
 import { encodeKafkaBundle } from '../../connectors/layouts/kafka-v1/bundle-codec.js';
 import { kafkaBundleKey } from '../../connectors/layouts/kafka-v1/bundle-keys.js';
-import { LocalObjectStore } from '../../connectors/shared/object-store/local-object-store.js';
-import type { ObjectStore } from '../../connectors/shared/object-store/object-store.js';
-import { describeBackup, inspectBundle, verifyBackup, type RecordJson, type VerifyProgress, type VerifyReport } from '../../connectors/shared/verify/index.js';
+import { LocalObjectStore } from '../../connectors/common/object-store/local-object-store.js';
+import type { ObjectStore } from '../../connectors/common/object-store/object-store.js';
+import { describeBackup, inspectBundle, verifyBackup, type RecordJson, type VerifyProgress, type VerifyReport } from '../../connectors/common/verify/index.js';
 import { ColdstoreError, ErrorCodes } from '../../runtime/api/index.js';
 import { backUpPartition, fixtureRecord, writeManifest } from '../helpers/backup-fixture.js';
 import { tmpDir } from '../helpers/tmp.js';

@@ -1,8 +1,8 @@
 import type { RawConfig, SinkTaskContext } from '../../../runtime/api/index.js';
-import { streamsLocation } from '../../shared/backup-location.js';
-import type { DispatcherSettings } from '../../shared/dispatcher/config.js';
-import { createDispatcher } from '../../shared/dispatcher/http-dispatcher.js';
-import type { ObjectStore } from '../../shared/object-store/object-store.js';
+import { streamsLocation } from '../../common/backup-location.js';
+import type { DispatcherSettings } from '../../common/dispatcher/config.js';
+import { createDispatcher } from '../../common/dispatcher/http-dispatcher.js';
+import type { ObjectStore } from '../../common/object-store/object-store.js';
 import { BundleUploader } from '../bundle-uploader.js';
 import type { BackupSinkSettings } from '../config.js';
 import { AzulLayout } from './azul-layout.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Backoff, ColdstoreError, ErrorCodes, retry, type TaskLogger, type TaskMetrics } from '../../../runtime/api/index.js';
-import { Limiter } from '../../shared/bounded.js';
-import { DispatcherError, type Dispatcher } from '../../shared/dispatcher/dispatcher.js';
+import { Limiter } from '../../common/bounded.js';
+import { DispatcherError, type Dispatcher } from '../../common/dispatcher/dispatcher.js';
 import type { StreamRef } from '../../layouts/azul/event-fields.js';
 import { azulStreamMetadata } from '../../layouts/azul/objects.js';
 import { streamKey } from '../../layouts/azul/keys.js';

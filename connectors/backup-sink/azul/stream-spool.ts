@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { BackupLocation, type Location } from '../../shared/backup-location.js';
-import type { ObjectStore } from '../../shared/object-store/object-store.js';
+import { BackupLocation, type Location } from '../../common/backup-location.js';
+import type { ObjectStore } from '../../common/object-store/object-store.js';
 import type { StreamRef } from '../../layouts/azul/event-fields.js';
 import { FORMAT_STREAM_SPOOL, streamSpoolKey, streamSpoolPrefix } from '../../layouts/azul/objects.js';
 import { MetadataName } from '../../layouts/metadata-names.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SinkRecord } from '../../../runtime/api/index.js';
-import type { ObjectMetadata } from '../../shared/object-store/object-store.js';
+import type { ObjectMetadata } from '../../common/object-store/object-store.js';
 import { encodeKafkaBundle } from '../kafka-v1/bundle-codec.js';
 import { kafkaBundleKey } from '../kafka-v1/bundle-keys.js';
 import type { BundleKey } from '../layout.js';

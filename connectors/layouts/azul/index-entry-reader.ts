@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { BackupLocation, type Location } from '../../shared/backup-location.js';
-import type { ObjectStore } from '../../shared/object-store/object-store.js';
+import { BackupLocation, type Location } from '../../common/backup-location.js';
+import type { ObjectStore } from '../../common/object-store/object-store.js';
 import { kafkaBundleKey } from '../kafka-v1/bundle-keys.js';
 import type { BundleKey } from '../layout.js';
 import { MetadataName } from '../metadata-names.js';

@@ -1,4 +1,4 @@
-import { METADATA_PREFIX } from '../../shared/formats/backup-metadata.js';
+import { METADATA_PREFIX } from '../../common/formats/backup-metadata.js';
 import { parseBundleKeyStrictly } from '../kafka-v1/bundle-keys.js';
 import type { Layout, RangeKeys } from '../layout.js';
 import { parseAzulTopic } from './keys.js';

@@ -1,4 +1,4 @@
-import type { ObjectMetadata } from '../../shared/object-store/object-store.js';
+import type { ObjectMetadata } from '../../common/object-store/object-store.js';
 import { isKafkaTopicName } from '../kafka-v1/bundle-keys.js';
 import type { BundleKey } from '../layout.js';
 import { MetadataName } from '../metadata-names.js';

@@ -1,6 +1,6 @@
-import { BackupLocation, type Location } from '../../shared/backup-location.js';
+import { BackupLocation, type Location } from '../../common/backup-location.js';
 import { openCheckedBundle, type ExpectedSha256 } from '../body-check.js';
-import type { ObjectMetadata, ObjectStore } from '../../shared/object-store/object-store.js';
+import type { ObjectMetadata, ObjectStore } from '../../common/object-store/object-store.js';
 import type { BundleKey } from '../layout.js';
 import { MetadataName } from '../metadata-names.js';
 import { checkingBody, ObjectDefect } from '../object-defect.js';

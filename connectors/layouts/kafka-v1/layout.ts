@@ -1,4 +1,4 @@
-import { METADATA_PREFIX } from '../../shared/formats/backup-metadata.js';
+import { METADATA_PREFIX } from '../../common/formats/backup-metadata.js';
 import type { Layout, RangeKeys } from '../layout.js';
 import { FORMAT_KAFKA_V1 } from './bundle-codec.js';
 import { kafkaListStartAfter, parseBundleKeyStrictly, parseKafkaBundleKey, partitionDirectory } from './bundle-keys.js';

@@ -1,5 +1,5 @@
-import type { Location } from '../../shared/backup-location.js';
-import { METADATA_PREFIX } from '../../shared/formats/backup-metadata.js';
+import type { Location } from '../../common/backup-location.js';
+import { METADATA_PREFIX } from '../../common/formats/backup-metadata.js';
 import { BundleDefect, gunzipChecked, type ExpectedSha256 } from '../../layouts/body-check.js';
 import { splitBulk } from '../../layouts/azul/bulk.js';
 import type { StreamRef } from '../../layouts/azul/event-fields.js';
@@ -7,7 +7,7 @@ import { parseAzulBundleKey } from '../../layouts/azul/keys.js';
 import { FORMAT_AZUL_BUNDLE, FORMAT_AZUL_STREAM } from '../../layouts/azul/objects.js';
 import { isAzulModel, type AzulModel } from '../../layouts/azul/registry.js';
 import { MetadataName } from '../../layouts/metadata-names.js';
-import type { FetchedObject, ObjectStore } from '../../shared/object-store/object-store.js';
+import type { FetchedObject, ObjectStore } from '../../common/object-store/object-store.js';
 import { BadObjectError } from '../bad-object.js';
 
 /** The backed-up sources (first key segment) of a bucket, coldstore's own directory left out; only `wanted` ones when given. */

@@ -1,7 +1,7 @@
 import { ColdstoreError, ConfigError, ErrorCodes, type Connector, type ConnectorPlugin, type RawConfig } from '../../../runtime/api/index.js';
-import { eventsLocation, streamsLocation, validateLocationSettings } from '../../shared/backup-location.js';
-import type { ObjectStore } from '../../shared/object-store/object-store.js';
-import { createObjectStore } from '../../shared/object-store/store-config.js';
+import { eventsLocation, streamsLocation, validateLocationSettings } from '../../common/backup-location.js';
+import type { ObjectStore } from '../../common/object-store/object-store.js';
+import { createObjectStore } from '../../common/object-store/store-config.js';
 import { restoreSourceConfig, type RestoreSourceSettings } from '../config.js';
 import { restoreMetricSpecs } from '../metrics.js';
 import { withStoreRetries } from '../store-retries.js';

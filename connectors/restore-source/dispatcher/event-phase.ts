@@ -1,5 +1,5 @@
-import type { Location } from '../../shared/backup-location.js';
-import { forEachBounded } from '../../shared/bounded.js';
+import type { Location } from '../../common/backup-location.js';
+import { forEachBounded } from '../../common/bounded.js';
 import { BadObjectError } from '../bad-object.js';
 import { restoreMetrics } from '../metrics.js';
 import { bundleModel, fetchEventBulk, sourcesIn } from './backup-objects.js';

@@ -1,6 +1,6 @@
 import type { TaskLogger, TaskMetrics } from '../../../runtime/api/index.js';
-import { DispatcherError, type Dispatcher } from '../../shared/dispatcher/dispatcher.js';
-import type { ObjectStore } from '../../shared/object-store/object-store.js';
+import { DispatcherError, type Dispatcher } from '../../common/dispatcher/dispatcher.js';
+import type { ObjectStore } from '../../common/object-store/object-store.js';
 import { BadObjectError, type BadObjects } from '../bad-object.js';
 import type { Counts, ProgressStore } from './progress.js';
 import type { RetryPolicy } from './retry.js';

@@ -1,5 +1,5 @@
 import { Backoff, ColdstoreError, ErrorCodes, retry, type TaskLogger } from '../../../runtime/api/index.js';
-import { DispatcherError } from '../../shared/dispatcher/dispatcher.js';
+import { DispatcherError } from '../../common/dispatcher/dispatcher.js';
 
 export interface RetryPolicy {
   /** How long transient failures of one call are retried (dispatcher.retry.max.ms). */

@@ -1,5 +1,5 @@
-import type { Location } from '../../shared/backup-location.js';
-import { forEachBounded, Limiter } from '../../shared/bounded.js';
+import type { Location } from '../../common/backup-location.js';
+import { forEachBounded, Limiter } from '../../common/bounded.js';
 import { BadObjectError } from '../bad-object.js';
 import { restoreMetrics } from '../metrics.js';
 import { fetchStreamBlob, parseStreamKey, sourcesIn } from './backup-objects.js';

@@ -1,8 +1,8 @@
 import { ConfigError, type PollResult, type RawConfig, type SourceTask, type SourceTaskContext } from '../../../runtime/api/index.js';
-import { eventsLocation, streamsLocation, type Location } from '../../shared/backup-location.js';
-import { createDispatcher } from '../../shared/dispatcher/http-dispatcher.js';
-import { retryTransient } from '../../shared/object-store/object-store.js';
-import { createObjectStore } from '../../shared/object-store/store-config.js';
+import { eventsLocation, streamsLocation, type Location } from '../../common/backup-location.js';
+import { createDispatcher } from '../../common/dispatcher/http-dispatcher.js';
+import { retryTransient } from '../../common/object-store/object-store.js';
+import { createObjectStore } from '../../common/object-store/store-config.js';
 import { BadObjects } from '../bad-object.js';
 import { restoreSourceConfig, type RestoreSourceSettings } from '../config.js';
 import { restoreMetrics } from '../metrics.js';

@@ -8,7 +8,7 @@ export type BulkOutcome =
   | { kind: 'filtered'; errorEnum: string; detail: string };
 
 /**
- * The Azul dispatcher port (contract in ../shared/azul/DISPATCHER.md). Connectors
+ * The Azul dispatcher port (contract in test/fixtures/azul/DISPATCHER.md). Connectors
  * use only this; the HTTP client is one implementation, tests use a double.
  * Failures throw DispatcherError; `transient` says whether a retry may help.
  */
