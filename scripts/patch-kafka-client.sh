@@ -12,8 +12,10 @@ cd "$(dirname "$0")/.."
 PKG=node_modules/@confluentinc/kafka-javascript
 PATCH=patches/kafka-javascript-1.10.1-fidelity.patch
 MARKER="$PKG/build/Release/.coldstore-patch"
-# Keep in sync with runtime/kafka/client-check.ts.
-WANT="coldstore-fidelity-2 $(sha256sum "$PATCH" | cut -c1-16)"
+# Keep the prefix in sync with runtime/kafka/client-check.ts. The Node ABI is part of
+# the marker: a binary built for another Node major cannot load, so a Node upgrade
+# rebuilds.
+WANT="coldstore-fidelity-2 $(sha256sum "$PATCH" | cut -c1-16) node-abi-$(node -p process.versions.modules)"
 
 version=$(node -p "require('./$PKG/package.json').version")
 if [ "$version" != "1.10.1" ]; then
@@ -38,8 +40,10 @@ fi
 cp "$PATCH" "$APPLIED"
 echo "patch-kafka-client: building the Kafka client from source (about 2 minutes)"
 # Build against the installed Node's headers; node-gyp cannot download them here.
-if [ -z "${npm_config_nodedir:-}" ] && [ -f "$(dirname "$(dirname "$(command -v node)")")/include/node/node.h" ]; then
-  export npm_config_nodedir="$(dirname "$(dirname "$(command -v node)")")"
+# `node` may be a symlink (scripts/install-node.sh links /usr/local/bin/node).
+node_home="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
+if [ -z "${npm_config_nodedir:-}" ] && [ -f "$node_home/include/node/node.h" ]; then
+  export npm_config_nodedir="$node_home"
 fi
 CKJS_LINKING=dynamic npm_config_build_from_source=@confluentinc/kafka-javascript npm rebuild @confluentinc/kafka-javascript >/dev/null
 echo "$WANT" > "$MARKER"

@@ -3,6 +3,7 @@
 #   - Debian packages: the dev libraries librdkafka links against (the Confluent
 #     client is built from source here, its prebuilt download being unreachable),
 #     kcat and the aws CLI (independent clients used by tests), openssl (TLS tests);
+#   - Node.js 24 LTS when the machine's node is older (scripts/install-node.sh);
 #   - npm packages; @confluentinc/kafka-javascript patched and built from source
 #     with CKJS_LINKING=dynamic (scripts/patch-kafka-client.sh);
 #   - the Maven Central jars of the local test stack (Kafka, S3Proxy) into .stack/.
@@ -29,6 +30,10 @@ if ((${#missing[@]} > 0)); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Node 24 LTS from the npm registry when the machine's node is older.
+bash scripts/install-node.sh
+hash -r
 
 # Install scripts are skipped so the Kafka client is built once, with coldstore's
 # fidelity patch applied first (see scripts/patch-kafka-client.sh).
