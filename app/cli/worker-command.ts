@@ -50,6 +50,6 @@ export async function startWorker(workerConfigPath: string, connectorPaths: read
     const { name, config: connectorConfig } = connectorFromFile(await readJson(path, 'connector file'), path);
     await app.herder.putConfig(name, connectorConfig, false);
   }
-  app.log.info({ url, workerId: app.worker.workerId, connectors: app.herder.names() }, 'worker started');
+  app.log.info({ url, workerId: app.worker.workerId, node: process.version, connectors: app.herder.names() }, 'worker started');
   return { ...app, url };
 }
