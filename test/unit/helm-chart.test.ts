@@ -143,6 +143,16 @@ describe.skipIf(missing.length > 0 && !inCi)('Helm chart deploy/helm/coldstore',
       expect(at(port, 'containerPort')).toBe(workerConfig(manifests)['rest.port']);
     });
 
+    it('sends client requests to ready workers only, and rolls the workers when the config changes', () => {
+      const client = one(manifests, 'Service', FULLNAME);
+      expect(at(client, 'spec.publishNotReadyAddresses')).toBe(undefined);
+      expect(selects(at(client, 'spec.selector'), at(one(manifests, 'StatefulSet'), 'spec.template.metadata.labels'))).toBe(true);
+      const checksum = (m: Obj[]) => at(one(m, 'StatefulSet'), 'spec.template.metadata.annotations.checksum/config');
+      expect(checksum(manifests)).toMatch(/^[0-9a-f]{64}$/);
+      expect(checksum(render(['--set', 'config.log\\.level=debug']))).not.toBe(checksum(manifests));
+      expect(checksum(render())).toBe(checksum(manifests));
+    });
+
     it('starts the worker with the ConfigMap as its --config', () => {
       const args = asArray(container(manifests).args).map(String);
       expect(args.slice(0, 2)).toEqual(['worker', '--config']);
@@ -157,7 +167,12 @@ describe.skipIf(missing.length > 0 && !inCi)('Helm chart deploy/helm/coldstore',
       expect(finalInstruction('USER').trim()).toBe('node');
       const pod = asObj(at(one(manifests, 'StatefulSet'), 'spec.template.spec'), 'pod spec');
       expect(at(pod, 'securityContext')).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 });
-      expect(at(container(manifests), 'securityContext')).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+      expect(at(container(manifests), 'securityContext')).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      });
+      expect(pod.automountServiceAccountToken).toBe(false);
       const shutdownMs = Number(workerConfig(manifests)['task.shutdown.graceful.timeout.ms']);
       expect(Number(pod.terminationGracePeriodSeconds) * 1000).toBeGreaterThanOrEqual(shutdownMs + 10_000);
     });
@@ -175,6 +190,12 @@ describe.skipIf(missing.length > 0 && !inCi)('Helm chart deploy/helm/coldstore',
       expect(kinds(manifests)).toEqual(['ConfigMap', 'PodDisruptionBudget', 'Service', 'Service', 'ServiceMonitor', 'StatefulSet']);
       expect(at(sts, 'spec.replicas')).toBe(3);
       expect(at(one(manifests, 'PodDisruptionBudget'), 'spec.maxUnavailable')).toBe(1);
+      // Updates replace one worker at a time (RollingUpdate's default maxUnavailable is 1).
+      expect(at(sts, 'spec.updateStrategy')).toEqual({ type: 'RollingUpdate' });
+      // persistence.enabled false: data.dir is an emptyDir, enough where the state is in Kafka.
+      expect(at(sts, 'spec.volumeClaimTemplates')).toBe(undefined);
+      const data = asArray(at(sts, 'spec.template.spec.volumes')).find((v) => at(v, 'name') === 'data');
+      expect(at(data, 'emptyDir')).toEqual({});
       const config = parsedFor(manifests, `${FULLNAME}-0`, { COLDSTORE_REST_TOKEN: 'token' });
       expect(config['group.id']).toBe('coldstore-prod');
       expect([config['config.storage.topic'], config['offset.storage.topic'], config['status.storage.topic']]).toEqual([
