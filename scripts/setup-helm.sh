@@ -33,7 +33,7 @@ if kv_ok; then
   echo "setup-helm: kubernetes-validate $KUBERNETES_VALIDATE_VERSION present"
 else
   echo "setup-helm: installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION into $venv"
-  python3 -m venv "$venv"
+  python3 -m venv "$venv" || { echo "setup-helm: python3 -m venv failed (on Debian: apt-get install python3-venv)" >&2; exit 1; }
   "$venv/bin/pip" install --quiet --disable-pip-version-check "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
   kv_ok || { echo "setup-helm: kubernetes-validate did not install" >&2; exit 1; }
 fi

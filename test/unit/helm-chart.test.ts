@@ -26,7 +26,7 @@ import {
   template,
   workerConfig,
 } from '../helpers/helm.js';
-import { asArray, asObj, at, finalInstruction, isObj, type Obj } from '../helpers/repo-files.js';
+import { asArray, asObj, at, finalInstruction, isObj, read, type Obj } from '../helpers/repo-files.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const missing = missingTools();
@@ -151,6 +151,11 @@ describe.skipIf(missing.length > 0 && !inCi)('Helm chart deploy/helm/coldstore',
       expect(checksum(manifests)).toMatch(/^[0-9a-f]{64}$/);
       expect(checksum(render(['--set', 'config.log\\.level=debug']))).not.toBe(checksum(manifests));
       expect(checksum(render())).toBe(checksum(manifests));
+    });
+
+    it('runs the image the repository builds, tagged with its version', () => {
+      const version = String(asObj(JSON.parse(read('package.json')), 'package.json').version);
+      expect(container(manifests).image).toBe(`coldstore:${version}`);
     });
 
     it('starts the worker with the ConfigMap as its --config', () => {
