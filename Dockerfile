@@ -11,10 +11,16 @@
 # libraries librdkafka needs at run time.
 #
 # This file cannot be built in the project's CI (no Docker engine there); it is
-# checked by test/unit/docker-compose.test.ts.
+# checked by test/unit/docker-compose.test.ts, and its health check script by
+# test/unit/docker-healthcheck.test.ts.
+#
+# Base: the exact Node.js the project runs on (scripts/install-node.sh's NODE_VERSION,
+# package.json's engines) on Debian 13 "trixie", the current Debian stable. Its
+# package names differ from bookworm's where the 64-bit time_t transition renamed
+# them (libssl3t64, libcurl4t64).
 
 ############################ build ############################
-FROM node:20-bookworm-slim AS build
+FROM node:24.22.3-trixie-slim AS build
 
 # Toolchain + development headers for librdkafka (TLS, SASL, compression, OIDC/HTTP).
 # pkg-config lets librdkafka's configure find the Debian libraries reliably.
@@ -58,13 +64,13 @@ RUN npm run build \
 # about 260 MB; the addon only needs build/Release/*.node and build/deps/*.so*)
 
 ############################ runtime ############################
-FROM node:20-bookworm-slim AS runtime
+FROM node:24.22.3-trixie-slim AS runtime
 
 # Shared libraries the dynamically linked librdkafka needs, and CA certificates
 # for TLS connections to Kafka and S3.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libssl3 libsasl2-2 zlib1g libzstd1 liblz4-1 libcurl4 ca-certificates \
+      libssl3t64 libsasl2-2 zlib1g libzstd1 liblz4-1 libcurl4t64 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
 ENV NODE_ENV=production
@@ -75,21 +81,29 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/config ./config
-# Default worker config (docker-compose.yml mounts its own over it).
+COPY deploy/docker/healthcheck.mjs ./deploy/docker/healthcheck.mjs
+# Default worker config (docker-compose.yml and the Helm chart mount their own over it).
 COPY --from=build /app/config/worker.docker.json /etc/coldstore/worker.json
 
-# Data directory (checkpoint store, spool) writable by the unprivileged user.
+# Every path the worker writes is under /var/lib/coldstore, owned by the unprivileged
+# user: data.dir in the worker config, and (as the working directory) whatever a
+# connector setting leaves relative, such as local.root's default ".data/objects".
+# /app is root-owned, so a relative path there could not be written.
 RUN mkdir -p /var/lib/coldstore \
  && chown node:node /var/lib/coldstore
 
-# "node" (uid 1000) is the unprivileged user shipped with the official Node image.
+# "node" (uid 1000, gid 1000) is the unprivileged user shipped with the official Node
+# image; the Helm chart's securityContext runs as the same ids.
 USER node
+WORKDIR /var/lib/coldstore
 
 VOLUME /var/lib/coldstore
 EXPOSE 8083
 
+# The probe reads the worker's own config (rest.host, rest.port, rest.tls.*): it asks
+# /health over HTTPS with the configured CA when TLS is on, on whatever port is set.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "require('http').get({host:'127.0.0.1',port:8083,path:'/health',timeout:4000},(r)=>process.exit(r.statusCode>=200&&r.statusCode<300?0:1)).on('timeout',()=>process.exit(1)).on('error',()=>process.exit(1))"]
+  CMD ["node", "/app/deploy/docker/healthcheck.mjs"]
 
-ENTRYPOINT ["node", "dist/app/cli/main.cjs"]
+ENTRYPOINT ["node", "/app/dist/app/cli/main.cjs"]
 CMD ["worker", "--config", "/etc/coldstore/worker.json"]

@@ -7,7 +7,7 @@ import prettier from 'eslint-config-prettier';
 const layer = (message, group) => ({ 'no-restricted-imports': ['error', { patterns: [{ group, message }] }] });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.stack/**', '.data/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.stack/**', '.data/**', '.tools/**', 'coverage/**'] },
   ...tseslint.configs.recommended,
   prettier,
   {

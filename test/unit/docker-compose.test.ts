@@ -1,105 +1,24 @@
 // docker-compose.yml, the Dockerfile and their config files cannot be run in CI
 // (no Docker engine there), so this test checks them by parsing: the services and
-// ports the docs promise exist, every file they mount is in the repository, and
-// the worker's port and config path agree across compose, Dockerfile and config.
+// ports the docs promise exist, every image is pinned, every file they mount is in the
+// repository, and the worker's port, config and data paths agree across compose,
+// Dockerfile and config. The connector examples are checked in
+// docker-connector-examples.test.ts, the health check script in docker-healthcheck.test.ts.
 import { describe, it, expect } from 'vitest';
 import { parse } from 'yaml';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, normalize, posix } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Metrics } from '../../runtime/telemetry/metrics.js';
-import type { MetricSpec } from '../../runtime/api/index.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const read = (rel: string): string => readFileSync(join(ROOT, rel), 'utf8');
-
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function asObj(v: unknown, what: string): Obj {
-  if (!isObj(v)) throw new Error(`${what} is not a mapping`);
-  return v;
-}
-
-function asArray(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-
-const compose = asObj(parse(read('docker-compose.yml')), 'docker-compose.yml');
-const services = asObj(compose.services, 'services');
-
-function service(name: string): Obj {
-  return asObj(services[name], `service ${name}`);
-}
-
-/** Host ports a service publishes, from the short ("H:C", "IP:H:C") or long syntax. */
-function publishedPorts(name: string): number[] {
-  const out: number[] = [];
-  for (const p of asArray(service(name).ports)) {
-    if (isObj(p)) {
-      if (p.published !== undefined) out.push(Number(p.published));
-      continue;
-    }
-    const spec = String(p).replace(/\/(tcp|udp)$/, '');
-    const parts = spec.split(':');
-    // "C" alone publishes on a random host port: nothing to promise.
-    if (parts.length >= 2) out.push(Number(parts[parts.length - 2]));
-  }
-  return out;
-}
-
-interface Mount {
-  type: 'bind' | 'volume';
-  source: string;
-  target: string;
-}
-
-/** A service's volumes, short ("src:dst[:mode]") or long syntax. */
-function mounts(name: string): Mount[] {
-  return asArray(service(name).volumes).map((v): Mount => {
-    if (isObj(v)) {
-      const source = String(v.source ?? '');
-      const type = v.type === 'bind' ? 'bind' : 'volume';
-      return { type, source, target: String(v.target ?? '') };
-    }
-    const [source = '', target = ''] = String(v).split(':');
-    const bind = source.startsWith('.') || source.startsWith('/') || source.startsWith('~');
-    return { type: bind ? 'bind' : 'volume', source, target };
-  });
-}
+import { parseWorkerConfig } from '../../runtime/config/worker-config.js';
+import { EXACT_IMAGE, ROOT, asArray, asObj, dockerfileStages, finalInstruction, isObj, read } from '../helpers/repo-files.js';
+import { compose, mounts, publishedPorts, service, services, type Mount } from '../helpers/compose-file.js';
 
 const allBindMounts = (): Mount[] => Object.keys(services).flatMap((name) => mounts(name).filter((m) => m.type === 'bind'));
 
-/** The Dockerfile's instructions of its final stage, continuation lines joined. */
-function finalStage(): { instr: string; args: string }[] {
-  const lines = read('Dockerfile')
-    .replace(/\\\r?\n/g, ' ')
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
-  const parsed = lines.map((l) => {
-    const m = /^(\S+)\s*(.*)$/.exec(l);
-    return { instr: (m?.[1] ?? '').toUpperCase(), args: m?.[2] ?? '' };
-  });
-  let start = -1;
-  parsed.forEach((p, i) => {
-    if (p.instr === 'FROM') start = i;
-  });
-  if (start < 0) throw new Error('Dockerfile has no FROM');
-  return parsed.slice(start);
-}
-
-function instruction(name: string): string {
-  const found = finalStage().filter((p) => p.instr === name);
-  const last = found[found.length - 1];
-  if (!last) throw new Error(`Dockerfile's final stage has no ${name}`);
-  return last.args;
-}
+const instruction = finalInstruction;
 
 describe('docker-compose.yml', () => {
-  it('defines the five services', () => {
-    for (const name of ['kafka', 'minio', 'worker', 'prometheus', 'grafana']) {
+  it('defines the six services', () => {
+    for (const name of ['kafka', 's3proxy', 'worker', 'worker-2', 'prometheus', 'grafana']) {
       expect(services, `service ${name}`).toHaveProperty(name);
       expect(isObj(services[name]), `service ${name} is a mapping`).toBe(true);
     }
@@ -107,8 +26,9 @@ describe('docker-compose.yml', () => {
 
   it('publishes the documented ports', () => {
     expect(publishedPorts('kafka')).toContain(29092);
-    expect(publishedPorts('minio')).toEqual(expect.arrayContaining([9000, 9001]));
+    expect(publishedPorts('s3proxy')).toContain(9000);
     expect(publishedPorts('worker')).toContain(8083);
+    expect(publishedPorts('worker-2')).toContain(8084);
     expect(publishedPorts('prometheus')).toContain(9090);
     expect(publishedPorts('grafana')).toContain(3000);
   });
@@ -123,20 +43,23 @@ describe('docker-compose.yml', () => {
     expect(JSON.stringify(healthcheck.test)).toContain('kafka-broker-api-versions.sh');
   });
 
-  it('builds the worker from the repository and mounts a valid config', () => {
-    const worker = service('worker');
+  it.each(['worker', 'worker-2'])('builds %s from the repository and mounts a valid config', (name) => {
+    const worker = service(name);
     const build = isObj(worker.build) ? worker.build.context : worker.build;
     expect(build).toBe('.');
 
-    const configMount = mounts('worker').find((m) => m.target === '/etc/coldstore/worker.json');
+    const configMount = mounts(name).find((m) => m.target === '/etc/coldstore/worker.json');
     expect(configMount, 'worker mounts /etc/coldstore/worker.json').toBeDefined();
     expect(configMount?.type).toBe('bind');
     const source = configMount?.source ?? '';
     expect(existsSync(join(ROOT, source)), `${source} exists`).toBe(true);
 
     const config = asObj(JSON.parse(read(source)), source);
+    // The worker's own parser: a key it does not know, or a bad value, fails here as at start.
+    expect(() => parseWorkerConfig(config)).not.toThrow();
     expect(config['rest.port']).toBe(8083);
-    expect(publishedPorts('worker')).toContain(Number(config['rest.port']));
+    const published = asArray(worker.ports).map(String);
+    expect(published.some((p) => p.endsWith(`:${String(config['rest.port'])}`))).toBe(true);
     // Reachable from outside the container, and pointed at the compose broker.
     expect(config['rest.host']).toBe('0.0.0.0');
     const kafkaEnv = asObj(service('kafka').environment, 'kafka environment');
@@ -145,7 +68,7 @@ describe('docker-compose.yml', () => {
       .map((l) => l.replace(/^[A-Z_]+:\/\//, ''));
     expect(internal).toContain(config['bootstrap.servers']);
     // The data directory is the worker's persistent volume.
-    const dataMount = mounts('worker').find((m) => m.target === config['data.dir']);
+    const dataMount = mounts(name).find((m) => m.target === config['data.dir']);
     expect(dataMount?.type, `${String(config['data.dir'])} is a named volume`).toBe('volume');
   });
 
@@ -168,7 +91,7 @@ describe('docker-compose.yml', () => {
         .filter((m) => m.type === 'volume')
         .map((m) => m.source),
     );
-    expect(used).toEqual(expect.arrayContaining(['kafka-data', 'minio-data', 'coldstore-data', 'grafana-data']));
+    expect(used).toEqual(expect.arrayContaining(['kafka-data', 's3-data', 'coldstore-data', 'coldstore-data-2', 'grafana-data']));
     for (const v of used) expect(declared, `volume ${v} declared`).toContain(v);
   });
 
@@ -185,6 +108,7 @@ describe('docker-compose.yml', () => {
       .filter(isObj)
       .flatMap((sc) => asArray(sc.targets).map(String));
     expect(targets).toContain('worker:8083');
+    expect(targets).toContain('worker-2:8083');
   });
 
   it('provisions Grafana with the Prometheus datasource and the dashboards folder', () => {
@@ -205,6 +129,66 @@ describe('docker-compose.yml', () => {
   });
 });
 
+describe('pinned images', () => {
+  const fromImages = dockerfileStages().map((stage) => (stage[0]?.args ?? '').split(/\s+/)[0] ?? '');
+
+  it('pins every image compose runs and the Dockerfile builds from to an exact version', () => {
+    const composeImages = Object.keys(services).map((name) => String(service(name).image ?? ''));
+    expect(composeImages.length).toBe(Object.keys(services).length);
+    for (const image of [...composeImages, ...fromImages]) expect(image, `${image} is pinned`).toMatch(EXACT_IMAGE);
+    // The pattern itself refuses what must not pass.
+    for (const loose of ['prom/prometheus', 'grafana/grafana:latest', 'node:24-trixie-slim', 'node:24.22-slim', 'minio/minio:RELEASE']) {
+      expect(loose).not.toMatch(EXACT_IMAGE);
+    }
+  });
+
+  it('builds on the Node.js version the project runs on', () => {
+    const nodeVersion = /^NODE_VERSION=(\S+)$/m.exec(read('scripts/install-node.sh'))?.[1];
+    expect(nodeVersion).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(fromImages.length).toBe(2);
+    for (const image of fromImages) expect(image).toMatch(new RegExp(`^node:${String(nodeVersion).replaceAll('.', '\\.')}-trixie-slim$`));
+    const engines = String(asObj(asObj(JSON.parse(read('package.json')), 'package.json').engines, 'engines').node);
+    const [minMajor = 0, minMinor = 0] = (/^>=(\d+)\.(\d+)$/.exec(engines) ?? []).slice(1).map(Number);
+    const [major = 0, minor = 0] = String(nodeVersion).split('.').map(Number);
+    expect(minMajor, `engines ${engines}`).toBeGreaterThan(0);
+    expect(major === minMajor ? minor >= minMinor : major > minMajor, `${String(nodeVersion)} satisfies ${engines}`).toBe(true);
+  });
+
+  it("installs the runtime libraries under trixie's package names", () => {
+    const runtime = dockerfileStages().at(-1) ?? [];
+    const apt = runtime.find((p) => p.instr === 'RUN' && p.args.includes('apt-get install'))?.args ?? '';
+    // bookworm's names do not exist in trixie (the 64-bit time_t transition renamed them).
+    for (const pkg of ['libssl3t64', 'libcurl4t64', 'libsasl2-2', 'zlib1g', 'libzstd1', 'liblz4-1', 'ca-certificates']) {
+      expect(apt.split(/\s+/), pkg).toContain(pkg);
+    }
+    for (const pkg of ['libssl3', 'libcurl4']) expect(apt.split(/\s+/), pkg).not.toContain(pkg);
+  });
+
+  it('tags the image it builds with the package version', () => {
+    const version = String(asObj(JSON.parse(read('package.json')), 'package.json').version);
+    for (const name of ['worker', 'worker-2']) expect(service(name).image).toBe(`coldstore:${version}`);
+  });
+
+  it("runs the S3 server of the project's test stack, with its version and settings", () => {
+    const stack = read('test/stack/stack.ts');
+    const version = /const S3PROXY_VERSION = '([^']+)'/.exec(stack)?.[1];
+    expect(service('s3proxy').image).toBe(`andrewgaul/s3proxy:s3proxy-${String(version)}`);
+    const env = asObj(service('s3proxy').environment, 's3proxy environment');
+    expect(stack).toContain(`s3proxy.authorization=${String(env.S3PROXY_AUTHORIZATION)}`);
+    expect(stack).toContain(`jclouds.provider=${String(env.JCLOUDS_PROVIDER)}`);
+    expect(stack).toContain(`const S3_ACCESS_KEY = '${String(env.S3PROXY_IDENTITY)}'`);
+    expect(stack).toContain(`const S3_SECRET_KEY = '${String(env.S3PROXY_CREDENTIAL)}'`);
+    const port = Number(new URL(String(env.S3PROXY_ENDPOINT)).port);
+    expect(asArray(service('s3proxy').ports).map(String)).toContain(`${port}:${port}`);
+    expect(mounts('s3proxy').find((m) => m.target === env.JCLOUDS_FILESYSTEM_BASEDIR)?.type).toBe('volume');
+    for (const name of ['worker', 'worker-2']) {
+      const workerEnv = asObj(service(name).environment, `${name} environment`);
+      expect(workerEnv.AWS_ACCESS_KEY_ID).toBe(env.S3PROXY_IDENTITY);
+      expect(workerEnv.AWS_SECRET_ACCESS_KEY).toBe(env.S3PROXY_CREDENTIAL);
+    }
+  });
+});
+
 describe('Dockerfile', () => {
   it('exposes the port the worker listens on', () => {
     const ports = instruction('EXPOSE')
@@ -213,7 +197,18 @@ describe('Dockerfile', () => {
     expect(ports).toContain(8083);
     const config = asObj(JSON.parse(read('config/worker.docker.json')), 'worker.docker.json');
     expect(ports).toContain(config['rest.port']);
-    expect(instruction('HEALTHCHECK')).toContain('port:8083');
+  });
+
+  it('health-checks with the script that reads the worker config, not a fixed port', () => {
+    const healthcheck = instruction('HEALTHCHECK');
+    expect(healthcheck).not.toMatch(/\b8083\b|port\s*[:=]/);
+    const cmd: unknown = JSON.parse(healthcheck.slice(healthcheck.indexOf('CMD') + 3).trim());
+    expect(cmd).toEqual(['node', '/app/deploy/docker/healthcheck.mjs']);
+    const copied = (dockerfileStages().at(-1) ?? []).filter((p) => p.instr === 'COPY').map((p) => p.args.split(/\s+/));
+    expect(copied.some(([src, dst]) => src === 'deploy/docker/healthcheck.mjs' && posix.join('/app', dst ?? '') === '/app/deploy/docker/healthcheck.mjs')).toBe(
+      true,
+    );
+    expect(existsSync(join(ROOT, 'deploy/docker/healthcheck.mjs'))).toBe(true);
   });
 
   it('starts the worker with the config file compose mounts', () => {
@@ -228,12 +223,38 @@ describe('Dockerfile', () => {
     expect(posix.isAbsolute(configPath ?? '')).toBe(true);
 
     const entrypoint: unknown = JSON.parse(instruction('ENTRYPOINT'));
-    expect(entrypoint).toEqual(['node', 'dist/app/cli/main.cjs']);
+    expect(entrypoint).toEqual(['node', '/app/dist/app/cli/main.cjs']);
   });
 
   it('runs as a non-root user', () => {
     const user = instruction('USER');
     expect(['', 'root', '0']).not.toContain(user.trim());
+  });
+
+  it('keeps every path the worker writes absolute, under a directory it owns', () => {
+    const runtime = dockerfileStages().at(-1) ?? [];
+    const user = instruction('USER').trim();
+    // Directories the final stage chowns to the runtime user, before switching to it.
+    const owned = runtime
+      .filter((p) => p.instr === 'RUN')
+      .flatMap((p) => [...p.args.matchAll(/chown\s+(?:-R\s+)?(\S+?)(?::\S+)?\s+((?:\/\S+\s*)+)/g)])
+      .filter((m) => m[1] === user)
+      .flatMap((m) => (m[2] ?? '').trim().split(/\s+/));
+    expect(owned.length).toBeGreaterThan(0);
+    const under = (path: string) => owned.some((dir) => path === dir || path.startsWith(`${dir}/`));
+    const configs = [
+      'config/worker.docker.json',
+      ...['worker', 'worker-2'].map((n) => mounts(n).find((m) => m.target === '/etc/coldstore/worker.json')?.source ?? ''),
+    ];
+    for (const file of configs) {
+      const dataDir = String(parseWorkerConfig(JSON.parse(read(file)))['data.dir']);
+      expect(posix.isAbsolute(dataDir), `${file}: data.dir ${dataDir} is absolute`).toBe(true);
+      expect(under(dataDir), `${file}: data.dir ${dataDir} is owned by ${user}`).toBe(true);
+    }
+    // Relative connector paths (local.root's default) resolve against the working directory.
+    const workdir = instruction('WORKDIR');
+    expect(under(workdir), `WORKDIR ${workdir} is owned by ${user}`).toBe(true);
+    expect(JSON.stringify(instruction('VOLUME').split(/\s+/))).toContain(workdir);
   });
 });
 
@@ -245,300 +266,5 @@ describe('docs/docker-compose.md', () => {
     for (const port of ports) {
       expect(new RegExp(`\\b${port}\\b`).test(doc), `port ${port} in docs/docker-compose.md`).toBe(true);
     }
-  });
-});
-
-// ---------------------------------------------------------------------------------------
-// Grafana dashboards: every panel queries the provisioned datasource, and every metric an
-// expression uses is one coldstore exports.
-// ---------------------------------------------------------------------------------------
-
-const DASHBOARD_DIR = 'config/grafana/dashboards';
-
-/** Where coldstore declares metrics: the runtime's instruments and each connector's metrics.ts. */
-function metricSourceFiles(): string[] {
-  const connectorFiles = (readdirSync(join(ROOT, 'connectors'), { recursive: true }) as string[])
-    .map((f) => f.split('\\').join('/'))
-    .filter((f) => f === 'metrics.ts' || f.endsWith('/metrics.ts'))
-    .map((f) => `connectors/${f}`);
-  return ['runtime/telemetry/metrics.ts', ...connectorFiles.sort()];
-}
-
-type InstrumentKind = 'counter' | 'histogram' | 'gauge';
-
-/**
- * The kind of the metric whose name literal sits at `at` in `text`: either the first
- * argument of `meter.createXxx('name', ...)` (runtime), or a MetricSpec `{ name, kind }`
- * naming it directly or through a constant `prop: 'name'` (connectors).
- */
-function kindAt(text: string, at: number, name: string, file: string): InstrumentKind {
-  const before = text.slice(0, at);
-  const create = /\.create(\w+)\(\s*$/.exec(before);
-  if (create) {
-    const instrument = create[1] ?? '';
-    if (/^(Observable)?Counter$/.test(instrument)) return 'counter';
-    if (instrument === 'Histogram') return 'histogram';
-    if (/^(Observable)?(Gauge|UpDownCounter)$/.test(instrument)) return 'gauge';
-    throw new Error(`${file}: ${name} is created by create${instrument}, which this test does not know`);
-  }
-  const specKind = (spec: string | undefined): InstrumentKind | undefined => {
-    const kind = spec === undefined ? undefined : /\bkind:\s*'(\w+)'/.exec(spec)?.[1];
-    return kind === 'counter' || kind === 'histogram' || kind === 'gauge' ? kind : undefined;
-  };
-  if (/\bname:\s*$/.test(before)) {
-    const open = before.lastIndexOf('{');
-    const close = text.indexOf('}', at);
-    const kind = specKind(text.slice(open, close + 1));
-    if (kind) return kind;
-  }
-  const prop = /(\w+):\s*$/.exec(before)?.[1];
-  if (prop) {
-    const spec = new RegExp(`\\{[^{}]*\\bname:\\s*\\w+\\.${prop}\\b[^{}]*\\}`).exec(text)?.[0];
-    const kind = specKind(spec);
-    if (kind) return kind;
-  }
-  throw new Error(`${file}: cannot tell whether ${name} is a counter, a histogram or a gauge`);
-}
-
-/** Names as Prometheus sees them: counters get `_total`, histograms `_bucket`, `_sum`, `_count`. */
-function exportedNames(name: string, kind: InstrumentKind): string[] {
-  if (kind === 'counter') return [name.endsWith('_total') ? name : `${name}_total`];
-  if (kind === 'histogram') return [`${name}_bucket`, `${name}_sum`, `${name}_count`];
-  return [name];
-}
-
-/** Every metric name coldstore exports, found by grepping the sources for `'coldstore_...'` literals. */
-function exportedMetricNames(): Set<string> {
-  const names = new Set<string>();
-  for (const file of metricSourceFiles()) {
-    const text = read(file);
-    for (const m of text.matchAll(/(['"`])(coldstore_[a-z_]+)\1/g)) {
-      const name = m[2] ?? '';
-      for (const exported of exportedNames(name, kindAt(text, m.index, name, file))) names.add(exported);
-    }
-  }
-  return names;
-}
-
-interface Target {
-  expr?: unknown;
-  legendFormat?: unknown;
-  refId?: unknown;
-  datasource?: unknown;
-}
-
-interface Panel {
-  id?: unknown;
-  type?: unknown;
-  title?: unknown;
-  datasource?: unknown;
-  gridPos?: unknown;
-  targets?: unknown;
-  panels?: unknown;
-}
-
-function dashboardFiles(): string[] {
-  return readdirSync(join(ROOT, DASHBOARD_DIR))
-    .filter((f) => f.endsWith('.json'))
-    .sort();
-}
-
-function dashboard(file: string): Obj {
-  return asObj(JSON.parse(read(`${DASHBOARD_DIR}/${file}`)), file);
-}
-
-/** Panels, with the panels nested in (collapsed) rows. */
-function allPanels(dash: Obj): Panel[] {
-  const top = asArray(dash.panels).filter(isObj) as Panel[];
-  return top.flatMap((p) => [p, ...(asArray(p.panels).filter(isObj) as Panel[])]);
-}
-
-const queryPanels = (dash: Obj): Panel[] => allPanels(dash).filter((p) => p.type !== 'row');
-const targetsOf = (p: Panel): Target[] => asArray(p.targets).filter(isObj) as Target[];
-
-/** PromQL strings of a dashboard: target expressions and template variable queries. */
-function queries(dash: Obj): string[] {
-  const exprs = queryPanels(dash).flatMap((p) => targetsOf(p).map((t) => String(t.expr ?? '')));
-  const templating = isObj(dash.templating) ? asArray(dash.templating.list).filter(isObj) : [];
-  const variables = templating.flatMap((v) => [v.definition, isObj(v.query) ? v.query.query : v.query]).filter((q): q is string => typeof q === 'string');
-  return [...exprs, ...variables];
-}
-
-const metricNamesIn = (query: string): string[] => [...query.matchAll(/\bcoldstore_[a-zA-Z0-9_:]+/g)].map((m) => m[0]);
-
-describe('Grafana dashboards', () => {
-  it('finds the exported metric names in the sources, as the Prometheus exporter names them', async () => {
-    const grepped = exportedMetricNames();
-    expect(grepped.size).toBeGreaterThanOrEqual(10);
-    // Cross-check the naming rule against the real exporter: register every declared
-    // metric, record a value on each, and read the exposition text.
-    const metrics = new Metrics({
-      taskStates: () => [{ connector: 'c', task: 0, state: 'RUNNING' }],
-      sinkPositions: () => [{ connector: 'c', task: 0, topic: 't', partition: 0, offset: 5n, highWatermark: 9n }],
-      cluster: () => ({ leader: true, generation: 1, connectors: 1, tasks: 2 }),
-    });
-    try {
-      for (const value of Object.values(metrics) as unknown[]) {
-        if (!isObj(value)) continue;
-        if (typeof value.add === 'function') (value.add as (n: number) => void)(1);
-        else if (typeof value.record === 'function') (value.record as (n: number) => void)(1);
-      }
-      for (const file of metricSourceFiles().filter((f) => f.startsWith('connectors/'))) {
-        const module = (await import(pathToFileURL(join(ROOT, file)).href)) as Record<string, unknown>;
-        const specs = Object.values(module)
-          .filter(Array.isArray)
-          .flat()
-          .filter((s): s is MetricSpec => isObj(s) && typeof s.name === 'string' && typeof s.kind === 'string');
-        const recorder = metrics.taskMetrics(specs, 'c', 0);
-        for (const spec of specs) {
-          if (spec.kind === 'counter') recorder.add(spec.name, 1);
-          else recorder.record(spec.name, 1);
-        }
-      }
-      const text = await metrics.prometheusText();
-      const exported = new Set(
-        text
-          .split('\n')
-          .filter((l) => l.startsWith('coldstore_'))
-          .map((l) => l.split(/[{ ]/)[0] ?? ''),
-      );
-      expect([...grepped].sort()).toEqual([...exported].sort());
-    } finally {
-      await metrics.shutdown();
-    }
-  });
-
-  it('are valid dashboard JSON with unique uids', () => {
-    const files = dashboardFiles();
-    expect(files).toContain('backup.json');
-    expect(files).toContain('restore.json');
-    const uids = new Set<string>();
-    for (const file of files) {
-      const dash = dashboard(file);
-      expect(typeof dash.title, `${file} title`).toBe('string');
-      expect(typeof dash.uid, `${file} uid`).toBe('string');
-      expect(uids.has(String(dash.uid)), `${file}: uid ${String(dash.uid)} is unique`).toBe(false);
-      uids.add(String(dash.uid));
-      expect(typeof dash.schemaVersion, `${file} schemaVersion`).toBe('number');
-      expect(queryPanels(dash).length, `${file} has panels`).toBeGreaterThan(0);
-    }
-  });
-
-  it('the Backup dashboard has its title, uid and schema version', () => {
-    const dash = dashboard('backup.json');
-    expect(dash.title).toBe('Backup');
-    expect(dash.uid).toBe('coldstore-backup');
-    expect(dash.schemaVersion).toBe(39);
-  });
-
-  it('the Restore dashboard has its title, uid and schema version', () => {
-    const dash = dashboard('restore.json');
-    expect(dash.title).toBe('Restore');
-    expect(dash.uid).toBe('coldstore-restore');
-    expect(dash.schemaVersion).toBe(39);
-  });
-
-  it.each(dashboardFiles())('%s: every panel queries the prometheus datasource, with a place on the grid', (file) => {
-    const dash = dashboard(file);
-    const ids = new Set<unknown>();
-    const boxes: { title: string; x: number; y: number; w: number; h: number }[] = [];
-    for (const panel of allPanels(dash)) {
-      const title = String(panel.title);
-      expect(ids.has(panel.id), `${file}: panel id ${String(panel.id)} is unique`).toBe(false);
-      ids.add(panel.id);
-      const grid = asObj(panel.gridPos, `${file}: gridPos of ${title}`);
-      const [x, y, w, h] = [grid.x, grid.y, grid.w, grid.h].map(Number) as [number, number, number, number];
-      for (const v of [x, y, w, h]) expect(Number.isInteger(v), `${file}: ${title} gridPos is integral`).toBe(true);
-      expect(x >= 0 && w > 0 && h > 0 && x + w <= 24, `${file}: ${title} fits the 24-column grid`).toBe(true);
-      for (const b of boxes) {
-        const overlap = x < b.x + b.w && b.x < x + w && y < b.y + b.h && b.y < y + h;
-        expect(overlap, `${file}: ${title} overlaps ${b.title}`).toBe(false);
-      }
-      boxes.push({ title, x, y, w, h });
-      if (panel.type === 'row') continue;
-      expect(isObj(panel.datasource) && panel.datasource.uid, `${file}: datasource of ${title}`).toBe('prometheus');
-      const targets = targetsOf(panel);
-      expect(targets.length, `${file}: ${title} has targets`).toBeGreaterThan(0);
-      expect(new Set(targets.map((t) => t.refId)).size, `${file}: ${title} refIds are unique`).toBe(targets.length);
-      for (const t of targets) {
-        expect(typeof t.expr === 'string' && t.expr.trim() !== '', `${file}: ${title} target has an expr`).toBe(true);
-        expect(typeof t.legendFormat, `${file}: ${title} target has a legendFormat`).toBe('string');
-        if (t.datasource !== undefined) expect(isObj(t.datasource) && t.datasource.uid, `${file}: ${title} target datasource`).toBe('prometheus');
-      }
-    }
-  });
-
-  it.each(dashboardFiles())('%s: every metric an expression uses is exported by coldstore', (file) => {
-    const exported = exportedMetricNames();
-    const used = queries(dashboard(file)).flatMap(metricNamesIn);
-    expect(used.length, `${file} uses coldstore metrics`).toBeGreaterThan(0);
-    for (const name of used) expect(exported.has(name), `${file}: ${name} is exported`).toBe(true);
-  });
-
-  it('the Backup dashboard shows what operations.md promises', () => {
-    const dash = dashboard('backup.json');
-    const exprs = queryPanels(dash).flatMap((p) => targetsOf(p).map((t) => String(t.expr)));
-    const used = new Set(exprs.flatMap(metricNamesIn));
-    for (const name of [
-      'coldstore_backup_records_total',
-      'coldstore_backup_raw_bytes_total',
-      'coldstore_backup_compressed_bytes_total',
-      'coldstore_backup_bundles_total',
-      'coldstore_backup_upload_duration_seconds_bucket',
-      'coldstore_backup_errors_total',
-      'coldstore_sink_lag',
-      'coldstore_sink_committed_offset',
-      'coldstore_task_state',
-      'coldstore_task_errors_total',
-    ]) {
-      expect(used.has(name), `a panel queries ${name}`).toBe(true);
-    }
-    for (const q of ['0.5', '0.95', '0.99']) {
-      expect(
-        exprs.some((e) => e.includes(`histogram_quantile(${q},`) && e.includes('coldstore_backup_upload_duration_seconds_bucket')),
-        `p${q}`,
-      ).toBe(true);
-    }
-    expect(
-      exprs.some((e) => /coldstore_backup_raw_bytes_total[^/]*\/[^/]*coldstore_backup_compressed_bytes_total/.test(e)),
-      'compression ratio',
-    ).toBe(true);
-    expect(
-      exprs.some((e) => /coldstore_task_state(\{[^}]*\})?\s*==\s*1\b/.test(e)),
-      'task states',
-    ).toBe(true);
-  });
-
-  it('the Restore dashboard shows the restore metrics and the source delivery', () => {
-    const dash = dashboard('restore.json');
-    const exprs = queryPanels(dash).flatMap((p) => targetsOf(p).map((t) => String(t.expr)));
-    const used = new Set(exprs.flatMap(metricNamesIn));
-    for (const name of [
-      'coldstore_restore_records_total',
-      'coldstore_restore_bytes_total',
-      'coldstore_restore_objects_total',
-      'coldstore_restore_bad_objects_total',
-      'coldstore_restore_fetch_duration_seconds_bucket',
-      'coldstore_restore_group_offsets_total',
-      'coldstore_source_records_total',
-      'coldstore_task_state',
-      'coldstore_task_errors_total',
-    ]) {
-      expect(used.has(name), `a panel queries ${name}`).toBe(true);
-    }
-    for (const q of ['0.5', '0.99']) {
-      expect(
-        exprs.some((e) => e.includes(`histogram_quantile(${q},`) && e.includes('coldstore_restore_fetch_duration_seconds_bucket')),
-        `p${q}`,
-      ).toBe(true);
-    }
-    for (const state of ['FINISHED', 'RUNNING', 'FAILED']) {
-      expect(
-        exprs.some((e) => e.includes('coldstore_task_state') && e.includes(`state="${state}"`)),
-        `tasks ${state}`,
-      ).toBe(true);
-    }
-    const variables = isObj(dash.templating) ? asArray(dash.templating.list).filter(isObj) : [];
-    expect(variables.map((v) => v.name)).toContain('connector');
   });
 });
