@@ -6,7 +6,9 @@
 #   - Node.js 24 LTS when the machine's node is older (scripts/install-node.sh);
 #   - npm packages; @confluentinc/kafka-javascript patched and built from source
 #     with CKJS_LINKING=dynamic (scripts/patch-kafka-client.sh);
-#   - the Maven Central jars of the local test stack (Kafka, S3Proxy) into .stack/.
+#   - the Maven Central jars of the local test stack (Kafka, S3Proxy) into .stack/;
+#   - helm (built with go install) and kubernetes-validate (PyPI) into .tools/ for the
+#     Helm chart's test (scripts/setup-helm.sh).
 # Usage: bash scripts/setup.sh          (npm install; keeps an existing node_modules)
 #        bash scripts/setup.sh --ci     (npm ci: exactly the lockfile, from scratch)
 set -euo pipefail
@@ -49,5 +51,8 @@ npm run build
 
 echo "setup: fetching the local stack's jars from Maven Central (first run only)"
 npx tsx test/stack/cli.ts fetch
+
+echo "setup: helm and kubernetes-validate for the chart test (first run only)"
+bash scripts/setup-helm.sh
 
 echo "setup: done. Start the local stack with 'npm run stack -- up', run tests with 'npm test'."
