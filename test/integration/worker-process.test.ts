@@ -37,7 +37,10 @@ describe('WorkerProcess', () => {
     const worker = new WorkerProcess(dir, await freePort(), { 'bootstrap.servers': bootstrap() });
     const connectorFile = join(dir, 'backup.json');
     const label = uniqueName('nodever').toLowerCase();
-    writeFileSync(connectorFile, JSON.stringify({ name: 'backup', config: { 'connector.class': 'BackupSink', topics: uniqueName('nodever'), 'backup.label': label, ...s3Settings() } }));
+    writeFileSync(
+      connectorFile,
+      JSON.stringify({ name: 'backup', config: { 'connector.class': 'BackupSink', topics: uniqueName('nodever'), 'backup.label': label, ...s3Settings() } }),
+    );
     try {
       await worker.start([connectorFile]);
       // The S3 client is made when the task starts; the AWS SDK warns at that moment on an unsupported Node.
