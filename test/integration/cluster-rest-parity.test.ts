@@ -37,7 +37,9 @@ describe('cluster mode: Kafka Connect REST parity', () => {
     const config = { 'connector.class': 'BackupSink', topics: topic, 'tasks.max': '2', 'backup.label': label, 'bundle.max.age.ms': '500', ...s3Settings() };
 
     // initial_state: both writes go through each worker, so one of them is forwarded to the leader.
-    expect((await w1.api('POST', '/connectors', { name: 'parked', config: { ...config, 'backup.label': `${label}-x` }, initial_state: 'STOPPED' })).status).toBe(201);
+    expect(
+      (await w1.api('POST', '/connectors', { name: 'parked', config: { ...config, 'backup.label': `${label}-x` }, initial_state: 'STOPPED' })).status,
+    ).toBe(201);
     expect((await w2.api('POST', '/connectors', { name: 'backup', config, initial_state: 'PAUSED' })).status).toBe(201);
     const bad = await w2.api('POST', '/connectors', { name: 'other', config, initial_state: 'RESUMED' });
     expect(bad.status).toBe(400);
