@@ -132,6 +132,11 @@ describe('PATCH /connectors/{name}/config (KIP-477)', () => {
     produceLines(topic, 0, ['k:3']);
     await waitFor('the new record in the second file', () => sinkLines(second).some((l) => l.offset === '2'));
     expect(sinkLines(first)).toHaveLength(2);
+    // A patch that changes nothing restarts nothing.
+    const startsBefore = starts(t, name);
+    expect(startsBefore).toBe(2);
+    expect((await t.call('PATCH', `/connectors/${name}/config`, { file: second })).status).toBe(200);
+    expect(starts(t, name)).toBe(startsBefore);
 
     // A secret set earlier survives a patch of another key (the read shows it masked).
     expect((await t.call('PATCH', `/connectors/${name}/config`, { 'consumer.override.sasl.password': 'pw-2' })).status).toBe(200);
