@@ -1,7 +1,7 @@
 import type { RawConfig } from '../api/config-def.js';
 import type { Connector } from '../api/connector.js';
 import { ConnectorOffsets, type OffsetEntry } from '../herder/connector-offsets.js';
-import { sameConfig } from '../herder/config-changes.js';
+import { sameConfig, type ConfigPatch } from '../herder/config-changes.js';
 import { validateWithPlugin } from '../herder/herder.js';
 import type { ConnectorHandle, HerderApi } from '../herder/herder-api.js';
 import type { TransactionalWriter } from '../kafka/transactional-writer.js';
@@ -277,6 +277,7 @@ export class ClusterHerder implements HerderApi {
   tasks = (name: string) => this.view.tasks(name);
   validate = (pluginName: string, config: RawConfig) => validateWithPlugin(this.plugins, pluginName, config);
   committedOffsets = () => [...this.local.values()].flatMap((l) => l.committedOffsets());
+  activeTopics = async (name: string) => this.view.activeTopics(name);
 
   getOffsets(name: string): Promise<{ offsets: OffsetEntry[] }> {
     return this.offsets.read(name, this.view.type(this.view.record(name)));
@@ -284,7 +285,10 @@ export class ClusterHerder implements HerderApi {
 
   // ---- writes: on the leader ----
 
-  putConfig = (name: string, config: RawConfig, mustNotExist: boolean) => this.writes.putConfig(name, config, mustNotExist);
+  putConfig = (name: string, config: RawConfig, mustNotExist: boolean, initialTarget?: TargetState) =>
+    this.writes.putConfig(name, config, mustNotExist, initialTarget);
+  patchConfig = (name: string, patch: ConfigPatch) => this.writes.patchConfig(name, patch);
+  resetActiveTopics = (name: string) => this.writes.resetActiveTopics(name);
   delete = (name: string) => this.writes.delete(name);
   setTarget = (name: string, target: TargetState) => this.writes.setTarget(name, target);
   restart = (name: string, includeTasks: boolean, onlyFailed: boolean) => this.writes.restart(name, includeTasks, onlyFailed);

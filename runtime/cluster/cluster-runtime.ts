@@ -139,6 +139,7 @@ export function clusterRuntime(opened: OpenedCluster, worker: Worker, plugins: P
     return { store: handles.offsets.store.withWriter(writer), release: () => writer.close() };
   };
   const status = new StatusBoard(handles.status.store, worker.workerId);
+  worker.activeTopicsStore = handles.status.store;
   const onLost = { handler: () => {} };
   const leader = new ClusterLeader({ worker, groupId, configs: handles.configs.store, offsets: handles.offsets.store, onLost: () => onLost.handler() });
   const herder = new ClusterHerder({

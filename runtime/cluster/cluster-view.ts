@@ -81,6 +81,12 @@ export class ClusterView {
     return this.statusBoard.connectorStatus(name, this.type(record), this.taskCount(name), this.assignment());
   }
 
+  /** KIP-558: the topics its tasks recorded in the status topic. */
+  activeTopics(name: string): string[] {
+    this.record(name);
+    return this.statusBoard.activeTopics(name);
+  }
+
   taskStatus(name: string, id: number) {
     const found = this.status(name).tasks[id];
     if (!found) throw new ColdstoreError(ErrorCodes.TASK_NOT_FOUND, `Task ${id} of connector ${name} not found.`);

@@ -2,7 +2,7 @@ import type { RawConfig } from '../api/config-def.js';
 import { ColdstoreError, ErrorCodes } from '../api/errors.js';
 import type { ConnectorOffsets } from '../herder/connector-offsets.js';
 import type { ConnectorInfo } from '../herder/herder-api.js';
-import { acceptConfig, requireStopped } from '../herder/config-changes.js';
+import { acceptConfig, patchedConfig, requireStopped, requireStoppedForTopicsReset, type ConfigPatch } from '../herder/config-changes.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { ConnectorRecord, TargetState } from '../storage/config-store.js';
 import { taskUnit } from './assignor.js';
@@ -36,16 +36,24 @@ export class ClusterWrites {
     private readonly plugins: PluginRegistry,
   ) {}
 
-  putConfig(name: string, config: RawConfig, mustNotExist: boolean): Promise<{ created: boolean; info: ConnectorInfo }> {
-    return this.queue.run(async () => {
-      const writer = await this.leader.writer();
-      const accepted = acceptConfig(this.plugins, name, config, this.view.records()[name], mustNotExist);
-      if (accepted === 'unchanged') return { created: false, info: this.view.info(name) };
-      const created = !this.view.records()[name];
-      const { record } = accepted;
-      await writer.write(CONFIG_NAMESPACES.connectors, { [name]: record });
-      return { created, info: this.view.info(name) };
-    });
+  putConfig(name: string, config: RawConfig, mustNotExist: boolean, initialTarget?: TargetState): Promise<{ created: boolean; info: ConnectorInfo }> {
+    return this.queue.run(() => this.applyConfig(name, () => config, mustNotExist, initialTarget));
+  }
+
+  /** The patch is merged over the config the leader holds once caught up, so two patches in a row both apply. */
+  async patchConfig(name: string, patch: ConfigPatch): Promise<ConnectorInfo> {
+    return (await this.queue.run(() => this.applyConfig(name, () => patchedConfig(this.view.record(name).config, patch), false))).info;
+  }
+
+  /** The target state is written with the config, so a connector created STOPPED or PAUSED never runs before it is resumed. */
+  private async applyConfig(name: string, config: () => RawConfig, mustNotExist: boolean, initialTarget?: TargetState) {
+    const writer = await this.leader.writer();
+    const accepted = acceptConfig(this.plugins, name, config(), this.view.records()[name], mustNotExist, initialTarget);
+    if (accepted === 'unchanged') return { created: false, info: this.view.info(name) };
+    const created = !this.view.records()[name];
+    const { record } = accepted;
+    await writer.write(CONFIG_NAMESPACES.connectors, { [name]: record });
+    return { created, info: this.view.info(name) };
   }
 
   delete(name: string): Promise<void> {
@@ -112,6 +120,15 @@ export class ClusterWrites {
     return this.queue.run(async () => {
       const record = await this.requireStopped(name);
       await this.offsets.reset(name, this.view.type(record));
+    });
+  }
+
+  /** Written to the status topic, where the tasks record their topics; the connector must be STOPPED, so none runs meanwhile. */
+  resetActiveTopics(name: string): Promise<void> {
+    return this.queue.run(async () => {
+      await this.leader.writer();
+      requireStoppedForTopicsReset(this.view.record(name));
+      await this.statusBoard.forgetActiveTopics(name);
     });
   }
 }

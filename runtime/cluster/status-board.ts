@@ -1,5 +1,7 @@
 import type { ConnectorStatus } from '../herder/connector-instance.js';
+import { namespaces } from '../storage/checkpoint-store.js';
 import type { KafkaCheckpointStore } from '../storage/kafka-checkpoint-store.js';
+import { forgetActiveTopics } from '../worker/active-topics.js';
 import type { State, TaskStatus } from '../worker/task-status.js';
 import type { Assignment } from './assignor.js';
 import { taskUnit } from './assignor.js';
@@ -59,9 +61,19 @@ export class StatusBoard {
     }
   }
 
-  /** Forgets a deleted connector's entries (the leader does it once). */
+  /** The topics the connector's tasks recorded here (KIP-558), as this worker has read them, sorted. */
+  activeTopics(connector: string): string[] {
+    return Object.keys(this.store.table.entries(namespaces.activeTopics(connector))).sort();
+  }
+
+  forgetActiveTopics(connector: string): Promise<void> {
+    return forgetActiveTopics(this.store, connector);
+  }
+
+  /** Forgets a deleted connector's entries, its active topics included (the leader does it once). */
   async forget(connector: string, tasks: number): Promise<void> {
     await this.store.write(CONNECTORS, { [connector]: null });
+    await this.forgetActiveTopics(connector);
     const keys = Object.keys(this.store.table.entries(TASKS)).filter((k) => k.startsWith(`${connector}/`));
     if (keys.length > 0 || tasks > 0) await this.store.write(TASKS, Object.fromEntries(keys.map((k) => [k, null])));
   }

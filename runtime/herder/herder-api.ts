@@ -7,6 +7,7 @@ import type { TaskStatus } from '../worker/task-status.js';
 import type { ConnectorStatus } from './connector-instance.js';
 import type { ConfigInfosResult } from '../config/connector-config.js';
 import type { OffsetEntry } from './connector-offsets.js';
+import type { ConfigPatch } from './config-changes.js';
 
 export interface ConnectorInfo {
   name: string;
@@ -35,7 +36,14 @@ export interface HerderApi {
   taskStatus(name: string, id: number): TaskStatus;
   tasks(name: string): { id: { connector: string; task: number }; config: RawConfig }[];
   validate(pluginName: string, config: RawConfig): ConfigInfosResult;
-  putConfig(name: string, config: RawConfig, mustNotExist: boolean): Promise<{ created: boolean; info: ConnectorInfo }>;
+  /** Creates or replaces a config; a connector created here starts in `initialTarget` (KIP-980; default RUNNING). */
+  putConfig(name: string, config: RawConfig, mustNotExist: boolean, initialTarget?: TargetState): Promise<{ created: boolean; info: ConnectorInfo }>;
+  /** KIP-477: the patch merged over the stored config (placeholders and secrets as stored), checked like putConfig. */
+  patchConfig(name: string, patch: ConfigPatch): Promise<ConnectorInfo>;
+  /** KIP-558: the topics the connector's tasks used since its set was last reset, sorted. */
+  activeTopics(name: string): Promise<string[]>;
+  /** Forgets the active topics; only while the connector is STOPPED. */
+  resetActiveTopics(name: string): Promise<void>;
   delete(name: string): Promise<void>;
   setTarget(name: string, target: TargetState): Promise<void>;
   restart(name: string, includeTasks: boolean, onlyFailed: boolean): Promise<void>;

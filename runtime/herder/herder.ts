@@ -7,7 +7,8 @@ import type { Worker } from '../worker/worker.js';
 import { ConnectorInstance } from './connector-instance.js';
 import { ConnectorOffsets, type OffsetEntry } from './connector-offsets.js';
 import { SerialQueue } from '../support/serial-queue.js';
-import { acceptConfig, requireStopped } from './config-changes.js';
+import { acceptConfig, patchedConfig, requireStopped, requireStoppedForTopicsReset, type ConfigPatch } from './config-changes.js';
+import { forgetActiveTopics, readActiveTopics } from '../worker/active-topics.js';
 import type { ConnectorInfo, HerderApi } from './herder-api.js';
 
 /** PUT /connector-plugins/{class}/config/validate: the config checked against the named plugin. */
@@ -15,6 +16,11 @@ export function validateWithPlugin(plugins: PluginRegistry, pluginName: string, 
   const plugin = plugins.get(pluginName);
   const withClass = { ...config, 'connector.class': config['connector.class'] ?? plugin.className };
   return configInfos(validateConnectorConfig(plugins, withClass), withClass, plugin.className);
+}
+
+/** GET /connector-plugins/{plugin}/config (KIP-769): the plugin's config definitions, as validate describes them. */
+export function pluginConfigDefinitions(plugins: PluginRegistry, pluginName: string) {
+  return validateWithPlugin(plugins, pluginName, {}).configs.map((c) => c.definition);
 }
 
 export type { ConnectorInfo } from './herder-api.js';
@@ -118,20 +124,26 @@ export class Herder implements HerderApi {
   }
 
   /** Creates or replaces a connector's config. `created` tells which. */
-  putConfig(name: string, config: RawConfig, mustNotExist: boolean): Promise<{ created: boolean; info: ConnectorInfo }> {
-    return this.queue.run(async () => {
-      const existing = this.instances.get(name);
-      const accepted = acceptConfig(this.plugins, name, config, existing?.record, mustNotExist);
-      // The same config again (e.g. a connector file re-applied at start) changes nothing: no restart.
-      if (accepted === 'unchanged') return { created: false, info: this.info(name) };
-      const { record, plugin } = accepted;
-      await this.configs.put(record);
-      await existing?.shutdown();
-      const instance = new ConnectorInstance(record, plugin, this.worker);
-      this.instances.set(name, instance);
-      await instance.apply();
-      return { created: !existing, info: this.info(name) };
-    });
+  putConfig(name: string, config: RawConfig, mustNotExist: boolean, initialTarget?: TargetState): Promise<{ created: boolean; info: ConnectorInfo }> {
+    return this.queue.run(() => this.applyConfig(name, config, mustNotExist, initialTarget));
+  }
+
+  patchConfig(name: string, patch: ConfigPatch): Promise<ConnectorInfo> {
+    return this.queue.run(async () => (await this.applyConfig(name, patchedConfig(this.instance(name).record.config, patch), false)).info);
+  }
+
+  private async applyConfig(name: string, config: RawConfig, mustNotExist: boolean, initialTarget?: TargetState) {
+    const existing = this.instances.get(name);
+    const accepted = acceptConfig(this.plugins, name, config, existing?.record, mustNotExist, initialTarget);
+    // The same config again (e.g. a connector file re-applied at start) changes nothing: no restart.
+    if (accepted === 'unchanged') return { created: false, info: this.info(name) };
+    const { record, plugin } = accepted;
+    await this.configs.put(record);
+    await existing?.shutdown();
+    const instance = new ConnectorInstance(record, plugin, this.worker);
+    this.instances.set(name, instance);
+    await instance.apply();
+    return { created: !existing, info: this.info(name) };
   }
 
   delete(name: string): Promise<void> {
@@ -140,6 +152,8 @@ export class Herder implements HerderApi {
       await instance.shutdown();
       await this.configs.remove(name);
       this.instances.delete(name);
+      // Kafka Connect forgets a deleted connector's active topics too.
+      await forgetActiveTopics(this.worker.activeTopicsStore, name);
     });
   }
 
@@ -186,6 +200,18 @@ export class Herder implements HerderApi {
     return this.queue.run(async () => {
       const instance = this.requireStopped(name);
       await this.offsets.reset(name, instance.plugin.type);
+    });
+  }
+
+  activeTopics(name: string): Promise<string[]> {
+    this.instance(name);
+    return readActiveTopics(this.worker.activeTopicsStore, name);
+  }
+
+  resetActiveTopics(name: string): Promise<void> {
+    return this.queue.run(async () => {
+      requireStoppedForTopicsReset(this.instance(name).record);
+      await forgetActiveTopics(this.worker.activeTopicsStore, name);
     });
   }
 }

@@ -22,4 +22,5 @@ export const namespaces = {
   taskState: (connector: string, task: number) => `task-state/${connector}/${task}`,
   taskStatePrefix: (connector: string) => `task-state/${connector}/`,
   connectorState: (connector: string) => `connector-state/${connector}`,
+  activeTopics: (connector: string) => `connector-topics/${connector}`,
 };

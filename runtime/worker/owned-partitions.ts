@@ -60,6 +60,12 @@ export class OwnedPartitions {
     return advancing;
   }
 
+  /** The offsets are in the checkpoint store now; returns their topics (per commit, the active topics learn from them). */
+  markCommitted(advancing: readonly { partition: OwnedPartition; offset: bigint }[]): string[] {
+    for (const { partition, offset } of advancing) partition.committed = offset;
+    return advancing.map(({ partition }) => partition.tp.topic);
+  }
+
   handed(records: readonly SinkRecord[]): void {
     for (const r of records) this.byKey.get(tpKey(r))?.handed(r.offset);
   }

@@ -82,10 +82,7 @@ export class SinkTaskRunner extends TaskRunner {
 
   private onRebalance(event: RebalanceEvent): void {
     // While shutting down nobody runs the loop; give partitions back at once.
-    if (this.closing) {
-      this.consumer.unassign();
-      return;
-    }
+    if (this.closing) return this.consumer.unassign();
     this.rebalances.push(event);
   }
 
@@ -183,8 +180,9 @@ export class SinkTaskRunner extends TaskRunner {
     if (advancing.length === 0) return;
     failpoint('sink.before-commit');
     await this.sink.store.write(this.offsetsNamespace, Object.fromEntries(advancing.map(({ partition, offset }) => [partition.key, offset.toString()])));
-    for (const { partition, offset } of advancing) partition.committed = offset;
+    const topics = this.owned.markCommitted(advancing);
     this.consumer.commit(advancing.map(({ partition, offset }) => ({ ...partition.tp, offset })));
+    await this.sink.activeTopics?.note(topics);
     this.sink.metrics.commits.add(1, this.attributes);
     this.sink.metrics.commitLatency.record((performance.now() - started) / 1000, this.attributes);
   }

@@ -16,8 +16,8 @@ export interface DeliveryDeps {
   store: CheckpointStore;
   task: SourceTask;
   createProducer: RecordProducerFactory;
-  /** Called once a batch's offsets are persisted. */
-  onCommitted: (records: number) => void;
+  /** Called once a batch's offsets are persisted, with its records. */
+  onCommitted: (records: readonly SourceRecord[]) => Promise<void>;
 }
 
 /**
@@ -97,7 +97,7 @@ export class PipelinedDelivery implements SourceDelivery {
     failpoint('source.before-commit');
     await this.deps.store.write(namespaces.sourceOffsets(this.deps.connector), latestOffsets(offsets));
     this.inFlight.shift();
-    this.deps.onCommitted(batch.records.length);
+    await this.deps.onCommitted(batch.records);
   }
 
   async drain(): Promise<void> {
@@ -187,7 +187,7 @@ export class TransactionalDelivery implements SourceDelivery {
     }
     failpoint('source.after-commit');
     await this.deps.store.write(namespaces.sourceOffsets(this.deps.connector), latestOffsets(offsets));
-    this.deps.onCommitted(records.length);
+    await this.deps.onCommitted(records);
   }
 
   async commitSettled(): Promise<void> {}

@@ -8,6 +8,7 @@ import { Backoff } from '../api/retry.js';
 import { PipelinedDelivery, TransactionalDelivery, type DeliveryDeps, type OffsetsTopic, type SourceDelivery } from './source-delivery.js';
 import type { RecordProducerFactory } from './record-producer.js';
 import { sourcePartitionKey, type StoredSourceOffset } from './source-offsets.js';
+import { topicsOf } from './active-topics.js';
 import { taskLogger, taskStateStore } from './task-context.js';
 import { TaskRunner, type TaskRunnerDeps } from './task-runner.js';
 
@@ -100,9 +101,10 @@ export class SourceTaskRunner extends TaskRunner {
       store: this.source.store,
       task,
       createProducer: this.source.createProducer,
-      onCommitted: (records) => {
-        this.source.metrics.sourceRecords.add(records, this.attributes);
+      onCommitted: async (records) => {
+        this.source.metrics.sourceRecords.add(records.length, this.attributes);
         this.source.metrics.commits.add(1, this.attributes);
+        await this.source.activeTopics?.note(topicsOf(records));
       },
     };
     const delivery: SourceDelivery = this.source.offsetsTopic

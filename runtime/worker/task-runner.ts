@@ -3,6 +3,7 @@ import type { TaskMetrics } from '../api/metrics.js';
 import type { TaskStateStore } from '../api/task-state.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import type { ActiveTopics } from './active-topics.js';
 import type { State, TaskStatus } from './task-status.js';
 import { Wakeup } from './wakeup.js';
 
@@ -35,6 +36,8 @@ export interface TaskRunnerDeps {
   memberScope?: string;
   /** Frees what the task held for its writes (cluster mode: its transactional producer), once it ended. */
   release?: () => Promise<void>;
+  /** Where the topics the task uses are recorded (GET /connectors/{name}/topics); none in unit tests. */
+  activeTopics?: ActiveTopics;
 }
 
 /**

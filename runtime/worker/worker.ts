@@ -11,6 +11,7 @@ import type { WorkerConfig } from '../config/worker-config.js';
 import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { ActiveTopics } from './active-topics.js';
 import { SinkTaskRunner } from './sink-runner.js';
 import { readConnectorOffsets, type OffsetsTopic } from './source-delivery.js';
 import { taskStateStore } from './task-context.js';
@@ -32,6 +33,11 @@ export class Worker {
    * task's next owner fences this one. Standalone: every task writes the worker's store.
    */
   taskStores: ((connector: string, task: number) => TaskStore) | undefined;
+  /**
+   * Where tasks record the topics they use: the worker's store standalone; in cluster mode
+   * the status topic, which every worker writes for what it runs (Kafka Connect keeps them there too).
+   */
+  activeTopicsStore: CheckpointStore;
 
   constructor(
     readonly config: WorkerConfig,
@@ -41,6 +47,7 @@ export class Worker {
     readonly log: Logger,
   ) {
     this.kafka = { bootstrapServers: config['bootstrap.servers'], extra: config.kafka };
+    this.activeTopicsStore = store;
   }
 
   /** Cluster operations shared by connectors and tasks; connects on first use. */
@@ -90,6 +97,7 @@ export class Worker {
       config: taskConfig,
       ...(scoped ? { release: () => scoped.release() } : {}),
       memberScope: this.config['group.id'] ?? this.workerId,
+      activeTopics: new ActiveTopics(this.activeTopicsStore, connectorName, taskId, log),
     };
     if (plugin.type === 'sink') {
       return new SinkTaskRunner({

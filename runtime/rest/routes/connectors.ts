@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ColdstoreError, ErrorCodes } from '../../api/errors.js';
 import { toRawConfig } from '../../config/raw-config.js';
+import { initialTarget } from '../../herder/config-changes.js';
 import type { HerderApi as Herder } from '../../herder/herder-api.js';
 
 type NameParams = { Params: { name: string } };
@@ -44,11 +45,11 @@ export function connectorRoutes(app: FastifyInstance, herder: Herder): void {
   });
 
   app.post('/connectors', async (request, reply) => {
-    const body = request.body as { name?: unknown; config?: unknown } | undefined;
+    const body = request.body as { name?: unknown; config?: unknown; initial_state?: unknown } | undefined;
     if (!body || typeof body !== 'object') throw new ColdstoreError(ErrorCodes.REQUEST_INVALID, 'Body must be {"name": ..., "config": {...}}.');
     const config = toRawConfig(body.config ?? {}, 'config');
     const name = checkedName(typeof body.name === 'string' && body.name ? body.name : config['name']);
-    const { info } = await herder.putConfig(name, config, true);
+    const { info } = await herder.putConfig(name, config, true, initialTarget(body.initial_state));
     return reply
       .code(201)
       .header('Location', `/connectors/${encodeURIComponent(name)}`)
@@ -61,6 +62,15 @@ export function connectorRoutes(app: FastifyInstance, herder: Herder): void {
   app.put<NameParams>('/connectors/:name/config', async (request, reply) => {
     const { created, info } = await herder.putConfig(checkedName(request.params.name), toRawConfig(request.body, 'config'), false);
     return reply.code(created ? 201 : 200).send(info);
+  });
+
+  // KIP-477: null removes a key; the result is checked like a PUT. Only an existing connector is patched.
+  app.patch<NameParams>('/connectors/:name/config', async (request) => {
+    const set = toRawConfig(request.body, 'config patch');
+    const remove = Object.entries(request.body as Record<string, unknown>)
+      .filter(([, value]) => value === null)
+      .map(([key]) => key);
+    return herder.patchConfig(request.params.name, { set, remove });
   });
 
   app.delete<NameParams>('/connectors/:name', async (request, reply) => {
@@ -95,6 +105,16 @@ export function connectorRoutes(app: FastifyInstance, herder: Herder): void {
     // Kafka Connect answers the plain form with 204 and the extended form with 202 and the status.
     if (!includeTasks && !onlyFailed) return reply.code(204).send();
     return reply.code(202).send(herder.status(request.params.name));
+  });
+
+  // KIP-558, in Kafka Connect's shapes: {"<name>": {"topics": [...]}} and 202 without a body.
+  app.get<NameParams>('/connectors/:name/topics', async (request) => ({
+    [request.params.name]: { topics: await herder.activeTopics(request.params.name) },
+  }));
+
+  app.put<NameParams>('/connectors/:name/topics/reset', async (request, reply) => {
+    await herder.resetActiveTopics(request.params.name);
+    return reply.code(202).send();
   });
 
   app.get<NameParams>('/connectors/:name/offsets', async (request) => herder.getOffsets(request.params.name));
