@@ -59,6 +59,14 @@ describe('status page /ui: served assets (inject)', () => {
     expect(reply.headers['location']).toBe('../ui');
   });
 
+  it('serves the sampler history as JSON: by default a point every 15 s, 60 kept (15 minutes)', async () => {
+    const reply = await open.call('GET', '/ui/history');
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-type']).toMatch(/^application\/json/);
+    expect(reply.headers['cache-control']).toBe('no-store');
+    expect(reply.body).toEqual({ sampleIntervalMs: 15_000, points: 60, connectors: {} });
+  });
+
   it('sits behind the same auth hook as the REST API: basic auth prompts the browser', async () => {
     for (const path of ['/ui', '/ui/app.js', '/ui/style.css', '/ui/history']) {
       const denied = await basic.call('GET', path);
