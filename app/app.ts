@@ -12,6 +12,7 @@ import { parseBasicUsers, type RestAuth } from '../runtime/rest/auth.js';
 import { buildServer } from '../runtime/rest/server.js';
 import { backupRoutes } from './catalogue/routes.js';
 import { uiRoutes } from './ui/routes.js';
+import { UiSampler, type UiSamplerOptions } from './ui/sampler.js';
 import { ConfigStore } from '../runtime/storage/config-store.js';
 import { FileCheckpointStore } from '../runtime/storage/file-checkpoint-store.js';
 import { createLogger, type Logger } from '../runtime/telemetry/logger.js';
@@ -44,8 +45,13 @@ function restAuth(config: WorkerConfig): RestAuth {
   }
 }
 
+export interface AppOptions {
+  /** The /ui sampler's intervals (tests take points faster than every 15 s). */
+  uiSampler?: UiSamplerOptions;
+}
+
 /** Wires a worker together without listening, so tests can drive the REST API with inject(). */
-export async function createApp(config: WorkerConfig, logger?: Logger): Promise<App> {
+export async function createApp(config: WorkerConfig, logger?: Logger, options: AppOptions = {}): Promise<App> {
   assertPatchedKafkaClient();
   const log = logger ?? createLogger(config['log.level']);
   const plugins = new PluginRegistry(builtInPlugins);
@@ -82,6 +88,7 @@ export async function createApp(config: WorkerConfig, logger?: Logger): Promise<
     timeoutMs: config['backups.timeout.ms'],
     retain: { count: config['backups.retain.count'], days: config['backups.retain.days'] },
   });
+  const sampler = new UiSampler(herder, options.uiSampler);
   const certFile = config['rest.tls.cert.file'];
   const keyFile = config['rest.tls.key.file'];
   const server = buildServer({
@@ -89,7 +96,7 @@ export async function createApp(config: WorkerConfig, logger?: Logger): Promise<
     metrics,
     log,
     auth: restAuth(config),
-    routes: [(app) => backupRoutes(app, catalogue), uiRoutes],
+    routes: [(app) => backupRoutes(app, catalogue), (app) => uiRoutes(app, sampler)],
     ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}),
     ...(cluster ? { forwarding: cluster.forwarding } : {}),
     info: { version: VERSION, commit: commitId(), kafkaClusterId: () => null, healthy: () => started },
@@ -106,10 +113,12 @@ export async function createApp(config: WorkerConfig, logger?: Logger): Promise<
       if (typeof address === 'object' && address) listeningPort = address.port;
       await (cluster ?? herder).start();
       catalogue.start();
+      sampler.start();
       started = true;
     },
     async stop() {
       started = false;
+      sampler.stop();
       await catalogue.stop();
       await (cluster ?? herder).stop();
       worker.close();

@@ -1,7 +1,7 @@
 /**
  * The status page's HTML, served as /ui. Only the skeleton: ui/app.js fills it from
- * the REST API. Asset URLs are relative so the page also works behind a reverse
- * proxy that mounts the worker under a path prefix.
+ * the REST API and the sampler's history. Asset URLs are relative so the page also
+ * works behind a reverse proxy that mounts the worker under a path prefix.
  */
 export const STATUS_PAGE_HTML = String.raw`<!doctype html>
 <html lang="en">
@@ -19,6 +19,7 @@ export const STATUS_PAGE_HTML = String.raw`<!doctype html>
   <p>Last updated: <time id="last-updated" data-testid="last-updated">never</time></p>
 </header>
 <p id="error-banner" class="banner" data-testid="error-banner" role="alert" hidden></p>
+<p id="action-result" class="action-result" data-testid="action-result" role="status" hidden></p>
 <main>
   <section aria-labelledby="connectors-heading">
     <h2 id="connectors-heading">Connectors</h2>
@@ -29,6 +30,12 @@ export const STATUS_PAGE_HTML = String.raw`<!doctype html>
   <section aria-labelledby="backups-heading">
     <h2 id="backups-heading">Backups</h2>
     <p id="backups-unavailable" class="note" data-testid="backups-unavailable" hidden>Backup catalogue unavailable.</p>
+    <form id="backup-form" class="backup-form" data-testid="backup-form" hidden>
+      <label for="backup-id">Backup id</label>
+      <input id="backup-id" name="backup-id" type="number" min="1" step="1" inputmode="numeric" required data-testid="backup-id">
+      <button type="submit" class="action" data-testid="take-backup">Take backup</button>
+      <span class="note">Each id must be greater than every earlier one; the next free id is filled in.</span>
+    </form>
     <p id="backups-empty" class="note" data-testid="backups-empty" hidden>No backups taken yet.</p>
     <table id="backups-table" class="backups-table" data-testid="backups-table" hidden>
       <caption>Backups by id, newest first</caption>
@@ -45,6 +52,14 @@ export const STATUS_PAGE_HTML = String.raw`<!doctype html>
     </table>
   </section>
 </main>
+<dialog id="confirm-dialog" class="confirm" data-testid="confirm-dialog" aria-labelledby="confirm-title" aria-describedby="confirm-message">
+  <h2 id="confirm-title">Please confirm</h2>
+  <p id="confirm-message" data-testid="confirm-message"></p>
+  <div class="actions">
+    <button type="button" id="confirm-cancel" class="action" data-testid="confirm-cancel">Cancel</button>
+    <button type="button" id="confirm-ok" class="action danger" data-testid="confirm-ok">Confirm</button>
+  </div>
+</dialog>
 <noscript><p class="banner">This page needs JavaScript. The same data is at /connectors?expand=status&amp;expand=info.</p></noscript>
 </body>
 </html>

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { STATUS_PAGE_HTML } from './page.js';
+import type { UiSampler } from './sampler.js';
 import { STATUS_PAGE_SCRIPT } from './script.js';
 import { STATUS_PAGE_STYLE } from './style.js';
 
@@ -28,16 +29,18 @@ const PAGE_HEADERS = {
 };
 
 /**
- * The status page at /ui (docs/rest-api.md, "Status page"). It goes through the same
- * auth hook as every route: a browser handles basic auth itself.
+ * The status page at /ui (docs/operations.md, "Status page"), and the sampler's history it
+ * draws its charts from. It goes through the same auth hook as every route: a browser
+ * handles basic auth itself and sends the credentials with the page's own requests.
  */
-export function uiRoutes(app: FastifyInstance): void {
+export function uiRoutes(app: FastifyInstance, sampler: UiSampler): void {
   const serve = (path: string, contentType: string, body: string) =>
     app.get(path, async (_request, reply) => reply.headers(PAGE_HEADERS).type(contentType).send(body));
 
   serve('/ui', 'text/html; charset=utf-8', STATUS_PAGE_HTML);
   serve('/ui/app.js', 'text/javascript; charset=utf-8', STATUS_PAGE_SCRIPT);
   serve('/ui/style.css', 'text/css; charset=utf-8', STATUS_PAGE_STYLE);
+  app.get('/ui/history', async (_request, reply) => reply.headers(PAGE_HEADERS).send(sampler.history()));
   // The page's URLs are relative to /ui, so /ui/ would load /ui/ui/app.js: send it to /ui.
   app.get('/ui/', async (_request, reply) => reply.redirect('../ui'));
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { expect } from 'vitest';
 import type { ConnectorPlugin } from '../../runtime/api/index.js';
-import { createApp, type App } from '../../app/app.js';
+import { createApp, type App, type AppOptions } from '../../app/app.js';
 import { parseWorkerConfig } from '../../runtime/config/worker-config.js';
 import { createLogger } from '../../runtime/telemetry/logger.js';
 import { bootstrap } from './kafka.js';
@@ -31,13 +31,13 @@ export interface TestApp {
  */
 export async function createTestApp(
   extra: Record<string, unknown> = {},
-  options: { captureLogs?: boolean; start?: boolean; dataDir?: string; plugins?: ConnectorPlugin[] } = {},
+  options: { captureLogs?: boolean; start?: boolean; dataDir?: string; plugins?: ConnectorPlugin[]; app?: AppOptions } = {},
 ): Promise<TestApp> {
   const dataDir = options.dataDir ?? tmpDir('app-data');
   const logs: string[] = [];
   const logger = options.captureLogs ? pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }) : createLogger('silent');
   const config = parseWorkerConfig({ 'bootstrap.servers': bootstrap(), 'data.dir': dataDir, 'offset.flush.interval.ms': 200, ...extra });
-  const app = await createApp(config, logger);
+  const app = await createApp(config, logger, options.app);
   for (const plugin of options.plugins ?? []) app.herder.plugins.add(plugin);
   if (options.start !== false) await app.start();
   return {

@@ -1,153 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Script } from 'node:vm';
-import { inflateSync } from 'node:zlib';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../app/app.js';
-import { STATUS_PAGE_CSP } from '../../app/ui/routes.js';
 import { createTopic, produceLinesAsync, produceSteadily } from '../helpers/kafka.js';
+import { colourStats, decodePng } from '../helpers/png.js';
 import { newScript, scriptedSink } from '../helpers/scripted-sink.js';
-import { createTestApp, type TestApp } from '../helpers/test-app.js';
+import type { TestApp } from '../helpers/test-app.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
+import { launchChromium, listeningTestApp } from '../helpers/ui-browser.js';
 import { waitFor } from '../helpers/wait.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+// Actions, charts and the layout at two widths: ui-actions.test.ts; served assets and the sampler: ui-served.test.ts.
 const VIEWPORT = { width: 1280, height: 900 };
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-interface DecodedPng {
-  width: number;
-  height: number;
-  /** Every pixel as 0xRRGGBB (alpha dropped: screenshots are opaque). */
-  colours: Uint32Array;
-}
-
-function paeth(left: number, up: number, upLeft: number): number {
-  const p = left + up - upLeft;
-  const pa = Math.abs(p - left);
-  const pb = Math.abs(p - up);
-  const pc = Math.abs(p - upLeft);
-  return pa <= pb && pa <= pc ? left : pb <= pc ? up : upLeft;
-}
-
-/**
- * Just enough of a PNG decoder for Chromium's screenshots (8-bit RGB or RGBA, not
- * interlaced): signature, IHDR, the inflated IDAT data with each row's filter undone.
- */
-function decodePng(png: Buffer): DecodedPng {
-  expect(png.subarray(0, 8).equals(PNG_SIGNATURE), 'PNG signature').toBe(true);
-  expect(png.toString('latin1', 12, 16), 'first chunk').toBe('IHDR');
-  let width = 0;
-  let height = 0;
-  let bytesPerPixel = 0;
-  const data: Buffer[] = [];
-  for (let at = 8; at < png.length;) {
-    const length = png.readUInt32BE(at);
-    const type = png.toString('latin1', at + 4, at + 8);
-    const body = png.subarray(at + 8, at + 8 + length);
-    if (type === 'IHDR') {
-      width = body.readUInt32BE(0);
-      height = body.readUInt32BE(4);
-      const [bitDepth, colourType, , , interlace] = [body[8], body[9], body[10], body[11], body[12]];
-      expect({ bitDepth, interlace }).toEqual({ bitDepth: 8, interlace: 0 });
-      expect([2, 6]).toContain(colourType);
-      bytesPerPixel = colourType === 6 ? 4 : 3;
-    } else if (type === 'IDAT') data.push(body);
-    else if (type === 'IEND') break;
-    at += 12 + length;
-  }
-  const raw = inflateSync(Buffer.concat(data));
-  const stride = width * bytesPerPixel;
-  expect(raw.length).toBe(height * (stride + 1));
-  const pixels = Buffer.alloc(height * stride);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)]!;
-    const row = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    for (let x = 0; x < stride; x++) {
-      const left = x >= bytesPerPixel ? pixels[y * stride + x - bytesPerPixel]! : 0;
-      const up = y > 0 ? pixels[(y - 1) * stride + x]! : 0;
-      const upLeft = y > 0 && x >= bytesPerPixel ? pixels[(y - 1) * stride + x - bytesPerPixel]! : 0;
-      const predictor = [0, left, up, (left + up) >> 1, paeth(left, up, upLeft)][filter];
-      if (predictor === undefined) throw new Error(`row ${y} has unknown PNG filter ${filter}`);
-      pixels[y * stride + x] = (row[x]! + predictor) & 0xff;
-    }
-  }
-  const colours = new Uint32Array(width * height);
-  for (let i = 0; i < colours.length; i++) {
-    const p = i * bytesPerPixel;
-    colours[i] = (pixels[p]! << 16) | (pixels[p + 1]! << 8) | pixels[p + 2]!;
-  }
-  return { width, height, colours };
-}
-
-/** How many distinct colours, and the share of pixels that differ from the most common one (the background). */
-function colourStats(image: DecodedPng): { distinct: number; nonBackground: number } {
-  const counts = new Map<number, number>();
-  for (const c of image.colours) counts.set(c, (counts.get(c) ?? 0) + 1);
-  const background = Math.max(...counts.values());
-  return { distinct: counts.size, nonBackground: 1 - background / image.colours.length };
-}
-
-describe('status page /ui: served assets (inject)', () => {
-  let open: TestApp;
-  let basic: TestApp;
-
-  beforeAll(async () => {
-    open = await createTestApp({}, { start: false });
-    basic = await createTestApp({ 'rest.auth.type': 'basic', 'rest.auth.users': 'ops:s3cret' }, { start: false });
-  });
-
-  afterAll(async () => {
-    await open?.app.stop();
-    await basic?.app.stop();
-  });
-
-  it('serves /ui, /ui/app.js and /ui/style.css with their content types, no-store and a strict CSP', async () => {
-    for (const [path, type] of [
-      ['/ui', 'text/html'],
-      ['/ui/app.js', 'text/javascript'],
-      ['/ui/style.css', 'text/css'],
-    ] as const) {
-      const reply = await open.call('GET', path);
-      expect(reply.status, path).toBe(200);
-      expect(reply.headers['content-type'], path).toBe(`${type}; charset=utf-8`);
-      expect(reply.headers['cache-control'], path).toBe('no-store');
-      expect(reply.headers['content-security-policy'], path).toBe(STATUS_PAGE_CSP);
-      expect(reply.headers['x-content-type-options'], path).toBe('nosniff');
-      expect(reply.text.length, path).toBeGreaterThan(100);
-    }
-    expect(STATUS_PAGE_CSP).toMatch(/^default-src 'self'/);
-    expect(STATUS_PAGE_CSP).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
-  });
-
-  it('keeps the HTML free of inline script and style, and the script parses', async () => {
-    const html = (await open.call('GET', '/ui')).text;
-    expect(html).toContain('<script src="ui/app.js" defer></script>');
-    expect(html).toContain('<link rel="stylesheet" href="ui/style.css">');
-    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
-    expect(html).not.toMatch(/\sstyle=|<style|\son[a-z]+=/i);
-    const script = (await open.call('GET', '/ui/app.js')).text;
-    expect(() => new Script(script, { filename: 'app.js' })).not.toThrow();
-    expect(script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
-  });
-
-  it('redirects /ui/ to /ui, whose relative asset URLs need the path without a slash', async () => {
-    const reply = await open.call('GET', '/ui/');
-    expect(reply.status).toBe(302);
-    expect(reply.headers['location']).toBe('../ui');
-  });
-
-  it('sits behind the same auth hook as the REST API: basic auth prompts the browser', async () => {
-    for (const path of ['/ui', '/ui/app.js', '/ui/style.css']) {
-      const denied = await basic.call('GET', path);
-      expect(denied.status, path).toBe(401);
-      expect(denied.headers['www-authenticate'], path).toBe('Basic realm="coldstore"');
-      const allowed = await basic.call('GET', path, undefined, { authorization: `Basic ${Buffer.from('ops:s3cret').toString('base64')}` });
-      expect(allowed.status, path).toBe(200);
-    }
-  });
-});
 
 describe('status page /ui in headless Chromium (real Kafka, local store)', () => {
   let app: App;
@@ -186,14 +51,7 @@ describe('status page /ui in headless Chromium (real Kafka, local store)', () =>
         ),
       ),
     );
-    // Listening on a real port, as `coldstore worker` does, so Chromium can load the page.
-    ({ app, call } = await createTestApp({ 'rest.host': '127.0.0.1', 'rest.port': 0 }, { start: false, plugins: [scriptedSink] }));
-    await app.server.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.server.address();
-    if (!address || typeof address !== 'object') throw new Error('the worker is not listening on a TCP port');
-    app.worker.workerId = `127.0.0.1:${address.port}`;
-    url = `http://127.0.0.1:${address.port}/ui`;
-    await app.start();
+    ({ app, call, url } = await listeningTestApp({}, { plugins: [scriptedSink], app: { uiSampler: { sampleIntervalMs: 500 } } }));
 
     const storage = { 'storage.type': 'local', 'local.root': root, 'backup.label': label };
     await app.herder.putConfig(
@@ -229,7 +87,7 @@ describe('status page /ui in headless Chromium (real Kafka, local store)', () =>
       true,
     );
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: VIEWPORT });
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('dialog', (dialog) => {
@@ -290,53 +148,45 @@ describe('status page /ui in headless Chromium (real Kafka, local store)', () =>
     expect(await restore.getByTestId('bad-objects').count()).toBe(0);
   });
 
-  it('shows the backup lag per partition when the sink reports progress.partitions', async () => {
-    const status = (await call('GET', `/connectors/${backupName}/status`)).body;
-    const reported = status.tasks[0]?.progress?.partitions;
+  it('shows the backup lag per partition for the BackupSink, and none for the restore or another sink', async () => {
     const backup = connector(backupName);
-    if (Array.isArray(reported)) {
-      await expect.poll(() => backup.getByTestId('lag-table').count(), { timeout: 5_000 }).toBe(1);
-      const table = backup.getByTestId('lag-table');
-      for (let p = 0; p < partitions; p++) {
-        const row = table.getByTestId(`lag-${topic}/${p}`);
-        expect(await row.count(), `${topic}/${p}`).toBe(1);
-        expect(await row.locator('td').count()).toBe(3);
-      }
-      expect(await table.locator('thead th').allTextContents()).toEqual(['Topic/partition', 'Committed', 'End', 'Lag']);
-    } else {
-      // TODO(backup lag): BackupSink tasks do not report `progress.partitions`
-      // ([{topic, partition, committed_offset, end_offset, lag}]) yet; once they do, the branch
-      // above checks the lag table. Until then the page must render the sink without one.
-      expect(await backup.getByTestId('lag-table').count()).toBe(0);
-      expect(await backup.getByTestId('task-state').textContent()).toBe('RUNNING');
+    await expect.poll(() => backup.getByTestId('lag-table').count(), { timeout: 10_000 }).toBe(1);
+    const table = backup.getByTestId('lag-table');
+    for (let p = 0; p < partitions; p++) {
+      const row = table.getByTestId(`lag-${topic}/${p}`);
+      expect(await row.count(), `${topic}/${p}`).toBe(1);
+      expect(await row.locator('td').count()).toBe(3);
     }
+    expect(await table.locator('thead th').allTextContents()).toEqual(['Topic/partition', 'Committed', 'End', 'Lag']);
+    expect(await table.locator('caption').textContent()).toBe('Backup lag of task 0');
+    await expect.poll(() => backup.getByTestId('chart-lag').count(), { timeout: 10_000 }).toBe(1);
+    expect(await backup.getByTestId('undurable-age').count()).toBe(1);
+
+    // A restore has records/s, but no backup lag and no freshness: it backs nothing up.
+    const restore = connector(restoreName);
+    await expect.poll(() => restore.getByTestId('chart-rate').count(), { timeout: 10_000 }).toBe(1);
+    expect(await restore.getByTestId('lag-table').count()).toBe(0);
+    expect(await restore.getByTestId('chart-lag').count()).toBe(0);
+    expect(await restore.getByTestId('undurable-age').count()).toBe(0);
+    expect(await restore.getByText(/backup lag/i).count()).toBe(0);
+    // Nor does a sink that is not a BackupSink.
+    expect(await connector(failingName).getByTestId('lag-table').count()).toBe(0);
   });
 
-  it('shows the backup catalogue, or says it is unavailable and goes on', async () => {
-    const catalogue = await call('GET', '/backups');
-    if (catalogue.status === 200 && Array.isArray(catalogue.body)) {
-      // A backup by id of the running BackupSink gives the catalogue a row to show.
-      const taken = await call('POST', '/backups/1');
-      expect(taken.status, taken.text).toBe(202);
-      const row = page.getByTestId('backup-1');
-      await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
-      expect(await page.getByTestId('backups-unavailable').isHidden()).toBe(true);
-      const listed = await waitFor('backup 1 listed', async () => {
-        const answer = (await call('GET', '/backups')).body as { backupId: number; status: string; partitions: unknown[] }[];
-        return answer.find((b) => b.backupId === 1);
-      });
-      await expect
-        .poll(() => row.getByTestId('backup-partitions').textContent(), { timeout: 10_000 })
-        .toMatch(new RegExp(`^\\d+/${listed.partitions.length}$`));
-      expect(['COMPLETED', 'IN_PROGRESS', 'FAILED']).toContain(await row.getByTestId('backup-status').textContent());
-      expect(await row.getByTestId('backup-created').getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
-    } else {
-      // TODO(backup catalogue): GET /backups is not served yet; this branch checks the page copes.
-      await expect.poll(() => page.getByTestId('backups-unavailable').isVisible(), { timeout: 5_000 }).toBe(true);
-      expect(await page.getByTestId('backups-unavailable').textContent()).toMatch(/backup catalogue unavailable/i);
-      expect(await page.getByTestId('backups-table').isHidden()).toBe(true);
-      expect(await page.getByTestId('error-banner').isHidden()).toBe(true);
-    }
+  it('shows the backup catalogue', async () => {
+    // A backup by id of the running BackupSink gives the catalogue a row to show.
+    const taken = await call('POST', '/backups/1');
+    expect(taken.status, taken.text).toBe(202);
+    const row = page.getByTestId('backup-1');
+    await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.getByTestId('backups-unavailable').isHidden()).toBe(true);
+    const listed = await waitFor('backup 1 listed', async () => {
+      const answer = (await call('GET', '/backups')).body as { backupId: number; status: string; partitions: unknown[] }[];
+      return answer.find((b) => b.backupId === 1);
+    });
+    await expect.poll(() => row.getByTestId('backup-partitions').textContent(), { timeout: 10_000 }).toMatch(new RegExp(`^\\d+/${listed.partitions.length}$`));
+    expect(['COMPLETED', 'IN_PROGRESS', 'FAILED']).toContain(await row.getByTestId('backup-status').textContent());
+    expect(await row.getByTestId('backup-created').getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 
   it('shows a failed task in red with its trace in a collapsed <details> that stays open across refreshes', async () => {
@@ -358,10 +208,17 @@ describe('status page /ui in headless Chromium (real Kafka, local store)', () =>
     expect(dialogs).toEqual([]);
   });
 
-  it('shows the finished restore at 100 %', async () => {
+  it('shows the finished restore at 100 %, and its connector as FINISHED although the REST status says RUNNING', async () => {
     const restore = connector(restoreName);
     await expect.poll(() => restore.getByTestId('task-state').textContent(), { timeout: 90_000, interval: 500 }).toBe('FINISHED');
     expect(await restore.getByTestId('task-state').getAttribute('class')).toContain('state-finished');
+    await expect.poll(() => restore.getByTestId('connector-state').textContent(), { timeout: 10_000 }).toBe('FINISHED');
+    expect((await call('GET', `/connectors/${restoreName}/status`)).body.connector.state).toBe('RUNNING');
+    expect(await restore.getByTestId('connector-state').getAttribute('data-rest-state')).toBe('RUNNING');
+    expect(await restore.getByTestId('connector-state').getAttribute('class')).toContain('state-finished');
+    // Nothing left to pause in a finished restore; the running backup still offers it.
+    expect(await restore.getByTestId('action-pause').count()).toBe(0);
+    expect(await connector(backupName).getByTestId('action-pause').count()).toBe(1);
     const bar = restore.getByTestId('restore-progress');
     expect(await bar.evaluate((node) => (node as unknown as { value: number; max: number }).value)).toBe(1);
     expect(await bar.getAttribute('aria-valuetext')).toMatch(/^100 % · phase done · [\d,.]+ records/);
