@@ -25,7 +25,7 @@ export const sinkConnectorConfig = commonConnectorConfig.extend({
   'topics.regex': {
     type: 'string',
     group: 'Common',
-    doc: 'Regular expression of topics to consume (whole-name match), in JavaScript syntax: Java-only syntax such as (?i) or possessive quantifiers is refused with its JavaScript equivalent. Exactly one of topics and topics.regex.',
+    doc: 'Regular expression of topics to consume, matched against the whole name, in the syntax Java, JavaScript and POSIX extended regular expressions (what the Kafka consumer subscription uses) read alike: (?...) groups, \\d, \\p{...}, possessive quantifiers and other syntax outside it are refused with what to write instead. Exactly one of topics and topics.regex.',
     check: topicsRegexProblem,
   },
 });
