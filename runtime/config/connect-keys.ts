@@ -75,7 +75,7 @@ export function unknownKeys(raw: RawConfig, definition: ConfigDef<ConfigKeys>, p
 export function unknownKeyWarnings(raw: RawConfig, definition: ConfigDef<ConfigKeys>, plugin: ConnectorPlugin | undefined): FieldError[] {
   return unknownKeys(raw, definition, plugin).map(({ field, suggestion }) => ({
     field,
-    message: `is not a setting of ${plugin?.className}; it is stored but nothing reads it${suggestion ? `. Did you mean ${suggestion}?` : ''}`,
+    message: `is not a setting of ${plugin?.className}; it is stored and has no effect${suggestion ? `. Did you mean ${suggestion}?` : ''}`,
   }));
 }
 
