@@ -97,7 +97,7 @@ export function configInfos(validation: ConnectorValidation, raw: RawConfig, nam
       defaultValue: null,
       importance: 'LOW' as const,
       group: 'Common',
-      doc: 'Not a coldstore setting.',
+      doc: 'Not declared by this connector.',
       allowed: null,
     })),
   ];
