@@ -63,7 +63,7 @@ describe('Kafka Connect framework keys coldstore does not implement', () => {
     expect(badFields(updated)).toEqual(['errors.tolerance']);
     expect((await t.call('GET', `/connectors/${name}/config`)).body['errors.tolerance']).toBeUndefined();
 
-    const validated = await t.call('PUT', '/connector-plugins/FileStreamSink/config/validate', sinkConfig(CONNECT_KEYS));
+    const validated = await t.call('PUT', '/connector-plugins/FileStreamSink/config/validate', { ...sinkConfig(CONNECT_KEYS), name: 'v' });
     expect(validated.status, validated.text).toBe(200);
     expect(validated.body.error_count).toBe(Object.keys(CONNECT_KEYS).length);
     for (const key of Object.keys(CONNECT_KEYS)) {
@@ -76,7 +76,7 @@ describe('Kafka Connect framework keys coldstore does not implement', () => {
 describe('unknown keys', () => {
   it('are accepted with a warning in validate (error_count stays 0) and one log line naming them at create', async () => {
     const config = sinkConfig({ 'tasks.mx': '2', 'my.own.setting': 'x' });
-    const validated = await t.call('PUT', '/connector-plugins/FileStreamSink/config/validate', config);
+    const validated = await t.call('PUT', '/connector-plugins/FileStreamSink/config/validate', { ...config, name: 'v' });
     expect(validated.status, validated.text).toBe(200);
     expect(validated.body.error_count).toBe(0);
     expect(validated.body.warnings).toEqual([
@@ -119,7 +119,7 @@ describe('${file:path:key} placeholders', () => {
       await t.call('GET', `/connectors/${name}/config`),
       await t.call('GET', `/connectors/${name}/tasks`),
       await t.call('GET', `/connectors/${name}/status`),
-      await t.call('PUT', '/connector-plugins/FileStreamSink/config/validate', config),
+      await t.call('PUT', '/connector-plugins/FileStreamSink/config/validate', { ...config, name }),
     ];
     expect((await t.call('GET', `/connectors/${name}/config`)).body['api.token']).toBe(`\${file:${props}:api.token}`);
     for (const answer of answers) expect(answer.text).not.toContain(SECRET);
