@@ -42,7 +42,8 @@ export function loggerRoutes(app: FastifyInstance, log: Logger): void {
     const name = request.params.name;
     if (!levels.acceptsName(name)) throw notFound(name);
     const changed = levels.set(name, level);
-    log.info({ logger: name, level: body.level.toUpperCase(), changed }, 'log level changed');
+    // Not `level`: that key is the line's own level.
+    log.info({ logger: name, setTo: body.level.toUpperCase(), changed }, 'log level changed');
     return changed;
   });
 }
