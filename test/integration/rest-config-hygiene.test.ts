@@ -4,10 +4,11 @@
  * warning, `${file:path:key}` placeholders resolved but never shown, Java-only topics.regex
  * syntax refused, and a topics.regex alternation matched as a whole.
  */
+import KafkaLib from '@confluentinc/kafka-javascript';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTopic, produceLines } from '../helpers/kafka.js';
+import { bootstrap, createTopic, produceLines } from '../helpers/kafka.js';
 import { badFields, createTestApp, expectError, sinkLines, type TestApp } from '../helpers/test-app.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -164,5 +165,35 @@ describe('topics.regex', () => {
       return partitions.length > 0 ? partitions.map((p) => p.topic).sort() : undefined;
     });
     expect(assigned).toEqual([`${base}-a`]);
+  });
+
+  it('is refused with \\d because the consumer subscription (POSIX) reads \\d as the letter d', async () => {
+    const base = uniqueName('posix');
+    await createTopic(`${base}-1`, 1);
+    await createTopic(`${base}-d`, 1);
+    const refused = await t.call('PUT', '/connector-plugins/FileStreamSink/config/validate', {
+      ...sinkConfig(),
+      topics: '',
+      'topics.regex': `${base}-\\d`,
+      name: 'v',
+    });
+    expect(refused.body.error_count).toBe(1);
+    expect(JSON.stringify(refused.body)).toContain('write [0-9]');
+
+    // What the subscription would do with it: a plain librdkafka consumer, subscribed as the sink consumer subscribes.
+    const consumer = new KafkaLib.KafkaConsumer({ 'bootstrap.servers': bootstrap(), 'group.id': uniqueName('posix-probe') }, {});
+    await new Promise<void>((resolve, reject) => consumer.connect({}, (err) => (err ? reject(err) : resolve())));
+    try {
+      consumer.subscribe([`^(${base}-\\d)$`]);
+      consumer.setDefaultConsumeTimeout(200);
+      const assigned = await waitFor('an assignment', async () => {
+        await new Promise((resolve) => consumer.consume(1, () => resolve(undefined)));
+        const topics = consumer.assignments().map((a) => a.topic);
+        return topics.length > 0 ? topics : undefined;
+      });
+      expect(assigned).toEqual([`${base}-d`]);
+    } finally {
+      await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+    }
   });
 });
