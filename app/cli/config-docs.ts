@@ -21,7 +21,7 @@ export function configDocs(): string {
     '',
     '## Worker',
     '',
-    'The worker config file is a JSON object. Any `kafka.*` key is passed to every Kafka client as a librdkafka property with the prefix removed (e.g. `kafka.security.protocol`). Values may use `${env:NAME}` and `${file:/path}` placeholders.',
+    'The worker config file is a JSON object. Any `kafka.*` key is passed to every Kafka client as a librdkafka property with the prefix removed (e.g. `kafka.security.protocol`). Values may use `${env:NAME}`, `${file:/path}` (the whole file) and `${file:/path:key}` (one key of a Java properties file) placeholders.',
     '',
     table(workerConfigDef as unknown as ConfigDef<ConfigKeys>),
   ];

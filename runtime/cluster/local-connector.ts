@@ -3,6 +3,8 @@ import type { Connector, ConnectorPlugin } from '../api/connector.js';
 import { describeError } from '../api/errors.js';
 import { configFingerprint } from '../config/fingerprint.js';
 import { createRedactor, resolvePlaceholders } from '../config/placeholders.js';
+import { logUnknownKeys } from '../config/connect-keys.js';
+import { definitionFor } from '../config/connector-config.js';
 import type { ConnectorStatus } from '../herder/connector-instance.js';
 import type { ConnectorHandle } from '../herder/herder-api.js';
 import type { ConnectorRecord } from '../storage/config-store.js';
@@ -57,6 +59,7 @@ export class LocalConnector implements ConnectorHandle {
     if (this.connectorState === 'FAILED') return undefined;
     const { config } = resolvePlaceholders(this.record.config);
     if (!this.connector) {
+      logUnknownKeys(this.log, this.plugin, definitionFor(this.plugin), this.record.config);
       const connector = this.plugin.create();
       try {
         await connector.start(config, { name: this.name, log: taskLogger(this.log), cluster: this.worker.cluster });

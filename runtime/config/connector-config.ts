@@ -1,8 +1,10 @@
-import { checks, defineConfig, type ConfigDef, type ConfigKeys, type DescribedKey, type RawConfig } from '../api/config-def.js';
+import { defineConfig, type ConfigDef, type ConfigKeys, type DescribedKey, type RawConfig } from '../api/config-def.js';
 import type { ConnectorPlugin } from '../api/connector.js';
 import type { FieldError } from '../api/errors.js';
 import type { PluginRegistry } from '../plugins/registry.js';
+import { unknownKeyWarnings, unsupportedConnectKeys } from './connect-keys.js';
 import { createRedactor, resolvePlaceholders } from './placeholders.js';
+import { topicsRegexProblem } from './topics-regex.js';
 
 /** Keys every connector has, whatever its plugin. */
 export const commonConnectorConfig = defineConfig({
@@ -23,8 +25,8 @@ export const sinkConnectorConfig = commonConnectorConfig.extend({
   'topics.regex': {
     type: 'string',
     group: 'Common',
-    doc: 'Regular expression of topics to consume (whole-name match). Exactly one of topics and topics.regex.',
-    check: checks.regex,
+    doc: 'Regular expression of topics to consume, matched against the whole name, in the syntax Java, JavaScript and POSIX extended regular expressions (what the Kafka consumer subscription uses) read alike: (?...) groups, \\d, \\p{...}, possessive quantifiers and other syntax outside it are refused with what to write instead. Exactly one of topics and topics.regex.',
+    check: topicsRegexProblem,
   },
 });
 
@@ -44,6 +46,8 @@ export interface ConnectorValidation {
   /** The config with placeholders resolved: what a task would receive. */
   resolved: RawConfig;
   errors: FieldError[];
+  /** Keys accepted but read by nothing (likely typos): reported, not refused, as Kafka Connect accepts them. */
+  warnings: FieldError[];
   definition: ConfigDef<ConfigKeys>;
 }
 
@@ -59,7 +63,7 @@ export function validateConnectorConfig(registry: PluginRegistry, raw: RawConfig
   const definition = definitionFor(plugin);
   const { config: resolved, errors: placeholderErrors } = resolvePlaceholders(raw);
   const { errors } = definition.validate(resolved);
-  const extra: FieldError[] = [];
+  const extra: FieldError[] = unsupportedConnectKeys(raw, definition);
   if (className && !plugin) {
     extra.push({ field: 'connector.class', message: `unknown connector plugin "${className}"; known: ${registry.names().join(', ')}` });
   }
@@ -74,14 +78,29 @@ export function validateConnectorConfig(registry: PluginRegistry, raw: RawConfig
   // Messages quote bad values; a value that came from a placeholder is quoted as the placeholder.
   const redact = createRedactor(raw);
   const all = [...placeholderErrors, ...errors, ...extra].map((e) => ({ ...e, message: redact(e.message) }));
-  return { plugin, resolved, errors: all, definition };
+  return { plugin, resolved, errors: all, warnings: unknownKeyWarnings(raw, definition, plugin), definition };
 }
 
 /** The Kafka Connect `ConfigInfos` shape answered by PUT /connector-plugins/{type}/config/validate. */
 export type ConfigInfosResult = ReturnType<typeof configInfos>;
 
 export function configInfos(validation: ConnectorValidation, raw: RawConfig, name: string) {
-  const described: DescribedKey[] = validation.definition.describe();
+  const declared: DescribedKey[] = validation.definition.describe();
+  // A refused key that is not declared (key.converter, transforms, ...) still gets an entry, so its error shows where clients look.
+  const refused = [...new Set(validation.errors.map((e) => e.field))].filter((field) => !declared.some((d) => d.name === field));
+  const described: DescribedKey[] = [
+    ...declared,
+    ...refused.map((field) => ({
+      name: field,
+      type: 'string' as const,
+      required: false,
+      defaultValue: null,
+      importance: 'LOW' as const,
+      group: 'Common',
+      doc: 'Not declared by this connector.',
+      allowed: null,
+    })),
+  ];
   const errorsByField = new Map<string, string[]>();
   for (const e of validation.errors) errorsByField.set(e.field, [...(errorsByField.get(e.field) ?? []), e.message]);
   const groups = [...new Set(described.map((d) => d.group ?? 'Common'))];
@@ -111,5 +130,7 @@ export function configInfos(validation: ConnectorValidation, raw: RawConfig, nam
         visible: true,
       },
     })),
+    // Not in Kafka Connect's ConfigInfos (clients ignore unknown fields): a warning must not raise error_count.
+    warnings: validation.warnings,
   };
 }

@@ -3,6 +3,7 @@ import type { Connector, ConnectorPlugin } from '../api/connector.js';
 import { describeError } from '../api/errors.js';
 import { definitionFor } from '../config/connector-config.js';
 import { createRedactor, hasPlaceholder, resolvePlaceholders } from '../config/placeholders.js';
+import { logUnknownKeys } from '../config/connect-keys.js';
 import { maskConfig } from '../config/secrets.js';
 import type { ConnectorRecord } from '../storage/config-store.js';
 import { redactingLogger, type Logger } from '../telemetry/logger.js';
@@ -73,6 +74,7 @@ export class ConnectorInstance {
   /** Starts the plugin's connector with the resolved config and computes task configs; undefined if it failed. */
   private async startInstance(): Promise<Connector | undefined> {
     const { config } = resolvePlaceholders(this.record.config);
+    logUnknownKeys(this.log, this.plugin, definitionFor(this.plugin), this.record.config);
     const connector = this.plugin.create();
     try {
       await connector.start(config, {

@@ -70,7 +70,7 @@ export class SinkConsumer implements TaskConsumer {
       this.consumer.connect({ timeout: 30_000 }, (err) => {
         if (err) return reject(fromKafkaError(err, 'consumer connect'));
         boundPollTime(this.consumer, this.options.pollTimeoutMs ?? 200);
-        const subscription = this.options.topicsRegex ? [`^${this.options.topicsRegex}$`] : [...this.options.topics];
+        const subscription = this.options.topicsRegex ? [`^(${this.options.topicsRegex})$`] : [...this.options.topics];
         this.consumer.subscribe(subscription);
         resolve();
       });

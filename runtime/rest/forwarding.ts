@@ -22,9 +22,9 @@ export interface Forwarding {
   ca?: Buffer;
 }
 
-/** Requests that change the cluster's state: applied once, by the leader. Validation and reads stay local. */
+/** Requests that change the cluster's state: applied once, by the leader. Validation, reads and a worker's own log levels stay local. */
 function isWrite(request: FastifyRequest): boolean {
-  return !['GET', 'HEAD', 'OPTIONS'].includes(request.method) && !request.url.startsWith('/connector-plugins');
+  return !['GET', 'HEAD', 'OPTIONS'].includes(request.method) && !request.url.startsWith('/connector-plugins') && !request.url.startsWith('/admin/');
 }
 
 interface Answer {

@@ -8,6 +8,7 @@ import { authHook, type RestAuth } from './auth.js';
 import { forwardingHook, type Forwarding } from './forwarding.js';
 import { errorBody, errorHandler } from './errors.js';
 import { connectorRoutes } from './routes/connectors.js';
+import { loggerRoutes } from './routes/loggers.js';
 import { pluginRoutes } from './routes/plugins.js';
 import { systemRoutes, type SystemInfo } from './routes/system.js';
 
@@ -37,6 +38,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   systemRoutes(app, options.info, options.metrics);
   connectorRoutes(app, options.herder);
   pluginRoutes(app, options.herder);
+  loggerRoutes(app, options.log);
   for (const register of options.routes ?? []) register(app);
   return app;
 }

@@ -1,10 +1,23 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { LogLevels } from './log-levels.js';
 
 export type { Logger };
 
-/** JSON logs on stdout; connector configs are masked before they reach a log line (see config/secrets.ts). */
-export function createLogger(level = 'info', bindings: Record<string, unknown> = {}): Logger {
-  return pino({ level, base: { service: 'coldstore', ...bindings }, timestamp: pino.stdTimeFunctions.isoTime });
+/**
+ * JSON logs on stdout (or `destination`), the level as a name (`"level":"info"`, as
+ * people and log shippers read it); connector configs are masked before they reach a log
+ * line (see config/secrets.ts). Levels can be changed at run time (LogLevels, /admin/loggers).
+ */
+export function createLogger(level = 'info', bindings: Record<string, unknown> = {}, destination?: DestinationStream): Logger {
+  const options = {
+    level,
+    base: { service: 'coldstore', ...bindings },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  const log = destination ? pino(options, destination) : pino(options);
+  new LogLevels(log);
+  return log;
 }
 
 /**

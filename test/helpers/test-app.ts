@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { expect } from 'vitest';
 import type { ConnectorPlugin } from '../../runtime/api/index.js';
 import { createApp, type App, type AppOptions } from '../../app/app.js';
@@ -35,7 +34,7 @@ export async function createTestApp(
 ): Promise<TestApp> {
   const dataDir = options.dataDir ?? tmpDir('app-data');
   const logs: string[] = [];
-  const logger = options.captureLogs ? pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }) : createLogger('silent');
+  const logger = options.captureLogs ? createLogger('info', {}, { write: (line: string) => void logs.push(line) }) : createLogger('silent');
   const config = parseWorkerConfig({ 'bootstrap.servers': bootstrap(), 'data.dir': dataDir, 'offset.flush.interval.ms': 200, ...extra });
   const app = await createApp(config, logger, options.app);
   for (const plugin of options.plugins ?? []) app.herder.plugins.add(plugin);

@@ -53,6 +53,7 @@ function worker(forwarding: Forwarding): FastifyInstance {
   app.delete('/connectors/:name', local);
   app.post('/connectors/:name/restart', local);
   app.put('/connector-plugins/:type/config/validate', local);
+  app.put('/admin/loggers/:name', local);
   apps.push(app);
   return app;
 }
@@ -113,12 +114,14 @@ describe('forwardingHook', () => {
     expect(response.headers['location']).toBe('/connectors/c1');
   });
 
-  it('does not forward GET requests or PUT /connector-plugins/... validation', async () => {
+  it("does not forward GET requests, PUT /connector-plugins/... validation or a worker's own log levels", async () => {
     const app = worker(follower());
     const get = await app.inject({ method: 'GET', url: '/connectors/c1' });
     const validate = await app.inject({ method: 'PUT', url: '/connector-plugins/FileSource/config/validate', payload: { 'connector.class': 'FileSource' } });
+    const level = await app.inject({ method: 'PUT', url: '/admin/loggers/root', payload: { level: 'DEBUG' } });
     expect(get.json()).toMatchObject({ handledBy: 'local', method: 'GET' });
     expect(validate.json()).toMatchObject({ handledBy: 'local', method: 'PUT' });
+    expect(level.json()).toMatchObject({ handledBy: 'local', method: 'PUT', url: '/admin/loggers/root' });
     expect(received).toEqual([]);
   });
 
