@@ -5,6 +5,7 @@ import type { HerderApi as Herder } from '../herder/herder-api.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { authHook, type RestAuth } from './auth.js';
+import { crossSiteHook } from './cross-site.js';
 import { forwardingHook, type Forwarding } from './forwarding.js';
 import { errorBody, errorHandler } from './errors.js';
 import { connectorRoutes } from './routes/connectors.js';
@@ -29,6 +30,7 @@ export interface ServerOptions {
 export function buildServer(options: ServerOptions): FastifyInstance {
   const https = options.tls ? { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) } : null;
   const app = (https ? Fastify({ https }) : Fastify()) as unknown as FastifyInstance;
+  app.addHook('onRequest', crossSiteHook());
   app.addHook('onRequest', authHook(options.auth));
   if (options.forwarding) app.addHook('preHandler', forwardingHook(options.forwarding));
   app.setErrorHandler(errorHandler(options.log));

@@ -97,6 +97,29 @@ describe('basic authentication', () => {
   it('leaves /health open', async () => {
     expect((await t.call('GET', '/health')).status).toBe(200);
   });
+
+  it("refuses a write a browser sends from another site with the operator's credentials, and keeps same-site writes", async () => {
+    const body = { name: 'from-elsewhere', config: { 'connector.class': 'FileStreamSource', topic: 'x', file: '/dev/null' } };
+    const alice = basic('alice', 'pw1');
+    const foreign = await t.call('POST', '/connectors', body, { ...alice, host: '127.0.0.1:8083', origin: 'https://evil.example' });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body).toMatchObject({ error_code: 403, code: 'CROSS_SITE_REFUSED' });
+    const fetchMetadata = await t.call('DELETE', '/connectors/anything', undefined, { ...alice, 'sec-fetch-site': 'cross-site' });
+    expect(fetchMetadata.body).toMatchObject({ code: 'CROSS_SITE_REFUSED' });
+    expect((await t.call('PUT', '/admin/loggers/root', { level: 'DEBUG' }, { ...alice, origin: 'null' })).status).toBe(403);
+    expect((await t.call('GET', '/connectors', undefined, alice)).body).toEqual([]);
+    // Reads stay open to any origin (they change nothing), and a page of this worker may write.
+    expect((await t.call('GET', '/connectors', undefined, { ...alice, origin: 'https://evil.example' })).status).toBe(200);
+    const own = await t.call('POST', '/connectors', body, {
+      ...alice,
+      host: '127.0.0.1:8083',
+      origin: 'http://127.0.0.1:8083',
+      'sec-fetch-site': 'same-origin',
+    });
+    expect(own.status).toBe(201);
+    expect((await t.call('GET', '/connectors', undefined, alice)).body).toEqual(['from-elsewhere']);
+    await t.call('DELETE', '/connectors/from-elsewhere', undefined, alice);
+  });
 });
 
 describe('TLS', () => {

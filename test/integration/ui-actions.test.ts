@@ -159,7 +159,8 @@ describe('status page /ui: actions, charts and layout in headless Chromium (basi
     const backup = connector(backupName);
     const asked = await answerConfirmation(backup.getByTestId('action-pause'), 'confirm-cancel');
     expect(asked).toContain(`Pause ${backupName}?`);
-    expect(await result().getAttribute('data-outcome')).toBe('cancelled');
+    // The dialog's close event, which reports the answer, comes a task after it hides.
+    await expect.poll(() => result().getAttribute('data-outcome'), { timeout: 5_000 }).toBe('cancelled');
     expect((await status(backupName)).connector.state).toBe('RUNNING');
 
     await answerConfirmation(backup.getByTestId('action-pause'), 'confirm-ok');

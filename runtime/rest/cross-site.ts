@@ -1,0 +1,38 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCodes } from '../api/errors.js';
+import { errorBody } from './errors.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Refuses state-changing requests that a browser sends on behalf of another site. A
+ * browser that holds an operator's basic credentials (the /ui page) would attach them
+ * to a form or fetch from any page; such requests carry an `Origin` of that page, or
+ * `Sec-Fetch-Site: cross-site`. Clients that are not browsers (curl, the CLI, workers
+ * forwarding to the leader) send neither and are unaffected.
+ */
+export function crossSiteHook() {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (SAFE_METHODS.has(request.method)) return;
+    const site = request.headers['sec-fetch-site'];
+    const origin = request.headers.origin;
+    if (site !== 'cross-site' && (origin === undefined || sameHost(origin, request.headers.host))) return;
+    return reply
+      .code(403)
+      .send(
+        errorBody(
+          403,
+          ErrorCodes.CROSS_SITE_REFUSED,
+          `Refused a ${request.method} sent by a browser from another site (Origin ${origin ?? 'unknown'}). Call the API from the /ui page of this worker, or from a client that is not a browser.`,
+        ),
+      );
+  };
+}
+
+function sameHost(origin: string, host: string | undefined): boolean {
+  try {
+    return origin !== 'null' && host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
