@@ -234,6 +234,17 @@ export class S3ObjectStore implements ObjectStore {
     await this.call(`DELETE ${bucket}/${key}`, () => this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
   }
 
+  async probe(bucket: string, signal: AbortSignal): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
+    } catch (err) {
+      if (statusOf(err) === 404 || nameOf(err) === 'NotFound' || nameOf(err) === 'NoSuchBucket') return;
+      const status = statusOf(err);
+      const reason = signal.aborted ? 'no answer in time' : `${(err as Error)?.message || nameOf(err) || String(err)}${status ? ` (HTTP ${status})` : ''}`;
+      throw new Error(`${this.description}, bucket ${bucket}: ${reason}`, { cause: err });
+    }
+  }
+
   async setLifecycle(bucket: string, rules: LifecycleRule[]): Promise<{ supported: boolean }> {
     try {
       await this.client.send(
