@@ -5,14 +5,17 @@
  * started again, a tiny S3 server answering 501 to conditional PUTs (the task FAILS with
  * STORE_UNSUPPORTED instead of retrying), a Kafka port nobody listens on.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { clusterWorkerConfig } from '../helpers/cluster-config.js';
 import { createTopic, produceLinesAsync } from '../helpers/kafka.js';
 import { PartialS3 } from '../helpers/partial-s3.js';
 import { s3Settings } from '../helpers/s3.js';
 import { createTestApp, type Reply, type TestApp } from '../helpers/test-app.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { freePort } from '../helpers/worker-process.js';
+import { freePort, WorkerProcess } from '../helpers/worker-process.js';
 import { PrivateS3 } from '../stack/stack.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -138,4 +141,54 @@ describe('GET /ready', () => {
     expect(reply.body.checks.worker).toEqual({ ok: true });
     expect((await t.call('GET', '/')).body.kafka_cluster_id).toBeNull();
   }, 60_000);
+});
+
+describe('GET /ready in cluster mode', () => {
+  it('counts only the FAILED tasks this worker runs: the worker running the failed task is 503 naming it, the other 200', async () => {
+    const s3 = new PartialS3((r) => r.method === 'PUT' && r.conditional);
+    const endpoint = await s3.start();
+    cleanups.push(() => s3.stop());
+    const group = uniqueName('ready').toLowerCase();
+    const dir = tmpDir('ready-cluster');
+    const workers: WorkerProcess[] = [];
+    for (const id of ['w1', 'w2']) {
+      mkdirSync(join(dir, id));
+      const worker = new WorkerProcess(join(dir, id), await freePort(), clusterWorkerConfig(group, id));
+      workers.push(worker);
+      cleanups.push(async () => void (await worker.kill('SIGKILL')));
+    }
+    await Promise.all(workers.map((w) => w.start()));
+    const topic = uniqueName('ready');
+    await createTopic(topic, 2);
+    const created = await workers[0]!.api('POST', '/connectors', { name: 'backup', config: { ...backupConfig(topic, endpoint), 'tasks.max': '2' } });
+    expect(created.status).toBe(201);
+    await waitFor('two RUNNING tasks, one on each worker', async () => {
+      const tasks = (await workers[0]!.api('GET', '/connectors/backup/status')).body?.tasks as { state: string; worker_id: string }[] | undefined;
+      return tasks?.length === 2 && tasks.every((t) => t.state === 'RUNNING') && new Set(tasks.map((t) => t.worker_id)).size === 2;
+    });
+
+    // Records on partition 0 only: the one task that owns it tries to store them and FAILS.
+    await produceLinesAsync(
+      topic,
+      0,
+      Array.from({ length: 20 }, (_, i) => `k:${i}`),
+    );
+    const failed = await waitFor('one task FAILED', async () => {
+      const tasks = (await workers[0]!.api('GET', '/connectors/backup/status')).body.tasks as { id: number; state: string; worker_id: string }[];
+      const failing = tasks.filter((t) => t.state === 'FAILED');
+      return failing.length === 1 ? failing[0]! : undefined;
+    });
+    const failing = workers.find((w) => w.dir.endsWith(failed.worker_id))!;
+    const other = workers.find((w) => w !== failing)!;
+
+    const notReady = await waitFor('503 on the worker running the FAILED task', async () => {
+      const reply = await failing.api('GET', '/ready');
+      if (reply.status !== 503) throw new Error(`${reply.status} ${JSON.stringify(reply.body)}`);
+      return reply;
+    });
+    expect(notReady.body.checks.tasks).toEqual({ ok: false, message: `FAILED tasks on this worker: backup/${failed.id}`, failed: [`backup/${failed.id}`] });
+    const ready = await other.api('GET', '/ready');
+    expect(ready.status, JSON.stringify(ready.body)).toBe(200);
+    expect(ready.body.checks.tasks).toEqual({ ok: true, failed: [] });
+  }, 180_000);
 });
