@@ -55,7 +55,14 @@ describe('S3 store probe', () => {
 
   it('refused credentials fail it with the store, the bucket and the status', async () => {
     const { endpoint } = await answering(403);
-    await expect(s3(endpoint).probe('events', signal())).rejects.toThrow(new RegExp(`S3 ${endpoint}, bucket events: .*HTTP 403`));
+    await expect(s3(endpoint).probe('events', signal())).rejects.toThrow(
+      `S3 ${endpoint}, bucket events: access denied (HTTP 403): check s3.access.key.id, s3.secret.access.key and the bucket policy`,
+    );
+  });
+
+  it('a 5xx answer fails it, with the status', async () => {
+    const { endpoint } = await answering(503);
+    await expect(s3(endpoint).probe('events', signal())).rejects.toThrow(new RegExp(`S3 ${endpoint}, bucket events: .*\\(HTTP 503\\)`));
   });
 
   it('a server that is not there fails it', async () => {

@@ -240,7 +240,12 @@ export class S3ObjectStore implements ObjectStore {
     } catch (err) {
       if (statusOf(err) === 404 || nameOf(err) === 'NotFound' || nameOf(err) === 'NoSuchBucket') return;
       const status = statusOf(err);
-      const reason = signal.aborted ? 'no answer in time' : `${(err as Error)?.message || nameOf(err) || String(err)}${status ? ` (HTTP ${status})` : ''}`;
+      // A HEAD answer has no body, so the SDK cannot name a 403 better than UnknownError.
+      const reason = signal.aborted
+        ? 'no answer in time'
+        : status === 403
+          ? 'access denied (HTTP 403): check s3.access.key.id, s3.secret.access.key and the bucket policy'
+          : `${(err as Error)?.message || nameOf(err) || String(err)}${status ? ` (HTTP ${status})` : ''}`;
       throw new Error(`${this.description}, bucket ${bucket}: ${reason}`, { cause: err });
     }
   }
