@@ -4,6 +4,8 @@ import type { WorkerConfig } from '../runtime/config/worker-config.js';
 import { BackupCatalogue } from './catalogue/backup-catalogue.js';
 import { CatalogueStore } from './catalogue/catalogue-store.js';
 import { Herder } from '../runtime/herder/herder.js';
+import { Readiness } from '../runtime/herder/readiness.js';
+import { KafkaProbe } from '../runtime/kafka/kafka-probe.js';
 import type { HerderApi } from '../runtime/herder/herder-api.js';
 import { clusterRuntime, openCluster } from '../runtime/cluster/cluster-runtime.js';
 import { assertPatchedKafkaClient } from '../runtime/kafka/client-check.js';
@@ -35,11 +37,12 @@ export interface App {
 }
 
 function restAuth(config: WorkerConfig): RestAuth {
+  const metricsOpen = config['rest.metrics.open'];
   switch (config['rest.auth.type']) {
     case 'bearer':
-      return { type: 'bearer', token: config['rest.auth.token'] ?? '' };
+      return { type: 'bearer', token: config['rest.auth.token'] ?? '', metricsOpen };
     case 'basic':
-      return { type: 'basic', users: parseBasicUsers(config['rest.auth.users'] ?? '') };
+      return { type: 'basic', users: parseBasicUsers(config['rest.auth.users'] ?? ''), metricsOpen };
     default:
       return { type: 'none' };
   }
@@ -89,6 +92,8 @@ export async function createApp(config: WorkerConfig, logger?: Logger, options: 
     retain: { count: config['backups.retain.count'], days: config['backups.retain.days'] },
   });
   const sampler = new UiSampler(herder, options.uiSampler);
+  const kafkaProbe = new KafkaProbe(worker.kafka, `coldstore-${workerId}-probe`);
+  const readiness = new Readiness({ herder, workerId: () => worker.workerId, started: () => started, kafka: kafkaProbe });
   const certFile = config['rest.tls.cert.file'];
   const keyFile = config['rest.tls.key.file'];
   const server = buildServer({
@@ -99,7 +104,7 @@ export async function createApp(config: WorkerConfig, logger?: Logger, options: 
     routes: [(app) => backupRoutes(app, catalogue), (app) => uiRoutes(app, sampler)],
     ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}),
     ...(cluster ? { forwarding: cluster.forwarding } : {}),
-    info: { version: VERSION, commit: commitId(), kafkaClusterId: () => null, healthy: () => started },
+    info: { version: VERSION, commit: commitId(), kafkaClusterId: () => kafkaProbe.clusterId(), healthy: () => started, ready: () => readiness.report() },
   });
   return {
     server,
@@ -122,6 +127,7 @@ export async function createApp(config: WorkerConfig, logger?: Logger, options: 
       await catalogue.stop();
       await (cluster ?? herder).stop();
       worker.close();
+      kafkaProbe.close();
       await server.close();
       if (!cluster) await store.close();
       await metrics.shutdown();

@@ -137,7 +137,8 @@ export class BundleUploader {
     return retry(work, {
       delays: new Backoff(500, 30_000, 0),
       retryable: (err) => {
-        if (err instanceof PermanentUploadError) return false;
+        // A server without the operation (501) will not grow it on a retry.
+        if (err instanceof PermanentUploadError || (err instanceof ColdstoreError && err.code === ErrorCodes.STORE_UNSUPPORTED)) return false;
         const transient = err instanceof TransientStoreError;
         metrics.add(backupMetrics.errors, 1, { kind: transient ? 'transient' : 'permanent' });
         if (!transient && ++permanentFailures > permanentErrorRetries) {

@@ -2,6 +2,7 @@ import type { Connector, ConnectorPlugin, RawConfig } from '../../runtime/api/in
 import type { BackupParticipant, TakesPartInBackups } from '../common/backups.js';
 import { eventsLocation, validateLocationSettings } from '../common/backup-location.js';
 import { createObjectStore } from '../common/object-store/store-config.js';
+import { probeBackupLocation } from '../common/store-probe.js';
 import { backupParticipant } from './backup-participant.js';
 import { ClusterSnapshots } from './cluster-snapshots.js';
 import { backupSinkConfig } from './config.js';
@@ -21,6 +22,7 @@ export const backupSink: ConnectorPlugin = {
   version: '1.0.0',
   config: backupSinkConfig,
   metrics: backupMetricSpecs,
+  probe: (config, signal) => probeBackupLocation(config, backupSinkConfig.validate(config).values.layout === 'azul', signal),
   validateAll: (config) => {
     const errors = validateLocationSettings(config);
     const settings = backupSinkConfig.validate(config).values;

@@ -1,5 +1,6 @@
 import type { Connector, ConnectorPlugin } from '../../runtime/api/index.js';
 import { validateLocationSettings } from '../common/backup-location.js';
+import { probeBackupLocation } from '../common/store-probe.js';
 import { restoreSourceConfig } from './config.js';
 import { dispatcherRestore, dispatcherTargetErrors } from './dispatcher/connector.js';
 import { createKafkaRestoreConnector, kafkaTargetErrors } from './kafka-restore-connector.js';
@@ -31,6 +32,7 @@ export const restoreSource: ConnectorPlugin = {
   version: '1.0.0',
   config: restoreSourceConfig,
   metrics: restoreMetricSpecs,
+  probe: (config, signal) => probeBackupLocation(config, config['target'] === 'dispatcher', signal),
   validateAll: (config) => {
     const errors = validateLocationSettings(config);
     if (config['topic.rename.regex'] && !config['topic.rename.replacement']) {

@@ -44,6 +44,13 @@ export interface ConnectorPlugin {
   create(): Connector;
   /** Metrics its tasks record (context.metrics). */
   metrics?: readonly MetricSpec[];
+  /**
+   * Readiness (GET /ready): checks that what the connector works with besides Kafka (its
+   * object store) answers, given the connector's config with placeholders resolved;
+   * rejects with what is wrong. The runtime calls it for the connectors this worker runs,
+   * at most every few seconds, and aborts `signal` when it waited long enough.
+   */
+  probe?: (config: RawConfig, signal: AbortSignal) => Promise<void>;
   /** Cross-field checks the per-key declaration cannot express. */
   validateAll?: (config: RawConfig) => { field: string; message: string }[];
 }

@@ -14,7 +14,17 @@ export const workerConfigDef = defineConfig({
   },
   'rest.host': { type: 'string', default: '127.0.0.1', doc: 'Address the REST API binds to. Loopback only unless you change it.' },
   'rest.port': { type: 'int', default: 8083, min: 0, max: 65535, doc: 'REST API port (0 picks a free one).' },
-  'rest.auth.type': { type: 'string', default: 'none', oneOf: ['none', 'bearer', 'basic'], doc: 'Authentication required for REST calls other than /health.' },
+  'rest.auth.type': {
+    type: 'string',
+    default: 'none',
+    oneOf: ['none', 'bearer', 'basic'],
+    doc: 'Authentication required for REST calls other than /health and /ready (and /metrics with rest.metrics.open).',
+  },
+  'rest.metrics.open': {
+    type: 'boolean',
+    default: false,
+    doc: 'Answer GET /metrics without credentials when rest.auth.type is set, so Prometheus can scrape it (the metrics name connectors, topics and tasks, no secrets). /health and /ready are always open.',
+  },
   'rest.auth.token': { type: 'password', doc: 'Bearer token when rest.auth.type=bearer.' },
   'rest.auth.users': { type: 'password', doc: 'Comma-separated user:password pairs when rest.auth.type=basic.' },
   'rest.tls.cert.file': { type: 'string', doc: 'PEM certificate; with rest.tls.key.file, serves HTTPS.' },

@@ -3,10 +3,18 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCodes } from '../api/errors.js';
 import { errorBody } from './errors.js';
 
-export type RestAuth = { type: 'none' } | { type: 'bearer'; token: string } | { type: 'basic'; users: Map<string, string> };
+export type RestAuth = ({ type: 'none' } | { type: 'bearer'; token: string } | { type: 'basic'; users: Map<string, string> }) & {
+  /** rest.metrics.open: GET /metrics answers without credentials (a Prometheus scrape). */
+  metricsOpen?: boolean;
+};
 
-/** Routes anyone may call: liveness probes must not need credentials. */
-const OPEN_ROUTES = new Set(['/health']);
+/** Routes anyone may call: liveness and readiness probes must not need credentials. */
+const OPEN_ROUTES = new Set(['/health', '/ready']);
+
+function open(auth: RestAuth, request: FastifyRequest): boolean {
+  const path = request.url.split('?')[0] ?? '';
+  return OPEN_ROUTES.has(path) || (auth.metricsOpen === true && path === '/metrics' && request.method === 'GET');
+}
 
 function same(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -36,7 +44,7 @@ function authorized(auth: RestAuth, header: string | undefined): boolean {
 
 export function authHook(auth: RestAuth) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (auth.type === 'none' || OPEN_ROUTES.has(request.url.split('?')[0] ?? '')) return;
+    if (auth.type === 'none' || open(auth, request)) return;
     if (authorized(auth, request.headers.authorization)) return;
     reply.header('WWW-Authenticate', auth.type === 'bearer' ? 'Bearer realm="coldstore"' : 'Basic realm="coldstore"');
     return reply.code(401).send(errorBody(401, ErrorCodes.UNAUTHORIZED, 'Authentication required: send the configured bearer token or basic credentials.'));

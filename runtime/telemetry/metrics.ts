@@ -1,4 +1,5 @@
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
 import type { MetricAttributes, MetricSpec, TaskMetrics } from '../api/metrics.js';
@@ -55,7 +56,16 @@ export class Metrics {
     advice: { explicitBucketBoundaries: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30] },
   });
 
+  /** The process: V8 heap per space, GC pauses, event-loop delay and utilization (OpenTelemetry's Node runtime metrics). */
+  private readonly runtime = new RuntimeNodeInstrumentation({ enabled: false });
+
   constructor(sources: MetricSources) {
+    this.runtime.setMeterProvider(this.provider);
+    this.runtime.enable();
+    // The runtime instrumentation reads V8's heap, not the process's footprint outside it (buffers, librdkafka).
+    this.meter
+      .createObservableGauge('process.memory.usage', { description: 'Resident set size of the worker process', unit: 'By' })
+      .addCallback((result) => result.observe(process.memoryUsage.rss()));
     const states = ['UNASSIGNED', 'RUNNING', 'PAUSED', 'STOPPED', 'FAILED', 'RESTARTING', 'FINISHED'];
     this.meter.createObservableGauge('coldstore_task_state', { description: '1 for the state each task is in, 0 for the others' }).addCallback((result) => {
       for (const sample of sources.taskStates()) {
@@ -137,6 +147,7 @@ export class Metrics {
   }
 
   shutdown(): Promise<void> {
+    this.runtime.disable();
     return this.provider.shutdown();
   }
 }

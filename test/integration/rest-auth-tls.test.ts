@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectError, type Reply, type TestApp } from '../helpers/test-app.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 function basic(user: string, password: string): Record<string, string> {
   return { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
@@ -58,11 +59,55 @@ describe('bearer token authentication', () => {
     expectError(await t.call('GET', '/connectors/nope', undefined, auth), 404);
   });
 
-  it('leaves /health open for liveness probes', async () => {
+  it('leaves /health and /ready open for liveness and readiness probes', async () => {
     const health = await t.call('GET', '/health');
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({ status: 'healthy' });
     expect((await t.call('GET', '/health?verbose=true')).status).toBe(200);
+    const ready = await t.call('GET', '/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.status).toBe('ready');
+  });
+
+  it('keeps /metrics closed by default (rest.metrics.open=false)', async () => {
+    expectUnauthorized(await t.call('GET', '/metrics'), 'Bearer');
+    expect((await t.call('GET', '/metrics', undefined, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+  });
+});
+
+describe('rest.metrics.open=true with bearer authentication', () => {
+  const TOKEN = 'tok-77e0b2';
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ 'rest.auth.type': 'bearer', 'rest.auth.token': TOKEN, 'rest.metrics.open': true });
+  });
+  afterAll(async () => {
+    await t?.app.stop();
+  });
+
+  it('answers GET /metrics without credentials, with the process metrics (heap, RSS, event-loop delay, GC)', async () => {
+    // A young-generation GC must have happened for the GC histogram to have a sample.
+    const text = await waitFor('a GC sample and event-loop delays in /metrics', async () => {
+      const garbage = Array.from({ length: 200_000 }, (_, i) => ({ i, s: `x${i}` }));
+      void garbage.length;
+      const reply = await t.call('GET', '/metrics');
+      expect(reply.status).toBe(200);
+      // The event-loop delay gauges cover the time since the previous scrape (at least 5 samples of 10 ms).
+      return /^v8js_gc_duration_count\{/m.test(reply.text) && /^nodejs_eventloop_delay_p99\{/m.test(reply.text) ? reply.text : undefined;
+    });
+    expect(text).toMatch(/^v8js_memory_heap_used\{[^}]*v8js_heap_space_name="old_space"[^}]*\} [1-9]/m);
+    expect(text).toMatch(/^process_memory_usage\{[^}]*\} [1-9]/m);
+    expect(text).toMatch(/^nodejs_eventloop_delay_p99\{[^}]*\} \S+/m);
+    expect(text).toMatch(/^nodejs_eventloop_utilization\{/m);
+    expect(text).toMatch(/^nodejs_eventloop_time_total\{[^}]*nodejs_eventloop_state="active"/m);
+    expect(text).toMatch(/^v8js_memory_heap_space_size\{[^}]*v8js_heap_space_name="new_space"[^}]*\} [1-9]/m);
+    expect(text).toMatch(/^v8js_gc_duration_bucket\{[^}]*v8js_gc_type="minor"/m);
+  });
+
+  it('opens only GET /metrics: every other route still needs the token', async () => {
+    for (const path of ['/', '/connectors', '/connector-plugins', '/metrics/x']) expectUnauthorized(await t.call('GET', path), 'Bearer');
+    expectUnauthorized(await t.call('POST', '/metrics'), 'Bearer');
+    expect((await t.call('GET', '/metrics?name=x')).status).toBe(200);
   });
 });
 

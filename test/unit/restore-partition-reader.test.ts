@@ -58,6 +58,9 @@ class FaultyStore implements ObjectStore {
   ensureBucket(bucket: string): Promise<void> {
     return this.inner.ensureBucket(bucket);
   }
+  probe(bucket: string, signal: AbortSignal): Promise<void> {
+    return this.inner.probe(bucket, signal);
+  }
   putIfAbsent(bucket: string, key: string, body: Buffer, metadata: ObjectMetadata): Promise<PutOutcome> {
     return this.inner.putIfAbsent(bucket, key, body, metadata);
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import {
   TransientStoreError,
@@ -254,6 +255,18 @@ export class LocalObjectStore implements ObjectStore {
     // S3 has no directories: an emptied "directory" must not show up in listDirectories.
     await removeEmptyParents(this.objectPath(bucket, key), this.inside(bucket));
     await removeEmptyParents(this.metaPath(bucket, key), this.root);
+  }
+
+  /** The root (or, before the first write, the directory it will be created in) must be writable. */
+  async probe(_bucket: string, _signal: AbortSignal): Promise<void> {
+    for (let dir = this.root; ; dir = dirname(dir)) {
+      try {
+        await access(dir, constants.W_OK);
+        return;
+      } catch (err) {
+        if (!isMissing(err) || dirname(dir) === dir) throw new Error(`${this.description}: ${(err as Error).message}`, { cause: err });
+      }
+    }
   }
 
   async setLifecycle(_bucket: string, _rules: LifecycleRule[]): Promise<{ supported: boolean }> {

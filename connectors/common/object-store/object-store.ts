@@ -59,6 +59,12 @@ export interface ObjectStore {
   listDirectories(bucket: string, prefix: string): Promise<string[]>;
   /** Removes the object (nothing happens if it is not there). */
   delete(bucket: string, key: string): Promise<void>;
+  /**
+   * Readiness (GET /ready): resolves when the store answers for `bucket` (a missing bucket
+   * counts, the connector creates it); rejects with what is wrong (unreachable, refused
+   * credentials, 5xx). Gives up when `signal` aborts.
+   */
+  probe(bucket: string, signal: AbortSignal): Promise<void>;
   /** Replaces the bucket's lifecycle rules; `supported: false` when the store has no lifecycle support. */
   setLifecycle(bucket: string, rules: LifecycleRule[]): Promise<{ supported: boolean }>;
 }

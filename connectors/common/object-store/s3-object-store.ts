@@ -14,6 +14,7 @@ import {
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { ColdstoreError, ErrorCodes } from '../../../runtime/api/index.js';
 import {
   TransientStoreError,
   type LifecycleRule,
@@ -50,9 +51,37 @@ function nameOf(err: unknown): string {
   return (err as Error)?.name ?? '';
 }
 
-/** Network trouble, throttling and 5xx are worth retrying; 4xx (auth, bad request) are not. */
+/** What coldstore needs each S3 operation for, by the first word of the `doing` text: said when a server does not implement it. */
+const NEEDED_FOR: Record<string, string> = {
+  'conditional-PUT': 'creating bundles and claims only if absent (PUT with If-None-Match: *), so two writers never both believe they wrote an object',
+  multipart: 'objects of s3.multipart.threshold.bytes or more (multipart upload)',
+  PUT: 'writing objects',
+  HEAD: 'checking objects and buckets',
+  GET: 'reading objects',
+  LIST: 'listing bundles and backups (ListObjectsV2)',
+  DELETE: 'removing expired bundles and claims',
+  create: 'creating the bucket when it is missing',
+};
+
+/**
+ * 501 NotImplemented: the server lacks the operation, and no retry will change that, so
+ * the task fails with a message saying what to do instead of retrying forever.
+ */
+function notImplemented(err: unknown, doing: string): ColdstoreError {
+  const operation = doing.split(' ')[0] ?? doing;
+  const why = NEEDED_FOR[operation] ?? 'its work';
+  return new ColdstoreError(
+    ErrorCodes.STORE_UNSUPPORTED,
+    `The S3-compatible server does not implement S3 ${doing} (HTTP 501 ${nameOf(err) || 'NotImplemented'}: ${(err as Error)?.message ?? String(err)}). ` +
+      `coldstore needs it for ${why}. Use a server that implements it (AWS S3, MinIO and S3Proxy do), or upgrade this one; then restart the task.`,
+    { cause: err },
+  );
+}
+
+/** Network trouble, throttling and 5xx are worth retrying; 501 (not implemented) and 4xx (auth, bad request) are not. */
 function classify(err: unknown, doing: string): Error {
   const status = statusOf(err);
+  if (status === 501 || nameOf(err) === 'NotImplemented') return notImplemented(err, doing);
   const message = `S3 ${doing} failed: ${(err as Error)?.message ?? String(err)}${status ? ` (HTTP ${status})` : ''}`;
   if (status === undefined || status >= 500 || status === 429 || nameOf(err) === 'SlowDown' || nameOf(err) === 'RequestTimeout') {
     return new TransientStoreError(`${message}; retrying`, { cause: err });
@@ -115,7 +144,7 @@ export class S3ObjectStore implements ObjectStore {
         await this.client.send(new PutObjectCommand({ ...params, IfNoneMatch: '*' }));
         return { created: true };
       } catch (err) {
-        if (statusOf(err) !== 412 && nameOf(err) !== 'PreconditionFailed') throw classify(err, `PUT ${bucket}/${key}`);
+        if (statusOf(err) !== 412 && nameOf(err) !== 'PreconditionFailed') throw classify(err, `conditional-PUT ${bucket}/${key}`);
       }
       return { created: false, existing: await this.mustHead(bucket, key) };
     }
@@ -203,6 +232,22 @@ export class S3ObjectStore implements ObjectStore {
 
   async delete(bucket: string, key: string): Promise<void> {
     await this.call(`DELETE ${bucket}/${key}`, () => this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
+  }
+
+  async probe(bucket: string, signal: AbortSignal): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
+    } catch (err) {
+      if (statusOf(err) === 404 || nameOf(err) === 'NotFound' || nameOf(err) === 'NoSuchBucket') return;
+      const status = statusOf(err);
+      // A HEAD answer has no body, so the SDK cannot name a 403 better than UnknownError.
+      const reason = signal.aborted
+        ? 'no answer in time'
+        : status === 403
+          ? 'access denied (HTTP 403): check s3.access.key.id, s3.secret.access.key and the bucket policy'
+          : `${(err as Error)?.message || nameOf(err) || String(err)}${status ? ` (HTTP ${status})` : ''}`;
+      throw new Error(`${this.description}, bucket ${bucket}: ${reason}`, { cause: err });
+    }
   }
 
   async setLifecycle(bucket: string, rules: LifecycleRule[]): Promise<{ supported: boolean }> {
