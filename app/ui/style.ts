@@ -85,6 +85,7 @@ td.lagging { color: var(--amber); font-weight: 700; }
 .status-in_progress { color: var(--amber); font-weight: 700; }
 .status-failed { color: var(--red); font-weight: 700; }
 .note { color: var(--muted); margin: 0.25rem 0; }
+#worker-version { overflow-wrap: anywhere; }
 .visually-hidden {
   position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap;
 }
