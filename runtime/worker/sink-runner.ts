@@ -195,7 +195,9 @@ export class SinkTaskRunner extends TaskRunner {
   }
 
   protected override progress(): Record<string, unknown> | undefined {
-    return partitionsStatus(this.partitionProgress());
+    const own = this.sink.task.progress?.();
+    const partitions = partitionsStatus(this.partitionProgress());
+    return own || partitions ? { ...own, ...partitions } : undefined;
   }
 
   override committedOffsets(): { topic: string; partition: number; offset: bigint; highWatermark?: bigint }[] {
