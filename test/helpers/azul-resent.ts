@@ -9,7 +9,7 @@ import type { AzulModel } from '../../connectors/layouts/azul/registry.js';
 import type { OutgoingRecord } from '../../runtime/kafka/producer.js';
 import type { TopicSpec } from '../faults/azul-proof.js';
 import { sha256 } from './azul-backup.js';
-import { vectorEvents, withServedStreams } from './azul-vectors.js';
+import { binaryEvent, vectorEvents, withServedStreams } from './azul-vectors.js';
 import type { DispatcherDouble } from './dispatcher-double.js';
 import type { FetchedObject } from './s3.js';
 
@@ -26,7 +26,8 @@ export interface VectorSet {
 /**
  * Every real vector of binary (`virustotal`, enriched), delete and insert, in file order;
  * binary ones with their datastreams swapped for blobs the double serves, so a complete
- * backup verifies. Returns the sets and the blobs they refer to.
+ * backup verifies; and a `mixed` set of two runs ending with the same event. Returns the
+ * sets and the blobs they refer to.
  */
 export function resentVectorSets(double: DispatcherDouble): { sets: VectorSet[]; blobs: Map<string, Buffer> } {
   const blobs = new Map<string, Buffer>();
@@ -46,12 +47,22 @@ export function resentVectorSets(double: DispatcherDouble): { sets: VectorSet[];
     }),
   }));
   const plain = (model: AzulModel) => vectorEvents(model).map((v) => ({ key: Buffer.from(v.kafkaKey), value: v.bytes }));
+  // Two runs of four ending with the same re-sent event (same kafka_key and time), different before it:
+  // with bundles of 4, two bulks want one key.
+  const mixedEvent = (key: string, micros: bigint) => ({
+    key: Buffer.from(key),
+    value: binaryEvent({ source: 'mixed', kafkaKey: key, timestampMicros: micros, streams: [] }),
+  });
+  const resent = mixedEvent('resent', 1_700_000_000_900_000n);
+  const run = (name: string) => [1, 2, 3].map((i) => mixedEvent(`${name}${i}`, 1_700_000_000_000_000n + BigInt(i)));
+  const mixed = [...run('a'), resent, ...run('b'), resent];
   return {
     blobs,
     sets: [
       { model: 'binary', spec: topic((p) => `azul.${p}.virustotal.binary.enriched`, 'binary', 'virustotal/binary/enriched/'), events: binary },
       { model: 'delete', spec: topic((p) => `azul.${p}.system.delete`, 'delete', 'system/delete/default/'), events: plain('delete') },
       { model: 'insert', spec: topic((p) => `azul.${p}.system.insert`, 'insert', 'system/insert/default/'), events: plain('insert') },
+      { model: 'binary', spec: topic((p) => `azul.${p}.mixed.binary.sourced`, 'binary', 'mixed/binary/sourced/'), events: mixed },
     ],
   };
 }

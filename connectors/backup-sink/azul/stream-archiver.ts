@@ -130,8 +130,9 @@ export class StreamArchiver {
     await uploader.storeChecked(`${location.prefix}${key}`, body, azulStreamMetadata(ref.sha256, bytes.length), () => false);
     metrics.add(azulMetrics.streamBytes, bytes.length, attributes);
     if (from === 'missing') {
-      await this.options.missing.remove(ref);
+      // Counted before the entry goes, so a status never shows it neither listed nor stored.
       this.recovered++;
+      await this.options.missing.remove(ref);
       this.options.log.info({ stream: key }, 'a missing stream is stored: the dispatcher has it now');
     }
     return this.handled(ref, 'stored', fromSpool);
