@@ -68,7 +68,9 @@ describe('BackupSink layout azul, re-sent events, killed at failpoints: the same
       sequences.push(sequence.join(' '));
 
       expect(await startWorker(worker, [file])).toBe('started');
-      const expected = new Map(sets.flatMap((set) => Array.from({ length: PARTITIONS }, (_, p) => [`${set.spec(prefix).name}/${p}`, COPIES * set.events.length])));
+      const expected = new Map(
+        sets.flatMap((set) => Array.from({ length: PARTITIONS }, (_, p) => [`${set.spec(prefix).name}/${p}`, COPIES * set.events.length])),
+      );
       await until(
         'every offset committed',
         async () => {

@@ -82,7 +82,11 @@ describe('BackupSink layout azul: re-sent events', () => {
     const verify = await cliVerify(dir, config);
     expect(verify.stderr + verify.stdout).toContain('OK');
     expect(verify.code).toBe(0);
-    return { listing: runIndependentListing(await fetchObjects(s3Client(), `coldstore-${label}-events`), prefix), shared: report.shared, renamed: report.renamed };
+    return {
+      listing: runIndependentListing(await fetchObjects(s3Client(), `coldstore-${label}-events`), prefix),
+      shared: report.shared,
+      renamed: report.renamed,
+    };
   }
 
   it(`bundle.max.records = ${COPIES} copies: the same keys and bytes on fresh buckets, identical bulks stored once, verify exit 0`, async () => {
