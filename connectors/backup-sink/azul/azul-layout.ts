@@ -138,7 +138,7 @@ export class AzulLayout implements BundleLayout {
     );
     const encoded = split.last ? encodeEventBundle(topic, split.events, split.last) : undefined;
     // Queued before the first await, so ranges wanting one key take it in offset order.
-    const turn = encoded && this.keyTurns.take(encoded.key);
+    const turn = encoded && this.keyTurns.take(encoded.key, `${bundle.topic}/${bundle.partition}`);
     let rawBytes = 0;
     let compressedBytes = 0;
     let outcome = 'created';
