@@ -87,7 +87,8 @@ describe('BackupSink layout azul, re-sent events, killed at failpoints: the same
       const topics = sets.map((set) => ({ spec: set.spec(prefix), produced: Array.from({ length: PARTITIONS }, () => COPIES * set.events.length) }));
       const report = await checkBackup(label, topics, blobs);
       expect(report.problems).toEqual([]);
-      expect(report).toMatchObject({ lost: 0, duplicated: 0, mismatched: 0, renamed: 1 });
+      expect(report).toMatchObject({ lost: 0, duplicated: 0, mismatched: 0 });
+      expect(report.renamed).toBeGreaterThanOrEqual(1);
       const verify = await cliVerify(dir, config);
       expect(verify.code, verify.stdout + verify.stderr).toBe(0);
       listings.push(runIndependentListing(await fetchObjects(s3Client(), `coldstore-${label}-events`), prefix));
