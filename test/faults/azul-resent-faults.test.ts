@@ -1,6 +1,7 @@
 /**
  * Issue 17, under crashes: Azul's real vectors (and a set of two runs ending with the
- * same event) produced 4 times in a row into two-partition topics, backed up with
+ * same event) produced 4 times in a row into two-partition topics, and 4 times again
+ * before each run of the worker that is killed, backed up with
  * layout=azul by two tasks in a worker process killed at failpoints picked at random
  * (after a range's claim, after its bundle and rejects are stored and before its index
  * entry, before an offset commit), COLDSTORE_AZUL_RESENT_KILLS times per run (default 6),
@@ -9,7 +10,7 @@
  * (proveAzulBackup: identical bulks are one object, each index entry names its range's
  * bulk), and `coldstore verify` exits 0.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliVerify, oneCopy, PARTITIONS, resentVectorSets, runIndependentListing } from '../helpers/azul-resent.js';
@@ -45,7 +46,11 @@ describe('BackupSink layout azul, re-sent events, killed at failpoints: the same
       const prefix = uniqueName('fre').replace(/-/g, '');
       const label = uniqueName('faresent').toLowerCase();
       for (const set of sets) await createTopic(set.spec(prefix).name, PARTITIONS);
-      for (let c = 0; c < COPIES; c++) await produceRecords(oneCopy(sets, prefix));
+      // Before each killed run, the events are sent again, COPIES more times: each run has ranges to write when its failpoint comes.
+      const batches = Math.max(1, KILLS);
+      const sendAgain = async () => {
+        for (let c = 0; c < COPIES; c++) await produceRecords(oneCopy(sets, prefix));
+      };
       const name = `azul-resent-${round}`;
       const config = azulConnector({
         prefix,
@@ -55,10 +60,12 @@ describe('BackupSink layout azul, re-sent events, killed at failpoints: the same
       });
       const file = join(dir, `${name}.json`);
       writeFileSync(file, JSON.stringify({ name, config }));
+      mkdirSync(join(dir, `worker-${round}`), { recursive: true });
       worker = new WorkerProcess(join(dir, `worker-${round}`), await freePort(), { 'bootstrap.servers': bootstrap(), 'offset.flush.interval.ms': 300 });
 
       const sequence: string[] = [];
       for (let kill = 0; kill < KILLS; kill++) {
+        await sendAgain();
         const point = `${pick(POINTS)}@${randomInt(1, 8)}`;
         const outcome = await startWorker(worker, [file], { COLDSTORE_FAILPOINTS: point });
         const died = outcome === 'died' || (await Promise.race([worker.exited().then(() => true), sleep(15_000).then(() => false)]));
@@ -67,9 +74,10 @@ describe('BackupSink layout azul, re-sent events, killed at failpoints: the same
       }
       sequences.push(sequence.join(' '));
 
+      if (KILLS === 0) await sendAgain();
       expect(await startWorker(worker, [file])).toBe('started');
       const expected = new Map(
-        sets.flatMap((set) => Array.from({ length: PARTITIONS }, (_, p) => [`${set.spec(prefix).name}/${p}`, COPIES * set.events.length])),
+        sets.flatMap((set) => Array.from({ length: PARTITIONS }, (_, p) => [`${set.spec(prefix).name}/${p}`, batches * COPIES * set.events.length])),
       );
       await until(
         'every offset committed',
@@ -84,7 +92,7 @@ describe('BackupSink layout azul, re-sent events, killed at failpoints: the same
       });
       expect(await worker.kill('SIGTERM')).toBe(0);
 
-      const topics = sets.map((set) => ({ spec: set.spec(prefix), produced: Array.from({ length: PARTITIONS }, () => COPIES * set.events.length) }));
+      const topics = sets.map((set) => ({ spec: set.spec(prefix), produced: Array.from({ length: PARTITIONS }, () => batches * COPIES * set.events.length) }));
       const report = await checkBackup(label, topics, blobs);
       expect(report.problems).toEqual([]);
       expect(report).toMatchObject({ lost: 0, duplicated: 0, mismatched: 0 });
