@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 /**
@@ -7,5 +8,8 @@ import { resolve } from 'node:path';
  * writes no report; scripts/ci-crash-report.sh enables core dumps and prints their backtrace.
  */
 export const CRASH_DIR = resolve(process.env['COLDSTORE_CRASH_DIR'] ?? '.crash-reports');
+
+// Node writes no report into a directory that does not exist.
+mkdirSync(CRASH_DIR, { recursive: true });
 
 export const crashReportArgv = ['--report-on-fatalerror', `--report-directory=${CRASH_DIR}`];

@@ -1,16 +1,17 @@
 // Issue 17: a vitest fork that dies of a native fatal error leaves a Node report behind.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CRASH_DIR, crashReportArgv } from '../crash-reports.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 describe('crash reports of test processes', () => {
-  it('this fork runs with the report flags, writing into the crash directory', () => {
+  it('this fork runs with the report flags, writing into the crash directory, which exists', () => {
     expect(process.execArgv).toEqual(expect.arrayContaining(crashReportArgv));
     expect(process.report.reportOnFatalError).toBe(true);
     expect(process.report.directory).toBe(CRASH_DIR);
+    expect(statSync(CRASH_DIR).isDirectory()).toBe(true);
   });
 
   it('a process started with them that dies of a fatal error (out of memory) writes a report naming the error', () => {
