@@ -195,9 +195,7 @@ export class SinkTaskRunner extends TaskRunner {
   }
 
   protected override progress(): Record<string, unknown> | undefined {
-    const own = this.sink.task.progress?.();
-    const partitions = partitionsStatus(this.partitionProgress());
-    return own || partitions ? { ...own, ...partitions } : undefined;
+    return partitionsStatus(this.partitionProgress(), this.sink.task.progress?.());
   }
 
   override committedOffsets(): { topic: string; partition: number; offset: bigint; highWatermark?: bigint }[] {
