@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { crashReportArgv } from './test/crash-reports.js';
 
 // Test processes run tasks in-process for fixtures; size libuv's pool as the CLI does (app/cli/main.cts).
 process.env['UV_THREADPOOL_SIZE'] ??= '64';
@@ -14,6 +15,8 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     // The Kafka client is a native addon: forks isolate it better than threads.
     pool: 'forks',
+    // A fork that dies of a fatal error leaves a Node report in .crash-reports/ (test/crash-reports.ts).
+    execArgv: crashReportArgv,
     maxWorkers: 1,
     fileParallelism: false,
     testTimeout: 600_000,

@@ -12,6 +12,8 @@ export interface BundleLayout {
   write(bundle: SealedBundle, abandoned: () => boolean): Promise<void>;
   /** Set when the task must stop taking records (e.g. the dispatcher kept failing). */
   failure(): Error | undefined;
+  /** Figures for the task status `progress`, beside the runtime's partitions. */
+  progress?(): Record<string, unknown>;
   stop(): void;
 }
 

@@ -167,6 +167,13 @@ export const backupSinkConfig = backupLocationConfig.extend({
     group: 'Azul',
     doc: 'How often spooled streams are tried again. The spool is in the streams location (~coldstore/spool/<connector>/), drained by any task of the connector.',
   },
+  'streams.missing.retry.ms': {
+    type: 'int',
+    default: 3_600_000,
+    min: 1_000,
+    group: 'Azul',
+    doc: 'How often streams the dispatcher answered 404 are asked for again (also once when a task starts). They wait in the missing list in the streams location (~coldstore/missing/<connector>/) and are stored once the dispatcher has them; the task status counts them (progress.azul_streams.missing).',
+  },
 });
 
 export type BackupSinkSettings = ConfigValues<typeof backupSinkConfig.keys>;

@@ -270,6 +270,11 @@ export class BackupSinkTask implements SinkTask {
     }
   }
 
+  /** The layout's figures (azul: missing and spooled streams); the runtime adds the partitions. */
+  progress(): Record<string, unknown> | undefined {
+    return this.layout?.progress?.();
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     this.layout?.stop();

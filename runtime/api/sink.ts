@@ -67,5 +67,7 @@ export interface SinkTask {
   preCommit(consumed: PartitionOffsets, reason: CommitReason): Promise<PartitionOffsets>;
   /** Partitions taken away (rebalance, lost assignment, stop); the task must not write them again. */
   close(partitions: TopicPartition[], how?: ClosedHow): Promise<void>;
+  /** The task's own figures for its status `progress`, beside the partitions the runtime reports. */
+  progress?(): Record<string, unknown> | undefined;
   stop(): Promise<void>;
 }

@@ -107,8 +107,11 @@ export class OwnedPartitions {
   }
 }
 
-/** The partitions in a sink task's status: committed and end offsets, and the lag behind what is durable. */
-export function partitionsStatus(progress: readonly PartitionProgress[]): { partitions: Record<string, unknown>[] } | undefined {
+/**
+ * A sink task's status `progress`: the task's own figures (`own`), and its partitions'
+ * committed and end offsets and the lag behind what is durable.
+ */
+export function partitionsStatus(progress: readonly PartitionProgress[], own?: Record<string, unknown>): Record<string, unknown> | undefined {
   const partitions = progress.map((p) => ({
     topic: p.topic,
     partition: p.partition,
@@ -116,5 +119,6 @@ export function partitionsStatus(progress: readonly PartitionProgress[]): { part
     end_offset: p.highWatermark === undefined ? null : Number(p.highWatermark),
     lag: p.highWatermark === undefined ? null : Math.max(0, Number(p.highWatermark - (p.durableThrough ?? p.committed ?? 0n))),
   }));
-  return partitions.length > 0 ? { partitions } : undefined;
+  if (partitions.length === 0) return own;
+  return { ...own, partitions };
 }

@@ -193,7 +193,7 @@ export class SinkTaskRunner extends TaskRunner {
   }
 
   protected override progress(): Record<string, unknown> | undefined {
-    return partitionsStatus(this.partitionProgress());
+    return partitionsStatus(this.partitionProgress(), this.sink.task.progress?.());
   }
 
   override committedOffsets(): { topic: string; partition: number; offset: bigint; highWatermark?: bigint }[] {

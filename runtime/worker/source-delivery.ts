@@ -58,23 +58,40 @@ interface InFlightBatch {
  * what was in flight.
  */
 export class PipelinedDelivery implements SourceDelivery {
-  private readonly producer: RecordProducer;
+  /**
+   * Made and connected with the first records: a task that never produces (RestoreSource
+   * with target=dispatcher) opens no Kafka producer, and holds no client, threads or sockets.
+   */
+  private producer: Promise<RecordProducer> | undefined;
   private readonly inFlight: InFlightBatch[] = [];
 
   constructor(
     private readonly deps: DeliveryDeps,
     private readonly maxInFlightBatches = 8,
-  ) {
-    this.producer = deps.createProducer({ clientId: `coldstore-${deps.connector}-${deps.taskId}` });
-  }
+  ) {}
 
-  open(): Promise<void> {
-    return this.producer.connect();
+  async open(): Promise<void> {}
+
+  private connected(): Promise<RecordProducer> {
+    this.producer ??= (async () => {
+      const producer = this.deps.createProducer({ clientId: `coldstore-${this.deps.connector}-${this.deps.taskId}` });
+      try {
+        await producer.connect();
+      } catch (err) {
+        this.producer = undefined;
+        await producer.disconnect().catch(() => {});
+        throw err;
+      }
+      return producer;
+    })();
+    return this.producer;
   }
 
   async submit(records: SourceRecord[]): Promise<void> {
+    if (records.length === 0) return this.commitSettled();
+    const producer = await this.connected();
     const batch: InFlightBatch = { records, placements: undefined, error: undefined, done: Promise.resolve() };
-    batch.done = Promise.all(records.map((r) => send(this.producer, r))).then(
+    batch.done = Promise.all(records.map((r) => send(producer, r))).then(
       (placements) => void (batch.placements = placements),
       (err: unknown) => void (batch.error = err ?? new Error('delivery failed')),
     );
@@ -106,7 +123,9 @@ export class PipelinedDelivery implements SourceDelivery {
 
   async close(): Promise<void> {
     this.inFlight.length = 0;
-    await this.producer.disconnect();
+    const producer = await this.producer?.catch(() => undefined);
+    this.producer = undefined;
+    await producer?.disconnect();
   }
 }
 

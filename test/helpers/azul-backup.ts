@@ -53,14 +53,7 @@ export async function writeAzulBackup(client: S3Client, label: string, plans: re
   for (const plan of plans) {
     const bulk = assembleBulk(AZUL_MODEL_VERSION, plan.events);
     const key = bundleKey(plan);
-    const metadata = azulBundleMetadata({
-      topic: `azul.test.${plan.source}.${plan.model}.${plan.action}`,
-      partition: 0,
-      start: 0n,
-      end: BigInt(plan.events.length - 1),
-      events: plan.events.length,
-      sha256: sha256(bulk),
-    });
+    const metadata = azulBundleMetadata({ events: plan.events.length, sha256: sha256(bulk) });
     await putObject(client, backup.eventsBucket, key, gzipSync(bulk), metadata);
     backup.bundles.push({ ...plan, key, group: `${plan.source}/${plan.model}/${plan.action}`, bulk });
   }

@@ -55,3 +55,24 @@ export function binaryEvent(args: {
   }));
   return type.toBuffer(base);
 }
+
+/**
+ * A real binary vector with each datastream's blob swapped for one the test serves
+ * (`blobFor(label, i)` gives its sha256 and size): everything else of the event is as
+ * Azul encoded it. The vectors refer to blobs the fixtures do not hold.
+ */
+export function withServedStreams(vector: Buffer, blobFor: (label: string, i: number) => { sha256: string; size: number }): Buffer {
+  const type = eventType('binary');
+  const event = type.fromBuffer(vector) as any;
+  const fixedSize = (size: number) => {
+    const buf = Buffer.alloc(8);
+    buf.writeBigUInt64BE(BigInt(size));
+    return buf;
+  };
+  const datastreams = (event.entity?.datastreams ?? []) as { label: string; sha256: string; size: unknown }[];
+  event.entity.datastreams = datastreams.map((d, i) => {
+    const blob = blobFor(d.label, i);
+    return { ...d, sha256: blob.sha256, size: d.size === null || d.size === undefined ? d.size : fixedSize(blob.size) };
+  });
+  return type.toBuffer(event);
+}

@@ -27,6 +27,8 @@ export const SOURCE = 'src';
 export class MemoryDispatcher implements Dispatcher {
   readonly description = 'in-memory dispatcher';
   readonly blobs = new Map<string, Buffer>();
+  /** Downloads of these stream keys wait for the promise (to make one range's write slower than another's). */
+  readonly holds = new Map<string, Promise<void>>();
 
   add(label: string, bytes: Buffer): StreamRef {
     const ref = { source: SOURCE, label, sha256: sha256(bytes) };
@@ -35,6 +37,7 @@ export class MemoryDispatcher implements Dispatcher {
   }
 
   async getStream(ref: StreamRef): Promise<Buffer | undefined> {
+    await this.holds.get(streamKey(ref));
     return this.blobs.get(streamKey(ref));
   }
 
@@ -66,6 +69,13 @@ export function testArchiver(
       store: uploader.store,
       location: uploader.location,
       connector: 'fixture',
+      withRetries: (what, work) => uploader.withRetries(what, work),
+    }),
+    missing: new StreamSpool({
+      store: uploader.store,
+      location: uploader.location,
+      connector: 'fixture',
+      list: 'missing',
       withRetries: (what, work) => uploader.withRetries(what, work),
     }),
     cacheSize: 100,
@@ -100,7 +110,7 @@ export interface WrittenAzulFixture {
   close: () => void;
 }
 
-const record = (topic: string, partition: number, offset: number, value: Buffer | null): SinkRecord => ({
+export const record = (topic: string, partition: number, offset: number, value: Buffer | null): SinkRecord => ({
   topic,
   partition,
   offset: BigInt(offset),
@@ -112,7 +122,7 @@ const record = (topic: string, partition: number, offset: number, value: Buffer 
 });
 
 /** A binary event of SOURCE with key `k<n>`, one microsecond after the previous. */
-const binary = (n: number, streams: StreamRef[]) =>
+export const binary = (n: number, streams: StreamRef[]) =>
   binaryEvent({
     source: SOURCE,
     kafkaKey: `k${n}`,
@@ -157,6 +167,7 @@ export async function writeAzulFixture(
     log: quietLog,
     metrics: ignoredMetrics,
     spoolRetryMs: 3_600_000,
+    missingRetryMs: 3_600_000,
   });
   const s = {
     s1: dispatcher.add('content', Buffer.from('first blob')),

@@ -143,6 +143,19 @@ describe('SourceTaskRunner', () => {
     expect(await storedPosition(store)).toBeUndefined();
   });
 
+  it('a task that never hands over records (RestoreSource with target=dispatcher) opens no producer; the first records open one', async () => {
+    const idle = startRunner([[{ records: [] }, { records: [] }, { records: [] }, { done: true, summary: { posted: 3 } }]]);
+    await waitFor('finished', () => idle.runner.status().state === 'FINISHED', { intervalMs: 5 });
+    expect(idle.tasks).toHaveLength(1);
+    expect(idle.producers).toEqual([]);
+    await idle.runner.stop();
+
+    const later = startRunner([[{ records: [] }, { records: [record(1)] }]], { autoAcknowledge: true });
+    await waitFor('one send', () => later.producers[0]?.sent.length === 1, { intervalMs: 5 });
+    expect(later.producers).toHaveLength(1);
+    expect(later.producers[0]!.events[0]).toBe('connect');
+  });
+
   it('done: drains, persists, marks the task FINISHED; a restarted runner on the same store does not run it again', async () => {
     const store = new MemoryCheckpointStore();
     const first = startRunner([[{ records: [record(1)] }, { done: true, summary: { lines: 1 } }]], { store, autoAcknowledge: true });

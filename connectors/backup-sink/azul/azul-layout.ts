@@ -1,10 +1,11 @@
 import { ColdstoreError, ErrorCodes, failpoint, type TaskLogger, type TaskMetrics } from '../../../runtime/api/index.js';
-import { encodeEventBundle, encodeIndexEntry, encodeRejects, newIndexEntry, rangeNamedBundleKey, splitRange } from '../../layouts/azul/encoder.js';
-import { parseAzulTopic, streamKey, type AzulTopic } from '../../layouts/azul/keys.js';
+import { encodeEventBundle, encodeIndexEntry, encodeRejects, newIndexEntry, splitRange } from '../../layouts/azul/encoder.js';
+import { collisionBundleKey, parseAzulTopic, streamKey, type AzulTopic } from '../../layouts/azul/keys.js';
 import { azulRangeKeys } from '../../layouts/azul/layout.js';
 import type { BundleLayout } from '../bundle-layout.js';
 import type { BundleUploader } from '../bundle-uploader.js';
 import type { SealedBundle } from '../partition-writer.js';
+import { KeyTurns } from './key-turns.js';
 import { azulMetrics } from './metrics.js';
 import type { StreamArchiver } from './stream-archiver.js';
 
@@ -15,8 +16,22 @@ export interface AzulLayoutOptions {
   excludedSources: ReadonlySet<string>;
   log: TaskLogger;
   metrics: TaskMetrics;
-  /** How often spooled streams are tried again. */
+  /** How often spooled streams are tried again (and the lists counted for the status). */
   spoolRetryMs: number;
+  /** How often streams the dispatcher answered 404 are asked for again. */
+  missingRetryMs: number;
+}
+
+/** The azul figures in a BackupSink task's status `progress` (docs/operations.md). */
+export interface AzulStreamsProgress {
+  /** Entries of the connector's missing list (404 at the dispatcher), as last counted. */
+  missing: number | null;
+  /** Entries of the connector's spool (downloads that failed), as last counted. */
+  spooled: number | null;
+  /** Missing streams this task stored since it started, once the dispatcher had them. */
+  missing_stored: number;
+  /** When the lists were last counted (ISO 8601); null before the first count. */
+  counted_at: string | null;
 }
 
 /**
@@ -25,16 +40,23 @@ export interface AzulLayoutOptions {
  * valid events (tombstones, undecodable bytes) into a kafka-v1 rejects bundle;
  * the streams its binary events refer to into the streams bucket. An index entry
  * named by the range, written last, proves it all durable (the Azul key carries
- * no offsets). A crash rebuilds the same range, hence the same key and bytes.
+ * no offsets). Ranges of identical events make the same bulk, stored once under its
+ * Azul key and named by each of their entries; a different bulk wanting a key already
+ * taken goes under the collision key, which its bytes name (docs/formats.md). A crash
+ * rebuilds the same range, hence the same key and bytes.
  */
 export class AzulLayout implements BundleLayout {
   readonly ranges = azulRangeKeys;
   private readonly topics = new Map<string, AzulTopic>();
+  private readonly keyTurns = new KeyTurns();
   private spoolTimer: NodeJS.Timeout | undefined;
+  private missingTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly counts: AzulStreamsProgress = { missing: null, spooled: null, missing_stored: 0, counted_at: null };
 
   constructor(private readonly options: AzulLayoutOptions) {
     this.scheduleSpoolRetry(0);
+    this.scheduleMissingRetry(0);
   }
 
   private scheduleSpoolRetry(delay: number): void {
@@ -44,8 +66,35 @@ export class AzulLayout implements BundleLayout {
         .retrySpool()
         .then((left) => left > 0 && this.options.log.info({ spooled: left }, 'streams still waiting in the spool'))
         .catch((err: unknown) => this.options.log.warn({ reason: (err as Error).message }, 'retrying spooled streams failed'))
+        .then(() => this.countLists())
         .finally(() => this.scheduleSpoolRetry(this.options.spoolRetryMs));
     }, delay);
+  }
+
+  /** A pass when the task starts, then every missingRetryMs: restarting a task asks again at once. */
+  private scheduleMissingRetry(delay: number): void {
+    if (this.stopped) return;
+    this.missingTimer = setTimeout(() => {
+      this.options.archiver
+        .retryMissing()
+        .then((left) => left > 0 && this.options.log.warn({ missing: left }, 'streams the dispatcher still does not have (404); listed in the missing list'))
+        .catch((err: unknown) => this.options.log.warn({ reason: (err as Error).message }, 'asking again for missing streams failed'))
+        .then(() => this.countLists())
+        .finally(() => this.scheduleMissingRetry(this.options.missingRetryMs));
+    }, delay);
+  }
+
+  private async countLists(): Promise<void> {
+    try {
+      const [missing, spooled] = await Promise.all([this.options.archiver.countMissing(), this.options.archiver.countSpooled()]);
+      Object.assign(this.counts, { missing, spooled, counted_at: new Date().toISOString() });
+    } catch (err) {
+      this.options.log.warn({ reason: (err as Error).message }, 'counting the missing and spooled streams failed');
+    }
+  }
+
+  progress(): Record<string, unknown> {
+    return { azul_streams: { ...this.counts, missing_stored: this.options.archiver.recovered } };
   }
 
   failure(): Error | undefined {
@@ -55,6 +104,7 @@ export class AzulLayout implements BundleLayout {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.spoolTimer);
+    clearTimeout(this.missingTimer);
   }
 
   admits(topic: string): boolean {
@@ -86,26 +136,36 @@ export class AzulLayout implements BundleLayout {
         'not a valid Azul event; kept with the rejects',
       ),
     );
-    const unique = [...new Map(split.streams.map((s) => [streamKey(s), s])).values()];
-    // Streams first: a range is durable only once every blob its events refer to is stored or spooled.
-    await archiver.archive(unique);
-    const entry = newIndexEntry(bundle, unique.length);
+    const encoded = split.last ? encodeEventBundle(topic, split.events, split.last) : undefined;
+    // Queued before the first await, so ranges wanting one key take it in offset order.
+    const turn = encoded && this.keyTurns.take(encoded.key, `${bundle.topic}/${bundle.partition}`);
     let rawBytes = 0;
     let compressedBytes = 0;
     let outcome = 'created';
-    if (split.last) {
-      const encoded = encodeEventBundle(topic, bundle, split.events, split.last);
-      const body = await uploader.gzip(encoded.body);
-      let key = encoded.key;
-      let put = await uploader.storeChecked(uploader.location.key(key), body, encoded.metadata, abandoned, 'report');
-      if (put === 'conflict') {
-        key = rangeNamedBundleKey(key, bundle);
-        put = await uploader.storeChecked(uploader.location.key(key), body, encoded.metadata, abandoned);
+    const entry = newIndexEntry(bundle, 0);
+    try {
+      const unique = [...new Map(split.streams.map((s) => [streamKey(s), s])).values()];
+      // Streams first: a range is durable only once every blob its events refer to is stored, listed or spooled.
+      await archiver.archive(unique);
+      entry.streams = unique.length;
+      if (encoded && turn) {
+        const body = await uploader.gzip(encoded.body);
+        await turn.ready;
+        let key = encoded.key;
+        let put = await uploader.storeChecked(uploader.location.key(key), body, encoded.metadata, abandoned, 'report');
+        if (put === 'conflict') {
+          key = collisionBundleKey(key, encoded.sha256);
+          put = await uploader.storeChecked(uploader.location.key(key), body, encoded.metadata, abandoned);
+        }
+        turn.done();
+        outcome = put;
+        entry.bundle = { key, events: split.events.length, sha256: encoded.sha256 };
+        rawBytes += encoded.body.length;
+        compressedBytes += body.length;
       }
-      outcome = put;
-      entry.bundle = { key, events: split.events.length, sha256: encoded.sha256 };
-      rawBytes += encoded.body.length;
-      compressedBytes += body.length;
+    } catch (err) {
+      turn?.failed(err);
+      throw err;
     }
     if (split.rejects.length > 0) {
       const rejects = encodeRejects(bundle, split.rejects);

@@ -13,7 +13,7 @@ import { StreamSpool } from './stream-spool.js';
 const DOWNLOAD_ATTEMPTS = 3;
 const DOWNLOAD_RETRY_MS = 500;
 
-/** Wires the azul layout of one task: event bundles, the stream archiver and its spool. */
+/** Wires the azul layout of one task: event bundles, the stream archiver, its spool and its missing list. */
 export function createAzulLayout(args: {
   settings: BackupSinkSettings;
   /** The task's config as given, to spot settings that no longer exist. */
@@ -39,6 +39,13 @@ export function createAzulLayout(args: {
     connector: context.connectorName,
     withRetries: (what, work) => streams.withRetries(what, work),
   });
+  const missing = new StreamSpool({
+    store: args.store,
+    location: streams.location,
+    connector: context.connectorName,
+    list: 'missing',
+    withRetries: (what, work) => streams.withRetries(what, work),
+  });
   // The spool moved into the store so a worker that dies for good cannot take it along; old configs still name a directory.
   if (args.raw['streams.spool.dir']) {
     context.log.warn(
@@ -51,6 +58,7 @@ export function createAzulLayout(args: {
     dispatcher: createDispatcher(settings as DispatcherSettings),
     uploader: streams,
     spool,
+    missing,
     cacheSize: settings['streams.cache.size'],
     maxInFlight: settings['streams.max.in.flight'],
     maxInFlightBytes: settings['streams.max.in.flight.bytes'],
@@ -68,5 +76,6 @@ export function createAzulLayout(args: {
     log: context.log,
     metrics: context.metrics,
     spoolRetryMs: settings['streams.spool.retry.ms'],
+    missingRetryMs: settings['streams.missing.retry.ms'],
   });
 }

@@ -18,6 +18,8 @@ export interface ArchiverOptions {
   /** Writes to the streams bucket (gzip level and location of streams). */
   uploader: BundleUploader;
   spool: StreamSpool;
+  /** Streams the dispatcher answered 404, asked for again by retryMissing(). */
+  missing: StreamSpool;
   cacheSize: number;
   maxInFlight: number;
   /** Declared bytes of the blobs in flight at once (a larger blob runs alone). */
@@ -39,7 +41,8 @@ export interface ArchiverOptions {
  * stream counts as handled once stored, found, missing (404) or mismatched
  * (reported, never stored); a failed one is spooled (a small entry in the streams
  * location) and retried by any task of the connector, so the events that refer to
- * it can be committed without losing it.
+ * it can be committed without losing it. A missing one gets an entry in the missing
+ * list, so it is asked for again later (the dispatcher may receive it after its event).
  */
 export class StreamArchiver {
   private readonly cache: KeyCache;
@@ -47,6 +50,8 @@ export class StreamArchiver {
   private readonly running = new Map<string, Promise<StreamOutcome>>();
   private consecutiveFailures = 0;
   private failure: ColdstoreError | undefined;
+  /** Streams of the missing list this archiver stored once the dispatcher had them. */
+  recovered = 0;
 
   constructor(private readonly options: ArchiverOptions) {
     this.cache = new KeyCache(options.cacheSize);
@@ -56,6 +61,16 @@ export class StreamArchiver {
   /** Set once the dispatcher failed maxConsecutiveFailures times in a row; the task must stop taking events. */
   get failed(): ColdstoreError | undefined {
     return this.failure;
+  }
+
+  /** Entries of the connector's missing list (one listing). */
+  countMissing(): Promise<number> {
+    return this.options.missing.count();
+  }
+
+  /** Entries of the connector's spool (one listing). */
+  countSpooled(): Promise<number> {
+    return this.options.spool.count();
   }
 
   /** Resolves when every stream is handled or spooled; rejects if a failure cannot be spooled (the store refuses the entry). */
@@ -74,34 +89,67 @@ export class StreamArchiver {
     return work;
   }
 
-  private async copy(ref: StreamRef, fromSpool = false): Promise<StreamOutcome> {
+  /** `from`: a range's event, the spool, or the missing list (whose 404s and failures leave the entry as it is). */
+  private async copy(ref: StreamRef, from: 'range' | 'spool' | 'missing' = 'range'): Promise<StreamOutcome> {
+    const fromSpool = from === 'spool';
     const key = streamKey(ref);
     const { uploader, metrics } = this.options;
     const attributes = { source: ref.source };
     const location = uploader.location;
     const present = await uploader.withRetries(`check ${location.bucket}/${key}`, () => uploader.store.head(location.bucket, `${location.prefix}${key}`));
-    if (present) return this.handled(ref, 'existing', fromSpool);
-    if (this.failure) return this.spool(ref, this.failure.message);
+    if (present) {
+      if (from === 'missing') await this.options.missing.remove(ref);
+      return this.handled(ref, 'existing', fromSpool);
+    }
+    if (this.failure) return from === 'missing' ? 'missing' : this.spool(ref, this.failure.message);
     let bytes: Buffer | undefined;
     try {
       bytes = await this.download(ref);
     } catch (err) {
-      return this.failedDownload(ref, err as Error);
+      if (from !== 'missing') return this.failedDownload(ref, err as Error);
+      this.options.log.info({ stream: key, reason: (err as Error).message }, 'asking again for a missing stream failed; it stays in the missing list');
+      return 'missing';
     }
     this.consecutiveFailures = 0;
     if (bytes === undefined) {
-      this.options.log.warn({ stream: key }, 'the dispatcher does not have this stream (404); counted as missing');
+      if (from === 'missing') return 'missing';
+      await this.remember(ref);
+      this.options.log.warn(
+        { stream: key, missingList: this.options.missing.description },
+        'the dispatcher does not have this stream (404): counted as missing and kept in the missing list, to be asked for again every streams.missing.retry.ms',
+      );
       return this.handled(ref, 'missing', fromSpool);
     }
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== ref.sha256) {
       this.options.log.error({ stream: key, sha256: actual }, "the dispatcher served bytes whose sha256 does not match the stream's; not stored");
+      if (from === 'missing') await this.options.missing.remove(ref);
       return this.handled(ref, 'mismatch', fromSpool);
     }
     const body = await uploader.gzip(bytes);
     await uploader.storeChecked(`${location.prefix}${key}`, body, azulStreamMetadata(ref.sha256, bytes.length), () => false);
     metrics.add(azulMetrics.streamBytes, bytes.length, attributes);
+    if (from === 'missing') {
+      // Counted before the entry goes, so a status never shows it neither listed nor stored.
+      this.recovered++;
+      await this.options.missing.remove(ref);
+      this.options.log.info({ stream: key }, 'a missing stream is stored: the dispatcher has it now');
+    }
     return this.handled(ref, 'stored', fromSpool);
+  }
+
+  /** Durably lists a 404'd stream; throws if the store refuses, so its events are not committed. */
+  private async remember(ref: StreamRef): Promise<void> {
+    try {
+      await this.options.missing.add(ref, 'the dispatcher answered 404');
+    } catch (err) {
+      throw new ColdstoreError(
+        ErrorCodes.STORE_IO,
+        `Stream ${streamKey(ref)} is missing at the dispatcher (404) and cannot be listed in ${this.options.missing.description}: ${(err as Error).message}. ` +
+          'Let coldstore write there (permissions, bucket policy, space); the events that refer to it are not committed.',
+        { cause: err },
+      );
+    }
   }
 
   private download(ref: StreamRef): Promise<Buffer | undefined> {
@@ -158,16 +206,28 @@ export class StreamArchiver {
    * Returns how many entries are left. Stops early once the archiver has failed.
    */
   async retrySpool(): Promise<number> {
+    return this.retryList('spool', 'spooled');
+  }
+
+  /**
+   * One pass over the missing list: each stream is asked for again, stored and removed
+   * once the dispatcher has it. Returns how many are still missing.
+   */
+  async retryMissing(): Promise<number> {
+    return this.retryList('missing', 'missing');
+  }
+
+  private async retryList(list: 'spool' | 'missing', stays: StreamOutcome): Promise<number> {
     let left = 0;
-    for (const entry of await this.options.spool.entries()) {
+    for (const entry of await this.options[list].entries()) {
       if (this.failure || this.options.stopped()) return left + 1;
       const ref = { source: entry.source, label: entry.label, sha256: entry.sha256, size: entry.size };
       const key = streamKey(ref);
       if (this.running.has(key)) continue;
       // Registered like any copy, so a range wanting the same stream meanwhile waits for this one.
-      const work = this.limiter.run(() => this.copy(ref, true), ref.size).finally(() => this.running.delete(key));
+      const work = this.limiter.run(() => this.copy(ref, list), ref.size).finally(() => this.running.delete(key));
       this.running.set(key, work);
-      if ((await work) === 'spooled') left++;
+      if ((await work) === stays) left++;
     }
     return left;
   }

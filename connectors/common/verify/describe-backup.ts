@@ -1,11 +1,12 @@
 import { ColdstoreError, ErrorCodes } from '../../../runtime/api/index.js';
-import { azulBundleRange } from '../../layouts/azul/checked-reader.js';
 import type { BundleKey, Layout } from '../../layouts/layout.js';
 import { MetadataName } from '../../layouts/metadata-names.js';
 import { BackupLocation, type Location } from '../backup-location.js';
 import { readManifests } from '../backup-manifests.js';
 import { forEachBounded } from '../bounded.js';
 import type { ObjectStore } from '../object-store/object-store.js';
+import { describeAzul } from './describe-azul.js';
+import { tallyFor, type Described } from './describe-tally.js';
 import { resolveLayout, type BackupLayout, type LayoutChoice } from './layout.js';
 import { DEFAULT_VERIFY_CONCURRENCY } from './report.js';
 
@@ -66,36 +67,15 @@ export type DescribeOptions = {
 /**
  * What a backup holds, per topic and partition: for a backup by id from its
  * manifests alone, for the continuous backup from a listing plus one HEAD per bundle
- * (record counts and first/last offsets are in the object metadata; an azul event
- * bundle's metadata names its topic, partition and offset range, and its rejects
- * bundle, a kafka-v1 bundle, counts in the same partition).
+ * (record counts and first/last offsets are in the object metadata), or for the azul
+ * layout from its index entries (describe-azul.ts).
  */
 export async function describeBackup(options: DescribeOptions): Promise<BackupDescription> {
   if (options.backupId !== undefined) return summarize(options, await describeById({ ...options, backupId: options.backupId }));
   const layout = await resolveLayout(options.store, options.location, options.layout);
-  const description = summarize(options, await describeContinuous(options, layout));
+  const described = layout.name === 'azul' ? await describeAzul(options) : await describeContinuous(options, layout);
+  const description = summarize(options, described);
   return layout.namedInReports ? { ...description, layout: layout.name } : description;
-}
-
-interface PartitionTally {
-  topic: string;
-  summary: PartitionSummary;
-  bundles: BundleSummary[];
-}
-
-interface Described {
-  partitions: Map<string, PartitionTally>;
-  foreignObjects: number;
-}
-
-function tallyFor(described: Described, topic: string, partition: number): PartitionTally {
-  const id = `${topic}/${partition}`;
-  let tally = described.partitions.get(id);
-  if (!tally) {
-    tally = { topic, bundles: [], summary: { partition, objects: 0, records: 0, bytes: 0, firstOffset: null, lastOffset: null } };
-    described.partitions.set(id, tally);
-  }
-  return tally;
 }
 
 async function describeById(options: DescribeOptions & { backupId: number }): Promise<Described> {
@@ -128,8 +108,8 @@ interface Listed {
   /** Relative to the events location. */
   key: string;
   bytes: number;
-  /** What the key says it holds; absent for an azul event bundle, whose metadata says it. */
-  named?: BundleKey;
+  /** What the key says it holds. */
+  named: BundleKey;
 }
 
 async function describeContinuous(options: DescribeOptions, layout: Layout): Promise<Described> {
@@ -143,7 +123,8 @@ async function describeContinuous(options: DescribeOptions, layout: Layout): Pro
       for await (const { key, size } of location.list(store, prefix)) {
         const listedKey = layout.classify(key);
         if (listedKey.kind === 'own') continue;
-        if (listedKey.kind === 'bundle-by-metadata') yield { key, bytes: size };
+        // Only the azul layout has them, and describeAzul reads it through its index.
+        if (listedKey.kind === 'bundle-by-metadata') described.foreignObjects++;
         else if (listedKey.kind === 'foreign' || (topic !== undefined && listedKey.named.topic !== topic)) described.foreignObjects++;
         else yield { key, bytes: size, named: listedKey.named };
       }
@@ -153,11 +134,7 @@ async function describeContinuous(options: DescribeOptions, layout: Layout): Pro
   await forEachBounded(listed(), options.concurrency ?? DEFAULT_VERIFY_CONCURRENCY, async (item) => {
     const head = await store.head(location.bucket, location.key(item.key));
     const metadata = head?.metadata ?? {};
-    const named = item.named ?? azulBundleRange(metadata);
-    if (!named) {
-      described.foreignObjects++;
-      return;
-    }
+    const { named } = item;
     if (options.topic !== undefined && named.topic !== options.topic) return;
     const tally = tallyFor(described, named.topic, named.partition);
     const bundle: BundleSummary = { key: item.key, rangeStart: Number(named.start), rangeEnd: Number(named.end), records: null, bytes: item.bytes };
@@ -169,7 +146,7 @@ async function describeContinuous(options: DescribeOptions, layout: Layout): Pro
       bundle.records = records;
       tally.summary.records += records;
     }
-    // Without metadata (and for azul event bundles, which do not say), the range is the best bound there is.
+    // Without metadata, the range is the best bound there is.
     const first = wholeNumber(metadata[MetadataName.firstOffset]) ?? bundle.rangeStart;
     const last = wholeNumber(metadata[MetadataName.lastOffset]) ?? bundle.rangeEnd;
     tally.summary.firstOffset = Math.min(tally.summary.firstOffset ?? first, first);

@@ -1,4 +1,4 @@
-import { azulBundleRange } from '../../layouts/azul/checked-reader.js';
+import { legacyAzulBundleRange } from '../../layouts/azul/checked-reader.js';
 import type { StreamRef } from '../../layouts/azul/event-fields.js';
 import type { IndexedRange } from '../../layouts/azul/index-entry-reader.js';
 import { parseAzulBundleKey, streamKey } from '../../layouts/azul/keys.js';
@@ -118,9 +118,12 @@ function problemOf(range: IndexedRange, kind: VerifyProblemKind, message: string
 
 /** Why an object no index entry names is not part of the backup, by what it looks like. */
 function whyForeign(key: string, metadata: ObjectMetadata): string {
-  const range = azulBundleRange(metadata);
+  const range = legacyAzulBundleRange(metadata);
   if (range) {
     return `an azul bundle of ${range.topic}/${range.partition} offsets ${range.start}..${range.end} that no valid index entry names (that range's would be ${azulIndexKey(range.topic, range.partition, range.start, range.end)}): the range is not recorded as backed up (a BackupSink still writing it, a leftover, or a damaged entry)`;
+  }
+  if (metadata[MetadataName.format] === FORMAT_AZUL_BUNDLE) {
+    return 'an azul bundle that no valid index entry names: the ranges it holds are not recorded as backed up (a BackupSink still writing them, a leftover, or a damaged entry)';
   }
   if (key.startsWith(AZUL_REJECTS_PREFIX))
     return 'a rejects bundle that no valid index entry names: its range is not recorded as backed up (a BackupSink still writing it, a leftover, or a damaged entry)';

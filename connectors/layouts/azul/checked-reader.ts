@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { BackupLocation, type Location } from '../../common/backup-location.js';
 import { BundleDefect, gunzipChecked, type ExpectedSha256 } from '../body-check.js';
 import type { ObjectMetadata, ObjectStore } from '../../common/object-store/object-store.js';
@@ -5,19 +6,19 @@ import type { BundleKey } from '../layout.js';
 import { MetadataName } from '../metadata-names.js';
 import { checkingBody, ObjectDefect } from '../object-defect.js';
 import { splitBulk } from './bulk.js';
-import { rangeNamedBundleKey } from './encoder.js';
 import { InvalidEventError, readEventFields, type EventFields, type StreamRef } from './event-fields.js';
-import { azulBundleKey, parseAzulTopic, streamKey } from './keys.js';
+import { azulBundleKey, collisionBundleKey, parseAzulBundleKey, parseAzulTopic, streamKey, type AzulTopic } from './keys.js';
 import { FORMAT_AZUL_BUNDLE } from './objects.js';
-import { AZUL_MODEL_VERSION, type AzulModel } from './registry.js';
+import { AZUL_MODEL_VERSION, isAzulModel, type AzulModel } from './registry.js';
 
 const WHOLE_NUMBER = /^\d+$/;
 
 /**
- * The partition and range an azul event bundle's metadata says it holds (its key
- * carries no offsets); undefined unless it is an `azul-v6` object that says them all.
+ * The range an azul event bundle's metadata names, on objects written before bundles of
+ * identical events were shared (newer objects name none: their index entries do);
+ * undefined unless it is an `azul-v6` object that says them all.
  */
-export function azulBundleRange(metadata: ObjectMetadata): BundleKey | undefined {
+export function legacyAzulBundleRange(metadata: ObjectMetadata): BundleKey | undefined {
   const topic = metadata[MetadataName.topic];
   const partition = metadata[MetadataName.partition];
   const start = metadata[MetadataName.rangeStart];
@@ -25,6 +26,13 @@ export function azulBundleRange(metadata: ObjectMetadata): BundleKey | undefined
   if (metadata[MetadataName.format] !== FORMAT_AZUL_BUNDLE || !topic || ![partition, start, end].every((n) => n !== undefined && WHOLE_NUMBER.test(n)))
     return undefined;
   return { topic, partition: Number(partition), start: BigInt(start!), end: BigInt(end!) };
+}
+
+/** The `<source>/<model>/<action>` group an azul bundle key names, when its model is an Azul model. */
+function groupOfKey(key: string): AzulTopic | undefined {
+  const parsed = parseAzulBundleKey(key);
+  if (!parsed || !isAzulModel(parsed.model)) return undefined;
+  return { prefix: '', source: parsed.source, model: parsed.model, action: parsed.action };
 }
 
 /** An event count someone states for a bundle (quoted in messages, e.g. "its index entry"). */
@@ -41,22 +49,33 @@ export interface OpenedAzulBundle {
   streams: StreamRef[];
 }
 
+/** Whose bundle is opened: its key, and the range of the index entry naming it (when read through one). */
+export interface AzulBundleClaim {
+  key: string;
+  range?: BundleKey;
+}
+
 /**
- * Opens an azul event bundle body and proves it is what BackupSink writes for the
- * claimed range of an Azul topic: it gunzips, its bulk has every expected sha256, it
- * is one whole `Bulk<Model>Event` of model version 6 of the topic's model, each event
- * is a valid event, it holds every stated number of events, and its key is the one
- * derived from its last event and count (or that key plus `~<topic>-<partition>-<start>`).
- * Throws BundleDefect, like openCheckedBundle does for kafka-v1 bundles.
+ * Opens an azul event bundle body and proves it is what BackupSink writes: it gunzips,
+ * its bulk has every expected sha256, it is one whole `Bulk<Model>Event` of model
+ * version 6 of the model of the claimed range's topic (else of its key's group), each
+ * event is a valid event, it holds every stated number of events, and its key is the
+ * one derived from its last event and count, or that key plus `~` and the start of the
+ * bulk's sha256 (docs/formats.md). Throws BundleDefect, like openCheckedBundle does for
+ * kafka-v1 bundles.
  */
 export async function openCheckedAzulBundle(
   body: Buffer,
-  claim: BundleKey & { key: string },
+  claim: AzulBundleClaim,
   expected: readonly ExpectedSha256[],
   counts: readonly StatedEvents[],
 ): Promise<OpenedAzulBundle> {
-  const topic = parseAzulTopic(claim.topic);
-  if (!topic) throw new BundleDefect('inconsistent', `claims to hold topic ${claim.topic}, which is not an Azul topic`);
+  const topic = claim.range ? parseAzulTopic(claim.range.topic) : groupOfKey(claim.key);
+  if (!topic)
+    throw new BundleDefect(
+      'inconsistent',
+      claim.range ? `claims to hold topic ${claim.range.topic}, which is not an Azul topic` : 'its key names no group of an Azul model',
+    );
   const bulk = await gunzipChecked(body, expected);
   let split: { modelVersion: number; events: Buffer[] };
   try {
@@ -84,7 +103,10 @@ export async function openCheckedAzulBundle(
   }
   if (!last) throw new BundleDefect('inconsistent', 'holds no event (BackupSink writes no empty bundle)');
   const derived = azulBundleKey(topic, last.timestampMicros, events.length, last.kafkaKey);
-  if (claim.key !== derived && claim.key !== rangeNamedBundleKey(derived, claim)) {
+  const digest = createHash('sha256').update(bulk).digest('hex');
+  // Earlier versions named a collision by the range (`~<topic>-<partition>-<start>`); their backups still verify.
+  const legacy = claim.range && `${derived}~${claim.range.topic}-${claim.range.partition}-${claim.range.start}`;
+  if (claim.key !== derived && claim.key !== collisionBundleKey(derived, digest) && claim.key !== legacy) {
     throw new BundleDefect('inconsistent', `its last event and count make the key ${derived}`);
   }
   return { model: topic.model, events, streams: [...streams.values()] };
@@ -105,13 +127,12 @@ export interface AzulBundle extends OpenedAzulBundle {
   metadata: ObjectMetadata;
 }
 
-const rangeText = (r: BundleKey) => `${r.topic}/${r.partition} offsets ${r.start}..${r.end}`;
-
 /**
  * The one checked read of an azul event bundle (key relative to the location), against
  * its metadata and, when verify reads it through the index, the entry naming it: it
- * exists, is an `azul-v6` object, holds the entry's range, and passes
- * openCheckedAzulBundle. Throws ObjectDefect.
+ * exists, is an `azul-v6` object, and passes openCheckedAzulBundle against the entry's
+ * sha256 and count (the entry's range is what it must hold; the object does not say
+ * which range, since ranges of identical events share it). Throws ObjectDefect.
  */
 export async function readAzulBundle(store: ObjectStore, location: Location, key: string, entry?: IndexedBundle): Promise<AzulBundle> {
   let found: { bytes: number; topic?: string; partition?: number } = {
@@ -122,29 +143,23 @@ export async function readAzulBundle(store: ObjectStore, location: Location, key
   if (!object) throw new ObjectDefect('missing', entry ? `the index entry ${entry.key} names it, but it is not in the bucket` : 'not in the bucket', found);
   found = { ...found, bytes: object.body.length };
   const { metadata } = object;
-  const range = azulBundleRange(metadata);
-  if (!range) {
-    const format = metadata[MetadataName.format];
+  const format = metadata[MetadataName.format];
+  if (format !== FORMAT_AZUL_BUNDLE)
     throw new ObjectDefect(
       'foreign',
-      `its metadata does not say coldstore-format=${FORMAT_AZUL_BUNDLE} with the topic, partition and offset range it holds (format ${format ?? 'none'})`,
-      { ...found, format },
+      `its metadata does not say coldstore-format=${FORMAT_AZUL_BUNDLE} (format ${format ?? 'none'}): not written by coldstore`,
+      {
+        ...found,
+        format,
+      },
     );
-  }
-  found = { ...found, topic: range.topic, partition: range.partition };
-  if (entry && rangeText(range) !== rangeText(entry.range))
-    throw new ObjectDefect(
-      'inconsistent',
-      `its metadata says it holds ${rangeText(range)}, its index entry ${entry.key} says ${rangeText(entry.range)}`,
-      found,
-    );
-
   const checksums: ExpectedSha256[] = [{ source: 'its metadata', sha256: metadata[MetadataName.bodySha256] }];
   const counts: StatedEvents[] = [{ source: 'its metadata (coldstore-record-count)', events: metadata[MetadataName.recordCount] }];
   if (entry) {
     checksums.unshift({ source: 'its index entry', sha256: entry.sha256 });
     counts.unshift({ source: 'its index entry', events: entry.events });
   }
-  const opened = await checkingBody(found, () => openCheckedAzulBundle(object.body, { key, ...range }, checksums, counts));
+  const claim: AzulBundleClaim = entry ? { key, range: entry.range } : { key };
+  const opened = await checkingBody(found, () => openCheckedAzulBundle(object.body, claim, checksums, counts));
   return { bytes: found.bytes, metadata, ...opened };
 }

@@ -53,21 +53,20 @@ export function splitRange(model: AzulModel, records: readonly SinkRecord[], onI
   return out;
 }
 
-/** The event bundle of a range: a `Bulk<Model>Event` at the key Azul's backup service gives its last event and count. */
-export function encodeEventBundle(topic: AzulTopic, range: BundleKey, events: readonly Buffer[], last: EventFields): EncodedObject {
+/**
+ * The event bundle of a range: a `Bulk<Model>Event` at the key Azul's backup service
+ * gives its last event and count. Key, bytes and metadata depend on the events alone,
+ * so ranges of identical events make one object.
+ */
+export function encodeEventBundle(topic: AzulTopic, events: readonly Buffer[], last: EventFields): EncodedObject {
   const body = assembleBulk(AZUL_MODEL_VERSION, events);
   const digest = sha256(body);
   return {
     key: azulBundleKey(topic, last.timestampMicros, events.length, last.kafkaKey),
     body,
-    metadata: azulBundleMetadata({ ...range, events: events.length, sha256: digest }),
+    metadata: azulBundleMetadata({ events: events.length, sha256: digest }),
     sha256: digest,
   };
-}
-
-/** Where a range's event bundle goes when another range's already holds its key (the same last event, count and timestamp, re-sent). */
-export function rangeNamedBundleKey(key: string, range: BundleKey): string {
-  return `${key}~${range.topic}-${range.partition}-${range.start}`;
 }
 
 /** A range's records that are not valid events: a plain kafka-v1 bundle under a prefix, readable by its usual key. */

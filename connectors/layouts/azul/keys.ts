@@ -47,6 +47,18 @@ export function azulBundleKey(topic: AzulTopic, lastTimestampMicros: bigint, cou
   return `${topic.source}/${topic.model}/${topic.action}/${rfc3339Nano(lastTimestampMicros)}-${count}-${lastKafkaKey}`;
 }
 
+/** Hex digits of the bulk's sha256 in a collision key. */
+const COLLISION_DIGITS = 16;
+
+/**
+ * Where a bulk goes when its Azul key already holds a different bulk (the same last
+ * event, count and timestamp, other events before it): the key plus `~` and the first
+ * 16 hex digits of the bulk's sha256, so the name depends on the bulk alone.
+ */
+export function collisionBundleKey(key: string, bulkSha256: string): string {
+  return `${key}~${bulkSha256.slice(0, COLLISION_DIGITS)}`;
+}
+
 export interface ParsedAzulBundleKey {
   source: string;
   model: string;

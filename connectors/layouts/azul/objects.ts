@@ -36,16 +36,16 @@ export interface AzulIndexEntry {
   streams: number;
 }
 
-/** Metadata of an azul event bundle object. */
-export function azulBundleMetadata(args: { topic: string; partition: number; start: bigint; end: bigint; events: number; sha256: string }): ObjectMetadata {
+/**
+ * Metadata of an azul event bundle object: only what is true for every index entry
+ * that names it. Ranges of identical (re-sent) events share one object, so the
+ * topic, partition and offsets are the entries' to say, not the object's.
+ */
+export function azulBundleMetadata(args: { events: number; sha256: string }): ObjectMetadata {
   return {
     [MetadataName.format]: FORMAT_AZUL_BUNDLE,
     [MetadataName.bodySha256]: args.sha256,
     [MetadataName.recordCount]: String(args.events),
-    [MetadataName.topic]: args.topic,
-    [MetadataName.partition]: String(args.partition),
-    [MetadataName.rangeStart]: String(args.start),
-    [MetadataName.rangeEnd]: String(args.end),
   };
 }
 
@@ -90,7 +90,13 @@ export function streamSpoolPrefix(connector: string): string {
   return `${STREAM_SPOOL_PREFIX}${connector}/`;
 }
 
-/** One entry per stream and connector, so two tasks failing on the same stream write the same key. */
-export function streamSpoolKey(connector: string, ref: { source: string; label: string; sha256: string }): string {
-  return `${streamSpoolPrefix(connector)}${ref.sha256}.${ref.source}.${ref.label}.json`;
+/** `coldstore-format` of a missing-stream entry: a stream the dispatcher answered 404, asked for again later (never backup data). */
+export const FORMAT_STREAM_MISSING = 'coldstore-missing-v1';
+
+/** The streams the dispatcher did not have, in the streams location: retried every `streams.missing.retry.ms`. */
+export const STREAM_MISSING_PREFIX = '~coldstore/missing/';
+
+/** Where a connector's missing-stream entries are, relative to the streams location. */
+export function streamMissingPrefix(connector: string): string {
+  return `${STREAM_MISSING_PREFIX}${connector}/`;
 }
