@@ -36,6 +36,24 @@ export const STATUS_PAGE_PROGRESS = String.raw`  function lagTable(progress, tas
   }
 
   /**
+   * An azul-layout BackupSink's streams (progress.azul_streams: {missing, spooled, missing_stored}):
+   * streams the dispatcher answered 404 wait in the missing list until a retry finds them.
+   */
+  function azulStreams(progress, taskId) {
+    const streams = isObject(progress) && isObject(progress.azul_streams) ? progress.azul_streams : undefined;
+    if (!streams) return null;
+    const missing = isNumber(streams.missing) ? streams.missing : 0;
+    const parts = [formatCount(streams.missing) + ' missing (the dispatcher answered 404; asked again every streams.missing.retry.ms)'];
+    parts.push(formatCount(streams.spooled) + ' spooled');
+    parts.push(formatCount(streams.missing_stored) + ' stored after a retry');
+    return el('p', {
+      className: missing > 0 ? 'note bad-objects' : 'note',
+      testid: 'azul-streams',
+      text: 'Azul streams of task ' + taskId + ': ' + parts.join(', '),
+    });
+  }
+
+  /**
    * RestoreSource tasks (RestoreTaskProgress, connectors/restore-source/progress.ts): {phase, records, objects,
    * bytes, bad_objects, planned?: {objects, bytes}, partitions: {"t/p": {target, records, last_offset, done}}}.
    * Fields are checked before use: other tasks and older workers report other shapes.

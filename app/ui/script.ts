@@ -48,7 +48,7 @@ ${STATUS_PAGE_ACTIONS}
       children.push(traceDetails(task.trace, JSON.stringify([connectorName, id]), 'Error trace of task ' + id));
     }
     // Lag means records not yet backed up: a BackupSink's (other sinks and restores have none to show).
-    if (kind === 'backup') children.push(lagTable(task.progress, id));
+    if (kind === 'backup') children.push(lagTable(task.progress, id), azulStreams(task.progress, id));
     if (type === 'source') children.push(restoreProgress(task.progress, task.state, id));
     return el('section', { className: 'task', testid: 'task-' + id, 'data-state': task.state }, children);
   }

@@ -16,7 +16,7 @@ export function launchChromium(): Promise<Browser> {
  */
 export async function listeningTestApp(
   extra: Record<string, unknown>,
-  options: { plugins?: ConnectorPlugin[]; app?: AppOptions } = {},
+  options: { plugins?: ConnectorPlugin[]; app?: AppOptions; captureLogs?: boolean } = {},
 ): Promise<TestApp & { url: string }> {
   const t = await createTestApp({ 'rest.host': '127.0.0.1', 'rest.port': 0, ...extra }, { ...options, start: false });
   await t.app.server.listen({ host: '127.0.0.1', port: 0 });

@@ -14,7 +14,8 @@ import { binaryEvent } from '../helpers/azul-vectors.js';
 import { startDispatcherDouble, type DispatcherDouble } from '../helpers/dispatcher-double.js';
 import { createTopic, produceRecords } from '../helpers/kafka.js';
 import { fetchObjects, s3Client, s3Settings } from '../helpers/s3.js';
-import { createTestApp, type TestApp } from '../helpers/test-app.js';
+import type { TestApp } from '../helpers/test-app.js';
+import { launchChromium, listeningTestApp } from '../helpers/ui-browser.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -22,12 +23,12 @@ const COPIES = 4;
 
 describe('BackupSink layout azul: re-sent events', () => {
   const dir = tmpDir('azul-resent');
-  let t: TestApp;
+  let t: TestApp & { url: string };
   let double: DispatcherDouble;
   let sets: VectorSet[];
   let blobs: Map<string, Buffer>;
   beforeAll(async () => {
-    t = await createTestApp({ 'offset.flush.interval.ms': 100 }, { captureLogs: true });
+    t = await listeningTestApp({ 'offset.flush.interval.ms': 100 }, { captureLogs: true });
     double = await startDispatcherDouble();
     ({ sets, blobs } = resentVectorSets(double));
   });
@@ -139,6 +140,14 @@ describe('BackupSink layout azul: re-sent events', () => {
     expect(missing).toMatchObject({ missing: 1, spooled: 0, missing_stored: 0 });
     const key = streamKey({ source: 'late', label: 'content', sha256: sha });
     expect(t.logs.some((l) => l.includes(name) && l.includes(key) && l.includes('missing list'))).toBe(true);
+    // And on /ui, where an operator looks.
+    const browser = await launchChromium();
+    const page = await browser.newPage();
+    const shown = async () => {
+      await page.goto(t.url);
+      return page.getByTestId(`connector-${name}`).getByTestId('azul-streams').textContent({ timeout: 10_000 });
+    };
+    expect(await shown()).toMatch(/^Azul streams of task 0: 1 missing \(the dispatcher answered 404.*, 0 spooled, 0 stored after a retry$/);
     const notYet = await cliVerify(dir, config);
     expect(notYet.code).toBe(1);
     expect(notYet.stdout).toContain('stream-missing');
@@ -147,6 +156,8 @@ describe('BackupSink layout azul: re-sent events', () => {
     expect((await t.call('POST', `/connectors/${name}/tasks/0/restart`)).status).toBeLessThan(300);
     const stored = await waitFor('stored after the retry', async () => ((await progress())?.missing === 0 ? progress() : undefined), { timeoutMs: 30_000 });
     expect(stored).toMatchObject({ missing: 0, missing_stored: 1 });
+    expect(await shown()).toMatch(/: 0 missing .*, 1 stored after a retry$/);
+    await browser.close();
     const streams = await fetchObjects(s3Client(), `coldstore-${label}-streams`);
     expect(streams.map((s) => s.key)).toEqual([key]);
     expect(gunzipSync(streams[0]!.body).equals(blob)).toBe(true);
