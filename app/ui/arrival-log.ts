@@ -26,11 +26,20 @@ export class ArrivalLog {
   private firstKept = true;
   /** Observations closer than this to the previous one extend it: grows as a long lag is thinned. */
   private spacingMs = 0;
+  /** The last end observed, kept when `seen` is emptied by a caught-up partition. */
+  private lastEnd: number | undefined;
 
   constructor(private readonly capacity = ARRIVAL_LOG_CAPACITY) {}
 
-  /** The log end offset seen at `at` (ms). */
+  /**
+   * The log end offset seen at `at` (ms). An end lower than the last one means the topic
+   * was deleted and recreated (or truncated): the old observations describe offsets of
+   * another log, and kept they would age forever, so the log starts over as if this were
+   * its first observation; the records already in the new log show "at least".
+   */
   observe(at: number, end: number): void {
+    if (this.lastEnd !== undefined && end < this.lastEnd) this.restart();
+    this.lastEnd = end;
     this.firstAt ??= at;
     const last = this.seen[this.seen.length - 1];
     if (last && end <= last.end) return;
@@ -59,6 +68,13 @@ export class ArrivalLog {
       return { ageMs: 0, atLeast: false };
     }
     return { ageMs: Math.max(0, now - oldest.at), atLeast: this.firstKept && oldest.at === this.firstAt };
+  }
+
+  private restart(): void {
+    this.seen.length = 0;
+    this.firstAt = undefined;
+    this.firstKept = true;
+    this.spacingMs = 0;
   }
 
   /**

@@ -4,11 +4,10 @@
 // what the chart promises checked in them. The tools come from scripts/setup-helm.sh;
 // in CI (CI set) their absence fails the test instead of skipping it.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { resolvePlaceholders } from '../../runtime/config/placeholders.js';
-import { parseWorkerConfig, workerConfigDef } from '../../runtime/config/worker-config.js';
 import {
   CHART,
   CLUSTER_VALUES,
@@ -26,56 +25,17 @@ import {
   template,
   workerConfig,
 } from '../helpers/helm.js';
+import { parsedFor, probe, skipChartTests } from '../helpers/helm-config.js';
 import { asArray, asObj, at, finalInstruction, isObj, read, type Obj } from '../helpers/repo-files.js';
 import { tmpDir } from '../helpers/tmp.js';
 
-const missing = missingTools();
-const inCi = Boolean(process.env['CI']);
-if (missing.length > 0 && !inCi) console.warn(`helm-chart.test.ts skipped: ${missing.join(', ')} missing; run bash scripts/setup-helm.sh`);
-
 const FULLNAME = `${RELEASE}-coldstore`;
 
-/** The worker config as the worker of pod `pod` parses it: ${env:POD_NAME} and mounted secret files resolved. */
-function parsedFor(manifests: Obj[], pod: string, env: Record<string, string> = {}) {
-  const files = tmpDir('helm-secrets');
-  const mountPaths = asArray(container(manifests).volumeMounts).map((m) => String(at(m, 'mountPath')));
-  const config = JSON.stringify(workerConfig(manifests)).replace(/\$\{file:([^}]+)\}/g, (whole, path: string) => {
-    // A file placeholder must name a file of a mounted volume; the test gives it content.
-    expect(
-      mountPaths.some((m) => path.startsWith(`${m}/`)),
-      `${whole} is in a mounted volume`,
-    ).toBe(true);
-    const local = join(files, path);
-    mkdirSync(posix.dirname(local), { recursive: true });
-    writeFileSync(local, 'secret-from-file');
-    return `\${file:${local}}`;
-  });
-  const raw = JSON.parse(config) as Record<string, unknown>;
-  // rest.metrics.open comes with the worker setting of that name; until this checkout has it, it is checked here.
-  if (!('rest.metrics.open' in workerConfigDef.keys)) delete raw['rest.metrics.open'];
-  const set = { POD_NAME: pod, ...env };
-  const saved = Object.fromEntries(Object.keys(set).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, set);
-  try {
-    return parseWorkerConfig(raw);
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
-
-function probe(manifests: Obj[], kind: string): { path: unknown; port: unknown; scheme: unknown } {
-  const get = asObj(at(container(manifests), `${kind}.httpGet`), `${kind} httpGet`);
-  return { path: get.path, port: get.port, scheme: get.scheme };
-}
-
-describe.skipIf(missing.length > 0 && !inCi)('Helm chart deploy/helm/coldstore', () => {
+describe.skipIf(skipChartTests('helm-chart.test.ts'))('Helm chart deploy/helm/coldstore', () => {
   const cluster = () => render(['-f', CLUSTER_VALUES]);
 
   it('has its tools', () => {
-    expect(missing, 'run bash scripts/setup-helm.sh').toEqual([]);
+    expect(missingTools(), 'run bash scripts/setup-helm.sh').toEqual([]);
   });
 
   it.each([
@@ -143,9 +103,10 @@ describe.skipIf(missing.length > 0 && !inCi)('Helm chart deploy/helm/coldstore',
       expect(at(port, 'containerPort')).toBe(workerConfig(manifests)['rest.port']);
     });
 
-    it('sends client requests to ready workers only, and rolls the workers when the config changes', () => {
+    it('sends client requests to the worker even when it is not ready, and rolls the workers when the config changes', () => {
+      // A FAILED task makes the only worker not ready: /ui and POST .../restart must still reach it.
       const client = one(manifests, 'Service', FULLNAME);
-      expect(at(client, 'spec.publishNotReadyAddresses')).toBe(undefined);
+      expect(at(client, 'spec.publishNotReadyAddresses')).toBe(true);
       expect(selects(at(client, 'spec.selector'), at(one(manifests, 'StatefulSet'), 'spec.template.metadata.labels'))).toBe(true);
       const checksum = (m: Obj[]) => at(one(m, 'StatefulSet'), 'spec.template.metadata.annotations.checksum/config');
       expect(checksum(manifests)).toMatch(/^[0-9a-f]{64}$/);
@@ -215,6 +176,8 @@ describe.skipIf(missing.length > 0 && !inCi)('Helm chart deploy/helm/coldstore',
       const headless = one(manifests, 'Service', String(at(sts, 'spec.serviceName')));
       expect(at(headless, 'spec.clusterIP')).toBe('None');
       expect(at(headless, 'spec.publishNotReadyAddresses')).toBe(true);
+      // The client Service too: readiness gates rolling updates, not who can reach /ui.
+      expect(at(one(manifests, 'Service', FULLNAME), 'spec.publishNotReadyAddresses')).toBe(true);
       expect(selects(at(headless, 'spec.selector'), at(sts, 'spec.template.metadata.labels'))).toBe(true);
       const env = asArray(container(manifests).env);
       expect(
@@ -271,18 +234,6 @@ describe.skipIf(missing.length > 0 && !inCi)('Helm chart deploy/helm/coldstore',
       expect(endpoint).toMatchObject({ path: '/metrics', scheme: 'http', interval: '30s', scrapeTimeout: '10s' });
       expect(asArray(at(scraped[0], 'spec.ports')).map((p) => at(p, 'name'))).toContain(endpoint.port);
     });
-  });
-
-  it('serves HTTPS from a TLS Secret: probes, advertised URLs and scraping follow', () => {
-    const manifests = render(['-f', CLUSTER_VALUES, '--set', 'rest.tls.enabled=true,rest.tls.secretName=coldstore-tls']);
-    for (const kind of ['livenessProbe', 'readinessProbe', 'startupProbe']) expect(probe(manifests, kind).scheme).toBe('HTTPS');
-    const config = parsedFor(manifests, `${FULLNAME}-2`, { COLDSTORE_REST_TOKEN: 'token' });
-    expect(config['rest.advertised.url']).toMatch(new RegExp(`^https://${FULLNAME}-2\\.`));
-    const tlsMount = asArray(container(manifests).volumeMounts).find((m) => at(m, 'name') === 'tls');
-    for (const key of ['rest.tls.cert.file', 'rest.tls.key.file', 'rest.tls.ca.file'] as const) {
-      expect(String(config[key]).startsWith(`${String(at(tlsMount, 'mountPath'))}/`), key).toBe(true);
-    }
-    expect(at(one(manifests, 'ServiceMonitor'), 'spec.endpoints.0.scheme')).toBe('https');
   });
 
   it.each([

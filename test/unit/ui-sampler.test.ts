@@ -64,12 +64,28 @@ describe('ArrivalLog: the age of the oldest record not yet durable', () => {
     expect(ageMs).toBeLessThanOrEqual(500_000 + 250_000);
   });
 
-  it('ignores an end offset that went backwards (a reset topic) instead of inventing arrivals', () => {
+  it('starts over when the end offset goes backwards (a recreated topic): old observations no longer age', () => {
     const log = new ArrivalLog();
-    log.observe(1_000, 50);
-    log.observe(2_000, 20);
-    log.observe(3_000, 60);
-    expect(log.age(50, 4_000)).toEqual({ ageMs: 1_000, atLeast: false });
+    log.observe(1_000, 1_000);
+    log.observe(2_000, 1_200);
+    expect(log.age(1_100, 2_000)).toEqual({ ageMs: 0, atLeast: false });
+    // Recreated at about t=290 s: 5 records in the new log, 3 of them durable.
+    log.observe(300_000, 5);
+    expect(log.age(3, 300_000)).toEqual({ ageMs: 0, atLeast: true });
+    expect(log.age(3, 310_000)).toEqual({ ageMs: 10_000, atLeast: true });
+    log.observe(311_000, 9);
+    // The new records durable: nothing waits, whatever the old log held beyond 1_100.
+    expect(log.age(5, 312_000)).toEqual({ ageMs: 1_000, atLeast: false });
+    expect(log.age(9, 400_000)).toEqual({ ageMs: 0, atLeast: false });
+  });
+
+  it('starts over after a recreated topic even when the old log was caught up (nothing left observed)', () => {
+    const log = new ArrivalLog();
+    log.observe(1_000, 100);
+    expect(log.age(100, 1_000)).toEqual({ ageMs: 0, atLeast: false });
+    // 7 records written to the recreated topic at unknown times before t=2000.
+    log.observe(2_000, 7);
+    expect(log.age(0, 5_000)).toEqual({ ageMs: 3_000, atLeast: true });
   });
 });
 

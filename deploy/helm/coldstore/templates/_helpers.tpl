@@ -70,7 +70,12 @@ name (worker-0, worker-1, ...), stable across restarts as a StatefulSet's pods a
 {{- $_ := required "rest.tls.secretName is required with rest.tls.enabled" .Values.rest.tls.secretName -}}
 {{- $_ := set $c "rest.tls.cert.file" (printf "%s/tls.crt" $tlsDir) -}}
 {{- $_ := set $c "rest.tls.key.file" (printf "%s/tls.key" $tlsDir) -}}
-{{- $_ := set $c "rest.tls.ca.file" (printf "%s/ca.crt" $tlsDir) -}}
+{{- with .Values.rest.tls.caKey -}}
+{{- if not (regexMatch "^[-._a-zA-Z0-9]+$" .) -}}
+{{- fail (printf "rest.tls.caKey must be a key of the Secret (letters, digits, '-', '_', '.'), not %q" .) -}}
+{{- end -}}
+{{- $_ := set $c "rest.tls.ca.file" (printf "%s/%s" $tlsDir .) -}}
+{{- end -}}
 {{- end -}}
 {{- if .Values.cluster.enabled -}}
 {{- $rf := int .Values.cluster.replicationFactor -}}
