@@ -18,7 +18,7 @@ ci=false
 [ "${1:-}" = "--ci" ] && ci=true
 
 APT_PACKAGES=(build-essential python3 python3-venv pkg-config patch libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev
-  libcurl4-openssl-dev kcat awscli openssl maven default-jdk-headless chromium)
+  libcurl4-openssl-dev kcat awscli openssl maven default-jdk-headless chromium gdb)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -152,6 +152,8 @@ describe('pinned images', () => {
     const [major = 0, minor = 0] = String(nodeVersion).split('.').map(Number);
     expect(minMajor, `engines ${engines}`).toBeGreaterThan(0);
     expect(major === minMajor ? minor >= minMinor : major > minMajor, `${String(nodeVersion)} satisfies ${engines}`).toBe(true);
+    // install-node.sh accepts a machine's node from the same minimum engines declares.
+    expect(/^NODE_MINIMUM=(\S+)$/m.exec(read('scripts/install-node.sh'))?.[1]).toBe(`${minMajor}.${minMinor}.0`);
   });
 
   it("installs the runtime libraries under trixie's package names", () => {
