@@ -2,7 +2,7 @@ import type { RawConfig } from '../api/config-def.js';
 import { ColdstoreError, ErrorCodes } from '../api/errors.js';
 import type { ConnectorOffsets } from '../herder/connector-offsets.js';
 import type { ConnectorInfo } from '../herder/herder-api.js';
-import { acceptConfig, patchedConfig, requireStopped, requireStoppedForTopicsReset, type ConfigPatch } from '../herder/config-changes.js';
+import { acceptConfig, patchedConfig, requireStopped, type ConfigPatch } from '../herder/config-changes.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { ConnectorRecord, TargetState } from '../storage/config-store.js';
 import { taskUnit } from './assignor.js';
@@ -105,7 +105,7 @@ export class ClusterWrites {
   private async requireStopped(name: string): Promise<ConnectorRecord> {
     await this.leader.writer();
     const record = this.view.record(name);
-    requireStopped(record);
+    requireStopped(record, 'offsets');
     return record;
   }
 
@@ -127,7 +127,7 @@ export class ClusterWrites {
   resetActiveTopics(name: string): Promise<void> {
     return this.queue.run(async () => {
       await this.leader.writer();
-      requireStoppedForTopicsReset(this.view.record(name));
+      requireStopped(this.view.record(name), 'topics');
       await this.statusBoard.forgetActiveTopics(name);
     });
   }

@@ -7,7 +7,7 @@ import type { Worker } from '../worker/worker.js';
 import { ConnectorInstance } from './connector-instance.js';
 import { ConnectorOffsets, type OffsetEntry } from './connector-offsets.js';
 import { SerialQueue } from '../support/serial-queue.js';
-import { acceptConfig, patchedConfig, requireStopped, requireStoppedForTopicsReset, type ConfigPatch } from './config-changes.js';
+import { acceptConfig, patchedConfig, requireStopped, type ConfigPatch } from './config-changes.js';
 import { forgetActiveTopics, readActiveTopics } from '../worker/active-topics.js';
 import type { ConnectorInfo, HerderApi } from './herder-api.js';
 
@@ -185,7 +185,7 @@ export class Herder implements HerderApi {
 
   private requireStopped(name: string): ConnectorInstance {
     const instance = this.instance(name);
-    requireStopped(instance.record);
+    requireStopped(instance.record, 'offsets');
     return instance;
   }
 
@@ -210,7 +210,7 @@ export class Herder implements HerderApi {
 
   resetActiveTopics(name: string): Promise<void> {
     return this.queue.run(async () => {
-      requireStoppedForTopicsReset(this.instance(name).record);
+      requireStopped(this.instance(name).record, 'topics');
       await forgetActiveTopics(this.worker.activeTopicsStore, name);
     });
   }

@@ -4,6 +4,11 @@ import { errorBody } from './errors.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** Methods that change nothing: never refused as cross-site, never forwarded to the leader. */
+export function isSafeMethod(method: string): boolean {
+  return SAFE_METHODS.has(method);
+}
+
 /**
  * Refuses state-changing requests that a browser sends on behalf of another site. A
  * browser that holds an operator's basic credentials (the /ui page) would attach them
@@ -13,7 +18,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export function crossSiteHook() {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (SAFE_METHODS.has(request.method)) return;
+    if (isSafeMethod(request.method)) return;
     const site = request.headers['sec-fetch-site'];
     const origin = request.headers.origin;
     if (site !== 'cross-site' && (origin === undefined || sameHost(origin, request.headers.host))) return;
