@@ -8,6 +8,7 @@ import { ConnectorInstance } from './connector-instance.js';
 import { ConnectorOffsets, type OffsetEntry } from './connector-offsets.js';
 import { SerialQueue } from '../support/serial-queue.js';
 import { acceptConfig, patchedConfig, requireStopped, type ConfigPatch } from './config-changes.js';
+import { logLevelsOf } from '../telemetry/log-levels.js';
 import { forgetActiveTopics, readActiveTopics } from '../worker/active-topics.js';
 import type { ConnectorInfo, HerderApi } from './herder-api.js';
 
@@ -154,6 +155,7 @@ export class Herder implements HerderApi {
       this.instances.delete(name);
       // Kafka Connect forgets a deleted connector's active topics too.
       await forgetActiveTopics(this.worker.activeTopicsStore, name);
+      logLevelsOf(this.worker.log).forgetConnector(name);
     });
   }
 
