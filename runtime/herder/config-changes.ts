@@ -67,7 +67,8 @@ export function patchedConfig(current: RawConfig, patch: ConfigPatch): RawConfig
 
 /**
  * Offsets and active topics change only while the connector is STOPPED (Kafka Connect's
- * rule for offsets): its tasks are then shut down and cannot write either meanwhile.
+ * rule for offsets). Standalone its tasks have then stopped; in cluster mode tasks on
+ * other workers stop a moment later, which the cluster's topics reset checks as well.
  */
 export function requireStopped(record: ConnectorRecord, what: 'offsets' | 'topics'): void {
   if (record.target === 'STOPPED') return;
