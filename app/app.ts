@@ -101,6 +101,7 @@ export async function createApp(config: WorkerConfig, logger?: Logger, options: 
     metrics,
     log,
     auth: restAuth(config),
+    site: { advertisedUrl: config['rest.advertised.url'], allowedOrigins: config['rest.allowed.origins'] },
     routes: [(app) => backupRoutes(app, catalogue), (app) => uiRoutes(app, sampler)],
     ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}),
     ...(cluster ? { forwarding: cluster.forwarding } : {}),

@@ -3,6 +3,7 @@
  * declaration per connector drives parsing and typing, validation (every bad
  * field reported), the REST `validate` answer and the generated docs table.
  */
+import { javaOnlySyntax } from '../config/topics-regex.js';
 import type { FieldError } from './errors.js';
 
 export type ConfigType = 'string' | 'password' | 'int' | 'double' | 'boolean' | 'list';
@@ -182,7 +183,10 @@ export function defineConfig<K extends ConfigKeys>(keys: K): ConfigDef<K> {
 
 /** Reusable `check` functions for declared keys. */
 export const checks = {
+  /** A JavaScript regular expression; Java-only syntax (copied from a Kafka Connect config) is named with what to write instead. */
   regex(value: string): string | undefined {
+    const java = javaOnlySyntax(value);
+    if (java.length > 0) return `is Java regex syntax, which coldstore does not read: ${java.join('; ')}`;
     try {
       new RegExp(value);
       return undefined;

@@ -9,6 +9,7 @@ import type { PluginRegistry } from '../plugins/registry.js';
 import type { ConnectorRecord, TargetState } from '../storage/config-store.js';
 import type { KafkaCheckpointStore } from '../storage/kafka-checkpoint-store.js';
 import { SerialQueue } from '../support/serial-queue.js';
+import { logLevelsOf } from '../telemetry/log-levels.js';
 import type { Worker } from '../worker/worker.js';
 import { taskUnit, type Assignment } from './assignor.js';
 import type { ClusterLeader } from './cluster-leader.js';
@@ -182,6 +183,7 @@ export class ClusterHerder implements HerderApi {
     if (!record) {
       await this.owned.release(name);
       this.observers.drop(name);
+      logLevelsOf(this.deps.worker.log).forgetConnector(name);
       return;
     }
     const plugin = this.view.plugin(record);

@@ -2,7 +2,7 @@ import type { RawConfig } from '../api/config-def.js';
 import { ColdstoreError, ErrorCodes } from '../api/errors.js';
 import type { ConnectorOffsets } from '../herder/connector-offsets.js';
 import type { ConnectorInfo } from '../herder/herder-api.js';
-import { acceptConfig, patchedConfig, requireStopped, requireStoppedForTopicsReset, type ConfigPatch } from '../herder/config-changes.js';
+import { acceptConfig, patchedConfig, requireStopped, type ConfigPatch } from '../herder/config-changes.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { ConnectorRecord, TargetState } from '../storage/config-store.js';
 import { taskUnit } from './assignor.js';
@@ -105,7 +105,7 @@ export class ClusterWrites {
   private async requireStopped(name: string): Promise<ConnectorRecord> {
     await this.leader.writer();
     const record = this.view.record(name);
-    requireStopped(record);
+    requireStopped(record, 'offsets');
     return record;
   }
 
@@ -123,11 +123,22 @@ export class ClusterWrites {
     });
   }
 
-  /** Written to the status topic, where the tasks record their topics; the connector must be STOPPED, so none runs meanwhile. */
+  /**
+   * Written to the status topic, where the tasks record their topics. The connector must be
+   * STOPPED and every task of it seen stopped: tasks on other workers stop after the target
+   * changes, and one still stopping could record a topic after the reset.
+   */
   resetActiveTopics(name: string): Promise<void> {
     return this.queue.run(async () => {
       await this.leader.writer();
-      requireStoppedForTopicsReset(this.view.record(name));
+      requireStopped(this.view.record(name), 'topics');
+      const running = this.statusBoard.tasksNotStopped(name, this.view.assignment().workers);
+      if (running.length > 0) {
+        throw new ColdstoreError(
+          ErrorCodes.TOPICS_RESET_NOT_STOPPED,
+          `Connector ${name} is STOPPED but not all its tasks have stopped yet: ${running.join(', ')}. Retry in a few seconds, once they have.`,
+        );
+      }
       await this.statusBoard.forgetActiveTopics(name);
     });
   }

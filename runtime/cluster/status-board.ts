@@ -21,6 +21,7 @@ interface Published {
 const WORKERS = 'workers';
 const CONNECTORS = 'connector-status';
 const TASKS = 'task-status';
+const NOT_STOPPED = new Set<State>(['RUNNING', 'PAUSED', 'UNASSIGNED', 'RESTARTING']);
 
 /**
  * The status topic: each worker publishes the states of what it runs; every worker reads
@@ -48,7 +49,10 @@ export class StatusBoard {
 
   /**
    * Writes the entries that differ from what the topic holds: a unit that comes back to
-   * this worker after another one reported it is reported again.
+   * this worker after another one reported it is reported again. `tasks` is every task
+   * this worker runs: the entries it published for tasks it no longer runs are removed,
+   * so a task shown by this worker is one that has not finished stopping (a topics reset
+   * waits for that).
    */
   async publish(connectors: Map<string, Published>, tasks: Map<string, Published>): Promise<void> {
     for (const [namespace, entries] of [
@@ -57,8 +61,23 @@ export class StatusBoard {
     ] as const) {
       const changed: Record<string, unknown> = {};
       for (const [key, value] of entries) if (JSON.stringify(this.store.table.get(namespace, key)) !== JSON.stringify(value)) changed[key] = value;
+      if (namespace === TASKS) {
+        for (const [key, value] of Object.entries(this.store.table.entries(TASKS))) {
+          if (!entries.has(key) && (value as Published | null)?.worker_id === this.workerId) changed[key] = null;
+        }
+      }
       if (Object.keys(changed).length > 0) await this.store.write(namespace, changed);
     }
+  }
+
+  /** The connector's tasks a live worker still shows as running or about to run (not yet stopped), e.g. `backup/0 on w2 (RUNNING)`. */
+  tasksNotStopped(connector: string, liveWorkers: readonly string[]): string[] {
+    return Object.entries(this.store.table.entries(TASKS))
+      .filter(([key]) => key.startsWith(`${connector}/`))
+      .map(([key, value]) => [key, value as Published | null] as const)
+      .filter(([, p]) => p && liveWorkers.includes(p.worker_id) && NOT_STOPPED.has(p.state))
+      .map(([key, p]) => `${key} on ${p!.worker_id} (${p!.state})`)
+      .sort();
   }
 
   /** The topics the connector's tasks recorded here (KIP-558), as this worker has read them, sorted. */

@@ -36,9 +36,13 @@ const FAMILIES: { matches: (key: string) => boolean; advice: (definition: Config
   },
 ];
 
-/** The framework keys of the config coldstore refuses, each with its advice. */
+/**
+ * The framework keys of the config coldstore refuses, each with its advice. A key the
+ * plugin declares itself is the plugin's, whatever family its name looks like.
+ */
 export function unsupportedConnectKeys(raw: RawConfig, definition: ConfigDef<ConfigKeys>): FieldError[] {
   return Object.keys(raw).flatMap((field) => {
+    if (field in definition.keys) return [];
     const family = FAMILIES.find((f) => f.matches(field));
     return family ? [{ field, message: family.advice(definition) }] : [];
   });

@@ -25,7 +25,7 @@ export const sinkConnectorConfig = commonConnectorConfig.extend({
   'topics.regex': {
     type: 'string',
     group: 'Common',
-    doc: 'Regular expression of topics to consume, matched against the whole name, in the syntax Java, JavaScript and POSIX extended regular expressions (what the Kafka consumer subscription uses) read alike: (?...) groups, \\d, \\p{...}, possessive quantifiers and other syntax outside it are refused with what to write instead. Exactly one of topics and topics.regex.',
+    doc: 'Regular expression of topics to consume, matched against the whole name, in the syntax Java, JavaScript and POSIX extended regular expressions (what the Kafka consumer subscription uses) read alike: (?...) groups, backreferences, {,n}, \\d, \\p{...}, possessive quantifiers and other syntax outside it are refused with what to write instead. Exactly one of topics and topics.regex.',
     check: topicsRegexProblem,
   },
 });
@@ -88,6 +88,7 @@ export function configInfos(validation: ConnectorValidation, raw: RawConfig, nam
   const declared: DescribedKey[] = validation.definition.describe();
   // A refused key that is not declared (key.converter, transforms, ...) still gets an entry, so its error shows where clients look.
   const refused = [...new Set(validation.errors.map((e) => e.field))].filter((field) => !declared.some((d) => d.name === field));
+  const synthesized = new Set(refused);
   const described: DescribedKey[] = [
     ...declared,
     ...refused.map((field) => ({
@@ -124,7 +125,8 @@ export function configInfos(validation: ConnectorValidation, raw: RawConfig, nam
       },
       value: {
         name: d.name,
-        value: validation.definition.isSecret(d.name) && raw[d.name] !== undefined ? '[hidden]' : (raw[d.name] ?? null),
+        // A refused undeclared key may hold credentials (value.converter.basic.auth.user.info): nothing says it is not a secret, so its value is not echoed.
+        value: synthesized.has(d.name) ? null : validation.definition.isSecret(d.name) && raw[d.name] !== undefined ? '[hidden]' : (raw[d.name] ?? null),
         recommended_values: d.allowed ?? [],
         errors: errorsByField.get(d.name) ?? [],
         visible: true,

@@ -17,9 +17,9 @@ const ESCAPE_ADVICE: Record<string, string> = {
   P: '\\P{...} (a negated Java character class) is the letter P in JavaScript: use a negated bracket class, e.g. [^a-z]',
   Q: '\\Q...\\E (Java quoting) is the letters Q and E in JavaScript: escape each special character instead, e.g. a\\.b for \\Qa.b\\E',
   E: '\\E (the end of Java quoting) is the letter E in JavaScript: escape each special character instead of \\Q...\\E',
-  A: '\\A (Java: start of input) is the letter A in JavaScript: leave it out, topics.regex must match the whole topic name anyway',
-  Z: '\\Z (Java: end of input) is the letter Z in JavaScript: leave it out, topics.regex must match the whole topic name anyway',
-  z: '\\z (Java: end of input) is the letter z in JavaScript: leave it out, topics.regex must match the whole topic name anyway',
+  A: '\\A (Java: start of input) is the letter A in JavaScript: leave it out, the pattern must match the whole name anyway',
+  Z: '\\Z (Java: end of input) is the letter Z in JavaScript: leave it out, the pattern must match the whole name anyway',
+  z: '\\z (Java: end of input) is the letter z in JavaScript: leave it out, the pattern must match the whole name anyway',
 };
 
 function escapeAdvice(letter: string): string {
@@ -102,7 +102,10 @@ export function subscriptionOnlyProblems(pattern: string): string[] {
       continue;
     }
     if (c === '\\') {
-      if (next === 'd') problems.push(`\\d is the letter d for ${POSIX}: write [0-9]`);
+      // The subscription wraps the pattern in ^(...)$, so \1 there names the whole pattern, not the group meant.
+      if (next !== undefined && /[1-9]/.test(next))
+        problems.push(`\\${next} (a backreference) refers to another group in ${POSIX}, which wraps the pattern in a group of its own: write the text out`);
+      else if (next === 'd') problems.push(`\\d is the letter d for ${POSIX}: write [0-9]`);
       else if (next === 'D') problems.push(`\\D is the letter D for ${POSIX}: write [^0-9]`);
       else if (next !== undefined && /[a-zA-Z]/.test(next) && !POSIX_SHARED_LETTER_ESCAPES.has(next)) {
         problems.push(`\\${next} is the letter ${next} for ${POSIX}: write the characters it should match`);
@@ -113,9 +116,16 @@ export function subscriptionOnlyProblems(pattern: string): string[] {
       if (pattern[i + 1] === '^') i++;
       if (pattern[i + 1] === ']') i++;
     } else if (c === '(' && next === '?') {
-      problems.push(
-        `(?...) groups (non-capturing, lookaround, flags) are refused by ${POSIX}: use a plain group (...) and spell case variants out, e.g. [Oo]rders`,
-      );
+      if (/^\(\?<?!/.test(pattern.slice(i)))
+        problems.push(
+          `a negative lookahead or lookbehind (?!...) is refused by ${POSIX}: list the topics to take, and leave others out with the connector's exclude setting (BackupSink: topics.exclude.regex)`,
+        );
+      else
+        problems.push(
+          `(?...) groups (non-capturing, lookaround, flags) are refused by ${POSIX}: use a plain group (...) and spell case variants out, e.g. [Oo]rders`,
+        );
+    } else if (c === '{' && next === ',') {
+      problems.push(`{,n} is {0,n} for ${POSIX} but the characters {,n} in JavaScript: write {0,n}`);
     }
   }
   return [...new Set(problems)];

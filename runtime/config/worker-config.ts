@@ -87,6 +87,15 @@ export const workerConfigDef = defineConfig({
     type: 'string',
     doc: 'Cluster mode: the URL other workers reach this one at (writes are forwarded to the leader). Defaults to http(s)://rest.host:rest.port.',
   },
+  'rest.allowed.origins': {
+    type: 'list',
+    default: [],
+    doc: 'Origins (scheme://host[:port], comma-separated) a browser may send state-changing requests from, besides the Host the request names and the host of rest.advertised.url: the public origin of a reverse proxy that rewrites Host in front of /ui, e.g. https://ops.example.com.',
+    check: (origins: string[]) => {
+      const bad = origins.filter((o) => !isOrigin(o));
+      return bad.length > 0 ? `must list origins such as https://ops.example.com (scheme, host, optional port, no path); not: ${bad.join(', ')}` : undefined;
+    },
+  },
   'rest.tls.ca.file': {
     type: 'string',
     doc: 'PEM certificates trusted when forwarding a request to another worker over HTTPS; defaults to rest.tls.cert.file (one certificate for the cluster).',
@@ -151,4 +160,13 @@ export function parseWorkerConfig(input: unknown): WorkerConfig {
   const all = [...placeholderErrors, ...errors, ...unknown, ...authErrors];
   if (all.length > 0) throw new ConfigError(all, 'worker config');
   return { ...values, kafka: withPrefix(config, 'kafka.') };
+}
+
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.search && !url.hash && !url.username;
+  } catch {
+    return false;
+  }
 }

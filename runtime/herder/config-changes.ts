@@ -65,25 +65,18 @@ export function patchedConfig(current: RawConfig, patch: ConfigPatch): RawConfig
   return merged;
 }
 
-/** Offsets change only while the connector is STOPPED (Kafka Connect's rule). */
-export function requireStopped(record: ConnectorRecord): void {
-  if (record.target !== 'STOPPED') {
-    throw new ColdstoreError(
-      ErrorCodes.CONNECTOR_NOT_STOPPED,
-      `Connector ${record.name} must be in the STOPPED state before its offsets can be changed: PUT /connectors/${record.name}/stop first.`,
-    );
-  }
-}
-
 /**
- * Active topics are reset only while the connector is STOPPED: its tasks are then shut
- * down, so none can record a topic again between the reset and their next start.
+ * Offsets and active topics change only while the connector is STOPPED (Kafka Connect's
+ * rule for offsets). Standalone its tasks have then stopped; in cluster mode tasks on
+ * other workers stop a moment later, which the cluster's topics reset checks as well.
  */
-export function requireStoppedForTopicsReset(record: ConnectorRecord): void {
-  if (record.target !== 'STOPPED') {
-    throw new ColdstoreError(
-      ErrorCodes.TOPICS_RESET_NOT_STOPPED,
-      `Connector ${record.name} is ${record.target}: its active topics can only be reset while it is STOPPED. PUT /connectors/${record.name}/stop first.`,
-    );
-  }
+export function requireStopped(record: ConnectorRecord, what: 'offsets' | 'topics'): void {
+  if (record.target === 'STOPPED') return;
+  const stop = `PUT /connectors/${record.name}/stop first.`;
+  throw what === 'offsets'
+    ? new ColdstoreError(ErrorCodes.CONNECTOR_NOT_STOPPED, `Connector ${record.name} must be in the STOPPED state before its offsets can be changed: ${stop}`)
+    : new ColdstoreError(
+        ErrorCodes.TOPICS_RESET_NOT_STOPPED,
+        `Connector ${record.name} is ${record.target}: its active topics can only be reset while it is STOPPED. ${stop}`,
+      );
 }

@@ -7,7 +7,8 @@ import type { Worker } from '../worker/worker.js';
 import { ConnectorInstance } from './connector-instance.js';
 import { ConnectorOffsets, type OffsetEntry } from './connector-offsets.js';
 import { SerialQueue } from '../support/serial-queue.js';
-import { acceptConfig, patchedConfig, requireStopped, requireStoppedForTopicsReset, type ConfigPatch } from './config-changes.js';
+import { acceptConfig, patchedConfig, requireStopped, type ConfigPatch } from './config-changes.js';
+import { logLevelsOf } from '../telemetry/log-levels.js';
 import { forgetActiveTopics, readActiveTopics } from '../worker/active-topics.js';
 import type { ConnectorInfo, HerderApi } from './herder-api.js';
 
@@ -154,6 +155,7 @@ export class Herder implements HerderApi {
       this.instances.delete(name);
       // Kafka Connect forgets a deleted connector's active topics too.
       await forgetActiveTopics(this.worker.activeTopicsStore, name);
+      logLevelsOf(this.worker.log).forgetConnector(name);
     });
   }
 
@@ -185,7 +187,7 @@ export class Herder implements HerderApi {
 
   private requireStopped(name: string): ConnectorInstance {
     const instance = this.instance(name);
-    requireStopped(instance.record);
+    requireStopped(instance.record, 'offsets');
     return instance;
   }
 
@@ -210,7 +212,7 @@ export class Herder implements HerderApi {
 
   resetActiveTopics(name: string): Promise<void> {
     return this.queue.run(async () => {
-      requireStoppedForTopicsReset(this.instance(name).record);
+      requireStopped(this.instance(name).record, 'topics');
       await forgetActiveTopics(this.worker.activeTopicsStore, name);
     });
   }

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { ErrorCodes } from '../api/errors.js';
+import { isSafeMethod } from './cross-site.js';
 import { errorBody } from './errors.js';
 
 export const FORWARDED_HEADER = 'x-coldstore-forwarded-by';
@@ -24,7 +25,7 @@ export interface Forwarding {
 
 /** Requests that change the cluster's state: applied once, by the leader. Validation, reads and a worker's own log levels stay local. */
 function isWrite(request: FastifyRequest): boolean {
-  return !['GET', 'HEAD', 'OPTIONS'].includes(request.method) && !request.url.startsWith('/connector-plugins') && !request.url.startsWith('/admin/');
+  return !isSafeMethod(request.method) && !request.url.startsWith('/connector-plugins') && !request.url.startsWith('/admin/');
 }
 
 interface Answer {

@@ -22,6 +22,8 @@ export interface ServerOptions {
   tls?: { certFile: string; keyFile: string };
   /** Routes of the product the runtime hosts (e.g. the backup catalogue, a status page), registered after the runtime's own. */
   routes?: ((app: FastifyInstance) => void)[];
+  /** Origins a browser may send writes from besides the worker's own host: rest.advertised.url, rest.allowed.origins. */
+  site?: { advertisedUrl?: string | undefined; allowedOrigins?: readonly string[] };
   /** Cluster mode: writes reaching a worker that does not lead go to the leader. */
   forwarding?: Forwarding;
 }
@@ -30,7 +32,7 @@ export interface ServerOptions {
 export function buildServer(options: ServerOptions): FastifyInstance {
   const https = options.tls ? { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) } : null;
   const app = (https ? Fastify({ https }) : Fastify()) as unknown as FastifyInstance;
-  app.addHook('onRequest', crossSiteHook());
+  app.addHook('onRequest', crossSiteHook(options.site));
   app.addHook('onRequest', authHook(options.auth));
   if (options.forwarding) app.addHook('preHandler', forwardingHook(options.forwarding));
   app.setErrorHandler(errorHandler(options.log));

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ColdstoreError, ErrorCodes } from '../api/errors.js';
 
 /**
  * Run-time log levels by logger name, as Kafka Connect's /admin/loggers (KIP-495) changes
@@ -24,6 +25,8 @@ const TO_PINO: Record<string, string> = {
 const TO_CONNECT: Record<string, string> = { silent: 'OFF', fatal: 'FATAL', error: 'ERROR', warn: 'WARN', info: 'INFO', debug: 'DEBUG', trace: 'TRACE' };
 
 export const LEVEL_NAMES = Object.keys(TO_PINO);
+/** Most names set while no logger of theirs lives (connectors not created yet): each PUT of a new name would otherwise be kept for good. */
+export const MAX_UNUSED_NAMES = 1000;
 export const ROOT = 'root';
 
 /** The pino level of a Connect level name (any case), or undefined. */
@@ -80,12 +83,28 @@ export class LogLevels {
 
   /** Sets the level of this name and every name under it; returns the names set, as Connect's PUT answers. */
   set(name: string, pinoLevelName: string, now = Date.now()): string[] {
+    if (!this.modified.has(name) && this.live(name).length === 0) {
+      const unused = [...this.modified.keys()].filter((n) => this.live(n).length === 0).length;
+      if (unused >= MAX_UNUSED_NAMES) {
+        throw new ColdstoreError(
+          ErrorCodes.REQUEST_INVALID,
+          `Logger ${name} has no logger yet, and ${unused} names without a logger are set already (at most ${MAX_UNUSED_NAMES}): set it once its connector exists, or restart the worker to forget them.`,
+        );
+      }
+    }
     const targets = this.namesUnder(name);
     for (const target of targets) {
       for (const logger of this.live(target)) logger.level = pinoLevelName;
       this.modified.set(target, { level: pinoLevelName, at: now });
     }
     return targets;
+  }
+
+  /** A deleted connector: its names and the levels set for them are forgotten (created again, it starts from its parent's level). */
+  forgetConnector(connector: string): void {
+    const own = (n: string) => n === `connector.${connector}` || n.startsWith(`connector.${connector}.task.`);
+    for (const n of [...this.modified.keys()]) if (own(n)) this.modified.delete(n);
+    for (const n of [...this.named.keys()]) if (own(n)) this.named.delete(n);
   }
 
   /** Whether a PUT may name it: a known name, or one of the forms a logger created later will have. */

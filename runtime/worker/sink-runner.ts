@@ -182,7 +182,7 @@ export class SinkTaskRunner extends TaskRunner {
     await this.sink.store.write(this.offsetsNamespace, Object.fromEntries(advancing.map(({ partition, offset }) => [partition.key, offset.toString()])));
     const topics = this.owned.markCommitted(advancing);
     this.consumer.commit(advancing.map(({ partition, offset }) => ({ ...partition.tp, offset })));
-    await this.sink.activeTopics?.note(topics);
+    this.sink.activeTopics?.note(topics);
     this.sink.metrics.commits.add(1, this.attributes);
     this.sink.metrics.commitLatency.record((performance.now() - started) / 1000, this.attributes);
   }

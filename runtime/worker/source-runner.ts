@@ -104,7 +104,7 @@ export class SourceTaskRunner extends TaskRunner {
       onCommitted: async (records) => {
         this.source.metrics.sourceRecords.add(records.length, this.attributes);
         this.source.metrics.commits.add(1, this.attributes);
-        await this.source.activeTopics?.note(topicsOf(records));
+        this.source.activeTopics?.note(topicsOf(records));
       },
     };
     const delivery: SourceDelivery = this.source.offsetsTopic
@@ -146,6 +146,8 @@ export class SourceTaskRunner extends TaskRunner {
       }
       if ('done' in result) {
         await delivery.drain();
+        // FINISHED is final: its status must already list every topic the job wrote to.
+        await this.source.activeTopics?.flush();
         await this.finish(result.summary ?? task.progress?.() ?? {});
         return;
       }

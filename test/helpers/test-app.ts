@@ -106,3 +106,18 @@ export function metricSample(text: string, name: string, labels: Record<string, 
   }
   return undefined;
 }
+
+/** The connector's status, asserted to be answered. */
+export async function connectorStatus(app: TestApp, name: string) {
+  const res = await app.call('GET', `/connectors/${name}/status`);
+  expect(res.status, res.text).toBe(200);
+  return res.body as { connector: { state: string }; tasks: { id: number; state: string }[] };
+}
+
+/** The connector's active topics (KIP-558), in the shape Kafka Connect answers. */
+export async function connectorTopics(app: TestApp, name: string): Promise<string[]> {
+  const res = await app.call('GET', `/connectors/${name}/topics`);
+  expect(res.status, res.text).toBe(200);
+  expect(Object.keys(res.body)).toEqual([name]);
+  return res.body[name].topics as string[];
+}

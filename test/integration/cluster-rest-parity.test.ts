@@ -95,7 +95,12 @@ describe('cluster mode: Kafka Connect REST parity', () => {
     }
     expect((await w2.api('PUT', '/connectors/backup/stop')).status).toBe(202);
     await waitFor('backup STOPPED on both workers', async () => (await everywhere('/connectors/backup/status')).every((s) => s.connector.state === 'STOPPED'));
-    expect((await w1.api('PUT', '/connectors/backup/topics/reset')).status).toBe(202);
+    // Tasks on the other worker may still be stopping: the reset is refused (409) until they have.
+    await waitFor('the reset accepted once the tasks stopped', async () => {
+      const res = await w1.api('PUT', '/connectors/backup/topics/reset');
+      if (res.status !== 202) expect([res.status, res.body.code]).toEqual([409, 'TOPICS_RESET_NOT_STOPPED']);
+      return res.status === 202;
+    });
     await waitFor('no topic listed on either worker', async () => (await everywhere('/connectors/backup/topics')).every((a) => a.backup.topics.length === 0));
     expect((await w2.api('GET', '/connectors/absent/topics')).status).toBe(404);
 
@@ -114,5 +119,67 @@ describe('cluster mode: Kafka Connect REST parity', () => {
       const answers = await everywhere('/connectors/backup/topics');
       return answers.every((a) => a?.backup?.topics?.length === 0);
     });
+  }, 240_000);
+
+  it('a topics reset waits for every task to have stopped: a paused worker still running one gets a 409 until it stopped it', async () => {
+    const group = uniqueName('reset').toLowerCase();
+    const topic = uniqueName('rs');
+    const label = uniqueName('rs')
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '');
+    await createTopic(topic, 3);
+    const pair: WorkerProcess[] = [];
+    for (const id of ['r1', 'r2']) {
+      mkdirSync(join(dir, id));
+      // A session long enough that the paused worker stays a member (and keeps its tasks) while the test acts.
+      pair.push(
+        new WorkerProcess(join(dir, id), await freePort(), clusterWorkerConfig(group, id, { 'session.timeout.ms': 60_000, 'heartbeat.interval.ms': 3_000 })),
+      );
+    }
+    workers.push(...pair);
+    await Promise.all(pair.map((w) => w.start()));
+    const config = { 'connector.class': 'BackupSink', topics: topic, 'tasks.max': '3', 'backup.label': label, 'bundle.max.age.ms': '500', ...s3Settings() };
+    expect((await pair[0]!.api('POST', '/connectors', { name: 'backup', config })).status).toBe(201);
+    // Three tasks and the connector over two workers: each runs at least one task.
+    await waitFor(
+      'three RUNNING tasks on both workers',
+      async () => {
+        const s = (await pair[0]!.api('GET', '/connectors/backup/status')).body;
+        return (
+          s?.tasks?.length === 3 &&
+          s.tasks.every((t: { state: string }) => t.state === 'RUNNING') &&
+          new Set(s.tasks.map((t: { worker_id: string }) => t.worker_id)).size === 2
+        );
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    await produceSteadily(topic, 3, 0, 5);
+    await waitFor('the topic listed', async () => (await pair[0]!.api('GET', '/connectors/backup/topics')).body.backup.topics.length === 1);
+    const isLeader = async (w: WorkerProcess) => /^coldstore_cluster_leader(\{[^}]*\})? 1$/m.test(await (await fetch(`${w.url}/metrics`)).text());
+    const leader = (await isLeader(pair[0]!)) ? pair[0]! : pair[1]!;
+    const other = leader === pair[0] ? pair[1]! : pair[0]!;
+    expect(await isLeader(leader)).toBe(true);
+
+    other.pause();
+    await waitFor('the worker paused', () => other.isStopped());
+    expect((await leader.api('PUT', '/connectors/backup/stop')).status).toBe(202);
+    const refused = await leader.api('PUT', '/connectors/backup/topics/reset');
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('TOPICS_RESET_NOT_STOPPED');
+    expect(refused.body.message).toMatch(/not all its tasks have stopped yet: .*backup\/\d on r\d \(RUNNING\)/);
+    expect((await leader.api('GET', '/connectors/backup/topics')).body).toEqual({ backup: { topics: [topic] } });
+
+    other.resume();
+    await waitFor(
+      'the reset accepted once the resumed worker stopped its tasks',
+      async () => (await leader.api('PUT', '/connectors/backup/topics/reset')).status === 202,
+      {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      },
+    );
+    await waitFor('no topic listed on either worker', async () =>
+      (await Promise.all(pair.map(async (w) => (await w.api('GET', '/connectors/backup/topics')).body))).every((a) => a.backup.topics.length === 0),
+    );
   }, 240_000);
 });

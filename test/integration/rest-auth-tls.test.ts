@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseWorkerConfig } from '../../runtime/config/worker-config.js';
 import { createTestApp, expectError, type Reply, type TestApp } from '../helpers/test-app.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -164,6 +165,39 @@ describe('basic authentication', () => {
     expect(own.status).toBe(201);
     expect((await t.call('GET', '/connectors', undefined, alice)).body).toEqual(['from-elsewhere']);
     await t.call('DELETE', '/connectors/from-elsewhere', undefined, alice);
+  });
+});
+
+describe('writes from a browser behind a reverse proxy that rewrites Host', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({
+      'rest.advertised.url': 'https://coldstore.internal:8443',
+      'rest.allowed.origins': 'https://ops.example.com, http://10.0.0.5:8080',
+    });
+  });
+  afterAll(async () => {
+    await t?.app.stop();
+  });
+  // nginx's `proxy_pass http://coldstore:8083;` sends Host coldstore:8083; the browser's Origin names the proxy.
+  const proxied = (origin: string) => ({ host: 'coldstore:8083', origin, 'sec-fetch-site': 'same-origin' });
+
+  it('accepts the origins of rest.allowed.origins and the host of rest.advertised.url, and nothing that merely resembles them', async () => {
+    // 404: the write passed the guard and reached the route.
+    for (const origin of ['https://ops.example.com', 'http://10.0.0.5:8080', 'https://coldstore.internal:8443']) {
+      expect((await t.call('DELETE', '/connectors/absent', undefined, proxied(origin))).status, origin).toBe(404);
+    }
+    for (const origin of ['http://ops.example.com', 'https://ops.example.com:8443', 'https://ops.example.com.evil.example', 'http://10.0.0.5', 'null']) {
+      const refused = await t.call('DELETE', '/connectors/absent', undefined, proxied(origin));
+      expectError(refused, 403, /rest\.allowed\.origins/);
+      expect(refused.body.code, origin).toBe('CROSS_SITE_REFUSED');
+    }
+  });
+
+  it('rest.allowed.origins takes origins only: a bare host or a path is refused at startup', () => {
+    for (const bad of ['ops.example.com', 'https://ops.example.com/ui', 'ftp://ops.example.com']) {
+      expect(() => parseWorkerConfig({ 'bootstrap.servers': 'x:1', 'rest.allowed.origins': bad }), bad).toThrow(/rest\.allowed\.origins.*must list origins/);
+    }
   });
 });
 

@@ -1,7 +1,8 @@
 /**
- * Kafka Connect REST parity (docs/rest-api.md): initial_state (KIP-980), PATCH of a
- * connector config (KIP-477), active topics (KIP-558) and plugin config definitions
- * (KIP-769), against a real standalone worker talking to the local Kafka and S3.
+ * Kafka Connect REST parity (docs/rest-api.md): initial_state (KIP-980) and PATCH of a
+ * connector config (KIP-477), against a real standalone worker talking to the local
+ * Kafka and S3. Active topics (KIP-558): rest-active-topics.test.ts; plugin config
+ * definitions (KIP-769): rest-plugin-config.test.ts.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaAdmin } from '../../runtime/kafka/admin.js';
 import { bootstrap, consumeAll, createTopic, produceLines } from '../helpers/kafka.js';
 import { recordCount, fetchAll, s3Client, s3Settings } from '../helpers/s3.js';
-import { badFields, connectorsFile, createTestApp, expectError, sinkLines, type TestApp } from '../helpers/test-app.js';
+import { badFields, connectorStatus, connectorsFile, createTestApp, expectError, sinkLines, type TestApp } from '../helpers/test-app.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { freePort, WorkerProcess } from '../helpers/worker-process.js';
@@ -25,22 +26,9 @@ afterAll(async () => {
   await t?.app.stop();
 });
 
-async function status(app: TestApp, name: string) {
-  const res = await app.call('GET', `/connectors/${name}/status`);
-  expect(res.status, res.text).toBe(200);
-  return res.body as { connector: { state: string }; tasks: { id: number; state: string }[] };
-}
-
 /** Log lines saying the connector's instance was started on this worker. */
 function starts(app: TestApp, name: string): number {
   return app.logs.filter((l) => l.includes(`"connector":"${name}"`) && l.includes('"msg":"connector started"')).length;
-}
-
-async function topicsOf(app: TestApp, name: string): Promise<string[]> {
-  const res = await app.call('GET', `/connectors/${name}/topics`);
-  expect(res.status, res.text).toBe(200);
-  expect(Object.keys(res.body)).toEqual([name]);
-  return res.body[name].topics as string[];
 }
 
 /** Records the broker holds in the topic (0 when it does not exist). */
@@ -71,7 +59,7 @@ describe('initial_state (KIP-980)', () => {
     const created = await t.call('POST', '/connectors', { name, config, initial_state: 'STOPPED' });
     expect(created.status, created.text).toBe(201);
     expect(created.body.tasks).toEqual([]);
-    expect(await status(t, name)).toMatchObject({ connector: { state: 'STOPPED' }, tasks: [] });
+    expect(await connectorStatus(t, name)).toMatchObject({ connector: { state: 'STOPPED' }, tasks: [] });
     // The create is applied before the answer: a connector that was going to start has started by now.
     expect(starts(t, name)).toBe(0);
     expect(await recordsIn(topic)).toBe(0);
@@ -89,7 +77,7 @@ describe('initial_state (KIP-980)', () => {
     const config = { 'connector.class': 'FileStreamSource', file: linesFile(3), topic, 'tasks.max': '1' };
     const created = await t.call('POST', '/connectors', { name, config, initial_state: 'paused' });
     expect(created.status, created.text).toBe(201);
-    expect(await status(t, name)).toMatchObject({ connector: { state: 'PAUSED' }, tasks: [{ id: 0, state: 'PAUSED' }] });
+    expect(await connectorStatus(t, name)).toMatchObject({ connector: { state: 'PAUSED' }, tasks: [{ id: 0, state: 'PAUSED' }] });
     expect(await recordsIn(topic)).toBe(0);
     expect((await t.call('PUT', `/connectors/${name}/resume`)).status).toBe(202);
     await waitFor('the three lines in the topic', async () => (await recordsIn(topic)) === 3);
@@ -154,103 +142,6 @@ describe('PATCH /connectors/{name}/config (KIP-477)', () => {
     expectError(await t.call('PATCH', `/connectors/${uniqueName('absent')}/config`, { file: second }), 404);
     expectError(await t.call('PATCH', `/connectors/${name}/config`, '[1, 2]'), 400);
     expect((await t.call('DELETE', `/connectors/${name}`)).status).toBe(204);
-  });
-});
-
-describe('active topics (KIP-558)', () => {
-  it('a sink lists the topics it consumed records from (not every one it subscribes to); reset only while STOPPED; kept across a restart; forgotten on delete', async () => {
-    const used = uniqueName('used');
-    const idle = uniqueName('idle');
-    await createTopic(used, 1);
-    await createTopic(idle, 1);
-    const dataDir = tmpDir('parity-topics');
-    let app = await createTestApp({ 'worker.id': uniqueName('topics') }, { dataDir });
-    try {
-      const name = uniqueName('sink');
-      const out = join(files, `${uniqueName('t')}.jsonl`);
-      const config = { 'connector.class': 'FileStreamSink', topics: `${used},${idle}`, file: out };
-      expect((await app.call('POST', '/connectors', { name, config })).status).toBe(201);
-      expect(await topicsOf(app, name)).toEqual([]);
-      produceLines(used, 0, ['k:1']);
-      await waitFor('the used topic listed', async () => (await topicsOf(app, name)).length > 0);
-      expect(await topicsOf(app, name)).toEqual([used]);
-
-      expectError(await app.call('PUT', `/connectors/${name}/topics/reset`), 409, /STOPPED/);
-      expect((await app.call('PUT', `/connectors/${name}/pause`)).status).toBe(202);
-      const paused = await app.call('PUT', `/connectors/${name}/topics/reset`);
-      expectError(paused, 409);
-      expect(paused.body.code).toBe('TOPICS_RESET_NOT_STOPPED');
-      expect((await app.call('PUT', `/connectors/${name}/stop`)).status).toBe(202);
-
-      // Stopped, the worker restarts: the topics were stored with the connector's state.
-      await app.app.stop();
-      app = await createTestApp({ 'worker.id': uniqueName('topics') }, { dataDir });
-      expect(await status(app, name)).toMatchObject({ connector: { state: 'STOPPED' }, tasks: [] });
-      expect(await topicsOf(app, name)).toEqual([used]);
-
-      const reset = await app.call('PUT', `/connectors/${name}/topics/reset`);
-      expect(reset.status, reset.text).toBe(202);
-      expect(reset.text).toBe('');
-      expect(await topicsOf(app, name)).toEqual([]);
-
-      // Resumed, its tasks learn the topics again, from records of each.
-      expect((await app.call('PUT', `/connectors/${name}/resume`)).status).toBe(202);
-      produceLines(idle, 0, ['k:2']);
-      await waitFor('the other topic listed', async () => (await topicsOf(app, name)).includes(idle));
-      produceLines(used, 0, ['k:3']);
-      await waitFor('both topics listed', async () => (await topicsOf(app, name)).length === 2);
-      expect(await topicsOf(app, name)).toEqual([idle, used].sort());
-
-      expect((await app.call('DELETE', `/connectors/${name}`)).status).toBe(204);
-      expectError(await app.call('GET', `/connectors/${name}/topics`), 404);
-      expectError(await app.call('PUT', `/connectors/${name}/topics/reset`), 404);
-      expect((await app.call('POST', '/connectors', { name, config, initial_state: 'STOPPED' })).status).toBe(201);
-      expect(await topicsOf(app, name)).toEqual([]);
-      expect((await app.call('DELETE', `/connectors/${name}`)).status).toBe(204);
-    } finally {
-      await app.app.stop();
-    }
-  });
-
-  it('a source lists the topics Kafka acknowledged its records in', async () => {
-    const topic = uniqueName('produced');
-    await createTopic(topic, 1);
-    const name = uniqueName('src');
-    const config = { 'connector.class': 'FileStreamSource', file: linesFile(4), topic, 'finish.at.eof': 'true' };
-    expect((await t.call('POST', '/connectors', { name, config })).status).toBe(201);
-    await waitFor('the task FINISHED', async () => (await status(t, name)).tasks[0]?.state === 'FINISHED');
-    expect(await topicsOf(t, name)).toEqual([topic]);
-    expect((await t.call('DELETE', `/connectors/${name}`)).status).toBe(204);
-  });
-});
-
-describe('connector plugins (KIP-769)', () => {
-  const KEYS = ['default_value', 'dependents', 'display_name', 'documentation', 'group', 'importance', 'name', 'order', 'required', 'type', 'width'];
-
-  it('GET /connector-plugins/{plugin}/config answers the definitions validate describes, by class name or alias; 404 for an unknown plugin', async () => {
-    const byAlias = await t.call('GET', '/connector-plugins/FileStreamSink/config');
-    expect(byAlias.status, byAlias.text).toBe(200);
-    const byClass = await t.call('GET', '/connector-plugins/coldstore.connectors.FileStreamSink/config');
-    expect(byClass.body).toEqual(byAlias.body);
-    for (const definition of byAlias.body) expect(Object.keys(definition).sort()).toEqual(KEYS);
-    const file = byAlias.body.find((d: { name: string }) => d.name === 'file');
-    expect(file).toMatchObject({ type: 'STRING', required: true, default_value: null, importance: 'HIGH' });
-    expect(byAlias.body.find((d: { name: string }) => d.name === 'tasks.max')).toMatchObject({ type: 'INT', required: false, default_value: '1' });
-    const validated = await t.call('PUT', '/connector-plugins/FileStreamSink/config/validate', {});
-    expect(byAlias.body).toEqual(validated.body.configs.map((c: { definition: unknown }) => c.definition));
-
-    const restore = await t.call('GET', '/connector-plugins/RestoreSource/config');
-    expect(restore.body.map((d: { name: string }) => d.name)).toEqual(expect.arrayContaining(['transaction.boundary', 'backup.label', 'topics']));
-    const unknown = await t.call('GET', '/connector-plugins/NoSuchConnector/config');
-    expectError(unknown, 404);
-    expect(unknown.body.code).toBe('PLUGIN_NOT_FOUND');
-  });
-
-  it('connectorsOnly=false lists the same plugins (coldstore has connector plugins only)', async () => {
-    const plain = await t.call('GET', '/connector-plugins');
-    expect(plain.body.length).toBeGreaterThan(0);
-    expect((await t.call('GET', '/connector-plugins?connectorsOnly=false')).body).toEqual(plain.body);
-    expect((await t.call('GET', '/connector-plugins?connectorsOnly=true')).body).toEqual(plain.body);
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_UNUSED_NAMES } from '../../runtime/telemetry/log-levels.js';
 import { bootstrap } from '../helpers/kafka.js';
 import { restCall } from '../helpers/rest.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
@@ -96,5 +97,40 @@ describe('/admin/loggers', () => {
     expect(unknown.status).toBe(404);
     expect(unknown.body.code).toBe('LOGGER_NOT_FOUND');
     expect((await restCall(worker.url, 'PUT', '/admin/loggers/org.apache.kafka.connect', { level: 'DEBUG' })).status).toBe(404);
+  });
+
+  it("a deleted connector's names are forgotten, with the levels set for them", async () => {
+    const name = uniqueName('gone');
+    const config = { 'connector.class': 'FileStreamSink', topics: 'never-produced', file: '/dev/null' };
+    expect((await restCall(worker.url, 'POST', '/connectors', { name, config, initial_state: 'STOPPED' })).status).toBe(201);
+    await setLevel(`connector.${name}`, 'DEBUG');
+    await setLevel(`connector.${name}.task.0`, 'TRACE');
+    expect(Object.keys((await restCall(worker.url, 'GET', '/admin/loggers')).body)).toEqual(
+      expect.arrayContaining([`connector.${name}`, `connector.${name}.task.0`]),
+    );
+    expect((await restCall(worker.url, 'DELETE', `/connectors/${name}`)).status).toBe(204);
+    const after = Object.keys((await restCall(worker.url, 'GET', '/admin/loggers')).body);
+    expect(after.filter((n) => n.startsWith(`connector.${name}`))).toEqual([]);
+    expect((await restCall(worker.url, 'GET', `/admin/loggers/connector.${name}`)).status).toBe(404);
+  });
+
+  it(`names set before any logger of theirs exists are capped at ${MAX_UNUSED_NAMES}; names in use and names already set stay settable`, async () => {
+    const prefix = uniqueName('cap');
+    let refused: { status: number; body: any } | undefined;
+    let accepted = 0;
+    for (let i = 0; i <= MAX_UNUSED_NAMES && !refused; i++) {
+      const res = await restCall(worker.url, 'PUT', `/admin/loggers/connector.${prefix}-${i}`, { level: 'DEBUG' });
+      if (res.status === 200) accepted++;
+      else refused = res;
+    }
+    expect(refused?.status).toBe(400);
+    expect(refused?.body.message).toMatch(new RegExp(`at most ${MAX_UNUSED_NAMES}.*once its connector exists`));
+    // Earlier tests set a few such names too: together they reach the cap exactly.
+    expect(accepted).toBeGreaterThan(MAX_UNUSED_NAMES - 10);
+    const all = (await restCall(worker.url, 'GET', '/admin/loggers')).body;
+    expect(Object.keys(all).length).toBeLessThan(MAX_UNUSED_NAMES + 20);
+    expect((await restCall(worker.url, 'PUT', `/admin/loggers/connector.${prefix}-0`, { level: 'INFO' })).status).toBe(200);
+    expect((await restCall(worker.url, 'PUT', '/admin/loggers/backups', { level: 'INFO' })).status).toBe(200);
+    expect((await restCall(worker.url, 'PUT', '/admin/loggers/root', { level: 'INFO' })).status).toBe(200);
   });
 });

@@ -44,6 +44,10 @@ describe('topics.regex in Java syntax', () => {
     ['orders-\\d+', /\\d is the letter d .*write \[0-9\]/],
     ['[\\w.-]+', /a backslash inside \[\.\.\.\] is a backslash/],
     ['a\\tb', /\\t is the letter t/],
+    ['(a)-\\1', /\\1 \(a backreference\) refers to another group/],
+    ['x{,3}', /\{,n\} is \{0,n\} .* write \{0,n\}/],
+    ['(?!__).*', /negative lookahead .* topics\.exclude\.regex/],
+    ['.*(?<!-dlq)', /negative lookahead .* topics\.exclude\.regex/],
   ])('%s is valid JavaScript but refused: the consumer subscription reads it otherwise', (pattern, advice) => {
     expect(javaOnlySyntax(pattern)).toEqual([]);
     const problem = topicsRegexProblem(pattern);
@@ -129,5 +133,59 @@ describe('Kafka Connect framework keys and unknown keys', () => {
     expect(closestKey('bundle.max.record', ['bundle.max.records', 'bundle.max.bytes'])).toBe('bundle.max.records');
     expect(closestKey('bndle.max.recrd', ['bundle.max.records'])).toBeUndefined();
     expect(closestKey('tasks.mx', ['tasks.max', 'topics'])).toBe('tasks.max');
+  });
+});
+
+describe('refused key families and what a plugin declares', () => {
+  const fileSink = builtInPlugins.find((p) => p.className.endsWith('FileStreamSink'))!;
+
+  it('a key a plugin declares itself is the plugin’s, even when its name looks like a refused Connect family', () => {
+    const plugin = {
+      ...fileSink,
+      className: 'ErrorsAwareSink',
+      aliases: [],
+      config: fileSink.config.extend({ 'errors.tolerance': { type: 'string', default: 'none', doc: 'This plugin’s own setting.' } }),
+    };
+    const registry = new PluginRegistry([plugin]);
+    const raw = { name: 'e', 'connector.class': 'ErrorsAwareSink', topics: 't', file: '/tmp/x', 'errors.tolerance': 'all', 'errors.log.enable': 'true' };
+    const validation = validateConnectorConfig(registry, raw);
+    // errors.log.enable is still refused: only the declared key is exempt.
+    expect(validation.errors.map((e) => e.field)).toEqual(['errors.log.enable']);
+    expect(validation.resolved['errors.tolerance']).toBe('all');
+  });
+
+  it('validate never echoes the value of a refused undeclared key (it may hold credentials)', () => {
+    const registry = new PluginRegistry(builtInPlugins);
+    const raw = {
+      name: 'b',
+      'connector.class': 'BackupSink',
+      topics: 't',
+      'storage.type': 'local',
+      'local.root': '/tmp/x',
+      'value.converter.basic.auth.user.info': 'user:s3cret',
+    };
+    const infos = configInfos(validateConnectorConfig(registry, raw), raw, 'BackupSink');
+    const entry = infos.configs.find((c) => c.value.name === 'value.converter.basic.auth.user.info');
+    expect(entry?.value.errors.length).toBe(1);
+    expect(entry?.value.value).toBeNull();
+    expect(JSON.stringify(infos)).not.toContain('s3cret');
+    // Declared keys still echo their value.
+    expect(infos.configs.find((c) => c.value.name === 'topics')?.value.value).toBe('t');
+  });
+});
+
+describe('the connectors’ own regex settings', () => {
+  const registry = new PluginRegistry(builtInPlugins);
+  it.each([
+    ['BackupSink', 'topics.exclude.regex', { topics: 't', 'storage.type': 'local', 'local.root': '/tmp/x' }],
+    ['BackupSink', 'groups.regex', { topics: 't', 'storage.type': 'local', 'local.root': '/tmp/x' }],
+    ['RestoreSource', 'topic.rename.regex', { 'topic.rename.replacement': 'r.$1', 'storage.type': 'local', 'local.root': '/tmp/x' }],
+  ])('%s %s refuses Java-only syntax with its JavaScript equivalent, and takes JavaScript syntax', (className, key, rest) => {
+    const field = (value: string) =>
+      validateConnectorConfig(registry, { name: 'c', 'connector.class': className, ...rest, [key]: value }).errors.filter((e) => e.field === key);
+    expect(field('(?i)orders')[0]?.message).toMatch(/^is Java regex syntax, which coldstore does not read: .*\[Oo\]rders/);
+    expect(field('orders.*+')[0]?.message).toMatch(/possessive quantifier/);
+    // JavaScript-only syntax is fine here: nothing but JavaScript reads these.
+    expect(field('(?!__)(?:orders|payments)-\\d+')).toEqual([]);
   });
 });
