@@ -3,7 +3,7 @@
  * declaration per connector drives parsing and typing, validation (every bad
  * field reported), the REST `validate` answer and the generated docs table.
  */
-import { javaOnlySyntax } from '../config/topics-regex.js';
+import { javaOnlySyntax } from './regex-syntax.js';
 import type { FieldError } from './errors.js';
 
 export type ConfigType = 'string' | 'password' | 'int' | 'double' | 'boolean' | 'list';

@@ -4,7 +4,7 @@ import type { FieldError } from '../api/errors.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { unknownKeyWarnings, unsupportedConnectKeys } from './connect-keys.js';
 import { createRedactor, resolvePlaceholders } from './placeholders.js';
-import { topicsRegexProblem } from './topics-regex.js';
+import { topicsRegexProblem } from '../api/regex-syntax.js';
 
 /** Keys every connector has, whatever its plugin. */
 export const commonConnectorConfig = defineConfig({

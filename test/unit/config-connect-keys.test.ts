@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { closestKey } from '../../runtime/config/connect-keys.js';
 import { configInfos, validateConnectorConfig } from '../../runtime/config/connector-config.js';
-import { javaOnlySyntax, topicsRegexProblem } from '../../runtime/config/topics-regex.js';
+import { javaOnlySyntax, topicsRegexProblem } from '../../runtime/api/regex-syntax.js';
 import { PluginRegistry } from '../../runtime/plugins/registry.js';
 import { builtInPlugins } from '../../connectors/index.js';
 
