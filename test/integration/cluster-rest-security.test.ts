@@ -4,7 +4,7 @@
  * caller's credentials, which the leader checks again; without them it is refused before
  * anything is forwarded.
  */
-import { execFileSync } from 'node:child_process';
+import { selfSignedCertificate } from '../helpers/certs.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
@@ -25,29 +25,7 @@ describe('cluster mode: forwarded writes keep REST authentication and TLS', () =
   });
 
   it('a write through the non-leader reaches the leader over HTTPS with the caller credentials; without them it is refused', async () => {
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-subj',
-        '/CN=127.0.0.1',
-        '-days',
-        '1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { cert, key } = selfSignedCertificate(dir, 'worker', 'IP:127.0.0.1');
     const ca = readFileSync(cert);
     const group = uniqueName('clsec').toLowerCase();
     for (const id of ['s1', 's2']) {

@@ -2,13 +2,12 @@
  * REST security (DESIGN §3): bearer and basic authentication through inject(), and TLS
  * through a real HTTPS listener with a self-signed certificate.
  */
-import { execFileSync } from 'node:child_process';
+import { selfSignedCertificate } from '../helpers/certs.js';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseWorkerConfig } from '../../runtime/config/worker-config.js';
 import { createTestApp, expectError, type Reply, type TestApp } from '../helpers/test-app.js';
@@ -203,33 +202,11 @@ describe('writes from a browser behind a reverse proxy that rewrites Host', () =
 
 describe('TLS', () => {
   const dir = tmpDir('rest-tls');
-  const cert = join(dir, 'c.pem');
-  const key = join(dir, 'k.pem');
+  const { cert, key } = selfSignedCertificate(dir, 'worker', 'IP:127.0.0.1');
   let t: TestApp;
   let port: number;
 
   beforeAll(async () => {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-subj',
-        '/CN=127.0.0.1',
-        '-days',
-        '1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
     t = await createTestApp({ 'rest.tls.cert.file': cert, 'rest.tls.key.file': key });
     await t.app.server.listen({ host: '127.0.0.1', port: 0 });
     port = (t.app.server.server.address() as AddressInfo).port;

@@ -2,8 +2,9 @@
 // it, against real HTTP and HTTPS servers: it asks /health where the worker config says
 // the worker listens, trusts the configured CA, and fails on anything but a 2xx.
 // It imports the worker config parser from dist/ (npx tsc -p tsconfig.json).
+import { selfSignedCertificate } from '../helpers/certs.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -30,33 +31,8 @@ function runHealthcheck(config: Record<string, unknown>): Promise<Probe> {
   });
 }
 
-/** A self-signed certificate for `name` (DNS) and 127.0.0.1, as a cluster's workers would carry. */
-function certificate(name: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-subj',
-      `/CN=${name}`,
-      '-days',
-      '1',
-      '-addext',
-      `subjectAltName=DNS:${name}`,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
+/** A self-signed certificate for `name` (DNS), as a cluster's workers would carry. */
+const certificate = (name: string) => selfSignedCertificate(dir, name, `DNS:${name}`);
 
 const servers: Server[] = [];
 const requested: string[] = [];
