@@ -6,22 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestApp, type Reply, type TestApp } from '../helpers/test-app.js';
+import { createTestApp, readyUntil, type TestApp } from '../helpers/test-app.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { waitFor } from '../helpers/wait.js';
 import { PrivateKafka } from './private-kafka.js';
-
-function readyUntil(t: TestApp, what: string, wanted: (reply: Reply) => boolean): Promise<Reply> {
-  return waitFor(
-    what,
-    async () => {
-      const reply = await t.call('GET', '/ready');
-      if (!wanted(reply)) throw new Error(`${reply.status} ${reply.text}`);
-      return reply;
-    },
-    { timeoutMs: 90_000, intervalMs: 500 },
-  );
-}
 
 describe('readiness through a Kafka outage', () => {
   let kafka: PrivateKafka | undefined;
@@ -43,10 +30,10 @@ describe('readiness through a Kafka outage', () => {
     const root = await t.call('GET', '/');
     expect(root.status).toBe(200);
     expect(root.body.kafka_cluster_id).toBe(clusterId);
-    await readyUntil(t, 'ready with the broker up', (r) => r.status === 200);
+    await readyUntil(t, 'ready with the broker up', (r) => r.status === 200, 90_000);
 
     await kafka.stop('SIGKILL');
-    const down = await readyUntil(t, '503 with the broker down', (r) => r.status === 503);
+    const down = await readyUntil(t, '503 with the broker down', (r) => r.status === 503, 90_000);
     expect(down.body.checks.kafka.ok).toBe(false);
     expect(down.body.checks.kafka.message).toMatch(/metadata|Kafka/);
     expect(down.body.checks.worker).toEqual({ ok: true });
@@ -55,7 +42,7 @@ describe('readiness through a Kafka outage', () => {
     expect((await t.call('GET', '/')).body.kafka_cluster_id).toBe(clusterId);
 
     await kafka.start();
-    const back = await readyUntil(t, '200 once the broker is back', (r) => r.status === 200);
+    const back = await readyUntil(t, '200 once the broker is back', (r) => r.status === 200, 90_000);
     expect(back.body.checks.kafka).toEqual({ ok: true });
     expect((await t.call('GET', '/')).body.kafka_cluster_id).toBe(clusterId);
   }, 300_000);

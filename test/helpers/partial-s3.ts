@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { S3ObjectStore } from '../../connectors/common/object-store/s3-object-store.js';
 
 /** One request the server saw: method, path, and whether it was a conditional create. */
 export interface SeenRequest {
@@ -97,4 +98,17 @@ export class PartialS3 {
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
+}
+
+/** A coldstore S3 store against a test server at `endpoint` (path style, dummy credentials). */
+export function s3StoreAt(endpoint: string): S3ObjectStore {
+  return new S3ObjectStore({
+    endpoint,
+    region: 'us-east-1',
+    pathStyle: true,
+    credentials: { accessKeyId: 'k', secretAccessKey: 's' },
+    checksums: 'when_required',
+    multipartThresholdBytes: 16 * 1024 * 1024,
+    partSizeBytes: 8 * 1024 * 1024,
+  });
 }

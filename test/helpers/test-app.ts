@@ -7,6 +7,7 @@ import { parseWorkerConfig } from '../../runtime/config/worker-config.js';
 import { createLogger } from '../../runtime/telemetry/logger.js';
 import { bootstrap } from './kafka.js';
 import { tmpDir } from './tmp.js';
+import { waitFor } from './wait.js';
 
 export interface Reply {
   status: number;
@@ -120,4 +121,17 @@ export async function connectorTopics(app: TestApp, name: string): Promise<strin
   expect(res.status, res.text).toBe(200);
   expect(Object.keys(res.body)).toEqual([name]);
   return res.body[name].topics as string[];
+}
+
+/** Polls GET /ready until `wanted` holds (each probe behind it is cached a few seconds). */
+export function readyUntil(t: TestApp, what: string, wanted: (reply: Reply) => boolean, timeoutMs = 60_000): Promise<Reply> {
+  return waitFor(
+    what,
+    async () => {
+      const reply = await t.call('GET', '/ready');
+      if (!wanted(reply)) throw new Error(`${reply.status} ${reply.text}`);
+      return reply;
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
 }

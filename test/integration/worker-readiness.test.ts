@@ -12,7 +12,7 @@ import { clusterWorkerConfig } from '../helpers/cluster-config.js';
 import { createTopic, produceLinesAsync } from '../helpers/kafka.js';
 import { PartialS3 } from '../helpers/partial-s3.js';
 import { s3Settings } from '../helpers/s3.js';
-import { createTestApp, type Reply, type TestApp } from '../helpers/test-app.js';
+import { createTestApp, readyUntil, type TestApp } from '../helpers/test-app.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { freePort, WorkerProcess } from '../helpers/worker-process.js';
@@ -39,19 +39,6 @@ function backupConfig(topic: string, endpoint: string): Record<string, string> {
     ...s3Settings(),
     's3.endpoint': endpoint,
   };
-}
-
-/** Polls /ready until `wanted` holds (each probe is cached a few seconds). */
-function readyUntil(t: TestApp, what: string, wanted: (reply: Reply) => boolean): Promise<Reply> {
-  return waitFor(
-    what,
-    async () => {
-      const reply = await t.call('GET', '/ready');
-      if (!wanted(reply)) throw new Error(`${reply.status} ${reply.text}`);
-      return reply;
-    },
-    { timeoutMs: 60_000, intervalMs: 500 },
-  );
 }
 
 describe('GET /ready', () => {

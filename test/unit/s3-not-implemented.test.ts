@@ -6,7 +6,7 @@ import { ColdstoreError, ErrorCodes, RetriableError } from '../../runtime/api/in
 import { S3ObjectStore } from '../../connectors/common/object-store/s3-object-store.js';
 import { retryTransient } from '../../connectors/common/object-store/object-store.js';
 import { BundleUploader } from '../../connectors/backup-sink/bundle-uploader.js';
-import { PartialS3 } from '../helpers/partial-s3.js';
+import { PartialS3, s3StoreAt } from '../helpers/partial-s3.js';
 
 let server: PartialS3 | undefined;
 
@@ -18,15 +18,7 @@ afterEach(async () => {
 async function storeRefusing(refuse: ConstructorParameters<typeof PartialS3>[0]): Promise<S3ObjectStore> {
   server = new PartialS3(refuse);
   const endpoint = await server.start();
-  return new S3ObjectStore({
-    endpoint,
-    region: 'us-east-1',
-    pathStyle: true,
-    credentials: { accessKeyId: 'k', secretAccessKey: 's' },
-    checksums: 'when_required',
-    multipartThresholdBytes: 16 * 1024 * 1024,
-    partSizeBytes: 8 * 1024 * 1024,
-  });
+  return s3StoreAt(endpoint);
 }
 
 async function rejection(work: Promise<unknown>): Promise<unknown> {

@@ -1,5 +1,6 @@
 // ObjectStore.probe, the store check of GET /ready (docs/rest-api.md, GET /ready):
 // S3 over real HTTP (a tiny server answering a fixed status to HEAD bucket), the local store on disk.
+import { s3StoreAt } from '../helpers/partial-s3.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
@@ -29,15 +30,7 @@ async function answering(status: number): Promise<{ endpoint: string; requests: 
 }
 
 function s3(endpoint: string): S3ObjectStore {
-  return new S3ObjectStore({
-    endpoint,
-    region: 'us-east-1',
-    pathStyle: true,
-    credentials: { accessKeyId: 'k', secretAccessKey: 's' },
-    checksums: 'when_required',
-    multipartThresholdBytes: 16 * 1024 * 1024,
-    partSizeBytes: 8 * 1024 * 1024,
-  });
+  return s3StoreAt(endpoint);
 }
 
 const signal = () => new AbortController().signal;
