@@ -3,6 +3,7 @@ import type { LibrdKafkaError } from '@confluentinc/kafka-javascript';
 import type { KafkaCluster, PartitionBounds, PartitionOffset, TopicDescription } from '../api/cluster.js';
 import { ColdstoreError, ErrorCodes } from '../api/errors.js';
 import { clientConfig, type KafkaConnection } from './client-config.js';
+import { connectClient } from './connect.js';
 import { fromKafkaError } from './errors.js';
 
 const { AdminClient, KafkaConsumer, CODES, OffsetSpec, IsolationLevel } = KafkaLib;
@@ -137,9 +138,7 @@ export class KafkaAdmin implements KafkaCluster {
       clientConfig(this.connection, `${this.clientId}-commit`, { 'group.id': group, 'enable.auto.commit': false }) as never,
       {},
     );
-    await new Promise<void>((resolve, reject) =>
-      consumer.connect({ timeout: TIMEOUT_MS }, (err) => (err ? reject(fromKafkaError(err, 'consumer connect')) : resolve())),
-    );
+    await connectClient(consumer as never, { timeout: TIMEOUT_MS }, 'consumer connect');
     try {
       consumer.commitSync(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset) })));
     } catch (err) {
