@@ -6,8 +6,10 @@
  * the plaintext listener with kcat, an independent client.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchAll, recordCount } from '../helpers/s3.js';
 import type { TestApp } from '../helpers/test-app.js';
@@ -22,6 +24,16 @@ const SASL_USER = 'coldstore-app';
 const SASL_PASSWORD = 'sasl-Pw-7f3c9e21d';
 const S3_KEY_ID = 'secured-access-key';
 const S3_SECRET = 's3-Secret-91ab4c77';
+
+const CLI = resolve(import.meta.dirname, '../../dist/app/cli/main.cjs');
+
+function coldstore(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [CLI, ...args], { maxBuffer: 16 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) =>
+      done({ code: err ? Number((err as NodeJS.ErrnoException).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 function statusOf(t: TestApp, name: string) {
   return t.app.herder.status(name);
@@ -159,6 +171,23 @@ describe('SASL_SSL Kafka and HTTPS S3', () => {
     );
     const back = await readTextRecords(kafka.bootstrap, restored, 1);
     expect(back.map((r) => [r.offset, r.key, r.value])).toEqual(original.map((r) => [r.offset, r.key, r.value]));
+
+    // The store commands read the same settings from a connector file: s3.ca.file included.
+    const file = (name: string, ca: string) => {
+      const path = join(tmpDir('secured-cli'), `${name}.json`);
+      writeFileSync(
+        path,
+        JSON.stringify({ name, config: { 'connector.class': 'BackupSink', topics: topic, ...storage({ 's3.ca.file': ca }), 'backup.label': label } }),
+      );
+      return path;
+    };
+    const verified = await coldstore(['verify', '--config', file('trusted', pki.caFile)]);
+    expect(verified.code, verified.stderr).toBe(0);
+    const refused = await coldstore(['verify', '--config', file('untrusted', rogue.caFile)]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/TLS certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted/);
+    expect(refused.stderr).toContain('s3.ca.file');
+    expectNoSecrets(verified.stdout + verified.stderr + refused.stdout + refused.stderr);
 
     const shown = await everythingShown(t, [backup, restore]);
     // The answers are the real ones (a masked secret key, running connectors), not empty pages.
