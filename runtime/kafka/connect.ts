@@ -44,19 +44,45 @@ function isSecurityError(said: Said): boolean {
   return said.code === AUTHENTICATION || said.code === SSL || SECURITY_TEXT.test(said.message ?? '');
 }
 
-/** Connects a client; a failure the brokers' refusal explains (see securityFailure) says so, any other is mapped by fromKafkaError. */
-export function connectClient(client: Connectable, options: Record<string, unknown>, doing: string): Promise<void> {
+/** What librdkafka last said about a refused handshake, for the failures it reports only as timeouts or transport errors. */
+export interface SecurityWatch {
+  seen(): Said | undefined;
+  stop(): void;
+}
+
+export function watchSecurity(client: Pick<Connectable, 'on' | 'removeListener'>): SecurityWatch {
   let seen: Said | undefined;
   const watch = (said: Said) => {
     if (isSecurityError(said)) seen = { message: said.message, ...(said.severity === undefined ? { code: said.code } : {}) };
   };
   client.on('event.error', watch);
   client.on('event.log', watch);
-  return new Promise((resolve, reject) => {
-    client.connect(options, (err) => {
+  return {
+    seen: () => seen,
+    stop: () => {
       client.removeListener('event.error', watch);
       client.removeListener('event.log', watch);
+    },
+  };
+}
+
+/**
+ * A request's failure: a local one (timed out, transport; librdkafka's codes are negative)
+ * after the brokers refused the handshake is that refusal; anything else as fromKafkaError.
+ */
+export function requestFailure(err: LibrdKafkaError, doing: string, watch: SecurityWatch): ColdstoreError {
+  const seen = watch.seen();
+  return seen && err.code < 0 ? securityFailure(seen, doing) : fromKafkaError(err, doing);
+}
+
+/** Connects a client; a failure the brokers' refusal explains (see securityFailure) says so, any other is mapped by fromKafkaError. */
+export function connectClient(client: Connectable, options: Record<string, unknown>, doing: string): Promise<void> {
+  const watch = watchSecurity(client);
+  return new Promise((resolve, reject) => {
+    client.connect(options, (err) => {
+      watch.stop();
       if (!err) return resolve();
+      const seen = watch.seen();
       reject(seen || isSecurityError(err) ? securityFailure(seen ?? err, doing) : fromKafkaError(err, doing));
     });
   });

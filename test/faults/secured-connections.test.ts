@@ -51,6 +51,9 @@ describe('SASL_SSL Kafka and HTTPS S3', () => {
   let pki: TestPki;
   let rogue: TestPki;
   const apps: TestApp[] = [];
+  /** The backup the first test makes, for the restore with a wrong password. */
+  let label = '';
+  let backedUpTopic = '';
 
   function kafkaSettings(overrides: Record<string, string> = {}): Record<string, string> {
     return {
@@ -127,7 +130,8 @@ describe('SASL_SSL Kafka and HTTPS S3', () => {
     expect(original).toHaveLength(300);
 
     const t = await app(kafkaSettings());
-    const label = uniqueName('sec').toLowerCase();
+    label = uniqueName('sec').toLowerCase();
+    backedUpTopic = topic;
     const backup = uniqueName('backup');
     await t.app.herder.putConfig(
       backup,
@@ -210,6 +214,28 @@ describe('SASL_SSL Kafka and HTTPS S3', () => {
       return r.status === 503 && /authentication/i.test(r.body.checks.kafka.message ?? '') ? r : undefined;
     });
     expect(ready.body.checks.kafka.ok).toBe(false);
+    expectNoSecrets(await everythingShown(t, [name]), [wrong]);
+  });
+
+  it('a restore with a wrong SASL password fails with an error naming authentication, not a hang', async () => {
+    expect(label, 'the round trip ran first').not.toBe('');
+    const wrong = 'also-not-the-Password-7';
+    const t = await app(kafkaSettings({ 'kafka.sasl.password': wrong }));
+    const name = uniqueName('badpw-restore');
+    await t.app.herder.putConfig(
+      name,
+      {
+        'connector.class': 'RestoreSource',
+        topics: backedUpTopic,
+        'topic.rename': `${backedUpTopic}:${backedUpTopic}-again`,
+        ...storage(),
+        'backup.label': label,
+      },
+      true,
+    );
+    const trace = await failure(t, name);
+    expect(trace).toMatch(/^\[KAFKA_ERROR\]/);
+    expect(trace).toMatch(/SASL authentication error/);
     expectNoSecrets(await everythingShown(t, [name]), [wrong]);
   });
 
