@@ -3,6 +3,7 @@ import type { LibrdKafkaError } from '@confluentinc/kafka-javascript';
 import type { KafkaCluster, PartitionBounds, PartitionOffset, TopicDescription } from '../api/cluster.js';
 import { ColdstoreError, ErrorCodes } from '../api/errors.js';
 import { clientConfig, type KafkaConnection } from './client-config.js';
+import { connectClient, requestFailure, watchSecurity, type SecurityWatch } from './connect.js';
 import { fromKafkaError } from './errors.js';
 
 const { AdminClient, KafkaConsumer, CODES, OffsetSpec, IsolationLevel } = KafkaLib;
@@ -21,26 +22,33 @@ type DescribeConfigs = (
   cb: (err: LibrdKafkaError | null, results: { name: string; error?: LibrdKafkaError; configs: ConfigEntry[] }[]) => void,
 ) => void;
 
-function callback<T>(doing: string, resolve: (value: T) => void, reject: (err: Error) => void) {
-  return (err: LibrdKafkaError | null | undefined, value: T) => (err ? reject(fromKafkaError(err, doing)) : resolve(value));
-}
-
 /** Cluster operations over one admin client: topic metadata, consumer-group offsets, offset resets. */
 export class KafkaAdmin implements KafkaCluster {
   private readonly admin: ReturnType<typeof AdminClient.create>;
+  private readonly security: SecurityWatch;
 
   constructor(
     private readonly connection: KafkaConnection,
     private readonly clientId: string,
   ) {
     this.admin = AdminClient.create(clientConfig(connection, clientId) as never);
+    this.security = watchSecurity(this.admin as never);
+  }
+
+  /** A failed request; one the brokers' refusal of the credentials or certificate explains says so. */
+  private fail(err: LibrdKafkaError, doing: string): Error {
+    return requestFailure(err, doing, this.security);
+  }
+
+  private callback<T>(doing: string, resolve: (value: T) => void, reject: (err: Error) => void) {
+    return (err: LibrdKafkaError | null | undefined, value: T) => (err ? reject(this.fail(err, doing)) : resolve(value));
   }
 
   /** Deletes a consumer group; a group that does not exist counts as deleted. */
   deleteGroup(groupId: string): Promise<void> {
     return new Promise((resolve, reject) => {
       this.admin.deleteGroups([groupId], { timeout: 10_000 }, (err, results) => {
-        if (err) return reject(fromKafkaError(err, `delete group ${groupId}`));
+        if (err) return reject(this.fail(err, `delete group ${groupId}`));
         const failure = results?.find((r) => r.error && r.error.code !== CODES.ERRORS.ERR_GROUP_ID_NOT_FOUND);
         if (failure?.error) return reject(fromKafkaError(failure.error, `delete group ${groupId}`));
         resolve();
@@ -52,19 +60,19 @@ export class KafkaAdmin implements KafkaCluster {
     return new Promise((resolve, reject) => {
       const spec = { topic, num_partitions: partitions, replication_factor: options.replicationFactor ?? -1, config: options.configs ?? {} };
       this.admin.createTopic(spec, TIMEOUT_MS, (err) => {
-        if (err && err.code !== CODES.ERRORS.ERR_TOPIC_ALREADY_EXISTS) return reject(fromKafkaError(err, `create topic ${topic}`));
+        if (err && err.code !== CODES.ERRORS.ERR_TOPIC_ALREADY_EXISTS) return reject(this.fail(err, `create topic ${topic}`));
         resolve();
       });
     });
   }
 
   listTopics(): Promise<string[]> {
-    return new Promise((resolve, reject) => this.admin.listTopics({ timeout: TIMEOUT_MS }, callback('list topics', resolve, reject)));
+    return new Promise((resolve, reject) => this.admin.listTopics({ timeout: TIMEOUT_MS }, this.callback('list topics', resolve, reject)));
   }
 
   async describeTopic(topic: string, options: { configs?: boolean } = {}): Promise<TopicDescription | undefined> {
     const described = await new Promise<{ partitions: { replicas: unknown[] }[]; error?: LibrdKafkaError }[]>((resolve, reject) =>
-      this.admin.describeTopics([topic], { timeout: TIMEOUT_MS }, callback(`describe topic ${topic}`, resolve, reject) as never),
+      this.admin.describeTopics([topic], { timeout: TIMEOUT_MS }, this.callback(`describe topic ${topic}`, resolve, reject) as never),
     ).catch((err: Error) => {
       if (/unknown topic/i.test(err.message)) return [{ partitions: [], error: { code: CODES.ERRORS.ERR_UNKNOWN_TOPIC_OR_PART } as LibrdKafkaError }];
       throw err;
@@ -88,7 +96,7 @@ export class KafkaAdmin implements KafkaCluster {
     }
     return new Promise((resolve, reject) => {
       describeConfigs([{ type: 'topic', name: topic }], { timeout: TIMEOUT_MS }, (err, results) => {
-        if (err) return reject(fromKafkaError(err, `describe configs of ${topic}`));
+        if (err) return reject(this.fail(err, `describe configs of ${topic}`));
         const result = results[0];
         if (result?.error) return reject(fromKafkaError(result.error, `describe configs of ${topic}`));
         const configs: Record<string, string> = {};
@@ -102,7 +110,7 @@ export class KafkaAdmin implements KafkaCluster {
 
   async listGroups(): Promise<string[]> {
     const result = await new Promise<{ groups: { groupId: string }[] }>((resolve, reject) =>
-      this.admin.listGroups({ timeout: TIMEOUT_MS }, callback('list consumer groups', resolve, reject)),
+      this.admin.listGroups({ timeout: TIMEOUT_MS }, this.callback('list consumer groups', resolve, reject)),
     );
     return result.groups.map((g) => g.groupId);
   }
@@ -110,7 +118,7 @@ export class KafkaAdmin implements KafkaCluster {
   /** The live members of a group and the client id each joined with. */
   async groupMembers(group: string): Promise<{ memberId: string; clientId: string }[]> {
     const result = await new Promise<{ groups: { error?: LibrdKafkaError; members: { memberId: string; clientId: string }[] }[] }>((resolve, reject) =>
-      this.admin.describeGroups([group], { timeout: TIMEOUT_MS }, callback(`describe group ${group}`, resolve, reject) as never),
+      this.admin.describeGroups([group], { timeout: TIMEOUT_MS }, this.callback(`describe group ${group}`, resolve, reject) as never),
     );
     const described = result.groups[0];
     if (described?.error) throw fromKafkaError(described.error, `describe group ${group}`);
@@ -121,7 +129,7 @@ export class KafkaAdmin implements KafkaCluster {
     const results = await new Promise<
       { error?: LibrdKafkaError; partitions: { topic: string; partition: number; offset: number; error?: LibrdKafkaError }[] }[]
     >((resolve, reject) =>
-      this.admin.listConsumerGroupOffsets([{ groupId: group }], { timeout: TIMEOUT_MS }, callback(`offsets of group ${group}`, resolve, reject)),
+      this.admin.listConsumerGroupOffsets([{ groupId: group }], { timeout: TIMEOUT_MS }, this.callback(`offsets of group ${group}`, resolve, reject)),
     );
     const result = results[0];
     if (result?.error) throw fromKafkaError(result.error, `offsets of group ${group}`);
@@ -137,9 +145,7 @@ export class KafkaAdmin implements KafkaCluster {
       clientConfig(this.connection, `${this.clientId}-commit`, { 'group.id': group, 'enable.auto.commit': false }) as never,
       {},
     );
-    await new Promise<void>((resolve, reject) =>
-      consumer.connect({ timeout: TIMEOUT_MS }, (err) => (err ? reject(fromKafkaError(err, 'consumer connect')) : resolve())),
-    );
+    await connectClient(consumer as never, { timeout: TIMEOUT_MS }, 'consumer connect');
     try {
       consumer.commitSync(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset) })));
     } catch (err) {
@@ -178,7 +184,7 @@ export class KafkaAdmin implements KafkaCluster {
   private async listOffsets(partitions: readonly { topic: string; partition: number }[], spec: unknown, isolationLevel: unknown): Promise<PartitionOffset[]> {
     const specs = partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: spec }));
     const results = await new Promise<{ topic: string; partition: number; offset: number; error?: LibrdKafkaError }[]>((resolve, reject) =>
-      this.admin.listOffsets(specs as never, { timeout: TIMEOUT_MS, isolationLevel } as never, callback('list offsets', resolve, reject)),
+      this.admin.listOffsets(specs as never, { timeout: TIMEOUT_MS, isolationLevel } as never, this.callback('list offsets', resolve, reject)),
     );
     return results.map((r) => {
       if (r.error) throw fromKafkaError(r.error, `offsets of ${r.topic}/${r.partition}`);

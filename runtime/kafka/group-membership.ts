@@ -1,7 +1,7 @@
 import KafkaLib from '@confluentinc/kafka-javascript';
 import type { Assignment, LibrdKafkaError } from '@confluentinc/kafka-javascript';
 import { clientConfig, type KafkaConnection } from './client-config.js';
-import { fromKafkaError } from './errors.js';
+import { connectClient } from './connect.js';
 
 const { KafkaConsumer, CODES } = KafkaLib;
 
@@ -71,9 +71,7 @@ export class GroupMembership {
   }
 
   async join(): Promise<void> {
-    await new Promise<void>((resolve, reject) =>
-      this.consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(fromKafkaError(err, 'join the worker group')) : resolve())),
-    );
+    await connectClient(this.consumer as never, { timeout: 30_000 }, 'join the worker group');
     this.consumer.setDefaultConsumeTimeout(100);
     this.consumer.subscribe([this.options.topic]);
     this.loop = this.serve();

@@ -3,6 +3,7 @@ import type { Message } from '@confluentinc/kafka-javascript';
 import { RetriableError } from '../api/errors.js';
 import { START_OF_PARTITION } from '../api/records.js';
 import { clientConfig, type KafkaConnection } from './client-config.js';
+import { connectClient } from './connect.js';
 import { fromKafkaError } from './errors.js';
 import { boundPollTime } from './poll-timing.js';
 
@@ -55,9 +56,7 @@ export class KafkaLog {
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((resolve, reject) =>
-      this.consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(fromKafkaError(err, `connect to ${this.topic}`)) : resolve())),
-    );
+    await connectClient(this.consumer as never, { timeout: 30_000 }, `connect to ${this.topic}`);
     boundPollTime(this.consumer, 200);
     this.consumer.on('partition.eof', (eof: { partition: number; offset: number }) => {
       this.ends.set(eof.partition, BigInt(eof.offset));

@@ -2,6 +2,7 @@ import KafkaLib from '@confluentinc/kafka-javascript';
 import type { LibrdKafkaError } from '@confluentinc/kafka-javascript';
 import { CachedCheck, type CheckResult } from '../support/cached-check.js';
 import { clientConfig, type KafkaConnection } from './client-config.js';
+import { connectClient } from './connect.js';
 
 type ProbeClient = InstanceType<typeof KafkaLib.Producer>;
 
@@ -61,17 +62,22 @@ export class KafkaProbe {
         const found = CLUSTER_ID_LINE.exec(event.message ?? '');
         if (found) this.id = found[1]!;
       });
-      // connect() sends the first Metadata request and fails when it gets no answer.
-      client.connect({ timeout: timeoutMs, allTopics: false } as never, (err: LibrdKafkaError | null) => {
-        this.connecting = undefined;
-        if (err) return reject(new Error(`cannot reach Kafka at ${this.connection.bootstrapServers}: ${err.message}`));
-        if (this.closed) {
-          client.disconnect(() => undefined);
-          return reject(new Error('the probe was closed'));
-        }
-        this.client = client;
-        resolve(client);
-      });
+      // connect() sends the first Metadata request and fails when it gets no answer; a refused password or certificate is named.
+      connectClient(client as never, { timeout: timeoutMs, allTopics: false }, `connect to ${this.connection.bootstrapServers}`).then(
+        () => {
+          this.connecting = undefined;
+          if (this.closed) {
+            client.disconnect(() => undefined);
+            return reject(new Error('the probe was closed'));
+          }
+          this.client = client;
+          resolve(client);
+        },
+        (err: Error) => {
+          this.connecting = undefined;
+          reject(new Error(`cannot reach Kafka at ${this.connection.bootstrapServers}: ${err.message}`));
+        },
+      );
     });
     return this.connecting;
   }

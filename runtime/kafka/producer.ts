@@ -2,6 +2,7 @@ import KafkaLib from '@confluentinc/kafka-javascript';
 import type { DeliveryReport, LibrdKafkaError } from '@confluentinc/kafka-javascript';
 import type { RecordHeader } from '../api/records.js';
 import { clientConfig, type KafkaClientConfig, type KafkaConnection } from './client-config.js';
+import { connectClient } from './connect.js';
 import { fromKafkaError } from './errors.js';
 import type { RecordProducer } from '../worker/record-producer.js';
 
@@ -57,14 +58,9 @@ export class KafkaProducer implements RecordProducer {
     else waiter.resolve({ partition: report.partition, offset: BigInt(report.offset) });
   }
 
-  connect(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.producer.connect({ timeout: 30_000 }, (err) => {
-        if (err) return reject(fromKafkaError(err, 'producer connect'));
-        this.producer.setPollInterval(20);
-        resolve();
-      });
-    });
+  async connect(): Promise<void> {
+    await connectClient(this.producer as never, { timeout: 30_000 }, 'producer connect');
+    this.producer.setPollInterval(20);
   }
 
   /** Resolves once the broker acknowledged the record. Waits (never drops) while the local queue is full. */

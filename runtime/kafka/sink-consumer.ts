@@ -2,6 +2,7 @@ import KafkaLib from '@confluentinc/kafka-javascript';
 import type { LibrdKafkaError, Assignment } from '@confluentinc/kafka-javascript';
 import type { SinkRecord, TopicPartition } from '../api/records.js';
 import { clientConfig, type KafkaClientConfig, type KafkaConnection } from './client-config.js';
+import { connectClient } from './connect.js';
 import { fromKafkaError } from './errors.js';
 import { toSinkRecord } from './message.js';
 import { boundPollTime } from './poll-timing.js';
@@ -65,16 +66,11 @@ export class SinkConsumer implements TaskConsumer {
     }
   }
 
-  connect(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.consumer.connect({ timeout: 30_000 }, (err) => {
-        if (err) return reject(fromKafkaError(err, 'consumer connect'));
-        boundPollTime(this.consumer, this.options.pollTimeoutMs ?? 200);
-        const subscription = this.options.topicsRegex ? [`^(${this.options.topicsRegex})$`] : [...this.options.topics];
-        this.consumer.subscribe(subscription);
-        resolve();
-      });
-    });
+  async connect(): Promise<void> {
+    await connectClient(this.consumer as never, { timeout: 30_000 }, 'consumer connect');
+    boundPollTime(this.consumer, this.options.pollTimeoutMs ?? 200);
+    const subscription = this.options.topicsRegex ? [`^(${this.options.topicsRegex})$`] : [...this.options.topics];
+    this.consumer.subscribe(subscription);
   }
 
   /** Up to `max` records; an empty list after the poll timeout. Serves rebalance callbacks too. */

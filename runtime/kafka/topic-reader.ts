@@ -2,6 +2,7 @@ import KafkaLib from '@confluentinc/kafka-javascript';
 import type { Message } from '@confluentinc/kafka-javascript';
 import { START_OF_PARTITION } from '../api/records.js';
 import { clientConfig, type KafkaConnection } from './client-config.js';
+import { connectClient } from './connect.js';
 import { fromKafkaError } from './errors.js';
 import { boundPollTime } from './poll-timing.js';
 
@@ -37,9 +38,7 @@ export async function readTopicToEnd(
     { 'auto.offset.reset': 'earliest' },
   );
   try {
-    await new Promise<void>((resolve, reject) =>
-      consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(fromKafkaError(err, 'reader connect')) : resolve())),
-    );
+    await connectClient(consumer as never, { timeout: 30_000 }, 'reader connect');
     const pending = new Map([...ends].map(([partition, end]) => [partition, Number(end)] as const).filter(([, end]) => end > 0));
     consumer.on('partition.eof', (eof: { partition: number; offset: number }) => {
       const end = pending.get(eof.partition);

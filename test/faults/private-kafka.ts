@@ -23,6 +23,14 @@ const READY_TIMEOUT_MS = 120_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** A SASL_SSL listener (SCRAM-SHA-512 over TLS) beside the plaintext one, as production clusters have. */
+export interface SaslSslOptions {
+  /** PEM file holding the broker's PKCS#8 private key and its certificate chain. */
+  keystore: string;
+  /** SCRAM-SHA-512 users, made when the storage is formatted. */
+  users: Record<string, string>;
+}
+
 export class PrivateKafka {
   private child: ChildProcess | undefined;
   readonly bootstrap: string;
@@ -36,6 +44,8 @@ export class PrivateKafka {
     readonly dir: string,
     readonly port: number,
     readonly controllerPort: number,
+    /** The SASL_SSL listener's port and settings, when the broker has one. */
+    readonly saslSsl?: SaslSslOptions & { port: number },
   ) {
     this.bootstrap = `127.0.0.1:${port}`;
     this.config = join(dir, 'server.properties');
@@ -44,25 +54,50 @@ export class PrivateKafka {
   }
 
   /** A broker on two free ports (client, controller), not started yet. */
-  static async create(dir: string): Promise<PrivateKafka> {
-    const port = await freePort();
-    let controller = await freePort();
-    while (controller === port) controller = await freePort();
-    return new PrivateKafka(dir, port, controller);
+  static async create(dir: string, options: { saslSsl?: SaslSslOptions } = {}): Promise<PrivateKafka> {
+    const taken = new Set<number>();
+    const next = async () => {
+      let port = await freePort();
+      while (taken.has(port)) port = await freePort();
+      taken.add(port);
+      return port;
+    };
+    const port = await next();
+    const controller = await next();
+    return new PrivateKafka(dir, port, controller, options.saslSsl ? { ...options.saslSsl, port: await next() } : undefined);
+  }
+
+  /** The SASL_SSL listener's address (the plaintext one stays for kcat and the test's own checks). */
+  get secureBootstrap(): string {
+    if (!this.saslSsl) throw new Error('this broker has no SASL_SSL listener');
+    return `127.0.0.1:${this.saslSsl.port}`;
+  }
+
+  private secureListenerConfig(): string[] {
+    const s = this.saslSsl;
+    if (!s) return [];
+    return [
+      'sasl.enabled.mechanisms=SCRAM-SHA-512',
+      'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      'listener.name.sasl_ssl.ssl.keystore.type=PEM',
+      `listener.name.sasl_ssl.ssl.keystore.location=${s.keystore}`,
+    ];
   }
 
   private writeConfig(): void {
     mkdirSync(this.data, { recursive: true });
+    const secure = this.saslSsl ? `,SASL_SSL://127.0.0.1:${this.saslSsl.port}` : '';
     writeFileSync(
       this.config,
       [
         'process.roles=broker,controller',
         'node.id=1',
         `controller.quorum.voters=1@127.0.0.1:${this.controllerPort}`,
-        `listeners=PLAINTEXT://127.0.0.1:${this.port},CONTROLLER://127.0.0.1:${this.controllerPort}`,
-        `advertised.listeners=PLAINTEXT://127.0.0.1:${this.port}`,
+        `listeners=PLAINTEXT://127.0.0.1:${this.port},CONTROLLER://127.0.0.1:${this.controllerPort}${secure}`,
+        `advertised.listeners=PLAINTEXT://127.0.0.1:${this.port}${secure}`,
         'controller.listener.names=CONTROLLER',
-        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL',
+        ...this.secureListenerConfig(),
         'inter.broker.listener.name=PLAINTEXT',
         `log.dirs=${this.data}`,
         'offsets.topic.replication.factor=1',
@@ -103,7 +138,11 @@ export class PrivateKafka {
     mkdirSync(this.dir, { recursive: true });
     if (this.starts === 0) this.writeConfig();
     if (!existsSync(join(this.data, 'meta.properties'))) {
-      await this.run([...this.jvm(null), 'kafka.tools.StorageTool', 'format', '-t', kafkaClusterId(), '-c', this.config]);
+      const scram = Object.entries(this.saslSsl?.users ?? {}).flatMap(([name, password]) => [
+        '--add-scram',
+        `SCRAM-SHA-512=[name=${name},password=${password}]`,
+      ]);
+      await this.run([...this.jvm(null), 'kafka.tools.StorageTool', 'format', '-t', kafkaClusterId(), '-c', this.config, ...scram]);
     }
     writeFileSync(this.logFile, `\n===== private kafka start ${this.starts + 1} at ${new Date().toISOString()} =====\n`, { flag: 'a' });
     const log = openSync(this.logFile, 'a');

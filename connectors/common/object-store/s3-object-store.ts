@@ -26,11 +26,14 @@ import {
   type FetchedObject,
   type StoredObject,
 } from './object-store.js';
+import { httpsAgentTrusting, untrustedCertificate } from './s3-tls.js';
 
 export interface S3StoreOptions {
   endpoint?: string;
   region: string;
   pathStyle: boolean;
+  /** PEM CA certificates trusted for an HTTPS endpoint besides the system ones (a private CA). */
+  caFile?: string;
   /** Static credentials; omitted: the AWS default credential chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** `aws:kms` or `AES256`; omitted: the bucket's default. */
@@ -79,9 +82,11 @@ function notImplemented(err: unknown, doing: string): ColdstoreError {
 }
 
 /** Network trouble, throttling and 5xx are worth retrying; 501 (not implemented) and 4xx (auth, bad request) are not. */
-function classify(err: unknown, doing: string): Error {
+function classify(err: unknown, doing: string, endpoint: string | undefined): Error {
   const status = statusOf(err);
   if (status === 501 || nameOf(err) === 'NotImplemented') return notImplemented(err, doing);
+  const tls = untrustedCertificate(err, endpoint);
+  if (tls) return new ColdstoreError(ErrorCodes.STORE_IO, `S3 ${doing} failed: ${tls}.`, { cause: err });
   const message = `S3 ${doing} failed: ${(err as Error)?.message ?? String(err)}${status ? ` (HTTP ${status})` : ''}`;
   if (status === undefined || status >= 500 || status === 429 || nameOf(err) === 'SlowDown' || nameOf(err) === 'RequestTimeout') {
     return new TransientStoreError(`${message}; retrying`, { cause: err });
@@ -105,7 +110,7 @@ export class S3ObjectStore implements ObjectStore {
       responseChecksumValidation: options.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
       maxAttempts: 3,
       // A hung connection must fail (and be retried) rather than block a task forever.
-      requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000, ...(options.caFile ? { httpsAgent: httpsAgentTrusting(options.caFile) } : {}) },
     });
   }
 
@@ -113,7 +118,7 @@ export class S3ObjectStore implements ObjectStore {
     try {
       return await work();
     } catch (err) {
-      throw classify(err, doing);
+      throw classify(err, doing, this.options.endpoint);
     }
   }
 
@@ -122,13 +127,14 @@ export class S3ObjectStore implements ObjectStore {
       await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
       return;
     } catch (err) {
-      if (statusOf(err) !== 404 && nameOf(err) !== 'NotFound' && nameOf(err) !== 'NoSuchBucket') throw classify(err, `HEAD bucket ${bucket}`);
+      if (statusOf(err) !== 404 && nameOf(err) !== 'NotFound' && nameOf(err) !== 'NoSuchBucket')
+        throw classify(err, `HEAD bucket ${bucket}`, this.options.endpoint);
     }
     try {
       await this.client.send(new CreateBucketCommand({ Bucket: bucket }));
     } catch (err) {
       if (nameOf(err) === 'BucketAlreadyOwnedByYou' || nameOf(err) === 'BucketAlreadyExists') return;
-      throw classify(err, `create bucket ${bucket}`);
+      throw classify(err, `create bucket ${bucket}`, this.options.endpoint);
     }
   }
 
@@ -144,7 +150,7 @@ export class S3ObjectStore implements ObjectStore {
         await this.client.send(new PutObjectCommand({ ...params, IfNoneMatch: '*' }));
         return { created: true };
       } catch (err) {
-        if (statusOf(err) !== 412 && nameOf(err) !== 'PreconditionFailed') throw classify(err, `conditional-PUT ${bucket}/${key}`);
+        if (statusOf(err) !== 412 && nameOf(err) !== 'PreconditionFailed') throw classify(err, `conditional-PUT ${bucket}/${key}`, this.options.endpoint);
       }
       return { created: false, existing: await this.mustHead(bucket, key) };
     }
@@ -176,7 +182,7 @@ export class S3ObjectStore implements ObjectStore {
       return { size: res.ContentLength ?? 0, metadata: res.Metadata ?? {} };
     } catch (err) {
       if (statusOf(err) === 404 || nameOf(err) === 'NotFound') return undefined;
-      throw classify(err, `HEAD ${bucket}/${key}`);
+      throw classify(err, `HEAD ${bucket}/${key}`, this.options.endpoint);
     }
   }
 
@@ -192,7 +198,7 @@ export class S3ObjectStore implements ObjectStore {
       return { body: Buffer.from(await res.Body!.transformToByteArray()), metadata: res.Metadata ?? {} };
     } catch (err) {
       if (statusOf(err) === 404 || nameOf(err) === 'NoSuchKey') return undefined;
-      throw classify(err, `GET ${bucket}/${key}`);
+      throw classify(err, `GET ${bucket}/${key}`, this.options.endpoint);
     }
   }
 
@@ -202,7 +208,7 @@ export class S3ObjectStore implements ObjectStore {
       return await this.client.send(new ListObjectsV2Command(input));
     } catch (err) {
       if (nameOf(err) === 'NoSuchBucket') return { $metadata: {} };
-      throw classify(err, `LIST ${input.Bucket}/${input.Prefix ?? ''}`);
+      throw classify(err, `LIST ${input.Bucket}/${input.Prefix ?? ''}`, this.options.endpoint);
     }
   }
 
@@ -243,9 +249,10 @@ export class S3ObjectStore implements ObjectStore {
       // A HEAD answer has no body, so the SDK cannot name a 403 better than UnknownError.
       const reason = signal.aborted
         ? 'no answer in time'
-        : status === 403
-          ? 'access denied (HTTP 403): check s3.access.key.id, s3.secret.access.key and the bucket policy'
-          : `${(err as Error)?.message || nameOf(err) || String(err)}${status ? ` (HTTP ${status})` : ''}`;
+        : (untrustedCertificate(err, this.options.endpoint) ??
+          (status === 403
+            ? 'access denied (HTTP 403): check s3.access.key.id, s3.secret.access.key and the bucket policy'
+            : `${(err as Error)?.message || nameOf(err) || String(err)}${status ? ` (HTTP ${status})` : ''}`));
       throw new Error(`${this.description}, bucket ${bucket}: ${reason}`, { cause: err });
     }
   }
@@ -269,7 +276,7 @@ export class S3ObjectStore implements ObjectStore {
       return { supported: true };
     } catch (err) {
       if (statusOf(err) === 501 || nameOf(err) === 'NotImplemented') return { supported: false };
-      throw classify(err, `PUT lifecycle of ${bucket}`);
+      throw classify(err, `PUT lifecycle of ${bucket}`, this.options.endpoint);
     }
   }
 }
