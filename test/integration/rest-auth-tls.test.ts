@@ -1,5 +1,5 @@
 /**
- * REST security (DESIGN §3): bearer and basic authentication through inject(), and TLS
+ * REST security (docs/rest-api.md, "Security"): bearer and basic authentication through inject(), and TLS
  * through a real HTTPS listener with a self-signed certificate.
  */
 import { selfSignedCertificate } from '../helpers/certs.js';
