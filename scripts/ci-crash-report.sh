@@ -47,7 +47,7 @@ while IFS= read -r core; do
     echo "  (no gdb: open it with gdb \$(command -v node) $core)"
   fi
 # Worker processes of the tests run in directories under the temp dir: their cores land there.
-done < <(find . "$COLDSTORE_CRASH_DIR" "${TMPDIR:-/tmp}" -maxdepth 3 -type f \( -name core -o -name 'core.[0-9]*' \) -newer "$marker" -not -path './node_modules/*' 2>/dev/null | sort -u)
+done < <(find "$PWD" "$COLDSTORE_CRASH_DIR" "${TMPDIR:-/tmp}" -maxdepth 3 -type f \( -name core -o -name 'core.[0-9]*' \) -newer "$marker" -not -path "$PWD/node_modules/*" -exec realpath {} + 2>/dev/null | sort -u)
 
 [ "$found" = 1 ] || echo "crash-report: no Node report and no core dump"
 rm -f "$marker"

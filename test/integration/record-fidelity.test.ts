@@ -57,8 +57,11 @@ describe('records keep null apart from empty, header order and duplicates, and t
     expect(wire[2]!.headers).toEqual(['a', null, 'a', '', 'b', 'x', 'a', 'y']);
 
     const out = join(dir, 'out.jsonl');
-    ({ app } = await createTestApp());
-    await app.herder.putConfig(uniqueName('fid-sink'), { 'connector.class': 'FileStreamSink', topics: `${topic},${logAppend}`, file: out }, true);
+    const t = await createTestApp({}, { captureLogs: true });
+    app = t.app;
+    const sink = uniqueName('fid-sink');
+    await app.herder.putConfig(sink, { 'connector.class': 'FileStreamSink', topics: `${topic},${logAppend}`, file: out }, true);
+    // A CI run once saw nothing arrive for 60 s: if it happens again, the worker's own words say where it stood.
     const lines = await waitFor('records in the sink output', () => {
       if (!existsSync(out)) return undefined;
       const read = readFileSync(out, 'utf8')
@@ -66,6 +69,9 @@ describe('records keep null apart from empty, header order and duplicates, and t
         .filter(Boolean)
         .map((l) => JSON.parse(l) as FileSinkLine);
       return read.length === RECORDS.length + 1 ? read : undefined;
+    }).catch(async (err: Error) => {
+      const status = JSON.stringify((await t.call('GET', `/connectors/${sink}/status`)).body);
+      throw new Error(`${err.message}\nstatus: ${status}\nworker log:\n${t.logs.slice(-40).join('')}`);
     });
     const fromTopic = lines.filter((l) => l.topic === topic).sort((x, y) => Number(x.offset) - Number(y.offset));
     expect(fromTopic.map((l) => ({ key: l.key, value: l.value, headers: l.headers, timestamp: l.timestamp, timestampType: l.timestampType }))).toEqual(
