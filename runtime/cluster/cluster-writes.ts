@@ -28,6 +28,28 @@ export class ClusterWrites {
   /** One write at a time on the leader, each reading the state the previous one left (no lost update, no double create). */
   private readonly queue = new SerialQueue();
 
+  /**
+   * Runs a leader write in turn. The leader's writer fenced by a newer instance means a newer
+   * leader exists (this one was paused or cut off): NOT_LEADER, which forwarding and callers
+   * retry, rather than TASK_FENCED, which is about tasks.
+   */
+  private async onLeader<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await this.queue.run(write);
+    } catch (err) {
+      if (err instanceof ColdstoreError && err.code === ErrorCodes.TASK_FENCED) {
+        throw new ColdstoreError(
+          ErrorCodes.NOT_LEADER,
+          'This worker stopped leading the cluster during the write (a newer leader fenced it); retry in a few seconds.',
+          {
+            cause: err,
+          },
+        );
+      }
+      throw err;
+    }
+  }
+
   constructor(
     private readonly view: ClusterView,
     private readonly leader: ClusterLeader,
@@ -37,12 +59,12 @@ export class ClusterWrites {
   ) {}
 
   putConfig(name: string, config: RawConfig, mustNotExist: boolean, initialTarget?: TargetState): Promise<{ created: boolean; info: ConnectorInfo }> {
-    return this.queue.run(() => this.applyConfig(name, () => config, mustNotExist, initialTarget));
+    return this.onLeader(() => this.applyConfig(name, () => config, mustNotExist, initialTarget));
   }
 
   /** The patch is merged over the config the leader holds once caught up, so two patches in a row both apply. */
   async patchConfig(name: string, patch: ConfigPatch): Promise<ConnectorInfo> {
-    return (await this.queue.run(() => this.applyConfig(name, () => patchedConfig(this.view.record(name).config, patch), false))).info;
+    return (await this.onLeader(() => this.applyConfig(name, () => patchedConfig(this.view.record(name).config, patch), false))).info;
   }
 
   /** The target state is written with the config, so a connector created STOPPED or PAUSED never runs before it is resumed. */
@@ -57,7 +79,7 @@ export class ClusterWrites {
   }
 
   delete(name: string): Promise<void> {
-    return this.queue.run(async () => {
+    return this.onLeader(async () => {
       const writer = await this.leader.writer();
       const count = this.view.taskConfigs(name)?.tasks.length ?? 0;
       this.view.record(name);
@@ -67,7 +89,7 @@ export class ClusterWrites {
   }
 
   setTarget(name: string, target: TargetState): Promise<void> {
-    return this.queue.run(async () => {
+    return this.onLeader(async () => {
       const writer = await this.leader.writer();
       const record = this.view.record(name);
       if (record.target !== target) await writer.write(CONFIG_NAMESPACES.connectors, { [name]: { ...record, target } });
@@ -81,14 +103,14 @@ export class ClusterWrites {
   }
 
   restart(name: string, includeTasks: boolean, onlyFailed: boolean): Promise<void> {
-    return this.queue.run(async () => {
+    return this.onLeader(async () => {
       this.view.record(name);
       await this.request(CONFIG_NAMESPACES.restarts, name, { includeTasks, onlyFailed });
     });
   }
 
   restartTask(name: string, id: number): Promise<void> {
-    return this.queue.run(async () => {
+    return this.onLeader(async () => {
       const count = this.view.taskConfigs(this.view.record(name).name)?.tasks.length ?? 0;
       if (id >= count) throw new ColdstoreError(ErrorCodes.TASK_NOT_FOUND, `Task ${id} of connector ${name} not found.`);
       await this.request(CONFIG_NAMESPACES.restarts, taskUnit(name, id), { task: id });
@@ -97,7 +119,7 @@ export class ClusterWrites {
 
   /** Asks every task of the connector, wherever it runs, to make what it consumed durable soon. */
   requestFlush(name: string): Promise<void> {
-    return this.queue.run(async () => {
+    return this.onLeader(async () => {
       await this.request(CONFIG_NAMESPACES.flushes, name, {});
     });
   }
@@ -110,14 +132,14 @@ export class ClusterWrites {
   }
 
   alterOffsets(name: string, body: unknown): Promise<void> {
-    return this.queue.run(async () => {
+    return this.onLeader(async () => {
       const record = await this.requireStopped(name);
       await this.offsets.alter(name, this.view.type(record), body);
     });
   }
 
   resetOffsets(name: string): Promise<void> {
-    return this.queue.run(async () => {
+    return this.onLeader(async () => {
       const record = await this.requireStopped(name);
       await this.offsets.reset(name, this.view.type(record));
     });
@@ -129,7 +151,7 @@ export class ClusterWrites {
    * changes, and one still stopping could record a topic after the reset.
    */
   resetActiveTopics(name: string): Promise<void> {
-    return this.queue.run(async () => {
+    return this.onLeader(async () => {
       await this.leader.writer();
       requireStopped(this.view.record(name), 'topics');
       const running = this.statusBoard.tasksNotStopped(name, this.view.assignment().workers);
