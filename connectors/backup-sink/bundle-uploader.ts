@@ -11,6 +11,7 @@ import type { SealedBundle } from './partition-writer.js';
 import { MetadataName } from '../layouts/metadata-names.js';
 
 const gzipAsync = promisify(gzip);
+const UNRETRIED_CODES = new Set<string>([ErrorCodes.STORE_UNSUPPORTED, ErrorCodes.ENCRYPTION_KEY_UNAVAILABLE]);
 
 export interface UploaderOptions {
   store: ObjectStore;
@@ -137,8 +138,8 @@ export class BundleUploader {
     return retry(work, {
       delays: new Backoff(500, 30_000, 0),
       retryable: (err) => {
-        // A server without the operation (501) will not grow it on a retry.
-        if (err instanceof PermanentUploadError || (err instanceof ColdstoreError && err.code === ErrorCodes.STORE_UNSUPPORTED)) return false;
+        // A server without the operation (501) will not grow it on a retry, nor will a missing or refused encryption key come back.
+        if (err instanceof PermanentUploadError || (err instanceof ColdstoreError && UNRETRIED_CODES.has(err.code))) return false;
         const transient = err instanceof TransientStoreError;
         metrics.add(backupMetrics.errors, 1, { kind: transient ? 'transient' : 'permanent' });
         if (!transient && ++permanentFailures > permanentErrorRetries) {

@@ -1,10 +1,22 @@
+import { UndecryptableObject } from '../common/encryption/encrypting-store.js';
+import type { FetchedObject, ObjectStore } from '../common/object-store/object-store.js';
 import { BundleDefect } from './body-check.js';
 
 /**
  * Everything a checked read of a backup object can find wrong with it, in the order
  * it is checked; the restore and verify both report these kinds.
  */
-export const OBJECT_DEFECT_KINDS = ['missing', 'size', 'foreign', 'corrupt-gzip', 'checksum', 'truncated', 'inconsistent'] as const;
+export const OBJECT_DEFECT_KINDS = [
+  'missing',
+  'key-unavailable',
+  'not-authentic',
+  'size',
+  'foreign',
+  'corrupt-gzip',
+  'checksum',
+  'truncated',
+  'inconsistent',
+] as const;
 export type ObjectDefectKind = (typeof OBJECT_DEFECT_KINDS)[number];
 
 /** A backup object that is not what its key (and whoever lists it) says; `message` is the detail, without the key. */
@@ -36,6 +48,16 @@ export async function checkingBody<T>(found: DefectContext, check: () => Promise
     return await check();
   } catch (err) {
     if (err instanceof BundleDefect) throw new ObjectDefect(err.kind, err.message, found);
+    throw err;
+  }
+}
+
+/** Reads an object for a checked read: one that cannot be decrypted (key unavailable, not authentic) is an ObjectDefect. */
+export async function getChecked(store: ObjectStore, bucket: string, key: string, found: DefectContext): Promise<FetchedObject | undefined> {
+  try {
+    return await store.get(bucket, key);
+  } catch (err) {
+    if (err instanceof UndecryptableObject) throw new ObjectDefect(err.kind, err.detail, found);
     throw err;
   }
 }

@@ -6,7 +6,7 @@ import { restoreMetrics } from './metrics.js';
  * Why an object in the backup cannot be restored: a defect of its body (layouts/body-check.ts),
  * where it sits, or (dispatcher target) the dispatcher refusing it for good.
  */
-export type BadObjectKind = BundleDefectKind | 'foreign' | 'gap' | 'missing' | 'rejected';
+export type BadObjectKind = BundleDefectKind | 'foreign' | 'gap' | 'missing' | 'key-unavailable' | 'not-authentic' | 'rejected';
 
 /** An object (or a hole between objects) the restore cannot use; the message names the key and what to do. */
 export class BadObjectError extends Error {

@@ -21,6 +21,13 @@ export interface StoredObject {
 export interface FetchedObject {
   body: Buffer;
   metadata: ObjectMetadata;
+  /** The bytes stored, when they are not `body` (an encrypted object, whose body is given decrypted). */
+  storedSize?: number;
+}
+
+/** How many bytes the object takes in the store: what listings and manifests state of it. */
+export function storedBytes(object: FetchedObject): number {
+  return object.storedSize ?? object.body.length;
 }
 
 /** What a create-if-absent found: it wrote the object, or one was already there. */

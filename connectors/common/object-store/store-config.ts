@@ -1,4 +1,5 @@
 import { defineConfig, type ConfigValues } from '../../../runtime/api/index.js';
+import { encryptionKeys, validateEncryptionSettings, withEncryption } from '../encryption/encryption-config.js';
 import { LocalObjectStore } from './local-object-store.js';
 import type { ObjectStore } from './object-store.js';
 import { S3ObjectStore } from './s3-object-store.js';
@@ -41,6 +42,7 @@ export const storeConfig = defineConfig({
   },
   's3.multipart.threshold.bytes': { type: 'int', default: 16 * MiB, min: 5 * MiB, group: 'Storage', doc: 'Objects at least this large are uploaded in parts.' },
   's3.part.size.bytes': { type: 'int', default: 8 * MiB, min: 5 * MiB, group: 'Storage', doc: 'Part size of multipart uploads.' },
+  ...encryptionKeys,
 });
 
 export type StoreSettings = ConfigValues<typeof storeConfig.keys>;
@@ -58,10 +60,16 @@ export function validateStoreSettings(raw: Record<string, string>): { field: str
       errors.push({ field: 's3.endpoint', message: `is not a URL: "${raw['s3.endpoint']}"` });
     }
   }
+  errors.push(...validateEncryptionSettings(raw));
   return errors;
 }
 
+/** The configured store, encrypting and decrypting as the encryption.* settings say. */
 export function createObjectStore(settings: StoreSettings): ObjectStore {
+  return withEncryption(plainObjectStore(settings), settings);
+}
+
+function plainObjectStore(settings: StoreSettings): ObjectStore {
   if (settings['storage.type'] === 'local') return new LocalObjectStore(settings['local.root']);
   const keyId = settings['s3.access.key.id'];
   const secret = settings['s3.secret.access.key'];

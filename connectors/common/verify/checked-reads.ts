@@ -6,7 +6,7 @@ import { readKafkaBundle, type BundleStatement } from '../../layouts/kafka-v1/ch
 import type { BundleKey } from '../../layouts/layout.js';
 import { ObjectDefect, type ObjectDefectKind } from '../../layouts/object-defect.js';
 import type { Location } from '../backup-location.js';
-import type { ObjectStore } from '../object-store/object-store.js';
+import type { ObjectMetadata, ObjectStore } from '../object-store/object-store.js';
 import type { VerifyProblem, VerifyProblemKind } from './report.js';
 
 /** A bundle object to read: its key (relative to the events location) and the range it must hold. */
@@ -19,7 +19,8 @@ export interface BundleExpectation extends BundleKey {
   stated?: BundleStatement;
 }
 
-export type BundleReading = { ok: true; records: BackedUpRecord[]; bytes: number } | { ok: false; problem: VerifyProblem; bytes: number };
+export type BundleReading =
+  { ok: true; records: BackedUpRecord[]; bytes: number; metadata: ObjectMetadata } | { ok: false; problem: VerifyProblem; bytes: number };
 
 export type EntryReading = { ok: true; entry: AzulIndexEntry } | { ok: false; problem: VerifyProblem };
 
@@ -28,6 +29,8 @@ export type AzulBundleReading = ({ ok: true } & AzulBundle) | { ok: false; probl
 /** A damaged gzip stream and an undecodable container are both "the bytes are broken". */
 const PROBLEM_OF_DEFECT: Record<ObjectDefectKind, VerifyProblemKind> = {
   missing: 'missing',
+  'key-unavailable': 'key-unavailable',
+  'not-authentic': 'not-authentic',
   size: 'size',
   foreign: 'foreign',
   'corrupt-gzip': 'corrupt',
@@ -44,8 +47,8 @@ function failed(err: unknown, key: string, where: { topic?: string; partition?: 
 /** A kafka-v1 bundle (or azul rejects) read as verify reads it: against what is stated of it, and its metadata against its records. */
 export async function readVerifiedBundle(store: ObjectStore, location: Location, expected: BundleExpectation): Promise<BundleReading> {
   try {
-    const { records, bytes } = await readKafkaBundle(store, location, expected, { stated: expected.stated, metadataAgrees: true });
-    return { ok: true, records, bytes };
+    const { records, bytes, metadata } = await readKafkaBundle(store, location, expected, { stated: expected.stated, metadataAgrees: true });
+    return { ok: true, records, bytes, metadata };
   } catch (err) {
     return failed(err, expected.key, { topic: expected.topic, partition: expected.partition });
   }

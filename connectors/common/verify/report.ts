@@ -1,5 +1,6 @@
 import type { Location } from '../backup-location.js';
-import type { ObjectStore } from '../object-store/object-store.js';
+import type { ObjectMetadata, ObjectStore } from '../object-store/object-store.js';
+import { MetadataName } from '../../layouts/metadata-names.js';
 import type { AzulBundleReading, BundleReading } from './checked-reads.js';
 import type { BackupLayout, LayoutChoice } from './layout.js';
 
@@ -8,7 +9,8 @@ import type { BackupLayout, LayoutChoice } from './layout.js';
  * an azul-layout event refers to a stream blob that is not in the streams bucket
  * (including blobs the dispatcher did not have when the BackupSink asked for them).
  */
-export type VerifyProblemKind = 'manifest' | 'missing' | 'size' | 'corrupt' | 'checksum' | 'inconsistent' | 'gap' | 'foreign' | 'stream-missing';
+export type VerifyProblemKind =
+  'manifest' | 'missing' | 'key-unavailable' | 'not-authentic' | 'size' | 'corrupt' | 'checksum' | 'inconsistent' | 'gap' | 'foreign' | 'stream-missing';
 
 /**
  * One thing wrong, named by its key relative to the events location (what `coldstore
@@ -74,6 +76,13 @@ export type VerifyReport = {
   layout?: BackupLayout;
   /** Distinct stream blobs looked for (HEAD) in the streams location. */
   streams?: number;
+  /** The keys the objects read are encrypted with (what restoring this backup needs), and how many objects are not encrypted. */
+  encryption: EncryptionUsed;
+};
+
+export type EncryptionUsed = {
+  keys: { provider: string; keyId: string; objects: number }[];
+  unencryptedObjects: number;
 };
 
 export const DEFAULT_VERIFY_CONCURRENCY = 8;
@@ -88,6 +97,8 @@ export class ReportTally {
   streams = 0;
   private readonly problems: VerifyProblem[] = [];
   private readonly notes: string[] = [];
+  private readonly keys = new Map<string, { provider: string; keyId: string; objects: number }>();
+  private unencrypted = 0;
 
   constructor(
     private readonly backupId: number | null,
@@ -101,7 +112,24 @@ export class ReportTally {
     this.objects++;
     this.bytes += reading.bytes;
     if (!reading.ok) this.problems.push(reading.problem);
-    else this.records += 'records' in reading ? reading.records.length : reading.events.length;
+    else {
+      this.records += 'records' in reading ? reading.records.length : reading.events.length;
+      this.encryptedWith(reading.metadata);
+    }
+  }
+
+  /** Counts the key an object read is encrypted with (from its metadata), or one more object not encrypted. */
+  encryptedWith(metadata: ObjectMetadata): void {
+    const provider = metadata[MetadataName.encryptionProvider];
+    const keyId = metadata[MetadataName.encryptionKeyId];
+    if (!provider || !keyId) {
+      this.unencrypted++;
+      return;
+    }
+    const name = `${provider}\n${keyId}`;
+    const known = this.keys.get(name) ?? { provider, keyId, objects: 0 };
+    known.objects++;
+    this.keys.set(name, known);
   }
 
   problem(problem: VerifyProblem | undefined): void {
@@ -127,6 +155,10 @@ export class ReportTally {
       problems,
       notes: [...this.notes],
       ...(this.layout ? { layout: this.layout, streams: this.streams } : {}),
+      encryption: {
+        keys: [...this.keys.values()].sort((a, b) => compare(a.provider, b.provider) || compare(a.keyId, b.keyId)),
+        unencryptedObjects: this.unencrypted,
+      },
     };
   }
 }

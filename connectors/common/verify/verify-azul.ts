@@ -14,6 +14,7 @@ import type { BundleKey } from '../../layouts/layout.js';
 import { MetadataName } from '../../layouts/metadata-names.js';
 import { BackupLocation, type Location } from '../backup-location.js';
 import { forEachBounded, Limiter } from '../bounded.js';
+import { UndecryptableObject } from '../encryption/encrypting-store.js';
 import { METADATA_PREFIX } from '../formats/backup-metadata.js';
 import type { ObjectMetadata, ObjectStore } from '../object-store/object-store.js';
 import { readVerifiedAzulBundle, readVerifiedBundle, readVerifiedIndexEntry } from './checked-reads.js';
@@ -166,8 +167,14 @@ class StreamCheck {
       fresh.map((ref) =>
         this.limiter.run(async () => {
           const key = streamKey(ref);
-          const head = await this.store.head(location.bucket, BackupLocation.of(location).key(key));
           const where = { key, topic: range.topic, partition: range.partition, bundle };
+          const head = await this.store.head(location.bucket, BackupLocation.of(location).key(key)).catch((err: unknown) => {
+            if (!(err instanceof UndecryptableObject)) throw err;
+            this.tally.problem({ kind: err.kind, ...where, message: `${err.detail}; ${bundle} refers to it` });
+            return null;
+          });
+          if (head === null) return;
+          if (head) this.tally.encryptedWith(head.metadata);
           if (!head) {
             this.tally.problem({ kind: 'stream-missing', ...where, message: `is not in the streams bucket ${location.bucket}; ${bundle} refers to it` });
           } else if (head.metadata[MetadataName.format] !== FORMAT_AZUL_STREAM || head.metadata[MetadataName.bodySha256] !== ref.sha256) {

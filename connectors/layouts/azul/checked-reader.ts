@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { BackupLocation, type Location } from '../../common/backup-location.js';
 import { BundleDefect, gunzipChecked, type ExpectedSha256 } from '../body-check.js';
-import type { ObjectMetadata, ObjectStore } from '../../common/object-store/object-store.js';
+import { storedBytes, type ObjectMetadata, type ObjectStore } from '../../common/object-store/object-store.js';
 import type { BundleKey } from '../layout.js';
 import { MetadataName } from '../metadata-names.js';
-import { checkingBody, ObjectDefect } from '../object-defect.js';
+import { checkingBody, getChecked, ObjectDefect } from '../object-defect.js';
 import { splitBulk } from './bulk.js';
 import { InvalidEventError, readEventFields, type EventFields, type StreamRef } from './event-fields.js';
 import { azulBundleKey, collisionBundleKey, parseAzulBundleKey, parseAzulTopic, streamKey, type AzulTopic } from './keys.js';
@@ -139,9 +139,9 @@ export async function readAzulBundle(store: ObjectStore, location: Location, key
     bytes: 0,
     ...(entry ? { topic: entry.range.topic, partition: entry.range.partition } : {}),
   };
-  const object = await store.get(location.bucket, BackupLocation.of(location).key(key));
+  const object = await getChecked(store, location.bucket, BackupLocation.of(location).key(key), found);
   if (!object) throw new ObjectDefect('missing', entry ? `the index entry ${entry.key} names it, but it is not in the bucket` : 'not in the bucket', found);
-  found = { ...found, bytes: object.body.length };
+  found = { ...found, bytes: storedBytes(object) };
   const { metadata } = object;
   const format = metadata[MetadataName.format];
   if (format !== FORMAT_AZUL_BUNDLE)

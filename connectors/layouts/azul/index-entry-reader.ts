@@ -4,7 +4,7 @@ import type { ObjectStore } from '../../common/object-store/object-store.js';
 import { kafkaBundleKey } from '../kafka-v1/bundle-keys.js';
 import type { BundleKey } from '../layout.js';
 import { MetadataName } from '../metadata-names.js';
-import { ObjectDefect } from '../object-defect.js';
+import { getChecked, ObjectDefect } from '../object-defect.js';
 import { parseAzulBundleKey } from './keys.js';
 import { AZUL_REJECTS_PREFIX, FORMAT_AZUL_INDEX, type AzulIndexEntry } from './objects.js';
 
@@ -19,7 +19,7 @@ export interface IndexedRange extends BundleKey {
  */
 export async function readAzulIndexEntry(store: ObjectStore, location: Location, range: IndexedRange): Promise<AzulIndexEntry> {
   const found = { bytes: 0, topic: range.topic, partition: range.partition };
-  const object = await store.get(location.bucket, BackupLocation.of(location).key(range.key));
+  const object = await getChecked(store, location.bucket, BackupLocation.of(location).key(range.key), found);
   if (!object) throw new ObjectDefect('missing', 'listed but gone when read (deleted meanwhile?)', found);
   const { metadata } = object;
   const format = metadata[MetadataName.format];

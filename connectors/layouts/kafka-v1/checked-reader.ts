@@ -1,9 +1,9 @@
 import { BackupLocation, type Location } from '../../common/backup-location.js';
 import { openCheckedBundle, type ExpectedSha256 } from '../body-check.js';
-import type { ObjectMetadata, ObjectStore } from '../../common/object-store/object-store.js';
+import { storedBytes, type ObjectMetadata, type ObjectStore } from '../../common/object-store/object-store.js';
 import type { BundleKey } from '../layout.js';
 import { MetadataName } from '../metadata-names.js';
-import { checkingBody, ObjectDefect } from '../object-defect.js';
+import { checkingBody, getChecked, ObjectDefect } from '../object-defect.js';
 import { FORMAT_KAFKA_V1, type BackedUpRecord } from './bundle-codec.js';
 
 /** What a manifest (or an azul index entry) states about one of the bundles it names. */
@@ -49,10 +49,10 @@ export interface KafkaBundle {
  */
 export async function readKafkaBundle(store: ObjectStore, location: Location, claim: KafkaBundleClaim, checks: KafkaBundleChecks): Promise<KafkaBundle> {
   const { stated } = checks;
-  const object = await store.get(location.bucket, BackupLocation.of(location).key(claim.key));
+  const object = await getChecked(store, location.bucket, BackupLocation.of(location).key(claim.key), { bytes: 0 });
   if (!object)
     throw new ObjectDefect('missing', stated ? `listed in ${stated.by} but not in the bucket` : 'listed but gone when read (deleted meanwhile?)', { bytes: 0 });
-  const bytes = object.body.length;
+  const bytes = storedBytes(object);
   const { metadata } = object;
   const defect = (kind: ObjectDefect['kind'], message: string) => new ObjectDefect(kind, message, { bytes });
   if (stated?.size !== undefined && bytes !== stated.size) throw defect('size', `is ${bytes} bytes, ${stated.by} says ${stated.size}`);

@@ -7,6 +7,7 @@ import { parseAzulBundleKey } from '../../layouts/azul/keys.js';
 import { FORMAT_AZUL_BUNDLE, FORMAT_AZUL_STREAM } from '../../layouts/azul/objects.js';
 import { isAzulModel, type AzulModel } from '../../layouts/azul/registry.js';
 import { MetadataName } from '../../layouts/metadata-names.js';
+import { UndecryptableObject } from '../../common/encryption/encrypting-store.js';
 import type { FetchedObject, ObjectStore } from '../../common/object-store/object-store.js';
 import { BadObjectError } from '../bad-object.js';
 
@@ -35,7 +36,10 @@ async function fetchChecked(
   format: string,
   expected: (object: FetchedObject) => ExpectedSha256[],
 ): Promise<Buffer> {
-  const object = await store.get(location.bucket, key);
+  const object = await store.get(location.bucket, key).catch((err: unknown) => {
+    if (err instanceof UndecryptableObject) throw new BadObjectError(err.kind, key, err.detail);
+    throw err;
+  });
   if (!object) throw new BadObjectError('missing', key, 'listed but gone when read (deleted meanwhile?)');
   const found = object.metadata[MetadataName.format];
   if (found !== format)
