@@ -17,6 +17,11 @@ export function renderVerifyReport(report: VerifyReport): string {
       `${plural(report.partitions, 'partition')}, ${plural(report.objects, 'object')} (${humanBytes(report.bytes)}), ${plural(report.records, 'record')}` +
       `${report.streams === undefined ? '' : `, ${plural(report.streams, 'stream')}`} checked`,
   ];
+  const { keys, unencryptedObjects } = report.encryption;
+  if (keys.length > 0) {
+    const plaintext = unencryptedObjects > 0 ? `; ${plural(unencryptedObjects, 'object')} not encrypted` : '';
+    lines.push(`Encrypted with ${keys.map((k) => `${k.provider} key ${k.keyId} (${plural(k.objects, 'object')})`).join(', ')}${plaintext}: restoring it needs ${keys.length === 1 ? 'that key' : 'those keys'}.`);
+  }
   if (report.problems.length > 0) {
     lines.push(`${plural(report.problems.length, 'problem')}:`);
     for (const p of report.problems) lines.push(`  ${p.kind} ${p.key}: ${p.message}`);
