@@ -148,6 +148,27 @@ describe('EncryptingStore with a keyring', () => {
     await expect(fresh.head(BUCKET, 'meta')).rejects.toMatchObject({ kind: 'not-authentic' });
   });
 
+  it('a HEAD then a GET of one object unwrap its data key once (one KMS Decrypt, not two)', async () => {
+    const dir = tmpDir('enc-cache');
+    const keyring = new KeyringProvider(writeKeyring(dir, 'k1', { k1: key1 }), true);
+    let unwraps = 0;
+    const counting = {
+      name: keyring.name,
+      activeKeyId: keyring.activeKeyId,
+      newDataKey: () => keyring.newDataKey(),
+      unwrap: (id: string, w: Buffer) => (unwraps++, keyring.unwrap(id, w)),
+    };
+    const store = new EncryptingStore(new LocalObjectStore(dir), counting, new Map([['keyring', counting]]));
+    await store.put(BUCKET, 'one', body, metadata);
+    await store.put(BUCKET, 'two', body, metadata);
+    await store.head(BUCKET, 'one');
+    await store.get(BUCKET, 'one');
+    await store.get(BUCKET, 'one');
+    expect(unwraps).toBe(1);
+    await store.get(BUCKET, 'two');
+    expect(unwraps).toBe(2);
+  });
+
   it('reads objects written before encryption was turned on as they are, and counts them', async () => {
     const dir = tmpDir('enc-plain');
     await new LocalObjectStore(dir).put(BUCKET, 'plain', body, metadata);
