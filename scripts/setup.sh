@@ -7,6 +7,8 @@
 #   - npm packages; @confluentinc/kafka-javascript patched and built from source
 #     with CKJS_LINKING=dynamic (scripts/patch-kafka-client.sh);
 #   - the Maven Central jars of the local test stack (Kafka, S3Proxy) into .stack/;
+#   - moto's server mode (PyPI), the stack's KMS server, into .stack/moto-venv
+#     (scripts/setup-moto.sh);
 #   - helm (built with go install: needs Go >= 1.26) and kubernetes-validate (PyPI) into
 #     .tools/ for the Helm chart's tests (scripts/setup-helm.sh). Without Go, a warning:
 #     those tests are skipped; with --ci, where they must run, setup fails instead.
@@ -54,6 +56,9 @@ npm run build
 
 echo "setup: fetching the local stack's jars from Maven Central (first run only)"
 npx tsx test/stack/cli.ts fetch
+
+echo "setup: moto, the local stack's KMS server, from PyPI (first run only)"
+bash scripts/setup-moto.sh
 
 echo "setup: helm and kubernetes-validate for the chart tests (first run only)"
 if ! bash scripts/setup-helm.sh; then

@@ -1,5 +1,5 @@
 /**
- * vitest globalSetup: brings up the real local stack (Kafka + S3Proxy) before any test.
+ * vitest globalSetup: brings up the real local stack (Kafka, S3Proxy, moto's KMS) before any test.
  * If it cannot, the whole run fails: tests never silently skip the real servers.
  *
  * Teardown stops only what this run started, so a stack brought up beforehand with
@@ -15,6 +15,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Workers are forked after globalSetup, so they inherit these.
   process.env.COLDSTORE_TEST_KAFKA = endpoints.kafkaBootstrap;
   process.env.COLDSTORE_TEST_S3 = endpoints.s3Endpoint;
+  process.env.COLDSTORE_TEST_KMS = endpoints.kmsEndpoint;
   project.provide('stack', endpoints);
 
   return async () => {

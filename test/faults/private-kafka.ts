@@ -1,7 +1,7 @@
 /**
  * A single-node KRaft Kafka broker owned by one fault test: its own data dir and ports,
  * so the test can kill it and start it again (same data, same ports) without touching the
- * shared stack on 127.0.0.1:39092. It runs from the jars `test/stack/stack.ts` fetched
+ * shared stack on 127.0.0.1:39092. It runs from the jars `test/stack/jars.ts` fetched
  * into `.stack/lib/kafka` (the global setup brings the stack up first, so they are there).
  *
  * Also the two client helpers a test needs against this broker, since the shared helpers

@@ -35,6 +35,8 @@ describe('local test stack', () => {
   it('exposes its endpoints to tests', () => {
     expect(process.env.COLDSTORE_TEST_KAFKA).toBe(stack.kafkaBootstrap);
     expect(process.env.COLDSTORE_TEST_S3).toBe(stack.s3Endpoint);
+    expect(process.env.COLDSTORE_TEST_KMS).toBe(stack.kmsEndpoint);
+    expect(new URL(stack.kmsEndpoint).hostname).toBe('127.0.0.1');
   });
 
   it('round-trips a message through the real Kafka broker (kcat)', async () => {

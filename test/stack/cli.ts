@@ -1,10 +1,10 @@
 /**
- * Manages the real local test stack: `npm run stack -- up [--fresh] | down | status | restart <kafka|s3> | fetch`.
+ * Manages the real local test stack: `npm run stack -- up [--fresh] | down | status | restart <kafka|s3|kms> | fetch`.
  * Servers keep running after this exits; `down` stops them.
  */
 import { SERVICES, fetchStackJars, stackDown, stackEndpoints, stackStatus, stackUp, startService, stopService, type ServiceName } from './stack.js';
 
-const USAGE = 'usage: stack up [--fresh] | down | status | restart <kafka|s3> | fetch';
+const USAGE = 'usage: stack up [--fresh] | down | status | restart <kafka|s3|kms> | fetch';
 
 const say = (line: string) => console.log(line);
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
@@ -16,6 +16,7 @@ async function up(args: string[]): Promise<void> {
   say(`stack up in ${seconds(t0)} (started: ${result.started.join(', ') || 'none'}; ` + `already running: ${result.reused.join(', ') || 'none'})`);
   say(`  kafka  ${e.kafkaBootstrap}`);
   say(`  s3     ${e.s3Endpoint}  access key ${e.s3AccessKey}  secret ${e.s3SecretKey}  region ${e.s3Region}`);
+  say(`  kms    ${e.kmsEndpoint}  any credentials  region ${e.kmsRegion}  (moto: keys in memory only)`);
 }
 
 async function down(): Promise<void> {
@@ -36,7 +37,9 @@ async function restart(name: string | undefined): Promise<void> {
   const t0 = Date.now();
   await stopService(service);
   await startService(service, { log: (l) => say(`  ${l}`) });
-  say(`restarted ${service} in ${seconds(t0)} (${service === 'kafka' ? stackEndpoints().kafkaBootstrap : stackEndpoints().s3Endpoint})`);
+  const e = stackEndpoints();
+  const endpoint = { kafka: e.kafkaBootstrap, s3: e.s3Endpoint, kms: e.kmsEndpoint }[service];
+  say(`restarted ${service} in ${seconds(t0)} (${endpoint})`);
 }
 
 async function main(argv: string[]): Promise<void> {

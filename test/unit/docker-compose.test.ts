@@ -172,7 +172,7 @@ describe('pinned images', () => {
   });
 
   it("runs the S3 server of the project's test stack, with its version and settings", () => {
-    const stack = read('test/stack/stack.ts');
+    const stack = read('test/stack/s3proxy.ts') + read('test/stack/layout.ts');
     const version = /const S3PROXY_VERSION = '([^']+)'/.exec(stack)?.[1];
     expect(service('s3proxy').image).toBe(`andrewgaul/s3proxy:s3proxy-${String(version)}`);
     const env = asObj(service('s3proxy').environment, 's3proxy environment');
