@@ -5,7 +5,7 @@
  * (a key gone, a key changed, a byte or a metadata value altered) is its own clear error.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EncryptingStore, UndecryptableObject } from '../../connectors/common/encryption/encrypting-store.js';
@@ -167,6 +167,22 @@ describe('EncryptingStore with a keyring', () => {
     expect(unwraps).toBe(1);
     await store.get(BUCKET, 'two');
     expect(unwraps).toBe(2);
+  });
+
+  it('local store: an encrypted object left without metadata by a dead writer is replaced by the rebuild once old; a fresh one is left to its writer', async () => {
+    const dir = tmpDir('enc-orphan');
+    const store = storeWith(dir, writeKeyring(dir, 'k1', { k1: key1 }));
+    await store.put(BUCKET, 'orphan', body, metadata);
+    await store.put(BUCKET, 'fresh', body, metadata);
+    // What a kill -9 between the object's hard link and its metadata leaves.
+    for (const key of ['orphan', 'fresh']) rmSync(join(dir, '.coldstore-meta', BUCKET, `${key}.json`));
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, BUCKET, 'orphan'), old, old);
+
+    expect(await store.putIfAbsent(BUCKET, 'orphan', body, metadata)).toEqual({ created: true });
+    expect((await store.get(BUCKET, 'orphan'))!.body.equals(body)).toBe(true);
+    const fresh = await store.putIfAbsent(BUCKET, 'fresh', body, metadata);
+    expect(fresh).toEqual({ created: false, existing: { size: body.length + 16, metadata: {} } });
   });
 
   it('reads objects written before encryption was turned on as they are, and counts them', async () => {
