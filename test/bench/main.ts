@@ -11,6 +11,7 @@ import { backupScenario, Topics } from './backup-scenario.js';
 import { killAll } from './children.js';
 import { bucketsOf, scratchRoot, type BenchContext, type KeptBackup } from './context.js';
 import type { Figure } from './figures.js';
+import { encryptionScenario } from './encryption-scenario.js';
 import { failoverScenario } from './failover-scenario.js';
 import { freshnessScenario } from './freshness-scenario.js';
 import { deleteTopic } from './kafka.js';
@@ -89,6 +90,7 @@ async function scenario(name: string, run: () => Promise<Figure[]>): Promise<voi
 let profile: unknown;
 try {
   await scenario('backup', () => backupScenario(ctx, topics));
+  await scenario('encryption', () => encryptionScenario(ctx, topics));
   await scenario('restore', () => restoreScenario(ctx, topics));
   await scenario('memory', () => memoryScenario(ctx, topics));
   await scenario('freshness', () => freshnessScenario(ctx));

@@ -39,7 +39,7 @@ export interface FreshnessCase {
   rate: string;
 }
 
-export const SCENARIOS = ['backup', 'restore', 'memory', 'freshness', 'failover', 'peer'] as const;
+export const SCENARIOS = ['backup', 'encryption', 'restore', 'memory', 'freshness', 'failover', 'peer'] as const;
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -84,7 +84,7 @@ export function matches(only: readonly string[], id: string): boolean {
 /** Every scenario id of a full run, for checking --only names. */
 export function allIds(): string[] {
   const backup = makePlan({ quick: false, runs: 1, only: [], keepStack: false }).backupCases.map((c) => c.id);
-  return [...backup, 'restore/plain', 'restore/poll', 'memory', 'freshness', 'freshness/low-rate', 'failover', 'peer'];
+  return [...backup, 'encryption', 'restore/plain', 'restore/poll', 'memory', 'freshness', 'freshness/low-rate', 'failover', 'peer'];
 }
 
 /** --only names that select nothing at all (typos). */
