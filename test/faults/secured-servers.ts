@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from '../helpers/worker-process.js';
+import { killAndWait } from '../stack/processes.js';
 
 const execFileAsync = promisify(execFile);
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -138,11 +139,7 @@ export class HttpsS3 {
     });
   }
 
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const ended = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await ended;
+  stop(): Promise<void> {
+    return killAndWait(this.child);
   }
 }

@@ -2,7 +2,7 @@
  * Process bookkeeping of the local test stack: servers run detached with pid files, so they
  * outlive the process that started them and any later process can find, reuse or stop them.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { connect } from 'node:net';
 import { paths, type ServiceName } from './layout.js';
@@ -10,6 +10,14 @@ import { paths, type ServiceName } from './layout.js';
 const LOG_TAIL_LINES = 30;
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Kills a server child of the test abruptly (like a crash or a network cut) and waits for it to be gone. */
+export async function killAndWait(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const ended = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await ended;
+}
 
 function tail(file: string, lines = LOG_TAIL_LINES): string {
   if (!existsSync(file)) return `(${file} does not exist)`;

@@ -4,7 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeF
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { paths, ports, S3_ACCESS_KEY, S3_SECRET_KEY } from './layout.js';
-import { appendBanner, spawnDetached } from './processes.js';
+import { appendBanner, killAndWait, spawnDetached } from './processes.js';
 
 export const S3PROXY_VERSION = '4.1.0';
 
@@ -100,11 +100,7 @@ export class PrivateS3 {
   }
 
   /** Stops the server abruptly (like a crash or a network cut); its data stays. */
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const ended = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await ended;
+  stop(): Promise<void> {
+    return killAndWait(this.child);
   }
 }
