@@ -2,9 +2,10 @@
  * Test helpers for encrypted backups: keyring files, and opening objects fetched with a
  * plain S3 client (so the exactly-once proofs read plaintext while the store holds ciphertext).
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { envelopeKeyOf, openBody, revealMetadata } from '../../connectors/common/encryption/envelope.js';
 import type { KeyProvider } from '../../connectors/common/encryption/key-provider.js';
 import { KEYRING_PROVIDER, KeyringProvider } from '../../connectors/common/encryption/keyring.js';
@@ -49,4 +50,40 @@ export function objectOpener(openers: ObjectOpeners): (objects: readonly Fetched
         return { key: object.key, body: openBody(object.body, object.metadata, dataKey), metadata: revealMetadata(object.metadata, dataKey) };
       }),
     );
+}
+
+export interface VerifyRun {
+  code: number;
+  report: {
+    ok: boolean;
+    objects: number;
+    records: number;
+    problems: { kind: string; key: string; message: string }[];
+    encryption: { keys: { provider: string; keyId: string; objects: number }[]; unencryptedObjects: number };
+  };
+  stderr: string;
+}
+
+/** `coldstore verify --json` of the continuous backup, as a child process, on a connector file with these settings written into `dir`. */
+export function coldstoreVerify(dir: string, settings: Record<string, string>): Promise<VerifyRun> {
+  const root = resolve(import.meta.dirname, '../..');
+  const configPath = join(dir, `verify-${randomBytes(3).toString('hex')}.json`);
+  writeFileSync(configPath, JSON.stringify({ name: 'encrypted-backup', config: { 'connector.class': 'RestoreSource', topics: 'unused', ...settings } }), {
+    mode: 0o600,
+  });
+  return new Promise((done, fail) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'app/cli/main.cts'), 'verify', '--config', configPath, '--json'],
+      { cwd: root, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? Number((err as NodeJS.ErrnoException).code ?? 1) : 0;
+        try {
+          done({ code, report: JSON.parse(stdout) as VerifyRun['report'], stderr });
+        } catch {
+          fail(new Error(`coldstore verify exited ${code} without a JSON report: ${stdout} ${stderr}`));
+        }
+      },
+    );
+  });
 }
