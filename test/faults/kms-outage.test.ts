@@ -74,6 +74,8 @@ describe('BackupSink with AWS KMS: the KMS server frozen (SIGSTOP) mid-backup', 
     expect(await worker.kill('SIGTERM')).toBe(0);
     const proof = await proveDecrypted(bucket, topic, [PER_PARTITION, PER_PARTITION], kms.endpoint);
     summary('kms-outage', {
+      runs: 1,
+      faults: 1,
       'freeze seconds': Math.round(PAUSE_MS / 1000),
       'task states during the freeze': [...statesSeen].join('/'),
       'bundles stored during the freeze': objectsAtFreezeEnd - objectsEarlyInFreeze,
