@@ -12,7 +12,6 @@ import { KafkaProducer } from '../../runtime/kafka/producer.js';
 import { readPartitions, type BrokerRecord } from '../helpers/broker-records.js';
 import { bootstrap, createTopic } from '../helpers/kafka.js';
 import { fetchAll, s3Client, s3Settings, type FetchedObject } from '../helpers/s3.js';
-import { withoutEnvelopeNames } from '../helpers/kms-backup.js';
 import { uniqueName } from '../helpers/tmp.js';
 import { freePort, WorkerProcess } from '../helpers/worker-process.js';
 import { kmsAnswers } from '../stack/kms.js';
@@ -126,7 +125,7 @@ export async function killedEncryptedBackup(dir: string, killCount: number, encr
     expect(await worker.kill('SIGTERM')).toBe(0);
 
     const stored = await fetchAll(client, bucket);
-    const report = proveExactlyOnce(topic, partitions, withoutEnvelopeNames(await open(stored)), source, recordDifferences);
+    const report = proveExactlyOnce(topic, partitions, await open(stored), source, recordDifferences);
     return { report, stored, source, sequence, foundStored, kills: `${kills.random}/${kills.startup}/${kills.afterUpload}/${kills.beforeCommit}` };
   } finally {
     producing = false;

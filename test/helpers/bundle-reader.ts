@@ -496,6 +496,13 @@ const METADATA_NAMES = [
   'coldstore-last-timestamp',
   'coldstore-body-sha256',
   'coldstore-body-bytes',
+  // Encrypted objects (docs/formats.md, "Encrypted objects"), once opened.
+  'coldstore-enc',
+  'coldstore-enc-provider',
+  'coldstore-enc-key-id',
+  'coldstore-enc-wrapped-key',
+  'coldstore-enc-nonce',
+  'coldstore-enc-sealed',
 ] as const;
 
 /**

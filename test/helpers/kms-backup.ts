@@ -56,15 +56,6 @@ export function untilStored(bucket: string, count: number, timeoutMs = 90_000): 
   );
 }
 
-/**
- * The opened objects without the envelope's own names (coldstore-enc*), as the independent
- * bundle reader knows only the names of a plaintext bundle; opening them already checked
- * every coldstore-* name, as additional authenticated data.
- */
-export function withoutEnvelopeNames(objects: readonly FetchedObject[]): FetchedObject[] {
-  return objects.map((o) => ({ ...o, metadata: Object.fromEntries(Object.entries(o.metadata).filter(([name]) => !name.startsWith('coldstore-enc'))) }));
-}
-
 /** Opens objects encrypted with keys of the KMS at `endpoint`. */
 export function kmsOpener(endpoint: string = kmsEndpoint()) {
   return objectOpener({ kms: { endpoint, region: KMS_TEST_REGION, credentials: KMS_TEST_CREDENTIALS } });
@@ -79,5 +70,5 @@ export async function proveDecrypted(
 ): Promise<ExactlyOnceReport & { stored: FetchedObject[] }> {
   const source = await readPartitions(counts.map((count, partition) => ({ topic, partition, count })));
   const stored = await fetchAll(s3Client(), bucket);
-  return { ...proveExactlyOnce(topic, counts.length, withoutEnvelopeNames(await kmsOpener(endpoint)(stored)), source, recordDifferences), stored };
+  return { ...proveExactlyOnce(topic, counts.length, await kmsOpener(endpoint)(stored), source, recordDifferences), stored };
 }

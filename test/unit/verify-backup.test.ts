@@ -119,6 +119,7 @@ for (const prefix of ['', 'events/']) {
           bytes: sum(allObjects(), 'size'),
           problems: [],
           notes: [],
+          encryption: { keys: [], unencryptedObjects: 9 },
         });
         expect(report.bytes).toBeGreaterThan(0);
       });
@@ -260,6 +261,7 @@ for (const prefix of ['', 'events/']) {
           bytes: sum(allObjects(), 'size'),
           problems: [],
           notes: [],
+          encryption: { keys: [], unencryptedObjects: 9 },
         });
       });
 

@@ -49,7 +49,8 @@ export class KmsProvider implements KeyProvider {
       ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
       ...(settings.credentials ? { credentials: settings.credentials } : {}),
       maxAttempts: 3,
-      requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+      // KMS answers in milliseconds; a server that does not is retried by the caller like an unreachable S3.
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
     });
   }
 

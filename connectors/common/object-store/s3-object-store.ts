@@ -44,6 +44,8 @@ export interface S3StoreOptions {
   /** Bodies at least this large go up as multipart uploads. */
   multipartThresholdBytes: number;
   partSizeBytes: number;
+  /** Until a response's headers (the upload of a request body included), and without a byte while a body streams; tests shorten them. */
+  timeoutsMs?: { request: number; idle: number };
 }
 
 function statusOf(err: unknown): number | undefined {
@@ -109,8 +111,15 @@ export class S3ObjectStore implements ObjectStore {
       requestChecksumCalculation: options.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
       responseChecksumValidation: options.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
       maxAttempts: 3,
-      // A hung connection must fail (and be retried) rather than block a task forever.
-      requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000, ...(options.caFile ? { httpsAgent: httpsAgentTrusting(options.caFile) } : {}) },
+      // A hung connection must fail (and be retried) rather than block a task forever; without
+      // throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes and keeps waiting.
+      requestHandler: {
+        connectionTimeout: 5_000,
+        requestTimeout: options.timeoutsMs?.request ?? 120_000,
+        throwOnRequestTimeout: true,
+        socketTimeout: options.timeoutsMs?.idle ?? 60_000,
+        ...(options.caFile ? { httpsAgent: httpsAgentTrusting(options.caFile) } : {}),
+      },
     });
   }
 
