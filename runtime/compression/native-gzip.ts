@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzip as zlibGunzip, gzip as zlibGzip } from 'node:zlib';
 import type { TaskLogger } from '../api/task-logger.js';
+import { pino } from 'pino';
 import { createLogger } from '../telemetry/logger.js';
 
 /** Which library compresses at a level: ISA-L's igzip (1-3), libdeflate (4-9), or node:zlib without the addon. */
@@ -42,7 +43,7 @@ export interface GzipCodecOptions {
   env?: Record<string, string | undefined>;
   /** Tried in order; the first that exists is loaded. */
   addonPaths?: readonly string[];
-  /** Where the one line saying which compressor is used goes when a call brings no logger. */
+  /** Where the one line saying which compressor is used goes when a call brings no logger (else: the fallback's warning to stderr). */
   log?: TaskLogger;
 }
 
@@ -81,21 +82,26 @@ function loadAddon(env: Record<string, string | undefined>, paths: readonly stri
 export function loadGzipCodec(options: GzipCodecOptions = {}): GzipCodec {
   let loaded: Loaded | undefined;
   let announced = false;
+  // Said once: the native libraries where a logger is at hand (a backup task's first
+  // bundle), the fallback at once, on stderr when no logger came (stdout may be a CLI's --json).
+  const announce = (found: Loaded, log: TaskLogger | undefined): void => {
+    const to = log ?? options.log;
+    if (announced || (found.addon && !to)) return;
+    announced = true;
+    if (found.addon) {
+      const { isalVersion, libdeflateVersion } = found.addon;
+      to!.info(
+        { compressor: 'native', isal: isalVersion, libdeflate: libdeflateVersion },
+        `gzip: ISA-L ${isalVersion} for levels 1-3, libdeflate ${libdeflateVersion} for 4-9 and gunzip`,
+      );
+    } else {
+      const warnTo = to ?? createLogger('warn', { component: 'gzip' }, pino.destination({ fd: 2, sync: true }));
+      warnTo.warn({ compressor: 'zlib', reason: found.reason }, `gzip: native compressor unavailable (${found.reason}); using node:zlib, which is slower`);
+    }
+  };
   const load = (log: TaskLogger | undefined): Loaded => {
     loaded ??= loadAddon(options.env ?? process.env, options.addonPaths ?? defaultAddonPaths());
-    if (!announced) {
-      announced = true;
-      const to = log ?? options.log ?? createLogger('info', { component: 'gzip' });
-      if (loaded.addon) {
-        const { isalVersion, libdeflateVersion } = loaded.addon;
-        to.info(
-          { compressor: 'native', isal: isalVersion, libdeflate: libdeflateVersion },
-          `gzip: ISA-L ${isalVersion} for levels 1-3, libdeflate ${libdeflateVersion} for 4-9 and gunzip`,
-        );
-      } else {
-        to.warn({ compressor: 'zlib', reason: loaded.reason }, `gzip: native compressor unavailable (${loaded.reason}); using node:zlib, which is slower`);
-      }
-    }
+    announce(loaded, log);
     return loaded;
   };
   return {
