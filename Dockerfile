@@ -22,12 +22,14 @@
 ############################ build ############################
 FROM node:24.22.3-trixie-slim AS build
 
-# Toolchain + development headers for librdkafka (TLS, SASL, compression, OIDC/HTTP).
+# Toolchain + development headers for librdkafka (TLS, SASL, compression, OIDC/HTTP)
+# and for coldstore's gzip addon (ISA-L, libdeflate).
 # pkg-config lets librdkafka's configure find the Debian libraries reliably.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential python3 pkg-config patch \
       libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev libcurl4-openssl-dev \
+      libisal-dev libdeflate-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -50,6 +52,11 @@ RUN npm ci --ignore-scripts \
  && npm rebuild esbuild \
  && bash scripts/patch-kafka-client.sh
 
+# The gzip addon (native/gzip, N-API: one build serves every Node version).
+COPY native/gzip/binding.gyp native/gzip/coldstore_gzip.c native/gzip/
+COPY scripts/build-native-gzip.sh scripts/
+RUN bash scripts/build-native-gzip.sh
+
 COPY tsconfig.json ./
 COPY runtime/ runtime/
 COPY connectors/ connectors/
@@ -66,11 +73,11 @@ RUN npm run build \
 ############################ runtime ############################
 FROM node:24.22.3-trixie-slim AS runtime
 
-# Shared libraries the dynamically linked librdkafka needs, and CA certificates
-# for TLS connections to Kafka and S3.
+# Shared libraries the dynamically linked librdkafka and the gzip addon need, and CA
+# certificates for TLS connections to Kafka and S3.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libssl3t64 libsasl2-2 zlib1g libzstd1 liblz4-1 libcurl4t64 ca-certificates \
+      libssl3t64 libsasl2-2 zlib1g libzstd1 liblz4-1 libcurl4t64 libisal2 libdeflate0 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
 ENV NODE_ENV=production
@@ -80,6 +87,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# dist/runtime/compression looks for it at ../../../native/gzip/build/Release.
+COPY --from=build /app/native/gzip/build/Release/coldstore_gzip.node ./native/gzip/build/Release/
 COPY --from=build /app/config ./config
 COPY deploy/docker/healthcheck.mjs ./deploy/docker/healthcheck.mjs
 # Default worker config (docker-compose.yml and the Helm chart mount their own over it).

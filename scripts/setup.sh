@@ -6,6 +6,8 @@
 #   - Node.js 24 LTS when the machine's node is older (scripts/install-node.sh);
 #   - npm packages; @confluentinc/kafka-javascript patched and built from source
 #     with CKJS_LINKING=dynamic (scripts/patch-kafka-client.sh);
+#   - the native gzip addon on ISA-L and libdeflate (scripts/build-native-gzip.sh);
+#     without it coldstore compresses with node:zlib, slower;
 #   - the Maven Central jars of the local test stack (Kafka, S3Proxy) into .stack/;
 #   - moto's server mode (PyPI), the stack's KMS server, into .stack/moto-venv
 #     (scripts/setup-moto.sh);
@@ -20,7 +22,7 @@ ci=false
 [ "${1:-}" = "--ci" ] && ci=true
 
 APT_PACKAGES=(build-essential python3 python3-venv pkg-config patch libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev
-  libcurl4-openssl-dev kcat awscli openssl maven default-jdk-headless chromium gdb)
+  libcurl4-openssl-dev libisal-dev libdeflate-dev kcat awscli openssl maven default-jdk-headless chromium gdb)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -52,6 +54,10 @@ else
 fi
 npm rebuild esbuild >/dev/null
 bash scripts/patch-kafka-client.sh
+if ! bash scripts/build-native-gzip.sh; then
+  $ci && { echo "setup: scripts/build-native-gzip.sh failed (above)" >&2; exit 1; }
+  echo "setup: WARNING: the native gzip addon did not build (above); coldstore falls back to node:zlib, slower" >&2
+fi
 npm run build
 
 echo "setup: fetching the local stack's jars from Maven Central (first run only)"

@@ -1,6 +1,4 @@
-import { Backoff, ColdstoreError, ErrorCodes, retry } from '../../runtime/api/index.js';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { Backoff, ColdstoreError, ErrorCodes, gzipCodec, retry, type GzipCodec } from '../../runtime/api/index.js';
 import { failpoint, type TaskLogger, type TaskMetrics } from '../../runtime/api/index.js';
 import { encodeKafkaBundle } from '../layouts/kafka-v1/bundle-codec.js';
 import { kafkaBundleKey } from '../layouts/kafka-v1/bundle-keys.js';
@@ -10,7 +8,6 @@ import { backupMetrics } from './metrics.js';
 import type { SealedBundle } from './partition-writer.js';
 import { MetadataName } from '../layouts/metadata-names.js';
 
-const gzipAsync = promisify(gzip);
 const UNRETRIED_CODES = new Set<string>([ErrorCodes.STORE_UNSUPPORTED, ErrorCodes.ENCRYPTION_KEY_UNAVAILABLE]);
 
 export interface UploaderOptions {
@@ -22,6 +19,8 @@ export interface UploaderOptions {
   metrics: TaskMetrics;
   /** True once the task stops: retries end, the claims stay for a rebuild. */
   stopped: () => boolean;
+  /** The process's codec unless given (tests choose zlib or native). */
+  codec?: GzipCodec;
 }
 
 /** An upload that retrying cannot fix (a conflicting object, access denied): the task fails with STORE_IO. */
@@ -34,7 +33,7 @@ export class PermanentUploadError extends ColdstoreError {
 
 /**
  * Makes one sealed bundle durable: encode (deterministic bytes), gzip the whole
- * bundle in one zlib call on libuv's threadpool, create-if-absent in the store. An
+ * bundle in one call on libuv's threadpool, create-if-absent in the store. An
  * existing object with the same content counts as success (a rebuild after a
  * crash); different content is a conflict. Transient store errors are retried
  * until the store is back; others a few times, then the task fails.
@@ -71,11 +70,17 @@ export class BundleUploader {
     return outcome;
   }
 
-  /** gzip of a whole body in one zlib call on libuv's threadpool, at the configured level. */
+  /**
+   * gzip of a whole body in one call on libuv's threadpool, at the configured level. A
+   * rebuild after a crash may compress with another library than the first upload did:
+   * storeChecked compares the uncompressed body's sha256, so that is still 'existing'.
+   */
   gzip(body: Buffer): Promise<Buffer> {
-    // One output buffer larger than the result makes the whole body one threadpool job
-    // (the default 16 KiB chunks cost a job and a main-thread callback each); the bytes are the same.
-    return gzipAsync(body, { level: this.options.gzipLevel, chunkSize: body.length + (body.length >> 8) + 1024 });
+    return this.codec.gzip(body, this.options.gzipLevel, this.options.log);
+  }
+
+  private get codec(): GzipCodec {
+    return this.options.codec ?? gzipCodec();
   }
 
   /**
@@ -119,7 +124,7 @@ export class BundleUploader {
     metrics.add(backupMetrics.records, figures.records, attributes);
     metrics.add(backupMetrics.rawBytes, figures.rawBytes, attributes);
     metrics.add(backupMetrics.compressedBytes, figures.compressedBytes, attributes);
-    metrics.add(backupMetrics.bundles, 1, { ...attributes, result: figures.outcome });
+    metrics.add(backupMetrics.bundles, 1, { ...attributes, result: figures.outcome, compressor: this.codec.compressorName(this.options.gzipLevel) });
     metrics.record(backupMetrics.uploadSeconds, (performance.now() - figures.started) / 1000, attributes);
   }
 

@@ -1,7 +1,7 @@
 import type { MetricSpec } from '../../runtime/api/index.js';
 import { azulMetricSpecs } from './azul/metrics.js';
 
-/** BackupSink's metrics, declared once; attributes: connector, task, topic (and result or kind). */
+/** BackupSink's metrics, declared once; attributes: connector, task, topic (and result and compressor, or kind). */
 export const backupMetrics = {
   records: 'coldstore_backup_records',
   rawBytes: 'coldstore_backup_raw_bytes',
@@ -19,7 +19,9 @@ export const backupMetricSpecs: MetricSpec[] = [
   {
     name: backupMetrics.bundles,
     kind: 'counter',
-    description: 'Bundles made durable, by result: created, or existing (identical object found, e.g. after a crash)',
+    description:
+      'Bundles made durable, by result: created, or existing (identical object found, e.g. after a crash); ' +
+      'and by compressor: isa-l, libdeflate, or zlib (the native addon not loaded)',
   },
   {
     name: backupMetrics.uploadSeconds,

@@ -1,23 +1,17 @@
 import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { gunzip } from '../../runtime/api/index.js';
 import { decodeKafkaBundle, type BackedUpRecord } from './kafka-v1/bundle-codec.js';
 import type { ObjectDefectKind } from './object-defect.js';
 import type { OffsetRange } from './layout.js';
 
-const gunzipAsync = promisify(gunzip);
-
-/** Largest output buffer sized from a gzip trailer: a damaged trailer must not make us allocate more. */
-const MAX_OUTPUT_HINT = 128 * 1024 * 1024;
-
 /**
  * Gunzips in one threadpool job when it can: the gzip trailer states the uncompressed
- * size (mod 2^32), and an output buffer that large avoids zlib's default 16 KiB chunks,
- * each a threadpool job and a main-thread callback. A wrong hint only costs chunks.
+ * size (mod 2^32), and an output buffer that large is filled in one go (the codec caps
+ * it, so a damaged trailer cannot make us allocate much). A wrong hint only costs time.
  */
 function gunzipWhole(body: Buffer): Promise<Buffer> {
   const stated = body.length >= 18 ? body.readUInt32LE(body.length - 4) : 0;
-  return gunzipAsync(body, { chunkSize: Math.min(Math.max(stated + 1024, 64 * 1024), MAX_OUTPUT_HINT) });
+  return gunzip(body, stated);
 }
 
 /** What can be wrong with a body (a subset of the one list, OBJECT_DEFECT_KINDS), in the order it is checked. */

@@ -11,3 +11,4 @@ export * from './task-logger.js';
 export * from './failpoints.js';
 export * from './retry.js';
 export * from './metrics.js';
+export * from './compression.js';
