@@ -20,7 +20,9 @@ export function renderVerifyReport(report: VerifyReport): string {
   const { keys, unencryptedObjects } = report.encryption;
   if (keys.length > 0) {
     const plaintext = unencryptedObjects > 0 ? `; ${plural(unencryptedObjects, 'object')} not encrypted` : '';
-    lines.push(`Encrypted with ${keys.map((k) => `${k.provider} key ${k.keyId} (${plural(k.objects, 'object')})`).join(', ')}${plaintext}: restoring it needs ${keys.length === 1 ? 'that key' : 'those keys'}.`);
+    lines.push(
+      `Encrypted with ${keys.map((k) => `${k.provider} key ${k.keyId} (${plural(k.objects, 'object')})`).join(', ')}${plaintext}: restoring it needs ${keys.length === 1 ? 'that key' : 'those keys'}.`,
+    );
   }
   if (report.problems.length > 0) {
     lines.push(`${plural(report.problems.length, 'problem')}:`);
