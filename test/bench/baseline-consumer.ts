@@ -4,11 +4,16 @@
  * batch size and poll timeout as the sink loop (runtime/worker/sink-runner.ts: consume
  * up to 1000 records, 200 ms), that reads the whole topic and discards it.
  *
+ * With `gzipLevel` it is the floor instead: each polled batch is also gzipped with
+ * coldstore's codec at that level (floor-compression.ts), and its clock stops only once
+ * the last batch is compressed.
+ *
  * Input (argv[2], JSON): ConsumerInput. Prints `RESULT <json>` (ConsumerResult).
  */
 import { randomUUID } from 'node:crypto';
 import KafkaLib from '@confluentinc/kafka-javascript';
 import type { Message } from '@confluentinc/kafka-javascript';
+import { BatchCompressor, type FloorCompression } from './floor-compression.js';
 import { cpuSeconds, statusBytes } from './proc.js';
 import { SINK_CONSUMER_SETTINGS } from '../../runtime/kafka/sink-consumer.js';
 import { boundPollTime } from '../../runtime/kafka/poll-timing.js';
@@ -20,6 +25,8 @@ export interface ConsumerInput {
   ends: number[];
   maxRecords: number;
   pollTimeoutMs: number;
+  /** Makes this run the floor: gzip every polled batch at this level. */
+  gzipLevel?: number;
 }
 
 export interface ConsumerResult {
@@ -30,6 +37,8 @@ export interface ConsumerResult {
   bytes: number;
   peakRssBytes: number;
   cpuSeconds: number;
+  /** The floor's compression (absent for the plain consumer). */
+  compression?: FloorCompression;
 }
 
 const input = JSON.parse(process.argv[2]!) as ConsumerInput;
@@ -37,6 +46,7 @@ const { KafkaConsumer } = KafkaLib;
 const id = randomUUID().slice(0, 8);
 const cpuBefore = cpuSeconds(process.pid) ?? 0;
 
+const compressor = input.gzipLevel === undefined ? undefined : new BatchCompressor(input.gzipLevel);
 const started = performance.now();
 const consumer = new KafkaConsumer(
   {
@@ -67,7 +77,9 @@ while (!done()) {
     bytes += (m.key ? (typeof m.key === 'string' ? Buffer.byteLength(m.key) : m.key.length) : 0) + (m.value ? m.value.length : 0);
     if (m.offset + 1 > next[m.partition]!) next[m.partition] = m.offset + 1;
   }
+  await compressor?.add(batch);
 }
+const compression = await compressor?.drain();
 const seconds = (performance.now() - started) / 1000;
 const result: ConsumerResult = {
   seconds,
@@ -76,6 +88,7 @@ const result: ConsumerResult = {
   bytes,
   peakRssBytes: statusBytes(process.pid, 'VmHWM') ?? 0,
   cpuSeconds: (cpuSeconds(process.pid) ?? 0) - cpuBefore,
+  ...(compression ? { compression } : {}),
 };
 await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
 process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);

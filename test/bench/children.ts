@@ -28,11 +28,18 @@ process.once('exit', killAll);
 /**
  * Runs a TypeScript script of this directory in its own Node process (through tsx's
  * loader), passing `input` as JSON in argv[2]; the script prints one `RESULT <json>`
- * line on stdout when done. Its stderr is passed on to `log`.
+ * line on stdout when done. Its stderr is passed on to `log`. `env` adds to the bench's environment.
  */
-export function runScript<T>(script: string, input: unknown, log: (line: string) => void, timeoutMs = 15 * 60_000): Promise<T> {
+export function runScript<T>(
+  script: string,
+  input: unknown,
+  log: (line: string) => void,
+  timeoutMs = 15 * 60_000,
+  env: Record<string, string> = {},
+): Promise<T> {
   const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, script), JSON.stringify(input)], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   track(child);
   let stdout = '';

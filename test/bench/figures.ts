@@ -13,6 +13,15 @@ export interface Target {
   value: number;
 }
 
+/** A second baseline: the least the same job can cost, which coldstore is held to as well. */
+export interface Floor extends Measure {
+  label: string;
+  /** Ratio of the medians, coldstore / floor. */
+  ratio: number;
+  target?: Target;
+  pass?: boolean;
+}
+
 export interface Figure {
   id: string;
   title: string;
@@ -24,6 +33,7 @@ export interface Figure {
   target?: Target;
   /** undefined when there is no target or no value to hold to it. */
   pass?: boolean;
+  floor?: Floor;
   /** Shown beside the values in the table, e.g. records/s. */
   note?: string;
   error?: string;
@@ -33,6 +43,11 @@ export interface Figure {
 
 export function measure(runs: number[]): Measure {
   return { median: median(runs), runs };
+}
+
+export function floorOf(coldstore: Measure, floor: Measure, label: string, target?: Target): Floor {
+  const r = ratio(coldstore.median, floor.median);
+  return { ...floor, label, ratio: r, ...(target ? { target, pass: evaluate(target, coldstore.median, r) } : {}) };
 }
 
 export function evaluate(target: Target | undefined, value: number | undefined, r: number | undefined): boolean | undefined {

@@ -17,15 +17,30 @@ function result(f: Figure): string {
   return f.pass ? 'pass' : 'FAIL';
 }
 
+function ratioText(r: number | undefined): string {
+  return r !== undefined && Number.isFinite(r) ? `${r.toFixed(2)}×` : '—';
+}
+
+/** The floor's value, and coldstore against it with its own target and result. */
+function floorCells(f: Figure): string[] {
+  const floor = f.floor;
+  if (!floor) return ['—', '—'];
+  const held = floor.target ? ` (${targetText(floor.target, f.unit)}: ${floor.pass === undefined ? '—' : floor.pass ? 'pass' : 'FAIL'})` : '';
+  return [`${value(floor.median, f.unit)} (${floor.label})`, `${ratioText(floor.ratio)}${held}`];
+}
+
+/** The floor columns appear only when some figure has a floor (the backup cases). */
 export function table(figures: readonly Figure[]): string {
-  const header = ['figure', 'coldstore', 'baseline', 'ratio', 'target', 'result', 'notes'];
+  const withFloor = figures.some((f) => f.floor);
+  const header = ['figure', 'coldstore', 'baseline', 'ratio', 'target', 'result', ...(withFloor ? ['floor', 'vs floor'] : []), 'notes'];
   const rows = figures.map((f) => [
     f.title,
     value(f.coldstore?.median, f.unit),
     f.baseline ? `${value(f.baseline.median, f.unit)} (${f.baseline.label})` : '—',
-    f.ratio !== undefined && Number.isFinite(f.ratio) ? `${f.ratio.toFixed(2)}×` : '—',
+    ratioText(f.ratio),
     targetText(f.target, f.unit),
     result(f),
+    ...(withFloor ? floorCells(f) : []),
     [f.note, f.error ? `error: ${f.error.split('\n')[0]!.slice(0, 160)}` : undefined].filter(Boolean).join('; '),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
