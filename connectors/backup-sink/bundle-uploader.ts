@@ -105,6 +105,13 @@ export class BundleUploader {
         const theirs = put.existing.metadata[MetadataName.bodySha256];
         if (theirs === metadata[MetadataName.bodySha256]) return 'existing' as const;
         if (onConflict === 'report') return 'conflict' as const;
+        if (Object.keys(put.existing.metadata).length === 0) {
+          throw new PermanentUploadError(
+            `Conflict: ${location.bucket}/${key} exists without metadata: a writer was killed between writing the object and its metadata ` +
+              '(the local store writes them one after the other; an encrypted object cannot be completed by another writer), or it is not coldstore\'s. ' +
+              'No offset was committed past it: delete that one object and restart the task.',
+          );
+        }
         throw new PermanentUploadError(
           `Conflict: ${location.bucket}/${key} already exists with different content (sha256 ${theirs ?? 'none'}, ours ${metadata[MetadataName.bodySha256]}). ` +
             'Another writer uses the same bucket and label, or the bucket holds foreign objects; use a new backup.label.',

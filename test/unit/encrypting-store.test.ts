@@ -169,7 +169,7 @@ describe('EncryptingStore with a keyring', () => {
     expect(unwraps).toBe(2);
   });
 
-  it('local store: an encrypted object left without metadata by a dead writer is replaced by the rebuild once old; a fresh one is left to its writer', async () => {
+  it('local store: an encrypted object left without metadata by a dead writer is never replaced behind a live writer\'s back: the rebuild sees it as there, without metadata (a conflict to resolve)', async () => {
     const dir = tmpDir('enc-orphan');
     const store = storeWith(dir, writeKeyring(dir, 'k1', { k1: key1 }));
     await store.put(BUCKET, 'orphan', body, metadata);
@@ -179,10 +179,9 @@ describe('EncryptingStore with a keyring', () => {
     const old = new Date(Date.now() - 60_000);
     utimesSync(join(dir, BUCKET, 'orphan'), old, old);
 
-    expect(await store.putIfAbsent(BUCKET, 'orphan', body, metadata)).toEqual({ created: true });
-    expect((await store.get(BUCKET, 'orphan'))!.body.equals(body)).toBe(true);
-    const fresh = await store.putIfAbsent(BUCKET, 'fresh', body, metadata);
-    expect(fresh).toEqual({ created: false, existing: { size: body.length + 16, metadata: {} } });
+    for (const key of ['orphan', 'fresh']) {
+      expect(await store.putIfAbsent(BUCKET, key, body, metadata)).toEqual({ created: false, existing: { size: body.length + 16, metadata: {} } });
+    }
   });
 
   it('reads objects written before encryption was turned on as they are, and counts them', async () => {

@@ -15,8 +15,6 @@ import {
 
 const META_DIR = '.coldstore-meta';
 const TEMP_FILE = /\.tmp-\d+-[^/]+$/;
-/** How old an object without metadata must be before a writer takes it for the orphan of a dead one. */
-const ORPHAN_AGE_MS = 30_000;
 
 async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
@@ -24,7 +22,7 @@ async function fsyncDir(dir: string): Promise<void> {
 }
 
 /** Replaces a file atomically (temp, fsync, rename, fsync of the directory). */
-async function writeFileAtomic(path: string, data: Buffer | string): Promise<void> {
+async function writeFileAtomic(path: string, data: string): Promise<void> {
   const temp = `${path}.tmp-${process.pid}-${randomUUID()}`;
   try {
     await writeDurably(temp, data);
@@ -162,12 +160,7 @@ export class LocalObjectStore implements ObjectStore {
       const now = await this.head(bucket, key);
       if (now && Object.keys(now.metadata).length > 0) return { created: false, existing: now };
     }
-    // An orphan whose writer died before its metadata: equal bytes were completed above, but an encrypted
-    // object's bytes differ from write to write, so one too old for a live writer to be completing it is replaced.
-    if (Date.now() - (await stat(this.objectPath(bucket, key))).mtimeMs < ORPHAN_AGE_MS) return { created: false, existing };
-    await writeFileAtomic(this.objectPath(bucket, key), body);
-    await writeFileAtomic(this.metaPath(bucket, key), JSON.stringify(metadata));
-    return { created: true };
+    return { created: false, existing };
   }
 
   async head(bucket: string, key: string): Promise<StoredObject | undefined> {
