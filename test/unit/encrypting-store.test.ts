@@ -169,7 +169,7 @@ describe('EncryptingStore with a keyring', () => {
     expect(unwraps).toBe(2);
   });
 
-  it('local store: an encrypted object left without metadata by a dead writer is never replaced behind a live writer\'s back: the rebuild sees it as there, without metadata (a conflict to resolve)', async () => {
+  it("local store: an encrypted object left without metadata by a dead writer is never replaced behind a live writer's back: the rebuild sees it as there, without metadata (a conflict to resolve)", async () => {
     const dir = tmpDir('enc-orphan');
     const store = storeWith(dir, writeKeyring(dir, 'k1', { k1: key1 }));
     await store.put(BUCKET, 'orphan', body, metadata);
@@ -182,6 +182,26 @@ describe('EncryptingStore with a keyring', () => {
     for (const key of ['orphan', 'fresh']) {
       expect(await store.putIfAbsent(BUCKET, key, body, metadata)).toEqual({ created: false, existing: { size: body.length + 16, metadata: {} } });
     }
+  });
+
+  it('a malformed envelope (a short wrapped key, an unknown provider, a data key of the wrong size) is not-authentic, never an escaped crash', async () => {
+    const dir = tmpDir('enc-malformed');
+    const store = storeWith(dir, writeKeyring(dir, 'k1', { k1: key1 }));
+    await store.put(BUCKET, 'obj', body, metadata);
+    const { plain } = raw(dir, 'obj');
+    const stored = (await plain.get(BUCKET, 'obj'))!;
+    for (const change of [{ [MetadataName.encryptionWrappedKey]: 'AAAA' }, { [MetadataName.encryptionProvider]: 'rot13' }]) {
+      await plain.put(BUCKET, 'bad', stored.body, { ...stored.metadata, ...change });
+      await expect(storeWith(dir, writeKeyring(dir, 'k1', { k1: key1 })).get(BUCKET, 'bad')).rejects.toMatchObject({ kind: 'not-authentic' });
+    }
+    const shortKeys = {
+      name: 'keyring',
+      activeKeyId: undefined,
+      newDataKey: () => Promise.reject(new Error('unused')),
+      unwrap: () => Promise.resolve(randomBytes(16)),
+    };
+    const err = await new EncryptingStore(plain, undefined, new Map([['keyring', shortKeys]])).get(BUCKET, 'obj').catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'not-authentic', message: expect.stringContaining('16-byte data key') });
   });
 
   it('reads objects written before encryption was turned on as they are, and counts them', async () => {

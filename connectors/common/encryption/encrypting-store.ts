@@ -9,7 +9,8 @@ import type {
   PutOutcome,
   StoredObject,
 } from '../object-store/object-store.js';
-import { AuthenticationFailed, envelopeKeyOf, EnvelopeFormatError, openBody, revealMetadata, seal, type EnvelopeKey } from './envelope.js';
+import { TransientStoreError } from '../object-store/object-store.js';
+import { AuthenticationFailed, DATA_KEY_BYTES, envelopeKeyOf, EnvelopeFormatError, openBody, revealMetadata, seal, type EnvelopeKey } from './envelope.js';
 import { KeyUnavailableError, type KeyProvider } from './key-provider.js';
 
 /** Why an encrypted object cannot be read: its key is not available, or it (or its metadata) is not what was written. */
@@ -150,21 +151,23 @@ export class EncryptingStore implements ObjectStore {
     if (cached) return cached;
     const provider = this.readers.get(envelope.provider);
     if (!provider) {
-      const setting =
-        envelope.provider === 'keyring' ? 'encryption.keyring.file to a keyring holding it' : 'the encryption.kms.* settings (region, endpoint, credentials)';
-      throw new UndecryptableObject(
-        'key-unavailable',
-        envelope.keyId,
-        `${bucket}/${key}`,
-        `is encrypted with ${envelope.provider} key ${envelope.keyId}; set ${setting} to read it`,
-      );
+      const detail =
+        envelope.provider === 'keyring'
+          ? `is encrypted with keyring key ${envelope.keyId}; set encryption.keyring.file to a keyring holding it to read it`
+          : `names key provider "${envelope.provider}", which this version does not know (it reads keyring and aws-kms)`;
+      throw new UndecryptableObject(envelope.provider === 'keyring' ? 'key-unavailable' : 'not-authentic', envelope.keyId, `${bucket}/${key}`, detail);
     }
     let dataKey: Buffer;
     try {
       dataKey = await provider.unwrap(envelope.keyId, envelope.wrapped);
     } catch (err) {
-      if (!(err instanceof KeyUnavailableError)) throw err;
-      throw new UndecryptableObject('key-unavailable', envelope.keyId, `${bucket}/${key}`, err.message, { cause: err });
+      if (err instanceof TransientStoreError) throw err;
+      // The key is there but refuses this wrapped key (KMS: not its ciphertext), or the wrapped key is malformed: altered metadata.
+      const kind = err instanceof KeyUnavailableError && !err.wrappedKeyRejected ? 'key-unavailable' : 'not-authentic';
+      throw new UndecryptableObject(kind, envelope.keyId, `${bucket}/${key}`, (err as Error).message, { cause: err });
+    }
+    if (dataKey.length !== DATA_KEY_BYTES) {
+      throw new UndecryptableObject('not-authentic', envelope.keyId, `${bucket}/${key}`, `has a ${dataKey.length}-byte data key, not ${DATA_KEY_BYTES}`);
     }
     if (this.dataKeys.size >= CACHED_DATA_KEYS) this.dataKeys.delete(this.dataKeys.keys().next().value!);
     this.dataKeys.set(cacheKey, dataKey);

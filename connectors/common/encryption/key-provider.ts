@@ -26,6 +26,8 @@ export class KeyUnavailableError extends ColdstoreError {
     readonly keyId: string,
     message: string,
     options?: { cause?: unknown },
+    /** The key is there but refused this wrapped key as not its own: the object's metadata was altered. */
+    readonly wrappedKeyRejected = false,
   ) {
     super(ErrorCodes.ENCRYPTION_KEY_UNAVAILABLE, message, options);
     this.name = 'KeyUnavailableError';

@@ -19,19 +19,20 @@ export interface KmsSettings {
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
-/** KMS answers that no retry changes: the key is gone, disabled, refused to us, or the blob is not its own. */
+/** KMS answers that no retry changes: the key is gone, disabled or refused to us, or there are no credentials. */
 const PERMANENT = new Set([
   'NotFoundException',
   'DisabledException',
   'KMSInvalidStateException',
   'AccessDeniedException',
-  'InvalidCiphertextException',
-  'IncorrectKeyException',
   'InvalidKeyUsageException',
   'UnrecognizedClientException',
   'InvalidSignatureException',
   'ValidationException',
+  'CredentialsProviderError',
 ]);
+/** KMS has the key but says the wrapped key is not its ciphertext (for this context): the object's metadata was altered. */
+const NOT_ITS_CIPHERTEXT = new Set(['InvalidCiphertextException', 'IncorrectKeyException']);
 
 /**
  * Data keys from AWS KMS (or a KMS-compatible server at `endpoint`): GenerateDataKey for
@@ -80,6 +81,9 @@ export class KmsProvider implements KeyProvider {
     } catch (err) {
       const name = (err as Error)?.name ?? '';
       const detail = `${name}: ${(err as Error)?.message ?? String(err)}`;
+      if (NOT_ITS_CIPHERTEXT.has(name)) {
+        throw new KeyUnavailableError(keyId, `KMS ${operation} with key ${keyId} says the wrapped data key is not its own (${detail})`, { cause: err }, true);
+      }
       if (PERMANENT.has(name)) {
         throw new KeyUnavailableError(
           keyId,

@@ -5,6 +5,7 @@ import { BackupLocation, type Location } from '../backup-location.js';
 import { readManifests } from '../backup-manifests.js';
 import { forEachBounded } from '../bounded.js';
 import type { ObjectStore } from '../object-store/object-store.js';
+import { UndecryptableObject } from '../encryption/encrypting-store.js';
 import { describeAzul } from './describe-azul.js';
 import { tallyFor, type Described } from './describe-tally.js';
 import { resolveLayout, type BackupLayout, type LayoutChoice } from './layout.js';
@@ -132,7 +133,11 @@ async function describeContinuous(options: DescribeOptions, layout: Layout): Pro
   }
 
   await forEachBounded(listed(), options.concurrency ?? DEFAULT_VERIFY_CONCURRENCY, async (item) => {
-    const head = await store.head(location.bucket, location.key(item.key));
+    // An object that does not decrypt is still listed, its record count unknown; verify says why.
+    const head = await store.head(location.bucket, location.key(item.key)).catch((err: unknown) => {
+      if (err instanceof UndecryptableObject) return undefined;
+      throw err;
+    });
     const metadata = head?.metadata ?? {};
     const { named } = item;
     if (options.topic !== undefined && named.topic !== options.topic) return;

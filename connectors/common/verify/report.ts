@@ -122,7 +122,7 @@ export class ReportTally {
   encryptedWith(metadata: ObjectMetadata): void {
     const provider = metadata[MetadataName.encryptionProvider];
     const keyId = metadata[MetadataName.encryptionKeyId];
-    if (!provider || !keyId) {
+    if (!metadata[MetadataName.encryption] || !provider || !keyId) {
       this.unencrypted++;
       return;
     }

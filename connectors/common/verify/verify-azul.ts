@@ -96,7 +96,11 @@ export async function verifyAzulBackup(options: VerifyOptions): Promise<VerifyRe
   });
 
   await forEachBounded(unnamed, concurrency, async (key) => {
-    const head = await store.head(location.bucket, location.key(key));
+    const head = await store.head(location.bucket, location.key(key)).catch((err: unknown) => {
+      if (!(err instanceof UndecryptableObject)) throw err;
+      tally.problem({ kind: err.kind, key, message: err.detail });
+      return undefined;
+    });
     // Gone since it was listed: nothing left to report.
     if (head) tally.problem({ kind: 'foreign', key, message: whyForeign(key, head.metadata) });
   });
