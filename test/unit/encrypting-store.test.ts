@@ -190,7 +190,8 @@ describe('EncryptingStore with a keyring', () => {
     await store.put(BUCKET, 'obj', body, metadata);
     const { plain } = raw(dir, 'obj');
     const stored = (await plain.get(BUCKET, 'obj'))!;
-    for (const change of [{ [MetadataName.encryptionWrappedKey]: 'AAAA' }, { [MetadataName.encryptionProvider]: 'rot13' }]) {
+    const changes: Record<string, string>[] = [{ [MetadataName.encryptionWrappedKey]: 'AAAA' }, { [MetadataName.encryptionProvider]: 'rot13' }];
+    for (const change of changes) {
       await plain.put(BUCKET, 'bad', stored.body, { ...stored.metadata, ...change });
       await expect(storeWith(dir, writeKeyring(dir, 'k1', { k1: key1 })).get(BUCKET, 'bad')).rejects.toMatchObject({ kind: 'not-authentic' });
     }
