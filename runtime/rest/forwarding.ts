@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { ErrorCodes } from '../api/errors.js';
+import { ColdstoreError, ErrorCodes } from '../api/errors.js';
 import { isSafeMethod } from './cross-site.js';
 import { errorBody } from './errors.js';
 
@@ -76,39 +76,61 @@ export function forwardingHook(forwarding: Forwarding) {
         .code(503)
         .send(errorBody(503, ErrorCodes.NOT_LEADER, 'This worker no longer leads the cluster (a rebalance is under way); retry in a few seconds.'));
     }
-    let last = 'no leader is elected yet';
-    for (let attempt = 0; attempt < 20; attempt++) {
-      if (forwarding.isLeader()) return;
-      const leader = forwarding.leaderUrl();
-      if (leader) {
-        try {
-          const answer = await send(new URL(request.url, leader), request, forwarding);
-          const notLeader = answer.status === 503 && answer.body.toString('utf8').includes(ErrorCodes.NOT_LEADER);
-          if (!notLeader) {
-            for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) reply.header(name, value);
-            return reply.code(answer.status).send(answer.body);
-          }
-          last = `the leader at ${leader} handed leadership on`;
-        } catch (err) {
-          if (!NOT_DELIVERED.has((err as NodeJS.ErrnoException).code ?? '')) {
-            // It may have been applied: sending it again could apply it twice.
-            return reply
-              .code(504)
-              .send(
-                errorBody(
-                  504,
-                  ErrorCodes.NOT_LEADER,
-                  `The leader at ${leader} took the request but its answer was lost (${(err as Error).message}); whether it was applied is unknown. Check with a GET before sending it again.`,
-                ),
-              );
-          }
-          last = `the leader at ${leader} did not answer (${(err as Error).message})`;
-        }
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    return reply
-      .code(503)
-      .send(errorBody(503, ErrorCodes.NOT_LEADER, `Could not forward the request to the cluster's leader: ${last}. Retry in a few seconds.`));
+    return forwardToLeader(request, reply, forwarding);
   };
+}
+
+/**
+ * A write this worker took as the leader, refused with NOT_LEADER because leadership moved
+ * while it was being applied (nothing was written): sent on to the new leader like one that
+ * arrived after the move, instead of answering 503. Other errors go to `handle`.
+ */
+export function forwardingErrorHandler(forwarding: Forwarding, handle: (err: Error, request: FastifyRequest, reply: FastifyReply) => unknown) {
+  return async (err: Error, request: FastifyRequest, reply: FastifyReply) => {
+    const moved = err instanceof ColdstoreError && err.code === ErrorCodes.NOT_LEADER;
+    if (!moved || !isWrite(request) || request.headers[FORWARDED_HEADER]) return handle(err, request, reply);
+    const answered = await forwardToLeader(request, reply, forwarding, { untilLeader: false });
+    return answered ?? handle(err, request, reply);
+  };
+}
+
+/**
+ * Sends the request to the leader, retrying for about 10 s while none is known or the one
+ * known hands leadership on. Returns undefined (the request is this worker's to apply) when
+ * this worker leads, unless `untilLeader` is false: then it keeps waiting for another leader.
+ */
+async function forwardToLeader(request: FastifyRequest, reply: FastifyReply, forwarding: Forwarding, options = { untilLeader: true }) {
+  let last = 'no leader is elected yet';
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const leader = forwarding.isLeader() ? undefined : forwarding.leaderUrl();
+    if (forwarding.isLeader() && options.untilLeader) return undefined;
+    if (leader) {
+      try {
+        const answer = await send(new URL(request.url, leader), request, forwarding);
+        const notLeader = answer.status === 503 && answer.body.toString('utf8').includes(ErrorCodes.NOT_LEADER);
+        if (!notLeader) {
+          for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) reply.header(name, value);
+          return reply.code(answer.status).send(answer.body);
+        }
+        last = `the leader at ${leader} handed leadership on`;
+      } catch (err) {
+        if (!NOT_DELIVERED.has((err as NodeJS.ErrnoException).code ?? '')) {
+          // It may have been applied: sending it again could apply it twice.
+          return reply
+            .code(504)
+            .send(
+              errorBody(
+                504,
+                ErrorCodes.NOT_LEADER,
+                `The leader at ${leader} took the request but its answer was lost (${(err as Error).message}); whether it was applied is unknown. Check with a GET before sending it again.`,
+              ),
+            );
+        }
+        last = `the leader at ${leader} did not answer (${(err as Error).message})`;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (!options.untilLeader) return undefined;
+  return reply.code(503).send(errorBody(503, ErrorCodes.NOT_LEADER, `Could not forward the request to the cluster's leader: ${last}. Retry in a few seconds.`));
 }

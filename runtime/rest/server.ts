@@ -6,7 +6,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { authHook, type RestAuth } from './auth.js';
 import { crossSiteHook } from './cross-site.js';
-import { forwardingHook, type Forwarding } from './forwarding.js';
+import { forwardingErrorHandler, forwardingHook, type Forwarding } from './forwarding.js';
 import { errorBody, errorHandler } from './errors.js';
 import { connectorRoutes } from './routes/connectors.js';
 import { loggerRoutes } from './routes/loggers.js';
@@ -35,7 +35,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.addHook('onRequest', crossSiteHook(options.site));
   app.addHook('onRequest', authHook(options.auth));
   if (options.forwarding) app.addHook('preHandler', forwardingHook(options.forwarding));
-  app.setErrorHandler(errorHandler(options.log));
+  app.setErrorHandler(options.forwarding ? forwardingErrorHandler(options.forwarding, errorHandler(options.log)) : errorHandler(options.log));
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(errorBody(404, ErrorCodes.ROUTE_NOT_FOUND, `No endpoint ${request.method} ${request.url.split('?')[0]}. See docs/rest-api.md.`)),
   );
