@@ -11,7 +11,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readPartitions } from '../helpers/broker-records.js';
 import { keyringSettings, newKeyMaterial, objectOpener, writeKeyring } from '../helpers/encryption.js';
 import { bootstrap, createTopic, produceLines } from '../helpers/kafka.js';
 import { createAlias, createKmsKey, KMS_TEST_CREDENTIALS, KMS_TEST_REGION, kmsEndpoint, uniqueAliasName } from '../helpers/kms.js';
@@ -20,7 +19,8 @@ import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { freePort, WorkerProcess } from '../helpers/worker-process.js';
 import { killedEncryptedBackup, notEncryptedAsExpected, type KilledBackup } from './encrypted-kit.js';
-import { localBundles, logTail, pick, randomInt, settledTasks, sleep, startWorker, summary, tasksOf, waitFinished } from './fault-kit.js';
+import { localBundles, summary } from './fault-kit.js';
+import { killRestoreThenFinish, readRestored } from './restore-kill-kit.js';
 
 const BACKUP_KILLS = 10;
 const RESTORE_KILLS = 6;
@@ -144,70 +144,14 @@ describe('RestoreSource from an encrypted backup: kill -9 mid-restore, transacti
     };
     writeFileSync(file, JSON.stringify({ name: 'restore', config: { ...restore, ...storage } }));
 
-    const kinds = { progress: 0, startup: 0, beforeCommit: 0, afterCommit: 0 };
-    const sequence: string[] = [];
-    for (let run = 0; run < RESTORE_KILLS; run++) {
-      const how = pick(['progress', 'progress', 'startup', 'failpoint'] as const);
-      if (how === 'failpoint') {
-        const point = pick(['source.before-commit', 'source.after-commit'] as const);
-        const nth = randomInt(1, 8);
-        const outcome = await startWorker(worker, [file], { COLDSTORE_FAILPOINTS: `${point}@${nth}` });
-        const died = outcome === 'died' || (await Promise.race([worker.exited().then(() => true), sleep(10_000).then(() => false)]));
-        if (!died) await worker.kill('SIGKILL');
-        kinds[point === 'source.before-commit' ? 'beforeCommit' : 'afterCommit']++;
-        sequence.push(died ? `${point}@${nth}` : `${point}@${nth}-not-reached:SIGKILL`);
-        continue;
-      }
-      expect(await startWorker(worker, [file]), logTail(worker)).toBe('started');
-      if (how === 'startup') {
-        const delay = randomInt(0, 300);
-        await sleep(delay);
-        sequence.push(`startup+${delay}ms`);
-      } else {
-        // A small, random number of records restored in this run, so the job outlasts the kills.
-        const step = randomInt(1, Math.floor(TOTAL / (3 * RESTORE_KILLS)));
-        const baseline = new Map<number, number>();
-        const deadline = Date.now() + 10_000;
-        for (;;) {
-          const tasks = await tasksOf(worker, 'restore');
-          if (tasks.length > 0 && tasks.every((t) => t.state === 'FINISHED')) throw new Error(`restore finished after ${run} kills: make the job larger`);
-          const failed = tasks.find((t) => t.state === 'FAILED');
-          if (failed) throw new Error(`restore task ${failed.id} FAILED: ${failed.trace}`);
-          let progress = 0;
-          for (const t of tasks) {
-            if (Object.keys((t.progress?.['partitions'] as object | undefined) ?? {}).length === 0) continue;
-            const records = Number(t.progress?.records) || 0;
-            if (!baseline.has(t.id)) baseline.set(t.id, records);
-            progress += records - baseline.get(t.id)!;
-          }
-          if (progress >= step || Date.now() > deadline) break;
-          await sleep(50);
-        }
-        sequence.push(`progress+${step}`);
-      }
-      await worker.kill('SIGKILL');
-      kinds[how]++;
-    }
-    console.info(`[faults] encrypted-kill/restore kill sequence: ${sequence.join(' ')}`);
-
-    expect(await startWorker(worker, [file]), logTail(worker)).toBe('started');
-    const atLastStart = await settledTasks(worker, 'restore');
-    expect(
-      atLastStart.every((t) => t.state === 'FINISHED'),
-      'the restore finished before the last kill: make the job larger',
-    ).toBe(false);
-    const restoredBefore = atLastStart.reduce((n, t) => n + (Number(t.progress?.records) || 0), 0);
-    const finished = await waitFinished(worker, 'restore', 240_000);
-    expect(await worker.kill('SIGTERM')).toBe(0);
-    expect(finished.reduce((n, t) => n + Number(t.progress?.records), 0)).toBe(TOTAL);
-
-    const records = await readPartitions(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: target, partition })));
-    const values = Array.from({ length: PARTITIONS }, (_, p) => records.filter((r) => r.partition === p).map((r) => r.value!.toString()));
-    const lost = values.reduce((n, vs, p) => {
-      const present = new Set(vs);
-      return n + expectedValues(p).filter((v) => !present.has(v)).length;
-    }, 0);
-    const duplicated = values.reduce((n, vs) => n + vs.length - new Set(vs).size, 0);
+    const { kinds, recordsAtLastStart: restoredBefore } = await killRestoreThenFinish(worker, file, {
+      name: 'restore',
+      kills: RESTORE_KILLS,
+      total: TOTAL,
+      transactional: true,
+      progressWeight: 2,
+    });
+    const { values, lost, duplicated } = await readRestored(target, PARTITIONS, expectedValues);
     summary('encrypted-kill/restore-transactional', {
       runs: RESTORE_KILLS + 1,
       faults: RESTORE_KILLS,

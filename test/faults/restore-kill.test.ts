@@ -12,13 +12,13 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readPartitions } from '../helpers/broker-records.js';
 import { bootstrap, createTopic, produceLines } from '../helpers/kafka.js';
 import { createTestApp } from '../helpers/test-app.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { freePort, WorkerProcess } from '../helpers/worker-process.js';
-import { logTail, pick, randomInt, settledTasks, sleep, startWorker, summary, tasksOf, waitFinished } from './fault-kit.js';
+import { summary } from './fault-kit.js';
+import { killRestoreThenFinish, readRestored } from './restore-kill-kit.js';
 
 const PARTITIONS = 3;
 const PER_PARTITION = 6000;
@@ -103,73 +103,8 @@ describe('RestoreSource: kill -9 at random moments and resume', () => {
       }),
     );
     const transactional = extra['transaction.boundary'] === 'poll';
-    const kinds = { progress: 0, startup: 0, beforeCommit: 0, afterCommit: 0 };
-    const sequence: string[] = [];
-    for (let run = 0; run < KILLS; run++) {
-      const how = pick(['progress', 'progress', 'progress', 'startup', 'failpoint'] as const);
-      if (how === 'failpoint') {
-        // source.after-commit exists only in transactional mode (after the transaction, before the checkpoint mirror).
-        const point = pick(transactional ? (['source.before-commit', 'source.after-commit'] as const) : (['source.before-commit'] as const));
-        const nth = randomInt(1, 8);
-        const outcome = await startWorker(worker, [file], { COLDSTORE_FAILPOINTS: `${point}@${nth}` });
-        const died = outcome === 'died' || (await Promise.race([worker.exited().then(() => true), sleep(10_000).then(() => false)]));
-        if (!died) await worker.kill('SIGKILL');
-        kinds[point === 'source.before-commit' ? 'beforeCommit' : 'afterCommit']++;
-        sequence.push(died ? `${point}@${nth}` : `${point}@${nth}-not-reached:SIGKILL`);
-        continue;
-      }
-      expect(await startWorker(worker, [file]), logTail(worker)).toBe('started');
-      if (how === 'startup') {
-        const delay = randomInt(0, 300);
-        await sleep(delay);
-        sequence.push(`startup+${delay}ms`);
-      } else {
-        // Once the tasks restored a random, small number of records in this run (the job must
-        // outlast the kills). Each task is counted from where it resumed, i.e. from its first
-        // status that shows its partitions; one whose start is slow (fencing) is not waited for.
-        const step = randomInt(1, Math.floor(TOTAL / (3 * KILLS)));
-        const baseline = new Map<number, number>();
-        const deadline = Date.now() + 10_000;
-        for (;;) {
-          const tasks = await tasksOf(worker, name);
-          if (tasks.length > 0 && tasks.every((t) => t.state === 'FINISHED'))
-            throw new Error(`${name} finished after ${run} kills (${sequence.join(' ')}): make the job larger`);
-          let progress = 0;
-          for (const t of tasks) {
-            if (Object.keys((t.progress?.['partitions'] as object | undefined) ?? {}).length === 0) continue;
-            const records = Number(t.progress?.records) || 0;
-            if (!baseline.has(t.id)) baseline.set(t.id, records);
-            progress += records - baseline.get(t.id)!;
-          }
-          if (progress >= step || Date.now() > deadline) break;
-          await sleep(50);
-        }
-        sequence.push(`progress+${step}`);
-      }
-      await worker.kill('SIGKILL');
-      kinds[how]++;
-    }
-
-    console.info(`[faults] ${name} kill sequence: ${sequence.join(' ')}`);
-    // The last run is not killed. The job had not finished when it started, so every kill interrupted it.
-    expect(await startWorker(worker, [file]), logTail(worker)).toBe('started');
-    const atLastStart = await settledTasks(worker, name);
-    expect(
-      atLastStart.every((t) => t.state === 'FINISHED'),
-      `${name} finished before the last kill: make the job larger`,
-    ).toBe(false);
-    const recordsAtLastStart = atLastStart.reduce((n, t) => n + (Number(t.progress?.records) || 0), 0);
-    const finished = await waitFinished(worker, name, 240_000);
-    expect(await worker.kill('SIGTERM')).toBe(0);
-    expect(finished.reduce((n, t) => n + Number(t.progress?.records), 0)).toBe(TOTAL);
-
-    const records = await readPartitions(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: target, partition })));
-    const values = Array.from({ length: PARTITIONS }, (_, p) => records.filter((r) => r.partition === p).map((r) => r.value!.toString()));
-    const lost = values.reduce((n, vs, p) => {
-      const present = new Set(vs);
-      return n + expectedValues(p).filter((v) => !present.has(v)).length;
-    }, 0);
-    const duplicated = values.reduce((n, vs) => n + vs.length - new Set(vs).size, 0);
+    const { kinds, recordsAtLastStart } = await killRestoreThenFinish(worker, file, { name, kills: KILLS, total: TOTAL, transactional, progressWeight: 3 });
+    const { values, lost, duplicated } = await readRestored(target, PARTITIONS, expectedValues);
     return {
       values,
       lost,
