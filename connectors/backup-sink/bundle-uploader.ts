@@ -108,7 +108,7 @@ export class BundleUploader {
         if (Object.keys(put.existing.metadata).length === 0) {
           throw new PermanentUploadError(
             `Conflict: ${location.bucket}/${key} exists without metadata: a writer was killed between writing the object and its metadata ` +
-              '(the local store writes them one after the other; an encrypted object cannot be completed by another writer), or it is not coldstore\'s. ' +
+              "(the local store writes them one after the other; an encrypted object cannot be completed by another writer), or it is not coldstore's. " +
               'No offset was committed past it: delete that one object and restart the task.',
           );
         }
