@@ -25,21 +25,33 @@ export interface ForwardDelay {
 
 const delay: ForwardDelay = { delayMs: 0, jitterMs: 0 };
 
-/** Copies `from` to `to`, each chunk held for half the round-trip delay, never overtaking an earlier one. */
+/**
+ * Copies `from` to `to`, each chunk held for half the round-trip delay. One queue and one
+ * timer per direction: timers of different lengths due at the same millisecond may fire in
+ * either order, and a chunk overtaking an earlier one would corrupt the stream.
+ */
 function relay(from: Socket, to: Socket): void {
-  let lastRelease = 0;
-  from.on('data', (chunk: Buffer) => {
-    const oneWay = delay.delayMs / 2 + (Math.random() * 2 - 1) * (delay.jitterMs / 2);
-    const now = performance.now();
-    if (oneWay <= 0 && lastRelease <= now) {
-      to.write(chunk);
-      return;
+  const queue: { at: number; chunk: Buffer | 'end' }[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const drain = () => {
+    timer = undefined;
+    while (queue.length > 0 && queue[0]!.at <= performance.now()) {
+      const { chunk } = queue.shift()!;
+      if (to.destroyed) continue;
+      if (chunk === 'end') to.end();
+      else to.write(chunk);
     }
-    lastRelease = Math.max(lastRelease, now + Math.max(0, oneWay));
-    setTimeout(() => to.destroyed || to.write(chunk), lastRelease - now);
-  });
+    if (queue.length > 0) timer = setTimeout(drain, Math.max(1, Math.ceil(queue[0]!.at - performance.now())));
+  };
+  const push = (chunk: Buffer | 'end') => {
+    const oneWay = delay.delayMs / 2 + (Math.random() * 2 - 1) * (delay.jitterMs / 2);
+    // Never before the chunk ahead of it: jitter delays, it does not reorder.
+    queue.push({ at: Math.max(queue[queue.length - 1]?.at ?? 0, performance.now() + Math.max(0, oneWay)), chunk });
+    if (timer === undefined) drain();
+  };
+  from.on('data', (chunk: Buffer) => push(chunk));
   // The end travels behind the data it follows.
-  from.on('end', () => setTimeout(() => to.destroyed || to.end(), Math.max(0, lastRelease - performance.now())));
+  from.on('end', () => push('end'));
 }
 
 function connect(client: Socket, route: ForwardRoute): void {

@@ -5,7 +5,7 @@
  * host. Needs root, as the CI machine has: without it the first test fails saying so.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
+import { createConnection, createServer, type Server } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/worker-process.js';
@@ -24,6 +24,30 @@ function pingFrom(ns: NetNamespace, port: number, timeoutMs = NO_ECHO_MS): Promi
       err ? fail(new Error(`${err.message}: ${stderr}`)) : done(JSON.parse(stdout) as PingResult),
     ),
   );
+}
+
+/** Writes `count` numbered lines a few ms apart through `port` (an echo behind it) and returns the lines echoed. */
+function streamThrough(port: number, count: number): Promise<string[]> {
+  return new Promise((done, fail) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.setNoDelay(true);
+    let echoed = '';
+    socket.on('data', (chunk) => {
+      echoed += chunk.toString();
+      const lines = echoed.split('\n').slice(0, -1);
+      if (lines.length >= count) {
+        socket.destroy();
+        done(lines);
+      }
+    });
+    socket.on('error', fail);
+    socket.on('connect', async () => {
+      for (let i = 0; i < count; i++) {
+        socket.write(`${i}\n`);
+        await new Promise((r) => setTimeout(r, 3));
+      }
+    });
+  });
 }
 
 /** A process that has ended, so its pid names a run that crashed. */
@@ -87,6 +111,9 @@ describe('nemesis: a process in its own network namespace, behind a veth the tes
     expect(inside.ok && outside.ok).toBe(true);
     expect(inside.rttMs).toBeGreaterThanOrEqual(200);
     expect(outside.rttMs).toBeGreaterThanOrEqual(200);
+    // Jitter delays each chunk differently, yet the stream arrives whole and in order.
+    ns!.delay(200, 150);
+    expect(await streamThrough(insidePort, 100)).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
     ns!.loss(10);
     // (u32 lists the filters of both directions under each: they share the qdisc's tables.)
     const filters = tc('-n', ns!.name, 'filter', 'show', 'dev', ns!.namespaceVeth, 'egress');
