@@ -68,7 +68,6 @@ describe('cluster mode: BackupSink exactly once while one worker is cut off the 
   });
   afterAll(async () => {
     producing = false;
-    ns?.heal();
     await cluster.killAll();
     await ns?.destroy();
     await removeSuiteNetworks({ includeOwn: true });
