@@ -27,6 +27,9 @@ const PER_TICK = 2;
 const CUT_MS = SESSION_TIMEOUT_MS + 8_000;
 const DEGRADED_MS = 25_000;
 
+const REOPENED = 'still a member with the same assignment after the pause; taking its work back';
+const TASK_FAILED = 'task failed; fix the cause and restart the task';
+
 const portOf = (url: string) => Number(new URL(url.includes('://') ? url : `tcp://${url}`).port);
 
 /** The connector's tasks as one member reports them, or undefined if it does not answer within `ms` (a cut-off member never does). */
@@ -171,6 +174,9 @@ describe('cluster mode: BackupSink exactly once while one worker is cut off the 
     const source = await readPartitions(produced.map((count, partition) => ({ topic, partition, count })));
     const report = proveExactlyOnce(topic, PARTITIONS, objects, source, recordDifferences);
     const fenced = fencedCount(w3.worker);
+    // Shown, not asserted: a cut-off worker taking its stale tasks back after the heal, and tasks FAILED anywhere.
+    const reopened = logMessageCounts(w3.worker.logPath, [REOPENED])[REOPENED]!;
+    const failedTasks = cluster.members.reduce((n, m) => n + logMessageCounts(m.worker.logPath, [TASK_FAILED])[TASK_FAILED]!, 0);
 
     // Nothing may outlive the test: workers, forwarders, the namespace, the veth pair.
     const processes = [...cluster.members.map((m) => m.worker.pid), ...ns.forwarderPids()].filter((pid): pid is number => pid !== undefined);
@@ -191,6 +197,8 @@ describe('cluster mode: BackupSink exactly once while one worker is cut off the 
       w3Fenced: fenced,
       w3Rejoined: rejoined ? 'yes' : 'no',
       w3AssignedWhileDegraded: reassignedWhileDegraded,
+      w3TookStaleWorkBack: reopened,
+      tasksFailed: failedTasks,
       placementAfterCut: handedOver.replaceAll(' ', ','),
     });
     expect(uncovered, 'every produced offset reached S3').toEqual([]);
