@@ -24,6 +24,12 @@ export class WorkerProcess {
   readonly url: string;
   readonly configPath: string;
   readonly logPath: string;
+  /**
+   * Runs the worker through this command, e.g. `ip netns exec <ns>` to put it in a network
+   * namespace (test/nemesis/netns.ts). The prefix must exec the worker, not fork it, so
+   * that pid and signals stay the worker's own.
+   */
+  commandPrefix: string[] = [];
 
   constructor(
     readonly dir: string,
@@ -41,7 +47,8 @@ export class WorkerProcess {
   /** Starts the worker; `env` adds variables (e.g. COLDSTORE_FAILPOINTS) for this run only. */
   async start(connectorFiles: string[] = [], env: Record<string, string> = {}): Promise<void> {
     const log = createWriteStream(this.logPath, { flags: 'a' });
-    const child = spawn(process.execPath, [CLI, 'worker', '--config', this.configPath, ...connectorFiles], {
+    const command = [...this.commandPrefix, process.execPath, CLI, 'worker', '--config', this.configPath, ...connectorFiles];
+    const child = spawn(command[0]!, command.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });
