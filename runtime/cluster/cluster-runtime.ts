@@ -13,6 +13,7 @@ import { KafkaCheckpointStore, StateTable } from '../storage/kafka-checkpoint-st
 import type { Logger } from '../telemetry/logger.js';
 import type { Worker } from '../worker/worker.js';
 import { ClusterHerder } from './cluster-herder.js';
+import { falseAlarmCheck, type FenceCause } from './fence-gate.js';
 import { ClusterLeader, parseWorkerClientId, workerClientId } from './cluster-leader.js';
 import { fingerprint } from '../config/fingerprint.js';
 import { currentAssignment } from './config-topic.js';
@@ -140,8 +141,14 @@ export function clusterRuntime(opened: OpenedCluster, worker: Worker, plugins: P
   };
   const status = new StatusBoard(handles.status.store, worker.workerId);
   worker.activeTopicsStore = handles.status.store;
-  const onLost = { handler: () => {} };
-  const leader = new ClusterLeader({ worker, groupId, configs: handles.configs.store, offsets: handles.offsets.store, onLost: () => onLost.handler() });
+  const onLost = { handler: (_cause: FenceCause) => {} };
+  const leader = new ClusterLeader({
+    worker,
+    groupId,
+    configs: handles.configs.store,
+    offsets: handles.offsets.store,
+    onLost: () => onLost.handler('membership-lost'),
+  });
   const herder = new ClusterHerder({
     worker,
     plugins,
@@ -153,9 +160,9 @@ export function clusterRuntime(opened: OpenedCluster, worker: Worker, plugins: P
   });
   const clientId = workerClientId(topicsFingerprint(config), worker.workerId);
   const stillMember = async () => (await worker.cluster.groupMembers(groupId)).some((m) => m.clientId === clientId);
-  const fence = () => {
+  const fence = (cause: FenceCause) => {
     leader.resign();
-    herder.fenced(stillMember, 2 * config['session.timeout.ms']);
+    herder.fenced(falseAlarmCheck(cause, membership, stillMember), 2 * config['session.timeout.ms']);
   };
   onLost.handler = fence;
   const membership = new GroupMembership(worker.kafka, {
@@ -174,7 +181,7 @@ export function clusterRuntime(opened: OpenedCluster, worker: Worker, plugins: P
     if (gap > config['session.timeout.ms']) {
       worker.log.warn({ pausedMs: gap }, 'worker fenced: it was paused past session.timeout.ms; its tasks stop here and run elsewhere');
       worker.metrics.workerFenced.add(1);
-      fence();
+      fence('paused');
     }
   }, 200);
   const caFile = config['rest.tls.ca.file'] ?? config['rest.tls.cert.file'];

@@ -35,6 +35,10 @@ export class GroupMembership {
   private readonly consumer: InstanceType<typeof KafkaConsumer>;
   private stopped = false;
   private loop: Promise<void> | undefined;
+  /** Assignments received so far: one more after every rebalance, including a rejoin after the group dropped this member. */
+  joins = 0;
+  /** Times the client found its membership lost (the group went on without it). */
+  drops = 0;
 
   constructor(
     connection: KafkaConnection,
@@ -55,6 +59,7 @@ export class GroupMembership {
 
   private rebalance(err: LibrdKafkaError, assignment: Assignment[]): void {
     if (err.code === CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
+      this.joins++;
       this.consumer.assign(assignment);
       if (assignment.length > 0) this.consumer.pause(assignment);
       this.options.onChange({ kind: 'assigned', leader: assignment.some((a) => a.partition === 0), lost: false });
@@ -65,6 +70,7 @@ export class GroupMembership {
       } catch {
         lost = false;
       }
+      if (lost) this.drops++;
       this.consumer.unassign();
       this.options.onChange({ kind: 'revoked', leader: false, lost });
     }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClusterLeader } from '../../runtime/cluster/cluster-leader.js';
 import { ClusterHerder } from '../../runtime/cluster/cluster-herder.js';
+import { falseAlarmCheck } from '../../runtime/cluster/fence-gate.js';
 import type { StatusBoard } from '../../runtime/cluster/status-board.js';
 import { PluginRegistry } from '../../runtime/plugins/registry.js';
 import { StateTable, type KafkaCheckpointStore } from '../../runtime/storage/kafka-checkpoint-store.js';
@@ -78,5 +79,25 @@ describe('a worker fenced after a pause', () => {
     expect(herder.clusterSample().fenced).toBe(false);
     await sleep(80);
     expect(asked).toBe(0);
+  });
+});
+
+describe('falseAlarmCheck', () => {
+  const member = async () => true;
+  it('a pause with the membership untouched since, and the worker still a member: a false alarm', async () => {
+    expect(await falseAlarmCheck('paused', { joins: 2, drops: 0 }, member)()).toBe(true);
+    expect(await falseAlarmCheck('paused', { joins: 2, drops: 0 }, async () => false)()).toBe(false);
+  });
+
+  it('a membership the client saw lost, or lost or rejoined since the fence (a healed network cut), never is', async () => {
+    expect(await falseAlarmCheck('membership-lost', { joins: 2, drops: 1 }, member)()).toBe(false);
+    const membership = { joins: 2, drops: 0 };
+    const afterPause = falseAlarmCheck('paused', membership, member);
+    membership.drops++;
+    expect(await afterPause()).toBe(false);
+    const rejoined = { joins: 2, drops: 0 };
+    const check = falseAlarmCheck('paused', rejoined, member);
+    rejoined.joins++;
+    expect(await check()).toBe(false);
   });
 });
