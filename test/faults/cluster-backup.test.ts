@@ -14,7 +14,7 @@ import { readPartitions } from '../helpers/broker-records.js';
 import { bootstrap, createTopic } from '../helpers/kafka.js';
 import { s3Client, s3Settings } from '../helpers/s3.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
-import { Cluster, fencedCount, nemesis, SESSION_TIMEOUT_MS } from './cluster-kit.js';
+import { Cluster, fencedCount, nemesis, SESSION_TIMEOUT_MS, SteadyProduction } from './cluster-kit.js';
 import { proveExactlyOnce, recordDifferences, sleep, summary } from './fault-kit.js';
 import { fetchBundles, SeededRandom, untilCovered } from './zombie-kit.js';
 
@@ -28,9 +28,9 @@ describe('cluster mode: BackupSink exactly once while workers are killed, paused
   const dir = tmpDir('faults-cluster-backup');
   const cluster = new Cluster(dir, uniqueName('fcluster').toLowerCase());
   let producer: KafkaProducer | undefined;
-  let producing = false;
+  let production: SteadyProduction | undefined;
   afterAll(async () => {
-    producing = false;
+    void production?.stop();
     await cluster.killAll();
     await producer?.disconnect();
   });
@@ -63,22 +63,8 @@ describe('cluster mode: BackupSink exactly once while workers are killed, paused
 
     producer = new KafkaProducer({ bootstrapServers: bootstrap(), extra: {} }, 'faults-cluster-producer');
     await producer.connect();
-    const produced = Array.from({ length: PARTITIONS }, () => 0);
-    producing = true;
-    const production = (async () => {
-      while (producing) {
-        const tick = Date.now();
-        await Promise.all(
-          produced.flatMap((_, p) =>
-            Array.from({ length: PER_TICK }, () => {
-              const i = produced[p]!++;
-              return producer!.send({ topic, partition: p, key: Buffer.from(`k-${p}-${i}`), value: Buffer.from(`v-${p}-${i}-${label}`) });
-            }),
-          ),
-        );
-        await sleep(Math.max(0, 100 - (Date.now() - tick)));
-      }
-    })();
+    production = new SteadyProduction(producer, topic, PARTITIONS, PER_TICK, label);
+    production.start();
 
     // The promised handovers, timed from the signal.
     const placed = await cluster.untilRunning('backup', TASKS, 60_000);
@@ -103,8 +89,7 @@ describe('cluster mode: BackupSink exactly once while workers are killed, paused
     for (const m of cluster.stopped()) await m.worker.start();
     await cluster.untilRunning('backup', TASKS, 60_000);
     await sleep(2_000);
-    producing = false;
-    await production;
+    const produced = await production.stop();
 
     const uncovered = await untilCovered(s3Client(), bucket, topic, produced, 20_000, 120_000);
     await sleep(3_000); // a late zombie upload would land now

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLUSTER_SESSION_TIMEOUT_MS, clusterWorkerConfig } from '../helpers/cluster-config.js';
 import { freePort, WorkerProcess } from '../helpers/worker-process.js';
+import type { KafkaProducer } from '../../runtime/kafka/producer.js';
 import { logTail, sleep } from './fault-kit.js';
 import type { SeededRandom } from './zombie-kit.js';
 
@@ -148,4 +149,49 @@ export async function nemesis(cluster: Cluster, rng: SeededRandom, count: number
     await sleep(rng.int(300, 2_500));
   }
   return counts;
+}
+
+/**
+ * Distinct keyed records (`k-<p>-<i>`, `v-<p>-<i>-<label>`) into every partition, `perTick`
+ * each about every 100 ms, from start() until stop(); it can start again, counting on.
+ */
+export class SteadyProduction {
+  readonly produced: number[];
+  private running = false;
+  private loop: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly producer: KafkaProducer,
+    private readonly topic: string,
+    partitions: number,
+    private readonly perTick: number,
+    private readonly label: string,
+  ) {
+    this.produced = Array.from({ length: partitions }, () => 0);
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        const tick = Date.now();
+        await Promise.all(
+          this.produced.flatMap((_, p) =>
+            Array.from({ length: this.perTick }, () => {
+              const i = this.produced[p]!++;
+              return this.producer.send({ topic: this.topic, partition: p, key: Buffer.from(`k-${p}-${i}`), value: Buffer.from(`v-${p}-${i}-${this.label}`) });
+            }),
+          ),
+        );
+        await sleep(Math.max(0, 100 - (Date.now() - tick)));
+      }
+    })();
+  }
+
+  /** Stops after the tick under way; the counts produced per partition. */
+  async stop(): Promise<number[]> {
+    this.running = false;
+    await this.loop;
+    return [...this.produced];
+  }
 }

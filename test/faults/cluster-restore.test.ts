@@ -15,6 +15,7 @@ import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { Cluster, fencedCount, nemesis } from './cluster-kit.js';
 import { sleep, summary } from './fault-kit.js';
+import { untilBackupCommitted } from './restore-kill-kit.js';
 import { SeededRandom } from './zombie-kit.js';
 
 const PARTITIONS = 6;
@@ -54,14 +55,7 @@ describe('cluster mode: transactional restores exactly once while workers are ki
         },
         true,
       );
-      await waitFor(
-        'backup complete',
-        () => {
-          const positions = app.herder.committedOffsets().filter((o) => o.topic === source);
-          return positions.length === PARTITIONS && positions.every((o) => o.offset === BigInt(PER_PARTITION));
-        },
-        { timeoutMs: 120_000, intervalMs: 300 },
-      );
+      await untilBackupCommitted(app.herder, source, PARTITIONS, PER_PARTITION);
     } finally {
       await app.stop();
     }

@@ -16,11 +16,10 @@ import { bootstrap, createTopic, produceLines } from '../helpers/kafka.js';
 import { createAlias, createKmsKey, KMS_TEST_CREDENTIALS, KMS_TEST_REGION, kmsEndpoint, uniqueAliasName } from '../helpers/kms.js';
 import { createTestApp } from '../helpers/test-app.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
-import { waitFor } from '../helpers/wait.js';
 import { freePort, WorkerProcess } from '../helpers/worker-process.js';
 import { killedEncryptedBackup, notEncryptedAsExpected, type KilledBackup } from './encrypted-kit.js';
 import { localBundles, summary } from './fault-kit.js';
-import { killRestoreThenFinish, readRestored } from './restore-kill-kit.js';
+import { killRestoreThenFinish, readRestored, untilBackupCommitted } from './restore-kill-kit.js';
 
 const BACKUP_KILLS = 10;
 const RESTORE_KILLS = 6;
@@ -113,14 +112,7 @@ describe('RestoreSource from an encrypted backup: kill -9 mid-restore, transacti
     try {
       const backup = { 'connector.class': 'BackupSink', topics: source, 'bundle.max.records': '150', 'bundle.max.age.ms': '300', 'gzip.level': '1' };
       await app.herder.putConfig('backup', { ...backup, ...storage, ...keyringSettings(keyring) }, true);
-      await waitFor(
-        'encrypted backup complete',
-        () => {
-          const positions = app.herder.committedOffsets().filter((o) => o.topic === source);
-          return positions.length === PARTITIONS && positions.every((o) => o.offset === BigInt(PER_PARTITION));
-        },
-        { timeoutMs: 120_000, intervalMs: 300 },
-      );
+      await untilBackupCommitted(app.herder, source, PARTITIONS, PER_PARTITION, 'encrypted backup complete');
     } finally {
       await app.stop();
     }

@@ -16,7 +16,7 @@ import { listKeys, s3Client, s3Settings } from '../helpers/s3.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { processAlive } from '../nemesis/netns-host.js';
 import { NetNamespace, removeSuiteNetworks, suiteLeftovers } from '../nemesis/netns.js';
-import { Cluster, fencedCount, SESSION_TIMEOUT_MS, type ClusterMember } from './cluster-kit.js';
+import { Cluster, fencedCount, SESSION_TIMEOUT_MS, SteadyProduction, type ClusterMember } from './cluster-kit.js';
 import { logTail, proveExactlyOnce, recordDifferences, sleep, summary, until } from './fault-kit.js';
 import { fetchBundles, logMessageCounts, untilCovered } from './zombie-kit.js';
 
@@ -64,13 +64,13 @@ describe('cluster mode: BackupSink exactly once while one worker is cut off the 
   const cluster = new Cluster(dir, uniqueName('fnetp').toLowerCase());
   let ns: NetNamespace | undefined;
   let producer: KafkaProducer | undefined;
-  let producing = false;
+  let production: SteadyProduction | undefined;
 
   beforeAll(async () => {
     await removeSuiteNetworks();
   });
   afterAll(async () => {
-    producing = false;
+    void production?.stop();
     await cluster.killAll();
     await ns?.destroy();
     await removeSuiteNetworks({ includeOwn: true });
@@ -111,22 +111,8 @@ describe('cluster mode: BackupSink exactly once while one worker is cut off the 
 
     producer = new KafkaProducer({ bootstrapServers: bootstrap(), extra: {} }, 'faults-netp-producer');
     await producer.connect();
-    const produced = Array.from({ length: PARTITIONS }, () => 0);
-    producing = true;
-    const production = (async () => {
-      while (producing) {
-        const tick = Date.now();
-        await Promise.all(
-          produced.flatMap((_, p) =>
-            Array.from({ length: PER_TICK }, () => {
-              const i = produced[p]!++;
-              return producer!.send({ topic, partition: p, key: Buffer.from(`k-${p}-${i}`), value: Buffer.from(`v-${p}-${i}-${label}`) });
-            }),
-          ),
-        );
-        await sleep(Math.max(0, 100 - (Date.now() - tick)));
-      }
-    })();
+    production = new SteadyProduction(producer, topic, PARTITIONS, PER_TICK, label);
+    production.start();
 
     const everyone = ['w1', 'w2', 'w3'];
     await untilPlaced(w1, everyone, 60_000, cluster.members);
@@ -165,8 +151,7 @@ describe('cluster mode: BackupSink exactly once while one worker is cut off the 
     const reassignedWhileDegraded = assignedToW3() - degradedFrom;
     await untilPlaced(w1, everyone, 120_000, cluster.members);
     await sleep(5_000);
-    producing = false;
-    await production;
+    const produced = await production.stop();
 
     const uncovered = await untilCovered(s3Client(), bucket, topic, produced, 30_000, 150_000);
     await sleep(3_000); // a late upload of the cut-off worker would land now

@@ -5,6 +5,7 @@
  */
 import { expect } from 'vitest';
 import { readPartitions } from '../helpers/broker-records.js';
+import { waitFor } from '../helpers/wait.js';
 import type { WorkerProcess } from '../helpers/worker-process.js';
 import { logTail, pick, randomInt, settledTasks, sleep, startWorker, tasksOf, waitFinished } from './fault-kit.js';
 
@@ -103,4 +104,22 @@ export async function readRestored(target: string, partitions: number, expectedV
   }, 0);
   const duplicated = values.reduce((n, vs) => n + vs.length - new Set(vs).size, 0);
   return { values, lost, duplicated };
+}
+
+/** Waits until an in-process BackupSink (the restore tests' fixture) committed every partition of `topic` to `perPartition`. */
+export function untilBackupCommitted(
+  herder: { committedOffsets(): { topic: string; offset: bigint }[] },
+  topic: string,
+  partitions: number,
+  perPartition: number,
+  what = 'backup complete',
+): Promise<unknown> {
+  return waitFor(
+    what,
+    () => {
+      const positions = herder.committedOffsets().filter((o) => o.topic === topic);
+      return positions.length === partitions && positions.every((o) => o.offset === BigInt(perPartition));
+    },
+    { timeoutMs: 120_000, intervalMs: 300 },
+  );
 }

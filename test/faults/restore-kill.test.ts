@@ -15,10 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap, createTopic, produceLines } from '../helpers/kafka.js';
 import { createTestApp } from '../helpers/test-app.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
-import { waitFor } from '../helpers/wait.js';
 import { freePort, WorkerProcess } from '../helpers/worker-process.js';
 import { summary } from './fault-kit.js';
-import { killRestoreThenFinish, readRestored } from './restore-kill-kit.js';
+import { killRestoreThenFinish, readRestored, untilBackupCommitted } from './restore-kill-kit.js';
 
 const PARTITIONS = 3;
 const PER_PARTITION = 6000;
@@ -61,14 +60,7 @@ describe('RestoreSource: kill -9 at random moments and resume', () => {
         },
         true,
       );
-      await waitFor(
-        'backup complete',
-        () => {
-          const positions = app.herder.committedOffsets().filter((o) => o.topic === source);
-          return positions.length === PARTITIONS && positions.every((o) => o.offset === BigInt(PER_PARTITION));
-        },
-        { timeoutMs: 120_000, intervalMs: 300 },
-      );
+      await untilBackupCommitted(app.herder, source, PARTITIONS, PER_PARTITION);
     } finally {
       await app.stop();
     }

@@ -19,6 +19,7 @@ import { bootstrap, createTopic } from '../helpers/kafka.js';
 import { listKeys, s3Client, s3Settings } from '../helpers/s3.js';
 import { tmpDir, uniqueName } from '../helpers/tmp.js';
 import { freePort, WorkerProcess } from '../helpers/worker-process.js';
+import { SteadyProduction } from './cluster-kit.js';
 import { logTail, proveExactlyOnce, recordDifferences, sleep, startWorker, summary, until } from './fault-kit.js';
 import {
   assignments,
@@ -57,11 +58,11 @@ describe('BackupSink: a paused worker (zombie) and stale stored offsets, every o
   const dir = tmpDir('faults-zombie');
   const workers: NamedWorker[] = [];
   let producer: KafkaProducer | undefined;
-  let producing = false;
+  let production: SteadyProduction | undefined;
   let pauser: Pauser | undefined;
   let watcher: ReturnType<typeof watchFailures> | undefined;
   afterAll(async () => {
-    producing = false;
+    void production?.stop();
     pauser?.close();
     watcher?.stop();
     for (const { worker } of workers) {
@@ -130,30 +131,9 @@ describe('BackupSink: a paused worker (zombie) and stale stored offsets, every o
     // The topic is written all along: distinct keyed records, idempotent producer.
     producer = new KafkaProducer({ bootstrapServers: bootstrap(), extra: {} }, 'faults-zombie-producer');
     await producer.connect();
-    const produced = Array.from({ length: PARTITIONS }, () => 0);
-    let production = Promise.resolve();
-    const produce = () => {
-      producing = true;
-      production = (async () => {
-        while (producing) {
-          const tick = Date.now();
-          await Promise.all(
-            produced.flatMap((_, p) =>
-              Array.from({ length: PER_TICK }, () => {
-                const i = produced[p]!++;
-                return producer!.send({ topic, partition: p, key: Buffer.from(`k-${p}-${i}`), value: Buffer.from(`v-${p}-${i}-${label}`) });
-              }),
-            ),
-          );
-          await sleep(Math.max(0, 100 - (Date.now() - tick)));
-        }
-      })();
-    };
-    const stopProducing = async () => {
-      producing = false;
-      await production;
-      return [...produced];
-    };
+    production = new SteadyProduction(producer, topic, PARTITIONS, PER_TICK, label);
+    const produce = () => production!.start();
+    const stopProducing = () => production!.stop();
     /** Waits for every produced offset to be in some bundle (a bounded wait: what is missing then is reported), then proves. */
     const prove = async (part: string, counts: number[]) => {
       const uncovered = await untilCovered(client, bucket, topic, counts, 20_000, 90_000);
