@@ -1,30 +1,34 @@
 import { ColdstoreError, ConfigError, ErrorCodes, type Connector, type RawConfig } from '../../runtime/api/index.js';
-import { eventsLocation, type BackupLocationSettings } from '../common/backup-location.js';
-import { parseJsonObject, topicMetadataKey, type TopicMetadata } from '../common/formats/backup-metadata.js';
-import type { ObjectStore } from '../common/object-store/object-store.js';
+import { eventsLocation } from '../common/backup-location.js';
 import { createObjectStore } from '../common/object-store/store-config.js';
+import { backedUpPartitions } from './backed-up-topics.js';
 import { loadBackupPlan } from './backup-plan.js';
 import { restoreSourceConfig, TASK_COUNT_KEY, TASK_PARTITIONS_KEY, TOPIC_PARTITIONS_KEY, type RestoreSourceSettings } from './config.js';
 import { withStoreRetries } from './store-retries.js';
 import { targetTopicName } from './targets.js';
-import { RestoreSourceTask } from './task.js';
-
-/** A backed-up topic's partition count: from its metadata, or the partitions its bundles are under. */
-async function backedUpPartitions(store: ObjectStore, settings: BackupLocationSettings, topic: string): Promise<number[]> {
-  const location = eventsLocation(settings);
-  const listed = (await store.listDirectories(location.bucket, `${location.prefix}${topic}/`)).filter((d) => /^\d+$/.test(d)).map(Number);
-  const key = `${location.prefix}${topicMetadataKey(topic)}`;
-  const object = await store.get(location.bucket, key);
-  const count = object ? parseJsonObject<TopicMetadata>(object.body, 'coldstore-topic-v1', key).partitions : 0;
-  const all = new Set([...listed, ...Array.from({ length: count }, (_, p) => p)]);
-  return [...all].sort((a, b) => a - b);
-}
+import { RestoreTaskOfConfig } from './task-of-config.js';
 
 /** Cross-field checks of target=kafka. */
 export function kafkaTargetErrors(settings: RestoreSourceSettings): { field: string; message: string }[] {
   const errors: { field: string; message: string }[] = [];
   if (settings['restore.backup.id'] !== undefined && settings['restore.until.offsets'].length > 0) {
     errors.push({ field: 'restore.until.offsets', message: 'cannot be combined with restore.backup.id, whose cut already fixes the offsets' });
+  }
+  if (settings['restore.mode'] === 'follow') {
+    const fixed = {
+      'restore.backup.id': 'a backup by id is fixed',
+      'restore.until.timestamp': 'a standby has no end',
+      'restore.until.offsets': 'a standby has no end',
+    } as const;
+    for (const [field, why] of Object.entries(fixed)) {
+      const value = settings[field as keyof typeof fixed];
+      if (value !== undefined && !(Array.isArray(value) && value.length === 0))
+        errors.push({ field, message: `cannot be combined with restore.mode=follow: ${why}` });
+    }
+    if (!settings['restore.phases'].includes('records'))
+      errors.push({ field: 'restore.phases', message: 'restore.mode=follow restores records (and syncs groups)' });
+  } else if (settings['topics.regex']) {
+    errors.push({ field: 'topics.regex', message: 'is for restore.mode=follow; list the topics of a one-time restore in topics' });
   }
   const targets = settings.topics.map((t) => targetTopicName(settings, t));
   const clashes = [...new Set(targets.filter((t, i) => targets.indexOf(t) !== i))];
@@ -46,6 +50,8 @@ export function createKafkaRestoreConnector(): Connector {
       config = c;
       const { values, errors } = restoreSourceConfig.validate(c);
       if (errors.length > 0) throw new ConfigError(errors, 'RestoreSource config');
+      // A standby follows partitions that may not be backed up yet: each task finds its own (followerOf).
+      if (values['restore.mode'] === 'follow') return;
       const store = createObjectStore(values);
       partitions = [];
       counts = [];
@@ -78,6 +84,8 @@ export function createKafkaRestoreConnector(): Connector {
       }
     },
     taskConfigs: (maxTasks) => {
+      if (config['restore.mode'] === 'follow')
+        return Array.from({ length: Math.max(1, maxTasks) }, () => ({ ...config, [TASK_COUNT_KEY]: String(Math.max(1, maxTasks)) }));
       const tasks = Math.max(1, Math.min(maxTasks, partitions.length));
       return Array.from({ length: tasks }, (_, task) => ({
         ...config,
@@ -90,6 +98,6 @@ export function createKafkaRestoreConnector(): Connector {
       }));
     },
     stop: () => {},
-    createTask: () => new RestoreSourceTask(),
+    createTask: () => new RestoreTaskOfConfig(),
   };
 }

@@ -11,6 +11,8 @@ export const restoreMetrics = {
   dispatcherEvents: 'coldstore_restore_dispatcher_events',
   dispatcherStreams: 'coldstore_restore_dispatcher_streams',
   dispatcherRetries: 'coldstore_restore_dispatcher_retries',
+  followLag: 'coldstore_restore_follow_lag_offsets',
+  followNewestAge: 'coldstore_restore_follow_newest_age_seconds',
 } as const;
 
 export const restoreMetricSpecs: MetricSpec[] = [
@@ -45,5 +47,16 @@ export const restoreMetricSpecs: MetricSpec[] = [
     name: restoreMetrics.dispatcherRetries,
     kind: 'counter',
     description: 'target=dispatcher: dispatcher calls retried after a transient failure (network, timeout, 429, 5xx)',
+  },
+  {
+    name: restoreMetrics.followLag,
+    kind: 'gauge',
+    description: 'restore.mode=follow: offsets backed up (newest bundle listed) but not yet restored, by topic and partition',
+  },
+  {
+    name: restoreMetrics.followNewestAge,
+    kind: 'gauge',
+    description: 'restore.mode=follow: age of the newest record restored on the standby, by topic and partition (the recovery point if the primary failed now)',
+    unit: 's',
   },
 ];

@@ -22,6 +22,8 @@ export interface CursorOptions {
   /** The bundles to read (a backup by id's manifest), instead of listing the partition. */
   objects?: readonly { key: string; sha256: string }[] | undefined;
   fetchAhead: number;
+  /** Follow mode: how long a bundle is held behind a gap (ReaderOptions.gapWaitMs). */
+  gapWaitMs?: number;
   onBadObject: (err: BadObjectError) => void;
 }
 
@@ -55,6 +57,7 @@ export class PartitionCursor {
       ...(bounds.untilOffset !== undefined ? { untilOffset: bounds.untilOffset } : {}),
       ...(bounds.fromOffset !== undefined ? { fromOffset: bounds.fromOffset } : {}),
       fetchAhead: options.fetchAhead,
+      ...(options.gapWaitMs !== undefined ? { gapWaitMs: options.gapWaitMs } : {}),
       onBadObject: options.onBadObject,
     });
   }
@@ -75,6 +78,11 @@ export class PartitionCursor {
     this.bundle = { ...bundle, records: withinTimestamp(bundle.records, this.options.bounds) };
     this.position = 0;
     return bundle;
+  }
+
+  /** The reader, for what follow mode asks of it (relist, the newest listed bundle, a gap held). */
+  get follow(): Pick<PartitionReader, 'relist' | 'newestListedEnd' | 'waitingForGap'> {
+    return this.reader;
   }
 
   /** Up to `max` more records of the current bundle. */

@@ -4,8 +4,8 @@ import type { StoredPosition } from './source-offsets.js';
 
 export type { DispatcherTaskProgress } from './dispatcher/progress.js';
 
-/** Records, then consumer-group offsets; `done` once both are. */
-export type RestorePhase = 'records' | 'offsets' | 'done';
+/** Records, then consumer-group offsets; `done` once both are. `following`: restore.mode=follow, which never ends by itself. */
+export type RestorePhase = 'records' | 'offsets' | 'done' | 'following';
 
 /** One source partition's figures in a RestoreSource task's progress. */
 export type PartitionProgress = {

@@ -12,6 +12,8 @@ export type RecordSourceOffset = {
   key: string;
   offset: number;
   records: number;
+  /** Follow mode: the record's timestamp, so a restarted task still knows the age of the newest record restored. */
+  timestamp?: number;
 };
 
 /** What an earlier run persisted for a partition: where to resume, and its counts. */
@@ -19,6 +21,8 @@ export interface StoredPosition {
   resume: ResumePoint | undefined;
   records: number;
   lastOffset: number | null;
+  /** The last restored record's timestamp, when the run that restored it kept it (follow mode). */
+  timestamp: number | null;
 }
 
 /** Record offsets have no `kind`; placements (group-offsets.ts) share the offsets and have one. */
@@ -30,6 +34,7 @@ export function storedPosition(stored: readonly SourceOffsetEntry[], tp: TopicPa
     resume: offset && typeof offset['key'] === 'string' ? { key: offset['key'], offset: BigInt(offset['offset'] as number) } : undefined,
     records: Number(offset?.['records'] ?? 0),
     lastOffset: offset ? Number(offset['offset']) : null,
+    timestamp: typeof offset?.['timestamp'] === 'number' ? offset['timestamp'] : null,
   };
 }
 

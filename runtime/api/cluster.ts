@@ -34,8 +34,12 @@ export interface KafkaCluster {
   describeTopic(topic: string, options?: { configs?: boolean }): Promise<TopicDescription | undefined>;
   /** Creates the topic; one that already exists is left as it is. */
   createTopic(topic: string, partitions: number, options?: { replicationFactor?: number; configs?: Record<string, string> }): Promise<void>;
+  /** Grows a topic to `total` partitions; one that already has at least that many is left as it is. */
+  createPartitions(topic: string, total: number): Promise<void>;
   /** Ids of the consumer groups the cluster knows. */
   listGroups(): Promise<string[]>;
+  /** The live members of a group (none: it is empty or unknown), and the client id each joined with. */
+  groupMembers(group: string): Promise<{ memberId: string; clientId: string }[]>;
   /** A group's committed offsets (next offset to read), for every partition it has one for. */
   groupOffsets(group: string): Promise<PartitionOffset[]>;
   /** Commits offsets for a group; fails while the group has active members. */

@@ -6,7 +6,7 @@
  */
 export interface MetricSpec {
   name: string;
-  kind: 'counter' | 'histogram';
+  kind: 'counter' | 'histogram' | 'gauge';
   description: string;
   unit?: string;
   /** Histogram bucket boundaries. */
@@ -20,4 +20,6 @@ export interface TaskMetrics {
   add(name: string, value: number, attributes?: MetricAttributes): void;
   /** Records a value in a declared histogram. */
   record(name: string, value: number, attributes?: MetricAttributes): void;
+  /** Sets a declared gauge to its current value. */
+  set(name: string, value: number, attributes?: MetricAttributes): void;
 }

@@ -66,6 +66,16 @@ export class KafkaAdmin implements KafkaCluster {
     });
   }
 
+  async createPartitions(topic: string, total: number): Promise<void> {
+    const current = (await this.describeTopic(topic))?.partitions ?? 0;
+    if (current >= total) return;
+    const refused = await new Promise<LibrdKafkaError | undefined>((resolve) =>
+      this.admin.createPartitions(topic, total, TIMEOUT_MS, (err) => resolve(err ?? undefined)),
+    );
+    // Another task (or an operator) may have grown it meanwhile: enough partitions is what was asked.
+    if (refused && ((await this.describeTopic(topic))?.partitions ?? 0) < total) throw this.fail(refused, `add partitions to ${topic}`);
+  }
+
   listTopics(): Promise<string[]> {
     return new Promise((resolve, reject) => this.admin.listTopics({ timeout: TIMEOUT_MS }, this.callback('list topics', resolve, reject)));
   }

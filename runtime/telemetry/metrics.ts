@@ -1,7 +1,7 @@
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
+import type { Attributes, Counter, Gauge, Histogram } from '@opentelemetry/api';
 import type { MetricAttributes, MetricSpec, TaskMetrics } from '../api/metrics.js';
 
 export type TaskStateSample = { connector: string; task: number; state: string };
@@ -115,7 +115,7 @@ export class Metrics {
     description: 'Records in a sink partition not yet committed (durable): end offset minus committed offset',
   });
 
-  private readonly pluginInstruments = new Map<string, { kind: MetricSpec['kind']; instrument: Counter | Histogram }>();
+  private readonly pluginInstruments = new Map<string, { kind: MetricSpec['kind']; instrument: Counter | Histogram | Gauge }>();
 
   /** Registers a plugin's declared metrics (once per name) and returns a recorder bound to one task. */
   taskMetrics(specs: readonly MetricSpec[], connector: string, task: number): TaskMetrics {
@@ -125,7 +125,9 @@ export class Metrics {
       const instrument =
         spec.kind === 'counter'
           ? this.meter.createCounter(spec.name, options)
-          : this.meter.createHistogram(spec.name, { ...options, ...(spec.buckets ? { advice: { explicitBucketBoundaries: spec.buckets } } : {}) });
+          : spec.kind === 'gauge'
+            ? this.meter.createGauge(spec.name, options)
+            : this.meter.createHistogram(spec.name, { ...options, ...(spec.buckets ? { advice: { explicitBucketBoundaries: spec.buckets } } : {}) });
       this.pluginInstruments.set(spec.name, { kind: spec.kind, instrument });
     }
     const declared = new Set(specs.map((s) => s.name));
@@ -138,6 +140,7 @@ export class Metrics {
     return {
       add: (name, value, extra) => (find(name, 'counter') as Counter).add(value, attributes(extra)),
       record: (name, value, extra) => (find(name, 'histogram') as Histogram).record(value, attributes(extra)),
+      set: (name, value, extra) => (find(name, 'gauge') as Gauge).record(value, attributes(extra)),
     };
   }
 

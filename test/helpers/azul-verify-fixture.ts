@@ -16,7 +16,7 @@ import type { SinkRecord, TaskLogger, TaskMetrics } from '../../runtime/api/inde
 import { binaryEvent, vectorEvents } from './azul-vectors.js';
 
 export const quietLog: TaskLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-export const ignoredMetrics: TaskMetrics = { add: () => undefined, record: () => undefined };
+export const ignoredMetrics: TaskMetrics = { add: () => undefined, record: () => undefined, set: () => undefined };
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 export const BINARY_TOPIC = 'azul.test.src.binary.sourced';

@@ -16,7 +16,7 @@ import type { ObjectStore } from '../../connectors/common/object-store/object-st
 import type { SinkRecord, TaskLogger, TaskMetrics } from '../../runtime/api/index.js';
 
 const quietLog: TaskLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-const ignoredMetrics: TaskMetrics = { add: () => undefined, record: () => undefined };
+const ignoredMetrics: TaskMetrics = { add: () => undefined, record: () => undefined, set: () => undefined };
 
 /**
  * A record whose fields exercise the JSON encodings: every third key is null, every

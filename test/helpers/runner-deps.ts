@@ -53,7 +53,7 @@ export function runnerDeps(connector = 'c'): TaskRunnerDeps {
     metrics: new Metrics({ taskStates: () => [], sinkPositions: () => [] }),
     shutdownTimeoutMs: 10_000,
     redact: (text) => text,
-    taskMetrics: { add: () => undefined, record: () => undefined },
+    taskMetrics: { add: () => undefined, record: () => undefined, set: () => undefined },
     connectorState: memoryState(),
   };
 }

@@ -41,7 +41,7 @@ async function startWriter(root: string, state = new MemoryState()): Promise<Wri
     log: { debug: () => undefined, info: () => undefined, warn: (_fields, msg) => void warnings.push(msg), error: () => undefined },
     state: new MemoryState(),
     connectorState: state,
-    metrics: { add: () => undefined, record: () => undefined },
+    metrics: { add: () => undefined, record: () => undefined, set: () => undefined },
     assignment: () => [tp],
     seek: (offsets) => void seeks.push(offsets),
     requestCommit: () => undefined,

@@ -12,6 +12,10 @@ interface Created {
 
 /** An in-memory cluster: only topic description and creation behave; the rest must not be called. */
 class FakeCluster implements KafkaCluster {
+  async createPartitions(): Promise<void> {}
+  async groupMembers(): Promise<{ memberId: string; clientId: string }[]> {
+    return [];
+  }
   readonly topics = new Map<string, TopicDescription>();
   readonly created: Created[] = [];
   readonly described: { topic: string; options?: { configs?: boolean } }[] = [];

@@ -30,7 +30,7 @@ function encryptedUploader(dir: string) {
     gzipLevel: 1,
     permanentErrorRetries: 0,
     log: recordingLog(),
-    metrics: { add: () => undefined, record: () => undefined },
+    metrics: { add: () => undefined, record: () => undefined, set: () => undefined },
     stopped: () => false,
   });
   return { uploader, raw: new LocalObjectStore(join(dir, 'objects')) };

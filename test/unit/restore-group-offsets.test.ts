@@ -254,6 +254,10 @@ describe('PlacementTracker: hash mode', () => {
 });
 
 class FakeCluster implements KafkaCluster {
+  async createPartitions(): Promise<void> {}
+  async groupMembers(): Promise<{ memberId: string; clientId: string }[]> {
+    return [];
+  }
   readonly commits: { group: string; offsets: PartitionOffset[] }[] = [];
   readonly endOffsetCalls: string[] = [];
 

@@ -70,7 +70,7 @@ describe('S3 501 NotImplemented is permanent', () => {
       // Far more than the test waits for: a retried 501 would hang here.
       permanentErrorRetries: 1_000_000,
       log: silentLog,
-      metrics: { add: () => undefined, record: () => undefined },
+      metrics: { add: () => undefined, record: () => undefined, set: () => undefined },
       stopped: () => false,
     });
     let calls = 0;

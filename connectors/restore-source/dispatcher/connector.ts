@@ -6,7 +6,7 @@ import { restoreSourceConfig, type RestoreSourceSettings } from '../config.js';
 import { restoreMetricSpecs } from '../metrics.js';
 import { withStoreRetries } from '../store-retries.js';
 import { sourcesIn } from './backup-objects.js';
-import { DispatcherRestoreTask } from './task.js';
+import { RestoreTaskOfConfig } from '../task-of-config.js';
 
 /** The backup holds Azul sources, and every source to restore (in its events or streams bucket). */
 async function checkAzulBackup(store: ObjectStore, settings: RestoreSourceSettings): Promise<void> {
@@ -59,7 +59,7 @@ export function createDispatcherRestoreConnector(): Connector {
     // Streams before events needs one coordinator: one task, parallel inside.
     taskConfigs: () => [{ ...config }],
     stop: () => {},
-    createTask: () => new DispatcherRestoreTask(),
+    createTask: () => new RestoreTaskOfConfig(),
   };
 }
 
