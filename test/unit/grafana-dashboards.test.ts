@@ -148,6 +148,7 @@ describe('Grafana dashboards', () => {
         const recorder = metrics.taskMetrics(specs, 'c', 0);
         for (const spec of specs) {
           if (spec.kind === 'counter') recorder.add(spec.name, 1);
+          else if (spec.kind === 'gauge') recorder.set(spec.name, 1);
           else recorder.record(spec.name, 1);
         }
       }

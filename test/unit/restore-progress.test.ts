@@ -24,8 +24,9 @@ describe('storedPosition and recordsRestoredBefore', () => {
       resume: { key: 'orders/1/00000000000000000010-00000000000000000019.avro.gz', offset: 14n },
       records: 15,
       lastOffset: 14,
+      timestamp: null,
     });
-    expect(storedPosition(stored, T0)).toEqual({ resume: undefined, records: 0, lastOffset: null });
+    expect(storedPosition(stored, T0)).toEqual({ resume: undefined, records: 0, lastOffset: null, timestamp: null });
   });
 
   it('counts record offsets only, not placements', () => {

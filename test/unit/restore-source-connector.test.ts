@@ -8,7 +8,9 @@ import type { ConnectorContext, KafkaCluster } from '../../runtime/api/index.js'
 import { restoreSource } from '../../connectors/restore-source/connector.js';
 import { dispatcherRestore } from '../../connectors/restore-source/dispatcher/connector.js';
 import { DispatcherRestoreTask } from '../../connectors/restore-source/dispatcher/task.js';
+import { FollowTask } from '../../connectors/restore-source/follow/follow-task.js';
 import { RestoreSourceTask } from '../../connectors/restore-source/task.js';
+import { RestoreTaskOfConfig, restoreTaskFor } from '../../connectors/restore-source/task-of-config.js';
 import { LocalObjectStore } from '../../connectors/common/object-store/local-object-store.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -42,6 +44,15 @@ describe('RestoreSource validateAll', () => {
       'topic.rename.regex': '(.*)',
     });
     expect(kafka.map((e) => e.field)).toEqual(['topic.rename.replacement', 'restore.until.offsets', 'topic.rename']);
+    const follow = restoreSource.validateAll!({
+      'restore.mode': 'follow',
+      'topics.regex': 'orders.*',
+      'restore.backup.id': '1',
+      'restore.until.timestamp': '2026-01-01T00:00:00Z',
+      'restore.phases': 'offsets',
+    });
+    expect(follow.map((e) => e.field)).toEqual(['restore.backup.id', 'restore.until.timestamp', 'restore.phases']);
+    expect(restoreSource.validateAll!({ 'topics.regex': 'orders.*' }).map((e) => e.field)).toEqual(['topics.regex']);
     const dispatcher = restoreSource.validateAll!({
       target: 'dispatcher',
       'dispatcher.url': 'http://d:8111',
@@ -71,7 +82,8 @@ describe('RestoreSource picks the connector of its target when it starts', () =>
     const connector = restoreSource.create();
     await connector.start(config, context);
     expect(connector.taskConfigs(4)).toEqual([config]);
-    expect(connector.createTask()).toBeInstanceOf(DispatcherRestoreTask);
+    expect(connector.createTask()).toBeInstanceOf(RestoreTaskOfConfig);
+    expect(restoreTaskFor(config)).toBeInstanceOf(DispatcherRestoreTask);
     await expect(restoreSource.create().start({ ...config, 'restore.sources': 'virustotal,system' }, context)).rejects.toThrow(
       /holds no source system; it holds virustotal/,
     );
@@ -90,6 +102,21 @@ describe('RestoreSource picks the connector of its target when it starts', () =>
       ['orders:0,orders:2', '2', 'orders:3'],
       ['orders:1', '2', 'orders:3'],
     ]);
-    expect(connector.createTask()).toBeInstanceOf(RestoreSourceTask);
+    expect(restoreTaskFor(config)).toBeInstanceOf(RestoreSourceTask);
+  });
+
+  it('a task created by a connector instance that was never started (cluster mode) still becomes the task its config asks for', () => {
+    const unstarted = restoreSource.create().createTask();
+    expect(unstarted).toBeInstanceOf(RestoreTaskOfConfig);
+    expect(restoreTaskFor({ target: 'dispatcher' })).toBeInstanceOf(DispatcherRestoreTask);
+    expect(restoreTaskFor({ topics: 'orders', 'restore.mode': 'follow' })).toBeInstanceOf(FollowTask);
+    expect(restoreTaskFor({ topics: 'orders' })).toBeInstanceOf(RestoreSourceTask);
+  });
+
+  it('restore.mode=follow: starts without any backed-up topic yet, and gives every task the task count (tasks find their own partitions)', async () => {
+    const config = { 'connector.class': 'RestoreSource', 'topics.regex': 'orders.*', 'restore.mode': 'follow', 'local.root': root };
+    const connector = restoreSource.create();
+    await connector.start(config, context);
+    expect(connector.taskConfigs(3).map((t) => t['restore.task.count'])).toEqual(['3', '3', '3']);
   });
 });

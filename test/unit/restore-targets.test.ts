@@ -63,7 +63,7 @@ describe('targetTopicName', () => {
     const { errors } = restoreSourceConfig.validate({ topics: 'orders', 'topic.rename': 'orders' });
     expect(errors.map((e) => e.field)).toEqual(['topic.rename']);
     const missing = restoreSourceConfig.validate({});
-    expect(missing.errors).toContainEqual({ field: 'topics', message: 'is required with target=kafka' });
+    expect(missing.errors).toContainEqual({ field: 'topics', message: 'is required with target=kafka (or topics.regex with restore.mode=follow)' });
     // target=dispatcher restores Azul sources, not topics; it needs dispatcher.url instead.
     expect(restoreSourceConfig.validate({ target: 'dispatcher' }).errors).toEqual([{ field: 'dispatcher.url', message: 'is required with target=dispatcher' }]);
     expect(restoreSourceConfig.validate({ topics: 'orders' }).errors).toEqual([]);
