@@ -89,7 +89,11 @@ describe('BundleUploader and the compressor', () => {
       gzipLevel,
       permanentErrorRetries: 0,
       log: recordingLog(),
-      metrics: { add: (name: string, _v: number, attributes: Record<string, unknown> = {}) => void added.push({ name, attributes }), record: () => undefined, set: () => undefined },
+      metrics: {
+        add: (name: string, _v: number, attributes: Record<string, unknown> = {}) => void added.push({ name, attributes }),
+        record: () => undefined,
+        set: () => undefined,
+      },
       stopped: () => false,
       codec,
     });
