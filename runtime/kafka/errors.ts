@@ -55,3 +55,22 @@ export function fromKafkaError(err: unknown, doing: string): ColdstoreError {
   if (e?.isFatal) return new ColdstoreError(ErrorCodes.KAFKA_ERROR, `${message}. The client cannot continue; restart the task.`, { cause: err });
   return new RetriableError(`${message}. Retrying; check that the brokers are reachable.`, { cause: err });
 }
+
+/** Whether an error says another client took this one's role over (TASK_FENCED). */
+export function isFenced(err: unknown): err is ColdstoreError {
+  return err instanceof ColdstoreError && err.code === ErrorCodes.TASK_FENCED;
+}
+
+/**
+ * Aborts a failed transaction and returns the error to raise: a fenced producer's sends
+ * fail first as purged from its queue (-152), a retriable-looking error; its abort
+ * then says it was fenced, which is what the task must hear (it stops, not fails).
+ */
+export async function abortAfter(failure: unknown, abort: () => Promise<void>): Promise<unknown> {
+  if (isFenced(failure)) return failure;
+  const refused = await abort().then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  return isFenced(refused) ? refused : failure;
+}

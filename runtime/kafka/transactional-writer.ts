@@ -1,6 +1,7 @@
-import { ColdstoreError, ErrorCodes } from '../api/errors.js';
+import type { ColdstoreError } from '../api/errors.js';
 import { SerialQueue } from '../support/serial-queue.js';
 import type { KafkaConnection } from './client-config.js';
+import { abortAfter, isFenced } from './errors.js';
 import { KafkaProducer, type Delivery } from './producer.js';
 
 export interface KeyedValue {
@@ -64,12 +65,9 @@ export class TransactionalWriter {
         const deliveries = await Promise.all(records.map((r) => this.producer.send({ topic: this.topic, key: r.key, value: r.value })));
         await this.producer.commitTransaction();
         return deliveries;
-      } catch (err) {
-        if (err instanceof ColdstoreError && err.code === ErrorCodes.TASK_FENCED) {
-          this.fenced = err;
-          throw err;
-        }
-        await this.producer.abortTransaction().catch(() => undefined);
+      } catch (failure) {
+        const err = await abortAfter(failure, () => this.producer.abortTransaction());
+        if (isFenced(err)) this.fenced = err;
         throw err;
       }
     });

@@ -4,6 +4,7 @@ import type { KafkaCluster } from '../api/cluster.js';
 import type { RecordPlacement, SourceOffsetEntry, SourceRecord } from '../api/records.js';
 import type { SourceTask } from '../api/source.js';
 import type { KafkaConnection } from '../kafka/client-config.js';
+import { abortAfter } from '../kafka/errors.js';
 import type { Delivery } from '../kafka/producer.js';
 import { readTopicToEnd } from '../kafka/topic-reader.js';
 import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
@@ -198,8 +199,8 @@ export class TransactionalDelivery implements SourceDelivery {
       await Promise.all(latest.map((entry) => this.producer.send({ topic: this.offsetsTopic.name, ...offsetsTopicFormat.encode(this.deps.connector, entry) })));
       failpoint('source.before-commit');
       await this.producer.commitTransaction();
-    } catch (err) {
-      await this.producer.abortTransaction().catch(() => undefined);
+    } catch (failure) {
+      const err = await abortAfter(failure, () => this.producer.abortTransaction());
       // A permanent error (record too large, not authorized) stays permanent: retrying would not help.
       if (err instanceof ColdstoreError && !(err instanceof RetriableError)) throw err;
       throw new RetriableError(`transaction aborted: ${(err as Error).message}; the task resumes from its last committed transaction`, { cause: err });
