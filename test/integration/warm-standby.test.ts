@@ -132,6 +132,9 @@ describe('RestoreSource restore.mode=follow (warm standby)', () => {
     const described = await admin.describeTopic(standbyOf(primary));
     expect(described?.partitions).toBe(3);
 
+    const metrics = (await worker.call('GET', '/metrics')).text;
+    expect(metrics).toMatch(new RegExp(`coldstore_restore_follow_lag_offsets\\{[^}]*topic="${primary}"[^}]*\\} 0`));
+    expect(metrics).toMatch(new RegExp(`coldstore_restore_follow_newest_age_seconds\\{[^}]*topic="${primary}"`));
     const progress = followStatus().tasks.map(
       (t) => t.progress as { phase: string; partitions: Record<string, { lag_offsets: number; newest_age_ms: number | null }> },
     );
@@ -149,25 +152,23 @@ describe('RestoreSource restore.mode=follow (warm standby)', () => {
     expect(onPrimary.length).toBeGreaterThan(0);
     const primaryRecords = await readAll(primary, 3);
     const standbyRecords = await readAll(standbyOf(primary), 3);
-    await waitFor(
-      'the group offsets synced onto the standby',
-      async () => {
-        const synced = (await admin.groupOffsets(group)).filter((o) => o.topic === standbyOf(primary));
-        return synced.length === onPrimary.filter((o) => o.topic === primary).length ? synced : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 1_000 },
-    );
-    for (const at of onPrimary.filter((o) => o.topic === primary)) {
-      const standbyAt = (await admin.groupOffsets(group)).find((o) => o.topic === standbyOf(primary) && o.partition === at.partition)!;
-      // The first standby record the group would read, and the first record it had not read on the primary.
-      const next = standbyRecords.find((r) => r.partition === at.partition && r.offset >= standbyAt.offset);
-      const unread = primaryRecords.filter((r) => r.partition === at.partition && r.offset >= at.offset);
-      const readFromStandby = standbyRecords.filter((r) => r.partition === at.partition && r.offset >= standbyAt.offset);
-      // Nothing skipped: every unread record is still ahead of the group on the standby; at most 100 repeated.
-      expect(values(readFromStandby).slice(-unread.length)).toEqual(values(unread));
-      expect(readFromStandby.length - unread.length).toBeLessThan(100);
-      if (unread.length > 0) expect(next).toBeDefined();
-    }
+    /** Per partition, whether the group's standby offset points exactly at the first record it had not read on the primary. */
+    const resumesExactly = async () => {
+      const synced = await admin.groupOffsets(group);
+      return onPrimary
+        .filter((o) => o.topic === primary)
+        .every((at) => {
+          const standbyAt = synced.find((o) => o.topic === standbyOf(primary) && o.partition === at.partition);
+          if (!standbyAt) return false;
+          const unread = primaryRecords.filter((r) => r.partition === at.partition && r.offset >= at.offset);
+          const readFromStandby = standbyRecords.filter((r) => r.partition === at.partition && r.offset >= standbyAt.offset);
+          return JSON.stringify(values(readFromStandby)) === JSON.stringify(values(unread));
+        });
+    };
+    // The sync runs on the newest snapshot, which follows the group's commit within a snapshot interval.
+    await waitFor('the group offsets synced onto the standby, exactly', resumesExactly, { timeoutMs: 60_000, intervalMs: 1_000 });
+    const progress = followStatus().tasks.map((t) => (t.progress as { follow: { groups?: { synced_at?: string } } }).follow);
+    expect(progress.every((f) => f.groups?.synced_at !== undefined)).toBe(true);
   }, 120_000);
 
   it('stops (failover) with nothing half-written: every standby partition is stable', async () => {
@@ -178,5 +179,47 @@ describe('RestoreSource restore.mode=follow (warm standby)', () => {
     const ends = await withFreshAdmin((fresh) => fresh.endOffsets(standbyOf(primary), 3));
     // The last stable offset equals the log end: no transaction is left open.
     for (const b of stable) expect(b.end).toBe(ends.get(b.partition));
-  }, 60_000);
+
+    // The application fails over: its group reads on the standby exactly what it had not read on the primary.
+    const primaryRecords = await readAll(primary, 3);
+    const onPrimary = (await admin.groupOffsets(group)).filter((o) => o.topic === primary);
+    // A partition the group never committed on it reads from the start, on either cluster.
+    const unread = primaryRecords.filter((r) => r.offset >= (onPrimary.find((o) => o.partition === r.partition)?.offset ?? 0n));
+    const resumed = await consumeInGroup(group, standbyOf(primary), unread.length, 30_000);
+    for (const p of [0, 1, 2]) {
+      expect(resumed.filter((m) => m.partition === p).map((m) => m.value!.toString())).toEqual(values(partitionOf(unread, p)));
+    }
+  }, 90_000);
+
+  it('fails back: the standby, now written as the primary, is backed up under a new label and followed into fresh topics', async () => {
+    const standbyTopic = standbyOf(primary);
+    await produceSteadily(standbyTopic, 3, 900, 1000, 50, 10);
+    const back = { ...storage, 'backup.label': `ws-${id}-back` };
+    await worker.app.herder.putConfig(
+      `${backup}-back`,
+      { 'connector.class': 'BackupSink', ...back, topics: standbyTopic, 'bundle.max.records': '200', 'bundle.max.age.ms': '1000' },
+      true,
+    );
+    const failback = `back-${id}`;
+    await worker.app.herder.putConfig(
+      `${follow}-back`,
+      {
+        'connector.class': 'RestoreSource',
+        ...back,
+        'restore.mode': 'follow',
+        topics: standbyTopic,
+        'topic.rename': `${standbyTopic}:${failback}`,
+        'transaction.boundary': 'poll',
+        'follow.interval.ms': '300',
+      },
+      true,
+    );
+    const expected = await readAll(standbyTopic, 3);
+    await waitFor('the fresh primary topics holding the standby', async () => (await readAll(failback, 3)).length >= expected.length, {
+      timeoutMs: 90_000,
+      intervalMs: 1_000,
+    });
+    const restored = await readAll(failback, 3);
+    for (const p of [0, 1, 2]) expect(values(partitionOf(restored, p))).toEqual(values(partitionOf(expected, p)));
+  }, 150_000);
 });

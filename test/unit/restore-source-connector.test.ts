@@ -33,6 +33,8 @@ describe('RestoreSource validateAll', () => {
     });
     expect(errors.map((e) => e.field)).toEqual(['topics', 'restore.backup.id', 'restore.until.timestamp', 'restore.until.offsets', 'groups']);
     expect(dispatcherRestore.validateAll!({ target: 'dispatcher', 'dispatcher.url': 'http://d:8111', topics: 't' }).map((e) => e.field)).toEqual(['topics']);
+    const follow = { target: 'dispatcher', 'dispatcher.url': 'http://d:8111', 'restore.mode': 'follow', 'topics.regex': 'x.*' };
+    expect(restoreSource.validateAll!(follow).map((e) => e.field)).toEqual(['restore.mode', 'topics.regex']);
   });
 
   it('target=kafka checks its own combinations, and both check the location and renames', () => {

@@ -42,6 +42,13 @@ export function dispatcherTargetErrors(settings: RestoreSourceSettings): { field
         message: 'is not used with target=dispatcher, which restores the whole azul backup of the sources in restore.sources (empty: all)',
       });
   }
+  if (settings['restore.mode'] === 'follow') {
+    errors.push({
+      field: 'restore.mode',
+      message: 'target=dispatcher restores once: follow mode (a warm standby) is for target=kafka (docs/standby.md says why)',
+    });
+  }
+  if (settings['topics.regex']) errors.push({ field: 'topics.regex', message: 'is for target=kafka with restore.mode=follow' });
   return errors;
 }
 
