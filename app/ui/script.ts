@@ -6,12 +6,13 @@
  *
  * Inside the string: no backticks and no dollar-brace sequences (it is a template literal),
  * but for those that inline the helpers (script-helpers.ts), the progress views
- * (script-progress.ts), the charts (script-charts.ts) and the actions (script-actions.ts).
+ * (script-progress.ts, script-standby.ts), the charts (script-charts.ts) and the actions (script-actions.ts).
  */
 import { STATUS_PAGE_ACTIONS } from './script-actions.js';
 import { STATUS_PAGE_CHARTS } from './script-charts.js';
 import { STATUS_PAGE_HELPERS } from './script-helpers.js';
 import { STATUS_PAGE_PROGRESS } from './script-progress.js';
+import { STATUS_PAGE_STANDBY } from './script-standby.js';
 
 export const STATUS_PAGE_SCRIPT = String.raw`(function () {
   'use strict';
@@ -29,6 +30,8 @@ export const STATUS_PAGE_SCRIPT = String.raw`(function () {
 ${STATUS_PAGE_HELPERS}
 
 ${STATUS_PAGE_PROGRESS}
+
+${STATUS_PAGE_STANDBY}
 
 ${STATUS_PAGE_CHARTS}
 
@@ -49,7 +52,8 @@ ${STATUS_PAGE_ACTIONS}
     }
     // Lag means records not yet backed up: a BackupSink's (other sinks and restores have none to show).
     if (kind === 'backup') children.push(lagTable(task.progress, id), azulStreams(task.progress, id));
-    if (type === 'source') children.push(restoreProgress(task.progress, task.state, id));
+    // A follow-mode restore never finishes: its recovery point instead of a progress bar.
+    if (type === 'source') children.push(isFollowing(task.progress) ? standbyPanel(task.progress, id) : restoreProgress(task.progress, task.state, id));
     return el('section', { className: 'task', testid: 'task-' + id, 'data-state': task.state }, children);
   }
 

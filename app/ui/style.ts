@@ -79,6 +79,9 @@ td.lagging { color: var(--amber); font-weight: 700; }
 .restore { display: grid; gap: 0.25rem; margin: 0.35rem 0; justify-items: start; }
 .restore progress { width: 100%; max-width: 40rem; height: 1rem; accent-color: var(--blue); }
 .restore-counts { font-size: 0.88rem; color: var(--muted); }
+.standby { margin: 0.35rem 0; }
+.standby h5 { font-size: 0.88rem; margin: 0 0 0.15rem; font-weight: 600; }
+.standby .restore-counts { margin: 0; }
 .bad-objects { color: var(--red); background: var(--red-bg); font-weight: 700; padding: 0 0.35rem; border-radius: 3px; }
 .backups-table { width: 100%; max-width: 60rem; }
 .status-completed { color: var(--green); font-weight: 700; }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../app/app.js';
+import { consumeInGroup } from '../helpers/group-consumer.js';
 import { createTopic, produceLinesAsync, produceSteadily } from '../helpers/kafka.js';
 import { colourStats, decodePng } from '../helpers/png.js';
 import { newScript, scriptedSink } from '../helpers/scripted-sink.js';
@@ -31,6 +32,9 @@ describe('status page /ui in headless Chromium (real Kafka, local store)', () =>
   const root = tmpDir('ui-objects');
   const backupName = uniqueName('ui-backup');
   const restoreName = uniqueName('ui-restore');
+  /** A warm standby (restore.mode=follow) of the same backup, and a group it syncs. */
+  const standbyName = uniqueName('ui-standby');
+  const group = uniqueName('ui-group');
   /** A sink that fails on its first batch; its name is markup, which the page must show as text. */
   const failingName = uniqueName('ui-failing-<img src=x onerror=alert(1)>');
   const partitions = 2;
@@ -54,9 +58,10 @@ describe('status page /ui in headless Chromium (real Kafka, local store)', () =>
     ({ app, call, url } = await listeningTestApp({}, { plugins: [scriptedSink], app: { uiSampler: { sampleIntervalMs: 500 } } }));
 
     const storage = { 'storage.type': 'local', 'local.root': root, 'backup.label': label };
+    const snapshots = { groups: group, 'metadata.snapshot.interval.ms': '1000' };
     await app.herder.putConfig(
       backupName,
-      { 'connector.class': 'BackupSink', topics: topic, 'bundle.max.records': '20', 'bundle.max.age.ms': '200', 'gzip.level': '1', ...storage },
+      { 'connector.class': 'BackupSink', topics: topic, 'bundle.max.records': '20', 'bundle.max.age.ms': '200', 'gzip.level': '1', ...snapshots, ...storage },
       true,
     );
     await waitFor(
@@ -66,6 +71,13 @@ describe('status page /ui in headless Chromium (real Kafka, local store)', () =>
         return committed.length === partitions && committed.every((o) => o.offset >= BigInt(backedUpFirst));
       },
       { timeoutMs: 60_000, intervalMs: 200 },
+    );
+    await consumeInGroup(group, topic, 100);
+    const follow = { 'restore.mode': 'follow', 'topic.rename': `${topic}:${topic}-standby`, 'follow.interval.ms': '300', 'follow.groups.interval.ms': '1000' };
+    await app.herder.putConfig(
+      standbyName,
+      { 'connector.class': 'RestoreSource', topics: topic, 'transaction.boundary': 'poll', ...follow, groups: group, ...storage },
+      true,
     );
     newScript(failingName, { fatalOnCall: 1 });
     await app.herder.putConfig(failingName, { 'connector.class': 'test.ScriptedSink', topics: topic, script: failingName }, true);
@@ -171,6 +183,27 @@ describe('status page /ui in headless Chromium (real Kafka, local store)', () =>
     expect(await restore.getByText(/backup lag/i).count()).toBe(0);
     // Nor does a sink that is not a BackupSink.
     expect(await connector(failingName).getByTestId('lag-table').count()).toBe(0);
+  });
+
+  it('shows a following restore as a Standby: per partition its target, lag and newest record age, and the last group sync', async () => {
+    const standby = connector(standbyName);
+    // The first syncs may come before the group's records are restored: then the group is not listed yet.
+    const synced = new RegExp(`^Last group sync: .*\\. ${group}: (up to date|\\d+ partitions? moved forward)$`);
+    await expect.poll(() => standby.getByTestId('standby-groups').textContent(), { timeout: 60_000 }).toMatch(synced);
+    expect(await standby.getByTestId('standby-synced-at').getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect((await call('GET', `/connectors/${standbyName}/status`)).body.tasks[0].progress.phase).toBe('following');
+    for (let p = 0; p < partitions; p++) {
+      const row = standby.getByTestId(`standby-${topic}/${p}`);
+      expect(await row.getByTestId('standby-target').textContent()).toBe(`${topic}-standby`);
+      expect(await row.getByTestId('standby-lag').textContent()).toMatch(/^[\d,.]+$/);
+      await expect.poll(() => row.getByTestId('standby-age').textContent(), { timeout: 10_000 }).toMatch(/^[\d.,]+ (s|min [\d]+ s|h)$/);
+      expect(await row.getByTestId('standby-gap').textContent()).toMatch(/^(–|offsets [\d,.]+–[\d,.]+ since .+)$/);
+    }
+    // A standby never finishes: no progress bar; and its recovery point is exported as gauges too.
+    expect(await standby.getByTestId('restore-progress').count()).toBe(0);
+    const metrics = (await call('GET', '/metrics')).text;
+    for (const gauge of ['coldstore_restore_follow_lag_offsets', 'coldstore_restore_follow_newest_age_seconds'])
+      expect(metrics).toMatch(new RegExp(`^${gauge}\\{[^}]*topic="${topic}"`, 'm'));
   });
 
   it('shows the backup catalogue', async () => {
