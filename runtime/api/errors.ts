@@ -82,3 +82,8 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
   return String(err);
 }
+
+/** Whether an error says another client took this one's role over (TASK_FENCED). */
+export function isFenced(err: unknown): err is ColdstoreError {
+  return err instanceof ColdstoreError && err.code === ErrorCodes.TASK_FENCED;
+}

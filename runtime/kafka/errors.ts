@@ -1,4 +1,4 @@
-import { ColdstoreError, ErrorCodes, RetriableError } from '../api/errors.js';
+import { ColdstoreError, ErrorCodes, isFenced, RetriableError } from '../api/errors.js';
 
 interface LibrdKafkaErrorLike {
   message: string;
@@ -54,11 +54,6 @@ export function fromKafkaError(err: unknown, doing: string): ColdstoreError {
     return new ColdstoreError(ErrorCodes.KAFKA_ERROR, `${message}: ${permanent}. Retrying cannot help; fix it and restart the task.`, { cause: err });
   if (e?.isFatal) return new ColdstoreError(ErrorCodes.KAFKA_ERROR, `${message}. The client cannot continue; restart the task.`, { cause: err });
   return new RetriableError(`${message}. Retrying; check that the brokers are reachable.`, { cause: err });
-}
-
-/** Whether an error says another client took this one's role over (TASK_FENCED). */
-export function isFenced(err: unknown): err is ColdstoreError {
-  return err instanceof ColdstoreError && err.code === ErrorCodes.TASK_FENCED;
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { ColdstoreError } from '../api/errors.js';
 import { SerialQueue } from '../support/serial-queue.js';
 import type { KafkaConnection } from './client-config.js';
-import { abortAfter, isFenced } from './errors.js';
+import { isFenced } from '../api/errors.js';
+import { abortAfter } from './errors.js';
 import { KafkaProducer, type Delivery } from './producer.js';
 
 export interface KeyedValue {

@@ -1,6 +1,6 @@
 import type { KafkaCluster } from '../api/cluster.js';
 import type { RawConfig } from '../api/config-def.js';
-import { isRetriable } from '../api/errors.js';
+import { isFenced, isRetriable } from '../api/errors.js';
 import type { PollResult, SourceTask, SourceTaskContext } from '../api/source.js';
 import { configFingerprint } from '../config/fingerprint.js';
 import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
@@ -24,6 +24,12 @@ export interface SourceRunnerDeps extends TaskRunnerDeps {
   createProducer: RecordProducerFactory;
   /** Set when records and offsets go into Kafka transactions (transaction.boundary=poll). */
   offsetsTopic?: OffsetsTopic;
+  /**
+   * Standalone: no other worker can own this task, so a fenced producer means the broker
+   * aborted the open transaction (paused past transaction.timeout.ms): start over from the
+   * committed offsets. In cluster mode a fence means the task moved, and this copy stops.
+   */
+  restartWhenFenced?: boolean;
 }
 
 /** Task state key marking a finite job as finished, so a restarted worker does not silently run it again. */
@@ -82,7 +88,8 @@ export class SourceTaskRunner extends TaskRunner {
         await this.session();
         return;
       } catch (err) {
-        if (!isRetriable(err) || this.stopping) throw err;
+        const restartable = isRetriable(err) || (this.source.restartWhenFenced === true && isFenced(err));
+        if (!restartable || this.stopping) throw err;
         this.source.metrics.taskErrors.add(1, { ...this.attributes, kind: 'retriable' });
         const delayMs = backoff.next();
         this.source.log.warn({ err, delayMs }, 'delivery failed; restarting the task from its persisted offsets');

@@ -116,6 +116,7 @@ export class Worker {
       createProducer: ({ clientId, transactionalId }) =>
         new KafkaProducer(this.kafka, clientId, { ...(transactionalId ? { 'transactional.id': transactionalId } : {}), ...producerOverrides }),
       ...(taskConfig['transaction.boundary'] === 'poll' ? { offsetsTopic: this.offsetsTopic(connectorName) } : {}),
+      restartWhenFenced: this.taskStores === undefined,
     });
   }
 }

@@ -4,7 +4,8 @@
 // healthy worker's task FAILED instead of stopping it (found by the network-partition test).
 import { describe, expect, it, vi } from 'vitest';
 import { ErrorCodes, RetriableError } from '../../runtime/api/index.js';
-import { abortAfter, fromKafkaError, isFenced } from '../../runtime/kafka/errors.js';
+import { isFenced } from '../../runtime/api/errors.js';
+import { abortAfter, fromKafkaError } from '../../runtime/kafka/errors.js';
 
 const purged = () => fromKafkaError({ message: 'Local: Purged in queue', code: -152 }, 'produce to g-offsets');
 const fenced = () => fromKafkaError({ message: 'Local: This instance has been fenced by a newer instance', code: -144 }, 'abort transaction');

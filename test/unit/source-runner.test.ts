@@ -9,6 +9,7 @@ import {
   type SourceTask,
   type SourceTaskContext,
 } from '../../runtime/api/index.js';
+import { fromKafkaError } from '../../runtime/kafka/errors.js';
 import { sourcePartitionKey } from '../../runtime/worker/source-offsets.js';
 import { FINISHED_KEY, SourceTaskRunner, type SourceRunnerDeps } from '../../runtime/worker/source-runner.js';
 import { FakeProducer } from '../helpers/fake-producer.js';
@@ -207,5 +208,24 @@ describe('SourceTaskRunner', () => {
     const written = store.writes.filter((w) => w.namespace === OFFSETS).map((w) => (w.entries[KEY] as SourceOffsetEntry).offset['position']);
     // The stale stored value, the offsets topic's at the first start, the committed transaction, the topic's at the restart.
     expect(written).toEqual([0, 5, 6, 6]);
+  });
+
+  it('a fenced transaction (the broker aborted it after a pause): standalone starts over from the committed offsets; in cluster mode the copy stops', async () => {
+    const fenced = fromKafkaError({ message: 'Local: This instance has been fenced by a newer instance', code: -144 }, 'commit transaction');
+    for (const restartWhenFenced of [true, false]) {
+      const { runner, tasks } = startRunner(
+        [[{ records: [record(1)] }], []],
+        { autoAcknowledge: true, configureProducer: (producer) => (producer.failWhen = () => fenced) },
+        { offsetsTopic: { name: 'offsets', readOffsets: async () => ({}) }, restartWhenFenced },
+      );
+      if (restartWhenFenced) {
+        await waitFor('a new session', () => tasks[1], { timeoutMs: 5_000, intervalMs: 5 });
+        expect(runner.currentState).toBe('RUNNING');
+      } else {
+        await waitFor('the copy stopped', () => runner.currentState === 'UNASSIGNED', { timeoutMs: 5_000, intervalMs: 5 });
+        expect(tasks).toHaveLength(1);
+      }
+      await runner.stop();
+    }
   });
 });
