@@ -38,25 +38,37 @@ async function untilProgress(worker: WorkerProcess, name: string, step: number, 
   }
 }
 
+/** The random choices of a kill loop: Math.random unless a seeded source (SeededRandom) is given, to replay a run. */
+export interface KillChoices {
+  int(min: number, max: number): number;
+  pick<T>(items: readonly T[]): T;
+}
+
+const unseeded: KillChoices = { int: randomInt, pick };
+
 /**
- * Runs the restore of connector file `file` (connector `name`), killing its worker `kills`
- * times, then lets a last run finish all `total` records. `source.after-commit` exists only
- * in transactional mode (after the transaction, before the checkpoint mirror).
+ * Starts the restore of connector file `file` (connector `name`) and kills its worker
+ * `kills` times, each run killed the way picked at random: after 1–`maxStep` records
+ * restored in the run (`progressWeight` times as likely as each other way), 0–300 ms
+ * into its start, or at a failpoint around a commit (`source.after-commit` exists only
+ * in transactional mode: after the transaction, before the checkpoint mirror). Prints
+ * the sequence; leaves the worker stopped.
  */
-export async function killRestoreThenFinish(
+export async function killRestoreRuns(
   worker: WorkerProcess,
   file: string,
-  options: { name: string; kills: number; total: number; transactional: boolean; progressWeight: number },
-): Promise<RestoreKills> {
-  const { name, kills, total, transactional } = options;
+  options: { name: string; kills: number; maxStep: number; transactional: boolean; progressWeight: number; random?: KillChoices },
+): Promise<Pick<RestoreKills, 'kinds' | 'sequence'>> {
+  const { name, kills, transactional } = options;
+  const random = options.random ?? unseeded;
   const kinds = { progress: 0, startup: 0, beforeCommit: 0, afterCommit: 0 };
   const sequence: string[] = [];
   const hows = [...Array<'progress'>(options.progressWeight).fill('progress'), 'startup', 'failpoint'] as const;
   for (let run = 0; run < kills; run++) {
-    const how = pick(hows);
+    const how = random.pick(hows);
     if (how === 'failpoint') {
-      const point = pick(transactional ? (['source.before-commit', 'source.after-commit'] as const) : (['source.before-commit'] as const));
-      const nth = randomInt(1, 8);
+      const point = random.pick(transactional ? (['source.before-commit', 'source.after-commit'] as const) : (['source.before-commit'] as const));
+      const nth = random.int(1, 8);
       const outcome = await startWorker(worker, [file], { COLDSTORE_FAILPOINTS: `${point}@${nth}` });
       const died = outcome === 'died' || (await Promise.race([worker.exited().then(() => true), sleep(10_000).then(() => false)]));
       if (!died) await worker.kill('SIGKILL');
@@ -66,12 +78,11 @@ export async function killRestoreThenFinish(
     }
     expect(await startWorker(worker, [file]), logTail(worker)).toBe('started');
     if (how === 'startup') {
-      const delay = randomInt(0, 300);
+      const delay = random.int(0, 300);
       await sleep(delay);
       sequence.push(`startup+${delay}ms`);
     } else {
-      // A small, random number of records restored in this run, so the job outlasts the kills.
-      const step = randomInt(1, Math.floor(total / (3 * kills)));
+      const step = random.int(1, options.maxStep);
       await untilProgress(worker, name, step, () => `${run} kills (${sequence.join(' ')})`);
       sequence.push(`progress+${step}`);
     }
@@ -79,6 +90,21 @@ export async function killRestoreThenFinish(
     kinds[how]++;
   }
   console.info(`[faults] ${name} kill sequence: ${sequence.join(' ')}`);
+  return { kinds, sequence };
+}
+
+/**
+ * Runs the restore of connector file `file` (connector `name`), killing its worker `kills`
+ * times (killRestoreRuns), then lets a last run finish all `total` records.
+ */
+export async function killRestoreThenFinish(
+  worker: WorkerProcess,
+  file: string,
+  options: { name: string; kills: number; total: number; transactional: boolean; progressWeight: number },
+): Promise<RestoreKills> {
+  const { name, kills, total } = options;
+  // A small, random number of records restored in each run, so the job outlasts the kills.
+  const { kinds, sequence } = await killRestoreRuns(worker, file, { ...options, maxStep: Math.floor(total / (3 * kills)) });
 
   // The last run is not killed. The job had not finished when it started, so every kill interrupted it.
   expect(await startWorker(worker, [file]), logTail(worker)).toBe('started');
