@@ -13,6 +13,8 @@ export class StandbyWatch {
   /** Newest record timestamp per partition; the time watching began until a first record arrives. */
   readonly newest: number[];
   readonly counts: number[];
+  /** When the last partition to get a record got its first (epoch ms); 0 until then. */
+  allReachedAt = 0;
   /** Records whose timestamp is not their production time (LogAppendTime): their age would mean nothing. */
   notCreateTime = 0;
   private failure: Error | undefined;
@@ -59,7 +61,7 @@ export class StandbyWatch {
         return;
       }
       for (const m of batch) {
-        this.counts[m.partition]!++;
+        if (this.counts[m.partition]!++ === 0 && this.counts.every((n) => n > 0)) this.allReachedAt = Date.now();
         if ((m as Message & { timestampType?: number }).timestampType !== CREATE_TIME) this.notCreateTime++;
         const at = m.timestamp ?? 0;
         if (at > this.newest[m.partition]!) this.newest[m.partition] = at;
@@ -77,6 +79,10 @@ export class StandbyWatch {
   newestAge(now: number): number {
     this.check();
     return now - Math.max(...this.newest);
+  }
+
+  emptyPartitions(): number[] {
+    return this.counts.flatMap((n, p) => (n === 0 ? [p] : []));
   }
 
   get records(): number {

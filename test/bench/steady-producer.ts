@@ -14,7 +14,7 @@ export interface SteadyRun {
   topic: string;
   partitions: number;
   recordsPerSecond: number;
-  /** Epoch ms the rate counts from, and when production stops. */
+  /** Epoch ms the rate counts from, and when production stops (unless stop() ends it first). */
   startedAt: number;
   stopAt: number;
   /** Told of every record as it is handed to the client: its partition, index in that partition and production time. */
@@ -26,6 +26,7 @@ export class SteadyProducer {
   readonly produced: number[] = [];
   bytes = 0;
   private failure: Error | undefined;
+  private stopped = false;
 
   private constructor(private readonly producer: InstanceType<typeof Producer>) {
     producer.on('delivery-report', (err: LibrdKafkaError) => {
@@ -49,7 +50,7 @@ export class SteadyProducer {
   async run(run: SteadyRun): Promise<void> {
     while (this.produced.length < run.partitions) this.produced.push(0);
     let sent = 0;
-    while (Date.now() < run.stopAt && !this.failure) {
+    while (Date.now() < run.stopAt && !this.stopped && !this.failure) {
       const due = Math.floor(((Date.now() - run.startedAt) / 1000) * run.recordsPerSecond);
       while (sent < due) {
         const partition = sent % run.partitions;
@@ -72,6 +73,11 @@ export class SteadyProducer {
       await sleep(20);
     }
     if (this.failure) throw this.failure;
+  }
+
+  /** Ends run() at its next tick: for a run whose end depends on what is measured meanwhile. */
+  stop(): void {
+    this.stopped = true;
   }
 
   async flush(): Promise<void> {
