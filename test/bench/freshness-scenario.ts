@@ -7,18 +7,15 @@
  * offsets the worker reports. Reported: the max and p95 of the samples.
  */
 import { rmSync } from 'node:fs';
-import KafkaLib from '@confluentinc/kafka-javascript';
-import type { LibrdKafkaError } from '@confluentinc/kafka-javascript';
 import type { FreshnessCase } from './options.js';
 import { BUCKET_PREFIX, bucketsOf, unique, type BenchContext } from './context.js';
 import { figure, measure, type Figure } from './figures.js';
 import { createTopic, deleteTopic } from './kafka.js';
-import { recordKey, recordValue } from './records.js';
 import { deleteBucket, s3Settings } from './s3.js';
 import { percentile } from './stats.js';
+import { SteadyProducer } from './steady-producer.js';
 import { BenchWorker } from './worker.js';
 
-const { Producer, CODES } = KafkaLib;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The worker's default offset.flush.interval.ms: committed offsets move at least this often. */
 const FLUSH_INTERVAL_MS = 5_000;
@@ -48,17 +45,7 @@ async function freshnessOnce(ctx: BenchContext, rate: FreshnessCase): Promise<Fr
     config: { 'offset.flush.interval.ms': FLUSH_INTERVAL_MS },
     ...(ctx.options.profile ? { profileDir: ctx.options.profile } : {}),
   });
-  const producer = new Producer({
-    'bootstrap.servers': ctx.stack.kafkaBootstrap,
-    'client.id': 'coldstore-bench-steady',
-    'linger.ms': 5,
-    'enable.idempotence': true,
-    dr_cb: true,
-  });
-  let failure: Error | undefined;
-  producer.on('delivery-report', (err: LibrdKafkaError) => {
-    if (err) failure ??= new Error(`steady producer: ${err.message}`);
-  });
+  let producer: SteadyProducer | undefined;
   try {
     await worker.createConnector(name, {
       'connector.class': 'BackupSink',
@@ -69,45 +56,23 @@ async function freshnessOnce(ctx: BenchContext, rate: FreshnessCase): Promise<Fr
       ...s3Settings(ctx.stack),
     });
     // Start producing once the task owns every partition, so start-up is not counted as staleness.
-    const assignedBy = Date.now() + 60_000;
-    for (;;) {
-      const tasks = await worker.tasks(name);
-      const owned = tasks.flatMap((t) => t.progress?.partitions ?? []).filter((p) => p.topic === topic).length;
-      if (owned === partitions) break;
-      if (Date.now() > assignedBy) throw new Error(`the sink did not take all ${partitions} partitions of ${topic}`);
-      await sleep(200);
-    }
-    await new Promise<void>((resolve, reject) => producer.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())));
-    producer.setPollInterval(20);
+    await worker.untilOwned(name, topic, partitions);
+    producer = await SteadyProducer.connect(ctx.stack.kafkaBootstrap, 'coldstore-bench-steady');
 
     /** Produce time of each record, per partition, in offset order (a new topic starts at offset 0). */
     const producedAt: number[][] = Array.from({ length: partitions }, () => []);
-    let produced = 0;
-    let producedBytes = 0;
     const started = Date.now();
     const stopAt = started + seconds * 1000;
-    const producing = (async () => {
-      while (Date.now() < stopAt && !failure) {
-        const due = Math.floor(((Date.now() - started) / 1000) * recordsPerSecond);
-        while (produced < due) {
-          const partition = produced % partitions;
-          const index = producedAt[partition]!.length;
-          const key = recordKey(partition, index);
-          const value = recordValue('compressible', partition, index);
-          const now = Date.now();
-          try {
-            producer.produce(topic, partition, value, key, now);
-          } catch (err) {
-            if ((err as { code?: number }).code === CODES.ERRORS.ERR__QUEUE_FULL) break;
-            throw err;
-          }
-          producedAt[partition]!.push(now);
-          produced++;
-          producedBytes += key.length + value.length;
-        }
-        await sleep(20);
-      }
-    })();
+    const producing = producer.run({
+      topic,
+      partitions,
+      recordsPerSecond,
+      startedAt: started,
+      stopAt,
+      onRecord: (partition, _index, at) => producedAt[partition]!.push(at),
+    });
+    // Awaited after the sampling; a failure meanwhile must not count as unhandled.
+    producing.catch(() => undefined);
 
     const samples: { atSeconds: number; ageSeconds: number }[] = [];
     const sample = async (): Promise<number> => {
@@ -127,8 +92,7 @@ async function freshnessOnce(ctx: BenchContext, rate: FreshnessCase): Promise<Fr
       await sample();
     }
     await producing;
-    if (failure) throw failure;
-    await new Promise<void>((resolve, reject) => producer.flush(30_000, (err) => (err ? reject(err) : resolve())));
+    await producer.flush();
     // Then until the last records are durable too (they wait for their bundle's age like any other).
     const drainBy = Date.now() + 3 * (bundleMaxAgeMs + FLUSH_INTERVAL_MS);
     while ((await sample()) > 0) {
@@ -140,11 +104,11 @@ async function freshnessOnce(ctx: BenchContext, rate: FreshnessCase): Promise<Fr
       maxAgeSeconds: Math.max(...ages),
       p95AgeSeconds: percentile(ages, 95),
       samples,
-      producedRecords: produced,
-      producedMbPerSec: producedBytes / 1e6 / seconds,
+      producedRecords: producer.records,
+      producedMbPerSec: producer.bytes / 1e6 / seconds,
     };
   } finally {
-    await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+    await producer?.disconnect();
     await worker.stop();
     if (!ctx.options.profile) rmSync(dir, { recursive: true, force: true });
     await deleteTopic(ctx.stack.kafkaBootstrap, topic).then(

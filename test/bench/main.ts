@@ -2,7 +2,7 @@
  * `npm run bench`: coldstore's performance figures against their baselines, measured in
  * the same run on the real local stack (docs/performance.md).
  *
- *   npm run bench -- [--quick] [--runs n] [--only backup,restore,...] [--json out.json] [--keep-stack] [--profile dir]
+ *   npm run bench -- [--quick] [--runs n] [--only backup,restore,rpo,...] [--json out.json] [--keep-stack] [--profile dir]
  */
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -22,6 +22,7 @@ import { peerScenario } from './peer-scenario.js';
 import { formatSummary, profileFiles, summarizeProfile } from './profile-summary.js';
 import { table, writeJson } from './report.js';
 import { restoreScenario } from './restore-scenario.js';
+import { rpoScenario } from './rpo-scenario.js';
 import { deleteBucket, s3Client } from './s3.js';
 
 const CLI = resolve(import.meta.dirname, '../../dist/app/cli/main.cjs');
@@ -95,6 +96,7 @@ try {
   await scenario('memory', () => memoryScenario(ctx, topics));
   await scenario('freshness', () => freshnessScenario(ctx));
   await scenario('failover', () => failoverScenario(ctx));
+  await scenario('rpo', () => rpoScenario(ctx));
   await scenario('peer', () => peerScenario(ctx, topics));
   for (const f of figures) if (f.error && !f.id.startsWith('peer/')) errors.push(`${f.id}: ${f.error}`);
 

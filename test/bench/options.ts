@@ -25,6 +25,7 @@ export interface Plan {
   /** Memory scenario: N records at 1 and 100 partitions, 4N at 1 partition (multiples of 1000 per partition). */
   memoryRecords: number;
   freshness: { seconds: number; bundleMaxAgeMs: number; cases: FreshnessCase[] };
+  rpo: RpoPlan;
   /** Scenario ids the run includes (after --only). */
   selected: (id: string) => boolean;
 }
@@ -39,7 +40,19 @@ export interface FreshnessCase {
   rate: string;
 }
 
-export const SCENARIOS = ['backup', 'encryption', 'restore', 'memory', 'freshness', 'failover', 'peer'] as const;
+/** The warm standby's recovery point under steady load: a backup and a follow-mode restore in one worker. */
+export interface RpoPlan {
+  /** Measured seconds, after warmupSeconds of production that are not measured. */
+  seconds: number;
+  warmupSeconds: number;
+  bundleMaxAgeMs: number;
+  followIntervalMs: number;
+  partitions: number;
+  recordsPerSecond: number;
+  rate: string;
+}
+
+export const SCENARIOS = ['backup', 'encryption', 'restore', 'memory', 'freshness', 'failover', 'rpo', 'peer'] as const;
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -84,7 +97,7 @@ export function matches(only: readonly string[], id: string): boolean {
 /** Every scenario id of a full run, for checking --only names. */
 export function allIds(): string[] {
   const backup = makePlan({ quick: false, runs: 1, only: [], keepStack: false }).backupCases.map((c) => c.id);
-  return [...backup, 'encryption', 'restore/plain', 'restore/poll', 'memory', 'freshness', 'freshness/low-rate', 'failover', 'peer'];
+  return [...backup, 'encryption', 'restore/plain', 'restore/poll', 'memory', 'freshness', 'freshness/low-rate', 'failover', 'rpo', 'peer'];
 }
 
 /** --only names that select nothing at all (typos). */
@@ -104,6 +117,8 @@ export function makePlan(options: BenchOptions): Plan {
     }
   }
   const selected = (id: string) => matches(options.only, id);
+  // Records are a 1 KiB value and a key of about 12 bytes.
+  const twoMiBPerSecond = Math.round((2 * 1024 * 1024) / (VALUE_BYTES + 12));
   return {
     backupCases: backupCases.filter((c) => selected(c.id)),
     backupRecords: options.quick ? 64_000 : 256_000,
@@ -112,9 +127,18 @@ export function makePlan(options: BenchOptions): Plan {
       seconds: options.quick ? 20 : 60,
       bundleMaxAgeMs: 5_000,
       cases: [
-        { id: 'freshness', recordsPerSecond: Math.round((2 * 1024 * 1024) / (VALUE_BYTES + 12)), partitions: 16, rate: '2 MiB/s' },
+        { id: 'freshness', recordsPerSecond: twoMiBPerSecond, partitions: 16, rate: '2 MiB/s' },
         { id: 'freshness/low-rate', recordsPerSecond: 25, partitions: 4, rate: '25 records/s' },
       ],
+    },
+    rpo: {
+      seconds: options.quick ? 20 : 60,
+      warmupSeconds: 10,
+      bundleMaxAgeMs: 5_000,
+      followIntervalMs: 2_000,
+      partitions: 16,
+      recordsPerSecond: twoMiBPerSecond,
+      rate: '2 MiB/s',
     },
     selected,
   };

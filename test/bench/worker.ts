@@ -136,6 +136,18 @@ export class BenchWorker {
     return out;
   }
 
+  /** Waits until the sink's tasks own all `partitions` of `topic`. */
+  async untilOwned(name: string, topic: string, partitions: number, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const tasks = await this.tasks(name);
+      const owned = tasks.flatMap((t) => t.progress?.partitions ?? []).filter((p) => p.topic === topic).length;
+      if (owned === partitions) return;
+      if (Date.now() > deadline) throw new Error(`the sink did not take all ${partitions} partitions of ${topic}`);
+      await sleep(200);
+    }
+  }
+
   /** Marks the start of the measured work: CPU figures count from here. */
   markStart(): void {
     this.cpuAtStart = cpuSeconds(this.pid) ?? 0;
