@@ -5,11 +5,11 @@ import { bootstrap } from './kafka.js';
 /**
  * An application consumer: joins `group`, reads at least `count` records of `topic`
  * (read_committed) from its committed offsets (earliest when none), commits what it
- * read and leaves. Returns the records read.
+ * read and leaves. Returns the records read. `brokers`: another cluster than the stack's.
  */
-export async function consumeInGroup(group: string, topic: string, count: number, timeoutMs = 60_000): Promise<Message[]> {
+export async function consumeInGroup(group: string, topic: string, count: number, timeoutMs = 60_000, brokers = bootstrap()): Promise<Message[]> {
   const consumer = new KafkaLib.KafkaConsumer(
-    { 'bootstrap.servers': bootstrap(), 'group.id': group, 'enable.auto.commit': false, 'isolation.level': 'read_committed' },
+    { 'bootstrap.servers': brokers, 'group.id': group, 'enable.auto.commit': false, 'isolation.level': 'read_committed' },
     { 'auto.offset.reset': 'earliest' },
   );
   await new Promise<void>((resolve, reject) => consumer.connect({}, (err) => (err ? reject(err) : resolve())));
