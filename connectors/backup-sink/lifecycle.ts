@@ -3,7 +3,7 @@ import type { TaskLogger } from '../../runtime/api/index.js';
 import type { LifecycleRule, ObjectStore } from '../common/object-store/object-store.js';
 import { eventsLocation } from '../common/backup-location.js';
 import type { BackupSinkSettings } from './config.js';
-import { CLAIMS_PREFIX } from './range-claims.js';
+import { CLAIMS_PREFIX } from '../common/formats/claim-keys.js';
 
 /** S3 limits rule ids to 255 characters; a long topic name keeps its start and a hash of the whole. */
 function ruleId(id: string): string {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TopicPartition } from '../../runtime/api/index.js';
-import { METADATA_PREFIX } from '../common/formats/backup-metadata.js';
+import { claimKey, claimsPrefix, firstClaimKey, FORMAT_CLAIM, parseClaimKey } from '../common/formats/claim-keys.js';
 import type { BundleUploader } from './bundle-uploader.js';
 import type { OffsetRange } from '../layouts/layout.js';
 import { MetadataName } from '../layouts/metadata-names.js';
@@ -16,26 +16,8 @@ import { MetadataName } from '../layouts/metadata-names.js';
  * the first claim of a partition is fixed by a `first` object, created if absent
  * the same way. docs/formats.md specifies them.
  */
-export const CLAIMS_PREFIX = `${METADATA_PREFIX}claims/`;
-export const FORMAT_CLAIM = 'coldstore-claim-v1';
-const FIRST = 'first';
 
-const pad = (n: bigint) => n.toString().padStart(20, '0');
 const sha256 = (body: Buffer) => createHash('sha256').update(body).digest('hex');
-
-export function claimsPrefix(tp: TopicPartition): string {
-  return `${CLAIMS_PREFIX}${tp.topic}/${tp.partition}/`;
-}
-
-export function claimKey(tp: TopicPartition, start: bigint): string {
-  return `${claimsPrefix(tp)}${pad(start)}`;
-}
-
-/** The start a claim key names, or undefined for another key (e.g. the `first` object). */
-export function parseClaimKey(tp: TopicPartition, key: string): bigint | undefined {
-  const rest = key.startsWith(claimsPrefix(tp)) ? key.slice(claimsPrefix(tp).length) : '';
-  return /^\d{20}$/.test(rest) ? BigInt(rest) : undefined;
-}
 
 /** What a claim attempt found: the range is this writer's to write (new or its own), or another writer cut it differently. */
 export type ClaimOutcome = { granted: true } | { granted: false; theirs: string };
@@ -65,7 +47,7 @@ export class RangeClaims {
    */
   async claim(range: OffsetRange, first: boolean, abandoned: () => boolean): Promise<ClaimOutcome> {
     if (first) {
-      const outcome = await this.create(`${claimsPrefix(range)}${FIRST}`, claimObject(range, 'first'), abandoned);
+      const outcome = await this.create(firstClaimKey(range), claimObject(range, 'first'), abandoned);
       if (!outcome.granted) return outcome;
     }
     return this.create(claimKey(range, range.start), claimObject(range, 'range'), abandoned);

@@ -1,6 +1,9 @@
 import { eventsLocation, type BackupLocationSettings } from '../common/backup-location.js';
 import { parseJsonObject, topicMetadataKey, type TopicMetadata } from '../common/formats/backup-metadata.js';
 import type { ObjectStore } from '../common/object-store/object-store.js';
+import { firstClaimKey } from '../common/formats/claim-keys.js';
+import type { TopicPartition } from '../../runtime/api/index.js';
+import type { Location } from '../common/backup-location.js';
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
 
@@ -29,4 +32,22 @@ export async function followedTopics(
     for (const name of await store.listDirectories(location.bucket, location.prefix)) if (TOPIC_NAME.test(name) && whole.test(name)) topics.add(name);
   }
   return [...topics].sort();
+}
+
+/**
+ * Where a partition's backup starts: the first range BackupSink claimed for it, or
+ * undefined when there is no claim (a backup written before range claims, or one whose
+ * claims expired).
+ */
+export async function firstBackedUpOffset(store: ObjectStore, location: Location, tp: TopicPartition): Promise<bigint | undefined> {
+  const key = `${location.prefix}${firstClaimKey(tp)}`;
+  const object = await store.get(location.bucket, key);
+  if (!object) return undefined;
+  let first: unknown;
+  try {
+    first = (JSON.parse(object.body.toString('utf8')) as { first?: unknown }).first;
+  } catch {
+    return undefined; // not a claim: the partition is followed from its first bundle, as before claims
+  }
+  return typeof first === 'string' && /^\d+$/.test(first) ? BigInt(first) : undefined;
 }

@@ -12,7 +12,7 @@ export const restoreMetrics = {
   dispatcherStreams: 'coldstore_restore_dispatcher_streams',
   dispatcherRetries: 'coldstore_restore_dispatcher_retries',
   followLag: 'coldstore_restore_follow_lag_offsets',
-  followNewestAge: 'coldstore_restore_follow_newest_age_seconds',
+  followNewestTimestamp: 'coldstore_restore_follow_newest_record_timestamp_seconds',
 } as const;
 
 export const restoreMetricSpecs: MetricSpec[] = [
@@ -54,9 +54,10 @@ export const restoreMetricSpecs: MetricSpec[] = [
     description: 'restore.mode=follow: offsets backed up (newest bundle listed) but not yet restored, by topic and partition',
   },
   {
-    name: restoreMetrics.followNewestAge,
+    name: restoreMetrics.followNewestTimestamp,
     kind: 'gauge',
-    description: 'restore.mode=follow: age of the newest record restored on the standby, by topic and partition (the recovery point if the primary failed now)',
+    description:
+      'restore.mode=follow: timestamp of the newest record restored on the standby, by topic and partition; time() minus it is the recovery point if the primary failed now, and grows when the follower stops',
     unit: 's',
   },
 ];

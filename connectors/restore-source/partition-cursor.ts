@@ -24,6 +24,8 @@ export interface CursorOptions {
   fetchAhead: number;
   /** Follow mode: how long a bundle is held behind a gap (ReaderOptions.gapWaitMs). */
   gapWaitMs?: number;
+  /** Follow mode: where the partition's backup starts (ReaderOptions.expectedFirst). */
+  expectedFirst?: bigint | undefined;
   onBadObject: (err: BadObjectError) => void;
 }
 
@@ -58,6 +60,7 @@ export class PartitionCursor {
       ...(bounds.fromOffset !== undefined ? { fromOffset: bounds.fromOffset } : {}),
       fetchAhead: options.fetchAhead,
       ...(options.gapWaitMs !== undefined ? { gapWaitMs: options.gapWaitMs } : {}),
+      ...(options.expectedFirst !== undefined ? { expectedFirst: options.expectedFirst } : {}),
       onBadObject: options.onBadObject,
     });
   }
@@ -90,6 +93,8 @@ export class PartitionCursor {
     const bundle = this.bundle!;
     const records = bundle.records.slice(this.position, this.position + max);
     this.position += records.length;
+    // A follower keeps its cursors for good: a handed-out bundle is not kept decoded until the next one lands.
+    if (this.position >= bundle.records.length) this.bundle = undefined;
     return { key: bundle.key.slice(this.options.location.prefix.length), records };
   }
 }

@@ -24,6 +24,8 @@ export interface ReaderOptions {
    * Unset: a gap is reported at once (a finished backup's gap is real).
    */
   gapWaitMs?: number;
+  /** Follow mode, no resume point: where the partition's backup starts (its first range claim), so a first bundle landing late is waited for too. */
+  expectedFirst?: bigint;
   /** A bad object or gap: rethrow to fail, return to skip it. */
   onBadObject: (err: BadObjectError) => void;
 }
@@ -51,11 +53,14 @@ export class PartitionReader {
   private gap: { from: bigint; to: bigint; since: number } | undefined;
   /** The end offset of the newest bundle listed so far: how far the backup is. */
   private listedEnd: bigint | undefined;
+  /** The offset after the last bundle taken into the fetch-ahead queue. */
+  private listedNext: bigint | undefined;
 
   private readonly checksums: Map<string, string> | undefined;
 
   constructor(private readonly options: ReaderOptions) {
     this.lastKey = options.resume?.key;
+    this.expectedStart = options.resume ? undefined : options.expectedFirst;
     this.listedEnd = options.resume ? parseKafkaBundleKey(options.resume.key)?.end : undefined;
     this.resumePending = options.resume !== undefined;
     this.checksums = options.objects ? new Map(options.objects.map((o) => [o.key, o.sha256])) : undefined;
@@ -111,7 +116,7 @@ export class PartitionReader {
         this.expectedStart = parsed.end + 1n;
         continue;
       }
-      if (this.holdAtGap(bundle.start)) return undefined;
+      if (this.gap && bundle.start >= this.gap.from) this.gap = undefined;
       if (this.expectedStart !== undefined && bundle.start !== this.expectedStart) {
         this.options.onBadObject(
           new BadObjectError(
@@ -127,22 +132,17 @@ export class PartitionReader {
     }
   }
 
-  /** Follow mode: whether to stop before a bundle that starts past the expected offset, the gap being young enough to fill yet. */
-  private holdAtGap(start: bigint): boolean {
+  /**
+   * Follow mode: whether to stop listing before a bundle that starts past `expected` (the
+   * offset after the bundle before it), the gap being young enough to fill yet. Decided
+   * from the key, before anything is fetched, so a held bundle costs one listing per
+   * interval, and a bad bundle behind a gap cannot hide it.
+   */
+  private holdBefore(start: bigint, expected: bigint | undefined): boolean {
     const wait = this.options.gapWaitMs;
-    if (wait === undefined || this.expectedStart === undefined || start <= this.expectedStart) {
-      this.gap = undefined;
-      return false;
-    }
-    if (this.gap?.from !== this.expectedStart) this.gap = { from: this.expectedStart, to: start - 1n, since: Date.now() };
-    if (Date.now() - this.gap.since >= wait) {
-      this.gap = undefined;
-      return false;
-    }
-    // What was listed after the gap is read again by the next listing (relist).
-    this.ahead.length = 0;
-    this.listedAll = true;
-    return true;
+    if (wait === undefined || expected === undefined || start <= expected) return false;
+    if (this.gap?.from !== expected) this.gap = { from: expected, to: start - 1n, since: Date.now() };
+    return Date.now() - this.gap.since < wait;
   }
 
   /** Follow mode: the missing offsets a listed bundle waits behind, and since when. */
@@ -214,6 +214,12 @@ export class PartitionReader {
         break;
       }
       if (fromOffset !== undefined && parsed.end < fromOffset) continue;
+      const expected = this.ahead.length > 0 ? this.listedNext : this.expectedStart;
+      if (this.holdBefore(parsed.start, expected)) {
+        this.listedAll = true;
+        break;
+      }
+      this.listedNext = parsed.end + 1n;
       const result = fetchBundle(store, location, { key, ...parsed, sha256: this.checksums?.get(key) });
       result.catch(() => undefined); // handled when its turn comes
       this.ahead.push({ key, result });

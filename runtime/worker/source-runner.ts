@@ -1,6 +1,6 @@
 import type { KafkaCluster } from '../api/cluster.js';
 import type { RawConfig } from '../api/config-def.js';
-import { isFenced, isRetriable } from '../api/errors.js';
+import { ColdstoreError, ErrorCodes, isFenced, isRetriable } from '../api/errors.js';
 import type { PollResult, SourceTask, SourceTaskContext } from '../api/source.js';
 import { configFingerprint } from '../config/fingerprint.js';
 import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
@@ -31,6 +31,10 @@ export interface SourceRunnerDeps extends TaskRunnerDeps {
    */
   restartWhenFenced?: boolean;
 }
+
+/** More fences than this within the window: another process owns the same transactional id. */
+const MAX_FENCES = 5;
+const FENCE_WINDOW_MS = 10 * 60_000;
 
 /** Task state key marking a finite job as finished, so a restarted worker does not silently run it again. */
 export const FINISHED_KEY = '__finished';
@@ -83,13 +87,15 @@ export class SourceTaskRunner extends TaskRunner {
     }
     if (finished) this.source.log.info({}, 'the config changed since this task finished; running it again from its offsets');
     const backoff = new Backoff(1_000, 30_000);
+    const fences: number[] = [];
     while (!this.stopping) {
       try {
         await this.session();
         return;
       } catch (err) {
-        const restartable = isRetriable(err) || (this.source.restartWhenFenced === true && isFenced(err));
-        if (!restartable || this.stopping) throw err;
+        const fenced = this.source.restartWhenFenced === true && isFenced(err);
+        if (fenced) this.noteFence(fences, err);
+        if (!(isRetriable(err) || fenced) || this.stopping) throw err;
         this.source.metrics.taskErrors.add(1, { ...this.attributes, kind: 'retriable' });
         const delayMs = backoff.next();
         this.source.log.warn({ err, delayMs }, 'delivery failed; restarting the task from its persisted offsets');
@@ -165,6 +171,23 @@ export class SourceTaskRunner extends TaskRunner {
       }
       await delivery.submit(result.records);
     }
+  }
+
+  /**
+   * Standalone, a fence is the broker aborting a transaction after a pause: rare. Fenced
+   * again and again means a second process runs this task with the same transactional id,
+   * and the two would fence each other for good: fail, saying so.
+   */
+  private noteFence(fences: number[], err: unknown): void {
+    const now = Date.now();
+    fences.push(now);
+    while (fences[0]! < now - FENCE_WINDOW_MS) fences.shift();
+    if (fences.length <= MAX_FENCES) return;
+    throw new ColdstoreError(
+      ErrorCodes.KAFKA_ERROR,
+      `Fenced ${fences.length} times in ${FENCE_WINDOW_MS / 60_000} minutes: another process is running task ${this.source.taskId} of ${this.source.connector} with the same transactional id (two workers with the same connector and config?). Stop the other one, then restart this task.`,
+      { cause: err },
+    );
   }
 
   private async finish(summary: Record<string, unknown>): Promise<void> {

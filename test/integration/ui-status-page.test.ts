@@ -202,7 +202,7 @@ describe('status page /ui in headless Chromium (real Kafka, local store)', () =>
     // A standby never finishes: no progress bar; and its recovery point is exported as gauges too.
     expect(await standby.getByTestId('restore-progress').count()).toBe(0);
     const metrics = (await call('GET', '/metrics')).text;
-    for (const gauge of ['coldstore_restore_follow_lag_offsets', 'coldstore_restore_follow_newest_age_seconds'])
+    for (const gauge of ['coldstore_restore_follow_lag_offsets', 'coldstore_restore_follow_newest_record_timestamp_seconds'])
       expect(metrics).toMatch(new RegExp(`^${gauge}\\{[^}]*topic="${topic}"`, 'm'));
   });
 

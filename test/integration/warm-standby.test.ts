@@ -134,7 +134,7 @@ describe('RestoreSource restore.mode=follow (warm standby)', () => {
 
     const metrics = (await worker.call('GET', '/metrics')).text;
     expect(metrics).toMatch(new RegExp(`coldstore_restore_follow_lag_offsets\\{[^}]*topic="${primary}"[^}]*\\} 0`));
-    expect(metrics).toMatch(new RegExp(`coldstore_restore_follow_newest_age_seconds\\{[^}]*topic="${primary}"`));
+    expect(metrics).toMatch(new RegExp(`coldstore_restore_follow_newest_record_timestamp_seconds\\{[^}]*topic="${primary}"`));
     const progress = followStatus().tasks.map(
       (t) => t.progress as { phase: string; partitions: Record<string, { lag_offsets: number; newest_age_ms: number | null }> },
     );

@@ -15,7 +15,7 @@ const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}
 const metrics = { add: () => {}, record: () => {}, set: () => {} };
 
 /** Commits and group state as a standby cluster would keep them. */
-class StandbyGroups implements Pick<KafkaCluster, 'groupMembers' | 'groupOffsets' | 'commitGroupOffsets'> {
+class StandbyGroups implements Pick<KafkaCluster, 'groupMembers' | 'groupOffsets' | 'commitGroupOffsets' | 'partitionBounds'> {
   readonly offsets = new Map<string, PartitionOffset[]>();
   readonly active = new Set<string>();
   commits = 0;
@@ -25,6 +25,10 @@ class StandbyGroups implements Pick<KafkaCluster, 'groupMembers' | 'groupOffsets
   }
   async groupOffsets(group: string) {
     return this.offsets.get(group) ?? [];
+  }
+  /** Every standby partition's log starts at 7 (older records deleted by retention). */
+  async partitionBounds(partitions: readonly { topic: string; partition: number }[]) {
+    return partitions.map((p) => ({ ...p, start: 7n, end: 100n }));
   }
   async commitGroupOffsets(group: string, offsets: PartitionOffset[]) {
     if (offsets.length === 0) return;
@@ -121,13 +125,22 @@ describe('GroupSync', () => {
     ]);
   });
 
-  it('does not translate offsets of a target re-partitioned by key, nor of records not restored yet', async () => {
+  it('does not translate offsets of a target re-partitioned by key', async () => {
     await snapshot(2_000, { app: [{ topic: 'orders', partition: 0, offset: 20 }] });
     const hashed = followed.map((f) => ({ ...f, target: { ...f.target, mode: 'hash' as const } }));
     await sync().sync(hashed);
     expect(standby.commits).toBe(0);
+  });
+
+  it('an offset further back than what is known: a group with no standby offset gets the partition start (re-reads, never skips); one with an offset keeps it', async () => {
+    await snapshot(2_000, {
+      app: [{ topic: 'orders', partition: 0, offset: 20 }],
+      other: [{ topic: 'orders', partition: 0, offset: 20 }],
+    });
+    standby.offsets.set('other', [{ topic: 'orders-standby', partition: 0, offset: 12n }]);
     points = new SyncPoints([]);
-    await sync().sync(followed);
-    expect(standby.commits).toBe(0);
+    await sync(['app', 'other']).sync(followed);
+    expect(standby.offsets.get('app')).toEqual([{ topic: 'orders-standby', partition: 0, offset: 7n }]);
+    expect(standby.offsets.get('other')).toEqual([{ topic: 'orders-standby', partition: 0, offset: 12n }]);
   });
 });

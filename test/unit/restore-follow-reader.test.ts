@@ -119,4 +119,34 @@ describe('PartitionReader following a live backup', () => {
     await land(20, 29);
     expect(await readNow(reader)).toEqual(['20..29']);
   });
+
+  it('without a resume point waits for the bundle where the backup starts (its first claim), even if later ones landed first', async () => {
+    await land(10, 19);
+    await land(20, 29);
+    const reader = new PartitionReader({ store, location, tp, fetchAhead: 2, gapWaitMs: 60_000, expectedFirst: 0n, onBadObject: (err) => void bad.push(err) });
+    expect(await readNow(reader)).toEqual([]);
+    expect(reader.waitingForGap).toMatchObject({ from: 0n, to: 9n });
+    await land(0, 9);
+    expect(await readNow(reader)).toEqual(['0..9', '10..19', '20..29']);
+    expect(bad).toEqual([]);
+  });
+
+  it('decides a hold from the key: a held bundle is not downloaded, and a corrupt one behind a gap does not hide the gap', async () => {
+    await land(0, 9);
+    const gets: string[] = [];
+    const counting = Object.assign(Object.create(store) as LocalObjectStore, {
+      get: (bucket: string, key: string) => {
+        gets.push(key);
+        return store.get(bucket, key);
+      },
+    });
+    const reader = new PartitionReader({ store: counting, location, tp, fetchAhead: 2, gapWaitMs: 60_000, onBadObject: (err) => void bad.push(err) });
+    expect(await readNow(reader)).toEqual(['0..9']);
+    await store.put(location.bucket, kafkaBundleKey(tp.topic, tp.partition, 20n, 29n), Buffer.from('not gzip'), {});
+    gets.length = 0;
+    for (let i = 0; i < 3; i++) expect(await readNow(reader)).toEqual([]);
+    expect(gets).toEqual([]);
+    expect(reader.waitingForGap).toMatchObject({ from: 10n, to: 19n });
+    expect(bad).toEqual([]);
+  });
 });

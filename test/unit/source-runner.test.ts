@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   RetriableError,
   type KafkaCluster,
@@ -226,6 +226,25 @@ describe('SourceTaskRunner', () => {
         expect(tasks).toHaveLength(1);
       }
       await runner.stop();
+    }
+  });
+
+  it('standalone, fenced again and again (a second process with the same transactional id): fails after 5 restarts, saying so', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const fenced = fromKafkaError({ message: 'Local: This instance has been fenced by a newer instance', code: -144 }, 'commit transaction');
+      const sessions = Array.from({ length: 8 }, () => [{ records: [record(1)] }]);
+      const { runner, tasks } = startRunner(
+        sessions,
+        { autoAcknowledge: true, configureProducer: (producer) => (producer.failWhen = () => fenced) },
+        { offsetsTopic: { name: 'offsets', readOffsets: async () => ({}) }, restartWhenFenced: true },
+      );
+      for (let i = 0; i < 200 && runner.currentState !== 'FAILED'; i++) await vi.advanceTimersByTimeAsync(1_000);
+      expect(runner.currentState).toBe('FAILED');
+      expect(tasks).toHaveLength(6);
+      expect(runner.status().trace).toMatch(/Fenced 6 times in 10 minutes: another process is running task 0 of c/);
+    } finally {
+      vi.useRealTimers();
     }
   });
 });

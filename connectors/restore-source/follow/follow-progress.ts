@@ -80,11 +80,12 @@ export class FollowedPartition {
     };
   }
 
-  /** Sets the partition's recovery-point gauges. */
+  /** Sets the partition's recovery-point gauges (while the task runs: stale after it stops, hence the timestamp). */
   report(metrics: TaskMetrics, now: number): void {
     const figures = this.progress(now);
     const attributes = { topic: this.sourcePartition.topic, partition: this.sourcePartition.partition };
     metrics.set(restoreMetrics.followLag, figures.lag_offsets, attributes);
-    if (figures.newest_age_ms !== null) metrics.set(restoreMetrics.followNewestAge, figures.newest_age_ms / 1000, attributes);
+    // A timestamp, not an age: time() minus it keeps growing when the follower stops, so an alert on it fires.
+    if (this.newestTimestamp !== null) metrics.set(restoreMetrics.followNewestTimestamp, this.newestTimestamp / 1000, attributes);
   }
 }

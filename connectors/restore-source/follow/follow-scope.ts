@@ -45,8 +45,7 @@ export class FollowScope {
   async discover(): Promise<{ topic: string; partition: number; target: TopicTarget }[]> {
     const { settings, store, taskId, taskCount } = this.args;
     const mine: { topic: string; partition: number; target: TopicTarget }[] = [];
-    const topics = await followedTopics(store, settings, settings.topics, settings['topics.regex']);
-    this.refuseClashes(topics);
+    const topics = this.withoutClashes(await followedTopics(store, settings, settings.topics, settings['topics.regex']));
     for (const topic of topics) {
       const partitions = await backedUpPartitions(store, settings, topic);
       const owned = partitions.filter((p) => followerOf(topic, p, taskCount) === taskId);
@@ -57,19 +56,24 @@ export class FollowScope {
     return mine;
   }
 
-  private refuseClashes(topics: readonly string[]): void {
-    const seen = new Map<string, string>();
-    for (const topic of topics) {
+  /**
+   * Two followed topics that would land in one target: the one followed first (else the
+   * first by name) keeps it, the other is left out, with a warning each time the backup is
+   * listed. A newly backed-up topic cannot stop a running standby this way.
+   */
+  private withoutClashes(topics: readonly string[]): string[] {
+    const owners = new Map<string, string>();
+    for (const topic of [...topics].sort((a, b) => Number(this.targets.has(b)) - Number(this.targets.has(a)))) {
       const target = targetTopicName(this.args.settings, topic);
-      const other = seen.get(target);
-      if (other !== undefined) {
-        throw new ColdstoreError(
-          ErrorCodes.CONFIG_INVALID,
-          `Backed-up topics ${other} and ${topic} would both be restored into ${target}; give each its own target (topic.rename, topic.rename.regex) or narrow topics.regex.`,
+      const owner = owners.get(target);
+      if (owner === undefined) owners.set(target, topic);
+      else
+        this.args.log.warn(
+          { topic, target, followed: owner },
+          "not following this backed-up topic: its target is another followed topic's; give it its own (topic.rename, topic.rename.regex) or narrow topics.regex",
         );
-      }
-      seen.set(target, topic);
     }
+    return topics.filter((t) => owners.get(targetTopicName(this.args.settings, t)) === t);
   }
 
   /** The topic's target, created or grown so each backed-up partition keeps its number. */
@@ -90,6 +94,8 @@ export class FollowScope {
         );
       }
     }
+    // Once re-partitioned by key, a topic stays so: switching would break each key's order.
+    if (known?.target.mode === 'hash' && target.mode === 'preserve') target = { ...target, mode: 'hash' };
     if (known && known.target.mode === 'preserve' && target.mode !== 'preserve') {
       throw new ColdstoreError(
         ErrorCodes.KAFKA_ERROR,

@@ -11,6 +11,7 @@ import {
 import { eventsLocation, type BackupLocation } from '../../common/backup-location.js';
 import { retryTransient, type ObjectStore } from '../../common/object-store/object-store.js';
 import { createObjectStore } from '../../common/object-store/store-config.js';
+import { firstBackedUpOffset } from '../backed-up-topics.js';
 import { BadObjects } from '../bad-object.js';
 import { restoreSourceConfig, TASK_COUNT_KEY, type RestoreSourceSettings } from '../config.js';
 import { restoreMetrics } from '../metrics.js';
@@ -25,6 +26,12 @@ import { SyncPoints } from './sync-points.js';
 /** The longest a poll with nothing to restore waits, so the runtime can stop or pause the task promptly. */
 const IDLE_WAIT_MS = 500;
 const GAUGES_EVERY_MS = 1_000;
+/**
+ * Bundles a partition with a backlog restores before it lets another partition that is
+ * due have a turn: no partition waits behind another's catch-up. Its fetched-ahead
+ * bundles are dropped (fetched again on its next turn), so memory stays one partition's.
+ */
+const TURN_BUNDLES = 16;
 
 /** A follow-mode task's status: the records phase's figures per partition with the standby's recovery point. */
 export type FollowTaskProgress = Omit<RestoreTaskProgress, 'partitions'> & {
@@ -54,6 +61,7 @@ export class FollowTask implements SourceTask {
   /** Partitions in the order they take turns; the current one is restored until it has caught up. */
   private order: FollowedPartition[] = [];
   private turn = 0;
+  private turnBundles = 0;
   private read = { objects: 0, bytes: 0 };
   private nextDiscovery = 0;
   private discoveredAt: number | undefined;
@@ -100,6 +108,10 @@ export class FollowTask implements SourceTask {
       }
       const tp = { topic, partition };
       const stored = storedPosition(this.stored, tp);
+      // Bundles of a partition land in any order: without a resume point, where its backup starts says what to wait for.
+      const expectedFirst = stored.resume
+        ? undefined
+        : await retryTransient(`read where the backup of ${key} starts`, () => firstBackedUpOffset(this.store, this.location, tp));
       const cursor = new PartitionCursor({
         store: this.store,
         location: this.location,
@@ -108,6 +120,7 @@ export class FollowTask implements SourceTask {
         resume: stored.resume,
         fetchAhead: this.settings['fetch.max.in.flight'],
         gapWaitMs: this.settings['follow.gap.timeout.ms'],
+        expectedFirst,
         onBadObject: (err) => this.badObjects!.handle(err),
       });
       this.followed.set(key, new FollowedPartition(cursor, target.topic, stored));
@@ -175,21 +188,27 @@ export class FollowTask implements SourceTask {
     for (let rested = 0; rested < this.order.length;) {
       const f = this.order[this.turn % this.order.length]!;
       if (Date.now() < f.idleUntil) {
-        this.turn++;
+        this.nextTurn();
         rested++;
         continue;
       }
       const { cursor } = f;
       const topic = cursor.tp.topic;
       if (cursor.needsBundle) {
+        if (this.turnBundles >= TURN_BUNDLES && this.order.some((o) => o !== f && Date.now() >= o.idleUntil)) {
+          cursor.follow.relist();
+          this.nextTurn();
+          continue;
+        }
         const bundle = await cursor.nextBundle();
         if (!bundle) {
           cursor.follow.relist();
           f.idleUntil = Date.now() + this.settings['follow.interval.ms'];
-          this.turn++;
+          this.nextTurn();
           rested++;
           continue;
         }
+        this.turnBundles++;
         f.objects++;
         this.read.objects++;
         this.read.bytes += bundle.bytes;
@@ -208,6 +227,11 @@ export class FollowTask implements SourceTask {
       });
     }
     return [];
+  }
+
+  private nextTurn(): void {
+    this.turn++;
+    this.turnBundles = 0;
   }
 
   delivered(records: readonly SourceRecord[], placements: readonly RecordPlacement[]): SourceOffsetEntry[] {

@@ -59,19 +59,26 @@ export class GroupSync {
     const groups: GroupSyncFigures['groups'] = {};
     for (const [group, offsets] of chosenGroups(found.snapshot, this.args.wanted)) {
       const translated: PartitionOffset[] = [];
+      /** Partitions whose offset cannot be translated (further back than the segments kept). */
+      const unknown: { topic: string; partition: number }[] = [];
       for (const f of followed) {
         const at = offsets.get(`${f.topic}/${f.partition}`);
         if (at === undefined || f.target.mode !== 'preserve') continue;
         const offset = this.args.points.translate(`${f.topic}/${f.partition}`, at);
         if (offset !== undefined) translated.push({ topic: f.target.topic, partition: f.partition, offset });
+        else unknown.push({ topic: f.target.topic, partition: f.partition });
       }
-      if (translated.length === 0) continue;
+      if (translated.length === 0 && unknown.length === 0) continue;
       if ((await cluster.groupMembers(group)).length > 0) {
         groups[group] = 'active on the standby';
         continue;
       }
       const current = new Map((await cluster.groupOffsets(group)).map((o) => [`${o.topic}/${o.partition}`, o.offset]));
       const forward = translated.filter((o) => (current.get(`${o.topic}/${o.partition}`) ?? -1n) < o.offset);
+      // A group with no offset there at all would start at the end (auto.offset.reset=latest) and skip what it had not
+      // read: it gets the partition's start instead, re-reading rather than skipping.
+      const unset = unknown.filter((p) => !current.has(`${p.topic}/${p.partition}`));
+      if (unset.length > 0) for (const b of await cluster.partitionBounds(unset)) forward.push({ topic: b.topic, partition: b.partition, offset: b.start });
       await cluster.commitGroupOffsets(group, forward);
       groups[group] = forward.length;
       if (forward.length > 0) this.args.metrics.add(restoreMetrics.groupOffsets, forward.length, { group });
