@@ -5,8 +5,11 @@
 # reports null header values as empty buffers, and hides the timestamp type: a
 # backup tool must keep all of these byte-exact. The patch also adds
 # AdminClient.describeConfigs (librdkafka's DescribeConfigs), to read a topic's
-# configuration entries with their sources. Idempotent: a marker in the build
-# directory records which patch the binary was built with.
+# configuration entries with their sources, and fixes a crash in the bundled
+# librdkafka: an admin client's ListConsumerGroupOffsets answered NOT_COORDINATOR (a
+# fresh cluster, a coordinator moving) dereferenced the consumer-group handle an admin
+# client does not have (librdkafka#5040, open upstream). Idempotent: a marker in the
+# build directory records which patch the binary was built with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKG=node_modules/@confluentinc/kafka-javascript
@@ -15,7 +18,7 @@ MARKER="$PKG/build/Release/.coldstore-patch"
 # Keep the prefix in sync with runtime/kafka/client-check.ts. The Node ABI is part of
 # the marker: a binary built for another Node major cannot load, so a Node upgrade
 # rebuilds.
-WANT="coldstore-fidelity-2 $(sha256sum "$PATCH" | cut -c1-16) node-abi-$(node -p process.versions.modules)"
+WANT="coldstore-fidelity-3 $(sha256sum "$PATCH" | cut -c1-16) node-abi-$(node -p process.versions.modules)"
 
 version=$(node -p "require('./$PKG/package.json').version")
 if [ "$version" != "1.10.1" ]; then

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { ColdstoreError, ErrorCodes } from '../api/errors.js';
 
 /** Written by scripts/patch-kafka-client.sh once the client is built with the fidelity patch. */
-const MARKER_PREFIX = 'coldstore-fidelity-2';
+const MARKER_PREFIX = 'coldstore-fidelity-3';
 
 /**
  * Refuses to run on a Kafka client built without coldstore's fidelity patch: the
@@ -23,7 +23,7 @@ export function assertPatchedKafkaClient(): void {
   if (!marker.startsWith(MARKER_PREFIX)) {
     throw new ColdstoreError(
       ErrorCodes.KAFKA_ERROR,
-      "The Kafka client was built without coldstore's fidelity patch (it would turn empty values into null). Run `bash scripts/patch-kafka-client.sh` (or `bash scripts/setup.sh`).",
+      "The Kafka client was built without coldstore's current patch (it would turn empty values into null, and crash when a group coordinator moves). Run `bash scripts/patch-kafka-client.sh` (or `bash scripts/setup.sh`).",
     );
   }
 }

@@ -131,6 +131,8 @@ describe('a warm standby on a second Kafka cluster, fed only from the bucket, wh
     const primaryRecords = await readTextRecords(primary.bootstrap, topic, PARTITIONS);
     expect(primaryRecords).toHaveLength(produced.committed);
     const lastOffset = (p: number) => Number(primaryRecords.filter((r) => r.partition === p).pop()!.offset);
+    const backupEnd = await Promise.race([backup.exited(), sleep(10).then(() => 'running')]);
+    if (backupEnd !== 'running') throw new Error(`the backup worker ended (${String(backupEnd)}): ${logTail(backup)}`);
     await until(
       'the backup holding every committed record',
       async () => {
