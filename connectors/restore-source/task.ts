@@ -17,6 +17,7 @@ import { plannedWork } from './planned-work.js';
 import { RecordsTally, type RestorePhase, type RestoreTaskProgress } from './progress.js';
 import { openRestoreJob, type RestoreJob } from './restore-job.js';
 import { storedPosition, toSourceRecord } from './source-offsets.js';
+import { RecordBatcher } from './record-batch.js';
 
 /**
  * Restores its share of a backup's partitions into Kafka, one partition after another,
@@ -40,7 +41,7 @@ export class RestoreSourceTask implements SourceTask {
   private cursor: PartitionCursor | undefined;
   private handedOut = 0;
   private acknowledged = 0;
-  private deferredError: unknown;
+  private readonly batcher = new RecordBatcher((max) => this.nextSlice(max));
 
   async start(config: RawConfig, context: SourceTaskContext): Promise<void> {
     this.context = context;
@@ -80,7 +81,7 @@ export class RestoreSourceTask implements SourceTask {
 
   async poll(): Promise<PollResult> {
     if (this.phase === 'records') {
-      const records = await this.nextRecords();
+      const records = await this.batcher.next(this.job.settings['poll.max.records']);
       if (records.length > 0) {
         this.handedOut += records.length;
         return { records };
@@ -95,34 +96,6 @@ export class RestoreSourceTask implements SourceTask {
       this.phase = 'done';
     }
     return { done: true, summary: this.progress() };
-  }
-
-  /**
-   * Up to poll.max.records records, across bundles and partitions: fewer, larger batches
-   * (and transactions). The readers have moved past what is collected, so an error met
-   * after some records were collected is raised at the next poll, once those are handed out.
-   */
-  private async nextRecords(): Promise<SourceRecord[]> {
-    if (this.deferredError) {
-      const err = this.deferredError;
-      this.deferredError = undefined;
-      throw err;
-    }
-    const max = this.job.settings['poll.max.records'];
-    const out: SourceRecord[] = [];
-    while (out.length < max) {
-      let slice: SourceRecord[];
-      try {
-        slice = await this.nextSlice(max - out.length);
-      } catch (err) {
-        if (out.length === 0) throw err;
-        this.deferredError = err;
-        break;
-      }
-      if (slice.length === 0) break;
-      for (const r of slice) out.push(r);
-    }
-    return out;
   }
 
   private async nextSlice(max: number): Promise<SourceRecord[]> {

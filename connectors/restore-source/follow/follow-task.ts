@@ -22,6 +22,7 @@ import { FollowScope } from './follow-scope.js';
 import { FollowedPartition, type FollowedPartitionProgress } from './follow-progress.js';
 import { GroupSync, type GroupSyncFigures } from './group-sync.js';
 import { SyncPoints } from './sync-points.js';
+import { RecordBatcher } from '../record-batch.js';
 
 /** The longest a poll with nothing to restore waits, so the runtime can stop or pause the task promptly. */
 const IDLE_WAIT_MS = 500;
@@ -68,7 +69,7 @@ export class FollowTask implements SourceTask {
   private nextGroupSync = 0;
   private groupSyncRunning: Promise<void> | undefined;
   private nextGauges = 0;
-  private deferredError: unknown;
+  private readonly batcher = new RecordBatcher((max) => this.nextSlice(max));
 
   async start(config: RawConfig, context: SourceTaskContext): Promise<void> {
     this.context = context;
@@ -132,11 +133,6 @@ export class FollowTask implements SourceTask {
   }
 
   async poll(): Promise<PollResult> {
-    if (this.deferredError) {
-      const err = this.deferredError;
-      this.deferredError = undefined;
-      throw err;
-    }
     const now = Date.now();
     if (now >= this.nextDiscovery) await this.discover();
     this.startGroupSync(now);
@@ -144,7 +140,7 @@ export class FollowTask implements SourceTask {
       this.nextGauges = now + GAUGES_EVERY_MS;
       for (const f of this.order) f.report(this.context.metrics, now);
     }
-    const records = await this.nextRecords();
+    const records = await this.batcher.next(this.settings['poll.max.records']);
     if (records.length > 0) return { records };
     const soonest = Math.min(this.nextDiscovery, ...this.order.map((f) => f.idleUntil));
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(IDLE_WAIT_MS, soonest - Date.now()))));
@@ -162,25 +158,6 @@ export class FollowTask implements SourceTask {
         this.context.log.warn({ reason: (err as Error).message }, 'could not sync consumer-group offsets; trying again at the next interval'),
       )
       .finally(() => (this.groupSyncRunning = undefined));
-  }
-
-  /** Up to poll.max.records records, across bundles and partitions; an error met after some were collected is raised at the next poll. */
-  private async nextRecords(): Promise<SourceRecord[]> {
-    const max = this.settings['poll.max.records'];
-    const out: SourceRecord[] = [];
-    while (out.length < max) {
-      let slice: SourceRecord[];
-      try {
-        slice = await this.nextSlice(max - out.length);
-      } catch (err) {
-        if (out.length === 0) throw err;
-        this.deferredError = err;
-        break;
-      }
-      if (slice.length === 0) break;
-      for (const r of slice) out.push(r);
-    }
-    return out;
   }
 
   /** Records of the partition whose turn it is; a caught-up one rests until its next listing and the turn moves on. */
