@@ -214,6 +214,51 @@ describe('EncryptingStore with a keyring', () => {
   });
 });
 
+describe('EncryptingStore read policy', () => {
+  const key1 = randomBytes(32);
+
+  it('encryption.require: a plaintext object (planted by a bucket writer) is not-authentic on GET and HEAD; encrypted ones read', async () => {
+    const dir = tmpDir('enc-require');
+    const keyring = new KeyringProvider(writeKeyring(dir, 'k1', { k1: key1 }), true);
+    const store = new EncryptingStore(new LocalObjectStore(dir), keyring, new Map([['keyring', keyring]]), { requireEncrypted: true });
+    await store.put(BUCKET, 'sealed', body, metadata);
+    await new LocalObjectStore(dir).put(BUCKET, 'planted', body, metadata);
+    expect((await store.get(BUCKET, 'sealed'))!.body.equals(body)).toBe(true);
+    for (const read of [() => store.get(BUCKET, 'planted'), () => store.head(BUCKET, 'planted')]) {
+      const err = await read().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UndecryptableObject);
+      expect(err).toMatchObject({ kind: 'not-authentic', message: expect.stringMatching(/b\/planted is not encrypted, and encryption.require=true/) });
+    }
+    expect(store.usage.unencryptedObjects).toBe(0);
+  });
+
+  it('encryption.kms.allowed.keys: an object naming another KMS key is not-authentic before any KMS call', async () => {
+    const dir = tmpDir('enc-allowed');
+    const keyring = new KeyringProvider(writeKeyring(dir, 'k1', { k1: key1 }), true);
+    await new EncryptingStore(new LocalObjectStore(dir), keyring, new Map([['keyring', keyring]])).put(BUCKET, 'obj', body, metadata);
+    const plain = new LocalObjectStore(dir);
+    const stored = (await plain.get(BUCKET, 'obj'))!;
+    const theirs = 'arn:aws:kms:us-east-1:999999999999:key/0f0f0f0f-aaaa-bbbb-cccc-000000000000';
+    await plain.put(BUCKET, 'foreign', stored.body, {
+      ...stored.metadata,
+      [MetadataName.encryptionProvider]: 'aws-kms',
+      [MetadataName.encryptionKeyId]: theirs,
+    });
+    let unwraps = 0;
+    const kms = {
+      name: 'aws-kms',
+      activeKeyId: undefined,
+      newDataKey: () => Promise.reject(new Error('unused')),
+      unwrap: () => (unwraps++, Promise.resolve(randomBytes(32))),
+    };
+    const ours = new Set(['arn:aws:kms:us-east-1:111111111111:key/12345678-aaaa-bbbb-cccc-000000000000']);
+    const store = new EncryptingStore(plain, undefined, new Map([['aws-kms', kms]]), { allowedKmsKeys: ours });
+    const err = await store.get(BUCKET, 'foreign').catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'not-authentic', keyId: theirs, message: expect.stringContaining('not in encryption.kms.allowed.keys') });
+    expect(unwraps).toBe(0);
+  });
+});
+
 describe('encryption settings', () => {
   it('a keyring file that is missing, not JSON, or holds a bad key or a wrong active id: each said, no key material quoted', () => {
     const dir = tmpDir('enc-config');
@@ -234,6 +279,11 @@ describe('encryption settings', () => {
     expect(readKeyring(join(dir, 'text.json')).errors).toEqual([expect.stringContaining('is not JSON')]);
     expect(readKeyring(join(dir, 'absent.json')).errors).toEqual([expect.stringContaining('(ENOENT)')]);
     expect(readFileSync(bad, 'utf8')).toContain(short);
+  });
+
+  it('encryption.kms.allowed.keys takes key ARNs only (objects record the ARN, never an alias)', () => {
+    const { errors } = storeConfig.validate({ 'encryption.kms.allowed.keys': 'arn:aws:kms:us-east-1:111111111111:key/12345678-aaaa,alias/backups' });
+    expect(errors).toEqual([{ field: 'encryption.kms.allowed.keys', message: expect.stringContaining('got alias/backups') }]);
   });
 
   it('names each missing or bad encryption field', () => {

@@ -12,6 +12,7 @@ import type {
 import { TransientStoreError } from '../object-store/object-store.js';
 import { AuthenticationFailed, DATA_KEY_BYTES, envelopeKeyOf, EnvelopeFormatError, openBody, revealMetadata, seal, type EnvelopeKey } from './envelope.js';
 import { KeyUnavailableError, type KeyProvider } from './key-provider.js';
+import { KMS_PROVIDER } from './kms-provider.js';
 
 /** Why an encrypted object cannot be read: its key is not available, or it (or its metadata) is not what was written. */
 export type UndecryptableKind = 'key-unavailable' | 'not-authentic';
@@ -29,6 +30,12 @@ export class UndecryptableObject extends ColdstoreError {
   ) {
     super(kind === 'key-unavailable' ? ErrorCodes.ENCRYPTION_KEY_UNAVAILABLE : ErrorCodes.BACKUP_OBJECT_INVALID, `${object} ${detail}`, options);
   }
+}
+
+/** What reads accept besides what decrypts: no plaintext objects, only objects of these KMS keys (ARNs). */
+export interface ReadPolicy {
+  requireEncrypted?: boolean;
+  allowedKmsKeys?: ReadonlySet<string>;
 }
 
 /** The keys a store's reads needed so far: `<provider>:<key id>` with how many objects each opened, and the plaintext objects read. */
@@ -55,6 +62,7 @@ export class EncryptingStore implements ObjectStore {
     private readonly inner: ObjectStore,
     private readonly writer: KeyProvider | undefined,
     private readonly readers: ReadonlyMap<string, KeyProvider>,
+    private readonly policy: ReadPolicy = {},
   ) {}
 
   get description(): string {
@@ -88,6 +96,7 @@ export class EncryptingStore implements ObjectStore {
     if (!object) return undefined;
     const envelope = this.envelopeOf(bucket, key, object.metadata);
     if (!envelope) {
+      this.refusePlaintext(bucket, key);
       this.usage.unencryptedObjects++;
       return object;
     }
@@ -131,7 +140,10 @@ export class EncryptingStore implements ObjectStore {
 
   private async revealed(bucket: string, key: string, metadata: ObjectMetadata): Promise<ObjectMetadata> {
     const envelope = this.envelopeOf(bucket, key, metadata);
-    if (!envelope) return metadata;
+    if (!envelope) {
+      this.refusePlaintext(bucket, key);
+      return metadata;
+    }
     const dataKey = await this.unwrap(bucket, key, envelope);
     return this.opening(bucket, key, envelope, () => revealMetadata(metadata, dataKey));
   }
@@ -145,7 +157,28 @@ export class EncryptingStore implements ObjectStore {
     }
   }
 
+  /** encryption.require: an object without an envelope may have been planted by whoever can write the bucket. */
+  private refusePlaintext(bucket: string, key: string): void {
+    if (!this.policy.requireEncrypted) return;
+    throw new UndecryptableObject(
+      'not-authentic',
+      '',
+      `${bucket}/${key}`,
+      'is not encrypted, and encryption.require=true: whoever can write the bucket may have put it there. Remove it, or set encryption.require=false if it was written before encryption was turned on.',
+    );
+  }
+
   private async unwrap(bucket: string, key: string, envelope: EnvelopeKey): Promise<Buffer> {
+    const allowed = this.policy.allowedKmsKeys;
+    if (envelope.provider === KMS_PROVIDER && allowed && allowed.size > 0 && !allowed.has(envelope.keyId)) {
+      // A KMS key of someone else's that lets us Decrypt would otherwise vouch for objects they wrote.
+      throw new UndecryptableObject(
+        'not-authentic',
+        envelope.keyId,
+        `${bucket}/${key}`,
+        `was encrypted with KMS key ${envelope.keyId}, which is not in encryption.kms.allowed.keys; add it there if it is one of yours`,
+      );
+    }
     const cacheKey = `${envelope.provider}\n${envelope.keyId}\n${envelope.wrapped.toString('base64')}`;
     const cached = this.dataKeys.get(cacheKey);
     if (cached) return cached;

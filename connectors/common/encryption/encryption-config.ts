@@ -26,6 +26,26 @@ export const encryptionKeys = {
     group: 'Encryption',
     doc: 'KMS key (id, ARN, alias/name or alias ARN) that makes the data keys of new objects, with encryption.provider=aws-kms. Objects record the key ARN.',
   },
+  'encryption.require': {
+    type: 'boolean',
+    default: false,
+    group: 'Encryption',
+    doc:
+      'Reading: refuse objects that are not encrypted (a bad object, not-authentic), so that one put in the bucket by whoever can write it is never restored. ' +
+      'Leave false while objects written before encryption was turned on are still read.',
+  },
+  'encryption.kms.allowed.keys': {
+    type: 'list',
+    default: [],
+    group: 'Encryption',
+    doc: 'Reading: the KMS key ARNs whose objects are accepted; an object encrypted with another key is not authentic (a key someone else owns could vouch for objects they wrote). Empty: any key your credentials can Decrypt with.',
+    check: (arns: readonly string[]) => {
+      const bad = arns.filter((a) => !/^arn:[a-z-]+:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(a));
+      return bad.length > 0
+        ? `entries must be KMS key ARNs (arn:aws:kms:<region>:<account>:key/<id>; objects record the key ARN, not an alias), got ${bad.join(', ')}`
+        : undefined;
+    },
+  },
   'encryption.kms.region': { type: 'string', group: 'Encryption', doc: 'KMS region; empty: s3.region.' },
   'encryption.kms.endpoint': { type: 'string', group: 'Encryption', doc: 'KMS endpoint URL for a VPC endpoint or a KMS-compatible server; empty: AWS.' },
   'encryption.kms.access.key.id': { type: 'string', group: 'Encryption', doc: 'Static access key id for KMS; empty: the AWS default credential chain.' },
@@ -78,5 +98,9 @@ export function withEncryption(store: ObjectStore, settings: EncryptionSettings)
       ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
     }),
   );
-  return new EncryptingStore(store, provider === 'none' ? undefined : readers.get(provider), readers);
+  const allowed = settings['encryption.kms.allowed.keys'];
+  return new EncryptingStore(store, provider === 'none' ? undefined : readers.get(provider), readers, {
+    requireEncrypted: settings['encryption.require'],
+    ...(allowed.length > 0 ? { allowedKmsKeys: new Set(allowed) } : {}),
+  });
 }
