@@ -8,6 +8,8 @@ import type { RecordProducer } from '../worker/record-producer.js';
 
 const { Producer, CODES } = KafkaLib;
 
+const waitForQueueSpace = () => new Promise((resolve) => setTimeout(resolve, 20));
+
 export interface OutgoingRecord {
   topic: string;
   partition?: number;
@@ -28,6 +30,15 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
+/** A batch of records sent with sendAll: the ids first..first+n-1, one promise for all of them. */
+interface PendingBatch {
+  first: number;
+  placements: Delivery[];
+  left: number;
+  resolve: (placements: Delivery[]) => void;
+  reject: (err: Error) => void;
+}
+
 /**
  * An idempotent producer whose send() resolves when the broker acknowledged
  * the record, so callers persist progress only for acknowledged records.
@@ -36,6 +47,8 @@ export class KafkaProducer implements RecordProducer {
   private readonly producer: InstanceType<typeof Producer>;
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
+  /** Batches whose acknowledgements are awaited, oldest first (a task has one or two in flight). */
+  private readonly batches: PendingBatch[] = [];
 
   constructor(connection: KafkaConnection, clientId: string, overrides: KafkaClientConfig = {}) {
     this.producer = new Producer(
@@ -52,10 +65,29 @@ export class KafkaProducer implements RecordProducer {
   private settle(err: LibrdKafkaError | null, report: DeliveryReport): void {
     const id = report.opaque as number;
     const waiter = this.pending.get(id);
-    if (!waiter) return;
+    if (!waiter) {
+      this.settleInBatch(id, err, report);
+      return;
+    }
     this.pending.delete(id);
     if (err) waiter.reject(fromKafkaError(err, `produce to ${report.topic}`));
     else waiter.resolve({ partition: report.partition, offset: BigInt(report.offset) });
+  }
+
+  private settleInBatch(id: number, err: LibrdKafkaError | null, report: DeliveryReport): void {
+    const at = this.batches.findIndex((b) => id >= b.first && id < b.first + b.placements.length);
+    if (at < 0) return; // a batch that already failed
+    const batch = this.batches[at]!;
+    if (err) {
+      this.batches.splice(at, 1);
+      batch.reject(fromKafkaError(err, `produce to ${report.topic}`));
+      return;
+    }
+    batch.placements[id - batch.first] = { partition: report.partition, offset: BigInt(report.offset) };
+    if (--batch.left === 0) {
+      this.batches.splice(at, 1);
+      batch.resolve(batch.placements);
+    }
   }
 
   async connect(): Promise<void> {
@@ -67,27 +99,56 @@ export class KafkaProducer implements RecordProducer {
   async send(record: OutgoingRecord): Promise<Delivery> {
     const id = this.nextId++;
     const acknowledged = new Promise<Delivery>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    for (;;) {
-      try {
-        this.producer.produce(
-          record.topic,
-          record.partition ?? null,
-          record.value,
-          record.key,
-          record.timestamp ?? null,
-          id,
-          // The patched binding accepts null header values (scripts/patch-kafka-client.sh).
-          record.headers?.map((h) => ({ [h.key]: h.value as Buffer })),
-        );
-        return acknowledged;
-      } catch (err) {
-        if ((err as { code?: number }).code === CODES.ERRORS.ERR__QUEUE_FULL) {
-          await new Promise((r) => setTimeout(r, 20));
-          continue;
-        }
-        this.pending.delete(id);
-        throw fromKafkaError(err, `produce to ${record.topic}`);
-      }
+    try {
+      while (!this.tryProduce(record, id)) await waitForQueueSpace();
+    } catch (err) {
+      this.pending.delete(id);
+      throw err;
+    }
+    return acknowledged;
+  }
+
+  /**
+   * Resolves once the broker acknowledged every record, with where each landed, in order;
+   * rejects at the first failure. One promise and no closure per record: a restore hands
+   * over thousands of records per poll.
+   */
+  async sendAll(records: readonly OutgoingRecord[]): Promise<Delivery[]> {
+    if (records.length === 0) return [];
+    const first = this.nextId;
+    this.nextId += records.length;
+    let batch!: PendingBatch;
+    const acknowledged = new Promise<Delivery[]>((resolve, reject) => {
+      batch = { first, placements: new Array<Delivery>(records.length), left: records.length, resolve, reject };
+    });
+    this.batches.push(batch);
+    try {
+      for (let i = 0; i < records.length; i++) while (!this.tryProduce(records[i]!, first + i)) await waitForQueueSpace();
+    } catch (err) {
+      const at = this.batches.indexOf(batch);
+      if (at >= 0) this.batches.splice(at, 1);
+      throw err;
+    }
+    return acknowledged;
+  }
+
+  /** Queues one record; false while the local queue is full (the caller waits and tries again: never dropped). */
+  private tryProduce(record: OutgoingRecord, id: number): boolean {
+    try {
+      this.producer.produce(
+        record.topic,
+        record.partition ?? null,
+        record.value,
+        record.key,
+        record.timestamp ?? null,
+        id,
+        // The patched binding accepts null header values (scripts/patch-kafka-client.sh).
+        record.headers?.map((h) => ({ [h.key]: h.value as Buffer })),
+      );
+      return true;
+    } catch (err) {
+      if ((err as { code?: number }).code === CODES.ERRORS.ERR__QUEUE_FULL) return false;
+      throw fromKafkaError(err, `produce to ${record.topic}`);
     }
   }
 

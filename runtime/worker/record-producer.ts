@@ -8,6 +8,8 @@ import type { Delivery, OutgoingRecord } from '../kafka/producer.js';
 export interface RecordProducer {
   connect(): Promise<void>;
   send(record: OutgoingRecord): Promise<Delivery>;
+  /** Like send for each record, with one promise for all: where each landed, in order; rejects at the first failure. */
+  sendAll(records: readonly OutgoingRecord[]): Promise<Delivery[]>;
   /** Registers the transactional id, fencing any older producer with the same id. */
   initTransactions(): Promise<void>;
   beginTransaction(): Promise<void>;

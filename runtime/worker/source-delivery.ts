@@ -5,7 +5,6 @@ import type { RecordPlacement, SourceOffsetEntry, SourceRecord } from '../api/re
 import type { SourceTask } from '../api/source.js';
 import type { KafkaConnection } from '../kafka/client-config.js';
 import { abortAfter } from '../kafka/errors.js';
-import type { Delivery } from '../kafka/producer.js';
 import { readTopicToEnd } from '../kafka/topic-reader.js';
 import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
 import type { RecordProducer, RecordProducerFactory } from './record-producer.js';
@@ -34,10 +33,6 @@ export interface SourceDelivery {
   /** Waits for everything in flight and persists it. */
   drain(): Promise<void>;
   close(): Promise<void>;
-}
-
-function send(producer: RecordProducer, r: SourceRecord): Promise<Delivery> {
-  return producer.send({ topic: r.topic, partition: r.partition, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
 }
 
 /** The batch's own offsets plus what the task derives from where its records landed. */
@@ -92,7 +87,7 @@ export class PipelinedDelivery implements SourceDelivery {
     if (records.length === 0) return this.commitSettled();
     const producer = await this.connected();
     const batch: InFlightBatch = { records, placements: undefined, error: undefined, done: Promise.resolve() };
-    batch.done = Promise.all(records.map((r) => send(producer, r))).then(
+    batch.done = producer.sendAll(records).then(
       (placements) => void (batch.placements = placements),
       (err: unknown) => void (batch.error = err ?? new Error('delivery failed')),
     );
@@ -193,10 +188,10 @@ export class TransactionalDelivery implements SourceDelivery {
     await this.producer.beginTransaction();
     let offsets: SourceOffsetEntry[];
     try {
-      const placements = await Promise.all(records.map((r) => send(this.producer, r)));
+      const placements = await this.producer.sendAll(records);
       offsets = batchOffsets(this.deps.task, records, placements);
       const latest = Object.values(latestOffsets(offsets));
-      await Promise.all(latest.map((entry) => this.producer.send({ topic: this.offsetsTopic.name, ...offsetsTopicFormat.encode(this.deps.connector, entry) })));
+      await this.producer.sendAll(latest.map((entry) => ({ topic: this.offsetsTopic.name, ...offsetsTopicFormat.encode(this.deps.connector, entry) })));
       failpoint('source.before-commit');
       await this.producer.commitTransaction();
     } catch (failure) {

@@ -37,6 +37,10 @@ export class FakeProducer implements RecordProducer {
     });
   }
 
+  sendAll(records: readonly OutgoingRecord[]): Promise<Delivery[]> {
+    return Promise.all(records.map((r) => this.send(r)));
+  }
+
   /** The broker stored the record sent `index`-th. */
   acknowledge(index: number): void {
     const sent = this.sent[index]!;
