@@ -59,9 +59,13 @@ async function pauseMidTransaction(worker: WorkerProcess, file: string, nth: num
   await starting;
   await sleep(3_000);
   const after = readFileSync(worker.logPath).subarray(logBefore).toString('utf8');
-  const seen = [/task fenced/, /transaction aborted/, /task failed/]
-    .filter((pattern) => pattern.test(after))
-    .map((pattern) => pattern.source.replace(' ', '-'));
+  const outcomes: [string, RegExp][] = [
+    ['task-fenced', /task fenced/],
+    ['transaction-aborted', /transaction aborted/],
+    ['task-failed', /task failed/],
+    ['restarted-from-committed-offsets', /restarting the task from its persisted offsets/],
+  ];
+  const seen = outcomes.filter(([, pattern]) => pattern.test(after)).map(([label]) => label);
   return seen.length > 0 ? seen.join('+') : 'committed';
 }
 
@@ -242,6 +246,8 @@ describe('RestoreSource restore.mode=follow: kill -9 and pause of the follower w
     const afterPause = await pauseMidTransaction(follow.worker, follow.file, commitNth, holdMs);
     await sleep(rng.int(1_000, 4_000));
     const fields = { seed: rng.seed, pause: `before-commit@${commitNth}:stop+${holdMs}ms`, 'after the pause': afterPause };
+    // The broker aborted the transaction during the pause: the resumed task learnt it was fenced and started over.
+    expect(afterPause).toContain('restarted-from-committed-offsets');
     const result = await stopAndCompare().catch((err: Error) => {
       summary('follow-kill/pause', { ...fields, 'caught up': 'no', seconds: Math.round((Date.now() - started) / 1000) });
       throw err;
