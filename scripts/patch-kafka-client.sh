@@ -8,8 +8,11 @@
 # configuration entries with their sources, and fixes a crash in the bundled
 # librdkafka: an admin client's ListConsumerGroupOffsets answered NOT_COORDINATOR (a
 # fresh cluster, a coordinator moving) dereferenced the consumer-group handle an admin
-# client does not have (librdkafka#5040, open upstream). Idempotent: a marker in the
-# build directory records which patch the binary was built with.
+# client does not have (librdkafka#5040, open upstream); and one in the binding: a
+# DescribeConsumerGroups answer carrying an error (coordinator not available on a fresh
+# cluster) has no partition assignor, and converting that NULL to a string crashed
+# (every cluster-mode worker describes its group as it starts). Idempotent: a marker in
+# the build directory records which patch the binary was built with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKG=node_modules/@confluentinc/kafka-javascript
@@ -18,7 +21,7 @@ MARKER="$PKG/build/Release/.coldstore-patch"
 # Keep the prefix in sync with runtime/kafka/client-check.ts. The Node ABI is part of
 # the marker: a binary built for another Node major cannot load, so a Node upgrade
 # rebuilds.
-WANT="coldstore-fidelity-3 $(sha256sum "$PATCH" | cut -c1-16) node-abi-$(node -p process.versions.modules)"
+WANT="coldstore-fidelity-4 $(sha256sum "$PATCH" | cut -c1-16) node-abi-$(node -p process.versions.modules)"
 
 version=$(node -p "require('./$PKG/package.json').version")
 if [ "$version" != "1.10.1" ]; then

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { ColdstoreError, ErrorCodes } from '../api/errors.js';
+import { ColdstoreError, ErrorCodes, isRetriable } from '../api/errors.js';
+import { Backoff, retry } from '../api/retry.js';
 import type { WorkerConfig } from '../config/worker-config.js';
 import { KafkaAdmin } from '../kafka/admin.js';
 import type { KafkaConnection } from '../kafka/client-config.js';
@@ -19,6 +20,9 @@ import { fingerprint } from '../config/fingerprint.js';
 import { currentAssignment } from './config-topic.js';
 import { ensureStateTopics, stateTopics, type StateTopic } from './state-topics.js';
 import { StatusBoard } from './status-board.js';
+
+/** How long a starting worker retries a group or state-topic check that failed retriably (a broker restarting, a coordinator not ready or moving). */
+const START_RETRY_MS = 120_000;
 
 interface ClusterIdentity {
   groupId: string;
@@ -96,8 +100,19 @@ export async function openCluster(config: WorkerConfig, connection: KafkaConnect
   const admin = new KafkaAdmin(connection, `coldstore-${workerId}-cluster-admin`);
   const opened: StateTopicHandle[] = [];
   try {
-    await checkGroup(admin, groupId, topicsFingerprint(config));
-    const topics = await ensureStateTopics(admin, stateTopics(config));
+    // A fresh cluster answers NOT_COORDINATOR until its group coordinator is ready: wait rather than exit.
+    const deadline = Date.now() + START_RETRY_MS;
+    const topics = await retry(
+      async () => {
+        await checkGroup(admin, groupId, topicsFingerprint(config));
+        return ensureStateTopics(admin, stateTopics(config));
+      },
+      {
+        retryable: (err) => isRetriable(err) && Date.now() < deadline,
+        delays: new Backoff(500, 5_000),
+        onRetry: (err, failures) => log.warn({ err, failures }, 'cluster state not ready yet; retrying'),
+      },
+    );
     const [configTopic, offsetTopic, statusTopic] = topics as [StateTopic, StateTopic, StateTopic];
     const writer = (topic: string) => `coldstore-${groupId}-worker-${workerId}-${topic}`;
     // Only the leader writes the config topic transactionally (this worker's own writer records the
