@@ -1,3 +1,4 @@
+import { MarkerTails } from './marker-tails.js';
 import { backupParticipantOf, type BackupParticipant, type StoredObjectRef } from '../../connectors/common/backups.js';
 import type { KafkaCluster } from '../../runtime/api/cluster.js';
 import { ColdstoreError, describeError, ErrorCodes, isRetriable, RetriableError } from '../../runtime/api/errors.js';
@@ -38,6 +39,7 @@ export class BackupCatalogue {
   /** One change at a time: creations, checks and deletions never interleave. */
   private readonly queue = new SerialQueue();
   private readonly lastFlush = new Map<string, number>();
+  private readonly markerTails = new MarkerTails();
   private checkQueued = false;
 
   constructor(private readonly options: CatalogueOptions) {}
@@ -105,7 +107,7 @@ export class BackupCatalogue {
         const refusal = participant.refusal();
         return [...(notRunning ? [`connector ${name} is ${notRunning}, not RUNNING`] : []), ...(refusal ? [refusal] : [])];
       });
-      if (participants.length === 0) problems.push('no BackupSink connector is running');
+      if (participants.length === 0) problems.push('no layout=kafka BackupSink connector is running (layout=azul connectors are not part of backups by id)');
       if (problems.length > 0) throw new ColdstoreError(ErrorCodes.BACKUP_NOT_POSSIBLE, `Backup ${id} cannot be taken: ${problems.join('; ')}.`);
       const cluster = this.options.cluster();
       const createdAt = Date.now();
@@ -225,7 +227,7 @@ export class BackupCatalogue {
   private async check(record: BackupRecord): Promise<BackupRecord> {
     const now = Date.now();
     const failed = (reason: string): BackupRecord => ({ ...record, status: 'FAILED', failureReason: reason, lastUpdatedAt: now });
-    const participants: StoredParticipant[] = [];
+    let participants: StoredParticipant[] = [];
     for (const stored of record.participants) {
       const instance = this.options.herder.find(stored.connector);
       if (!instance) return failed(`connector ${stored.connector} was deleted`);
@@ -240,6 +242,7 @@ export class BackupCatalogue {
       }
       participants.push(this.advance(record.backupId, stored, instance.partitionProgress(), (task) => instance.requestFlush(task)));
     }
+    participants = await this.markerTails.settle(this.options.cluster(), participants);
     const pending = participants.flatMap((p) => p.partitions.filter((q) => !partitionDone(q)).map((q) => ({ connector: p.connector, ...q })));
     if (pending.length > 0) {
       if (now - record.createdAt <= this.options.timeoutMs) return { ...record, participants, lastUpdatedAt: now };

@@ -22,8 +22,6 @@ export function backupParticipant(args: {
   return {
     coversTopic: (topic) => snapshots.coversTopic(topic),
     refusal: () => {
-      if (settings.layout === 'azul')
-        return `connector ${connector} uses layout azul, whose backups by id are not supported yet; back those topics up by id with a layout=kafka connector`;
       const expiring = settings['lifecycle.expire.days'] > 0 || settings['lifecycle.expire.topics'].length > 0;
       return expiring
         ? `connector ${connector} expires bundles with S3 lifecycle rules (lifecycle.expire.*), which would delete bundles a kept backup needs; use continuous.retention.days instead`

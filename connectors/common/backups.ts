@@ -55,9 +55,9 @@ export interface BackupParticipant {
   verify(backupId: number): Promise<{ ok: boolean } & Record<string, unknown>>;
 }
 
-/** A connector instance that takes part in backups by id (docs/backups.md) returns its side of it once started. */
+/** A connector instance that takes part in backups by id (docs/backups.md) returns its side of it once started (undefined: this instance does not). */
 export interface TakesPartInBackups {
-  backups(): BackupParticipant;
+  backups(): BackupParticipant | undefined;
 }
 
 /** The connector's side of backups by id, if the connector instance (as the runtime hands it over, untyped) has one. */

@@ -48,4 +48,6 @@ export interface KafkaCluster {
   endOffsets(topic: string, partitions: number): Promise<Map<number, bigint>>;
   /** Start and end offsets of many partitions, each bound read in one request for all of them. */
   partitionBounds(partitions: readonly { topic: string; partition: number }[]): Promise<PartitionBounds[]>;
+  /** Whether a read_committed reader finds a record at an offset in [from, to) (false: only transaction markers or aborted records there). */
+  committedRecordBetween(tp: { topic: string; partition: number }, from: bigint, to: bigint): Promise<boolean>;
 }

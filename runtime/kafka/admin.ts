@@ -5,6 +5,7 @@ import { ColdstoreError, ErrorCodes } from '../api/errors.js';
 import { clientConfig, type KafkaConnection } from './client-config.js';
 import { connectClient, requestFailure, watchSecurity, type SecurityWatch } from './connect.js';
 import { fromKafkaError } from './errors.js';
+import { committedRecordBetween } from './topic-reader.js';
 
 const { AdminClient, KafkaConsumer, CODES, OffsetSpec, IsolationLevel } = KafkaLib;
 
@@ -189,6 +190,10 @@ export class KafkaAdmin implements KafkaCluster {
       const start = starts.get(`${end.topic}/${end.partition}`) ?? end.offset;
       return { topic: end.topic, partition: end.partition, start: start < end.offset ? start : end.offset, end: end.offset };
     });
+  }
+
+  committedRecordBetween(tp: { topic: string; partition: number }, from: bigint, to: bigint): Promise<boolean> {
+    return committedRecordBetween(this.connection, this.clientId, tp, from, to);
   }
 
   private async listOffsets(partitions: readonly { topic: string; partition: number }[], spec: unknown, isolationLevel: unknown): Promise<PartitionOffset[]> {

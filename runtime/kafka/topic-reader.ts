@@ -68,3 +68,47 @@ export async function readTopicToEnd(
     if (consumer.isConnected()) await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
   }
 }
+
+/**
+ * Whether a read_committed reader finds a record at an offset in [from, to) of one
+ * partition: false when the partition holds only transaction markers or aborted records
+ * there. `to` must not be past the partition's last stable offset (a cut's end is not).
+ */
+export async function committedRecordBetween(
+  connection: KafkaConnection,
+  clientId: string,
+  tp: { topic: string; partition: number },
+  from: bigint,
+  to: bigint,
+  timeoutMs = 30_000,
+): Promise<boolean> {
+  if (from >= to) return false;
+  const consumer = new KafkaConsumer(
+    clientConfig(connection, clientId, {
+      'group.id': `${clientId}-probe`,
+      'enable.auto.commit': false,
+      'enable.partition.eof': true,
+      'isolation.level': 'read_committed',
+    }) as never,
+    { 'auto.offset.reset': 'earliest' },
+  );
+  const doing = `read ${tp.topic}/${tp.partition} from ${from}`;
+  try {
+    await connectClient(consumer as never, { timeout: 30_000 }, 'probe connect');
+    let endReached: bigint | undefined;
+    consumer.on('partition.eof', (eof: { offset: number }) => (endReached = BigInt(eof.offset)));
+    boundPollTime(consumer, 500);
+    consumer.assign([{ ...tp, offset: Number(from) }]);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (Date.now() > deadline) throw fromKafkaError(new Error(`${doing} took more than ${timeoutMs / 1000} s`), doing);
+      const batch = await new Promise<Message[]>((resolve, reject) =>
+        consumer.consume(100, (err, m) => (err ? reject(fromKafkaError(err, doing)) : resolve(m))),
+      );
+      if (batch.length > 0) return BigInt(batch[0]!.offset) < to;
+      if (endReached !== undefined && endReached >= to) return false;
+    }
+  } finally {
+    if (consumer.isConnected()) await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+}

@@ -55,6 +55,9 @@ class FakeCluster implements KafkaCluster {
   partitionBounds(): never {
     throw new Error('not used');
   }
+  committedRecordBetween(): never {
+    throw new Error('not used');
+  }
 }
 
 const TOPICS: StateTopic[] = [

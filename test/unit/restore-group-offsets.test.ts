@@ -288,6 +288,9 @@ class FakeCluster implements KafkaCluster {
   async partitionBounds(): Promise<never> {
     throw new Error('not used by the restore');
   }
+  async committedRecordBetween(): Promise<never> {
+    throw new Error('not used by the restore');
+  }
   async endOffsets(topic: string, partitions: number): Promise<Map<number, bigint>> {
     this.endOffsetCalls.push(topic);
     const ends = this.ends[topic];
