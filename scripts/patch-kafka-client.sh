@@ -11,8 +11,11 @@
 # client does not have (librdkafka#5040, open upstream); and one in the binding: a
 # DescribeConsumerGroups answer carrying an error (coordinator not available on a fresh
 # cluster) has no partition assignor, and converting that NULL to a string crashed
-# (every cluster-mode worker describes its group as it starts). Idempotent: a marker in
-# the build directory records which patch the binary was built with.
+# (every cluster-mode worker describes its group as it starts); and an abort in the
+# bundled librdkafka: an admin request to a group coordinator that timed out while the
+# coordinator was unknown (a broker down longer than the request timeout) released its
+# enqueue-once handle twice (eonce->refcnt > 0; librdkafka#5397 reports a sibling).
+# Idempotent: a marker in the build directory records which patch the binary was built with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKG=node_modules/@confluentinc/kafka-javascript
@@ -21,7 +24,7 @@ MARKER="$PKG/build/Release/.coldstore-patch"
 # Keep the prefix in sync with runtime/kafka/client-check.ts. The Node ABI is part of
 # the marker: a binary built for another Node major cannot load, so a Node upgrade
 # rebuilds.
-WANT="coldstore-fidelity-4 $(sha256sum "$PATCH" | cut -c1-16) node-abi-$(node -p process.versions.modules)"
+WANT="coldstore-fidelity-5 $(sha256sum "$PATCH" | cut -c1-16) node-abi-$(node -p process.versions.modules)"
 
 version=$(node -p "require('./$PKG/package.json').version")
 if [ "$version" != "1.10.1" ]; then

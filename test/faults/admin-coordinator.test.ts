@@ -11,6 +11,9 @@
  *   check met NOT_COORDINATOR exited instead of waiting. Found by the nemesis: three
  *   cluster-mode workers started on a fresh broker crashed or exited (3 runs in 3); every
  *   one must start now.
+ * - offsets asked while the broker was down longer than the request timeout: the bundled
+ *   librdkafka released a timed-out request's handle twice once the coordinator was back
+ *   and aborted (eonce->refcnt > 0; found by the nemesis, a core dump of a worker).
  * The offsets rounds ask from a child process, 20 calls at a time, from while a fresh broker
  * boots; a crash is the child's exit signal.
  */
@@ -87,6 +90,25 @@ describe('group offsets and members asked while the group coordinator is not rea
       }
     }
   }, 300_000);
+
+  it('offsets asked while the broker is down longer than the request timeout: no abort once it is back', async () => {
+    const broker = await PrivateKafka.create(tmpDir('faults-admin-coordinator'));
+    try {
+      await broker.start();
+      const asking = ask(broker, 45_000, 'broker down 20 s');
+      await new Promise((r) => setTimeout(r, 4_000));
+      await broker.stop('SIGKILL');
+      // Longer than the 15 s request timeout: requests time out while their coordinator is unknown.
+      await new Promise((r) => setTimeout(r, 20_000));
+      await broker.start();
+      const seen = await asking;
+      expect(seen.answers).toBeGreaterThan(0);
+      expect(seen.errors['RetriableError'] ?? 0, 'requests timed out while the broker was down').toBeGreaterThan(0);
+      expect(Object.keys(seen.errors).filter((kind) => kind !== 'RetriableError')).toEqual([]);
+    } finally {
+      await broker.stop();
+    }
+  }, 180_000);
 
   it('three cluster-mode workers started at once on a fresh broker: every one starts (no crash, no exit while the coordinator is not ready)', async () => {
     const broker = await PrivateKafka.create(tmpDir('faults-admin-coordinator'));
