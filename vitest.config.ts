@@ -7,8 +7,8 @@ process.env['UV_THREADPOOL_SIZE'] ??= '64';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The fault-injection suite runs on its own: npm run test:faults (vitest.faults.config.ts).
-    exclude: [...configDefaults.exclude, 'test/faults/**'],
+    // The fault-injection suites run on their own: npm run test:faults (vitest.faults.config.ts), npm run test:nemesis.
+    exclude: [...configDefaults.exclude, 'test/faults/**', 'test/nemesis/**'],
     globalSetup: ['test/global-setup.ts'],
     // The Kafka client is a native addon: forks isolate it better than threads.
     pool: 'forks',

@@ -8,6 +8,19 @@ import { boundPollTime } from './poll-timing.js';
 
 const { KafkaConsumer } = KafkaLib;
 
+/** A consumer outside any group's work (assigned, never committing) that sees committed records only and says where each partition ends. */
+function committedReader(connection: KafkaConnection, clientId: string): InstanceType<typeof KafkaConsumer> {
+  return new KafkaConsumer(
+    clientConfig(connection, clientId, {
+      'group.id': clientId,
+      'enable.auto.commit': false,
+      'enable.partition.eof': true,
+      'isolation.level': 'read_committed',
+    }) as never,
+    { 'auto.offset.reset': 'earliest' },
+  );
+}
+
 export interface KeyedMessage {
   key: Buffer | null;
   value: Buffer | null;
@@ -28,15 +41,7 @@ export async function readTopicToEnd(
   ends: Map<number, bigint>,
   timeoutMs = 120_000,
 ): Promise<KeyedMessage[]> {
-  const consumer = new KafkaConsumer(
-    clientConfig(connection, clientId, {
-      'group.id': `${clientId}-reader`,
-      'enable.auto.commit': false,
-      'enable.partition.eof': true,
-      'isolation.level': 'read_committed',
-    }) as never,
-    { 'auto.offset.reset': 'earliest' },
-  );
+  const consumer = committedReader(connection, `${clientId}-reader`);
   try {
     await connectClient(consumer as never, { timeout: 30_000 }, 'reader connect');
     const pending = new Map([...ends].map(([partition, end]) => [partition, Number(end)] as const).filter(([, end]) => end > 0));
@@ -83,15 +88,7 @@ export async function committedRecordBetween(
   timeoutMs = 30_000,
 ): Promise<boolean> {
   if (from >= to) return false;
-  const consumer = new KafkaConsumer(
-    clientConfig(connection, clientId, {
-      'group.id': `${clientId}-probe`,
-      'enable.auto.commit': false,
-      'enable.partition.eof': true,
-      'isolation.level': 'read_committed',
-    }) as never,
-    { 'auto.offset.reset': 'earliest' },
-  );
+  const consumer = committedReader(connection, `${clientId}-probe`);
   const doing = `read ${tp.topic}/${tp.partition} from ${from}`;
   try {
     await connectClient(consumer as never, { timeout: 30_000 }, 'probe connect');

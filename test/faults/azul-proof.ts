@@ -243,11 +243,15 @@ export async function checkBackup(
   topics: { spec: TopicSpec; produced: number[] }[],
   expectedBlobs: Map<string, Buffer>,
   reader: BucketReader = s3Reader,
+  bootstrapServers?: string,
 ): Promise<AzulReport> {
   const sources = await Promise.all(
     topics.map(async ({ spec, produced }) => ({
       spec,
-      source: await readPartitions(produced.map((count, partition) => ({ topic: spec.name, partition, count }))),
+      source: await readPartitions(
+        produced.map((count, partition) => ({ topic: spec.name, partition, count })),
+        bootstrapServers,
+      ),
     })),
   );
   const events = await reader.objects(`coldstore-${label}-events`);

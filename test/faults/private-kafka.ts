@@ -184,6 +184,11 @@ export class PrivateKafka {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** The broker's JVM while it runs (a nemesis pauses it with SIGSTOP). */
+  get pid(): number | undefined {
+    return this.running ? this.child!.pid : undefined;
+  }
+
   /** Ready when a metadata request lists a broker (kcat, so no client library state is involved). */
   private async answers(): Promise<boolean> {
     try {

@@ -21,10 +21,13 @@ const TYPES = ['NOT_AVAILABLE', 'CREATE_TIME', 'LOG_APPEND_TIME'];
  * partition (waiting up to a minute for them), and everything up to each partition's
  * end once there (without `count`: as soon as every partition's end is reached).
  */
-export async function readPartitions(partitions: { topic: string; partition: number; count?: number }[]): Promise<BrokerRecord[]> {
+export async function readPartitions(
+  partitions: { topic: string; partition: number; count?: number }[],
+  bootstrapServers = bootstrap(),
+): Promise<BrokerRecord[]> {
   const consumer = new KafkaLib.KafkaConsumer(
     {
-      'bootstrap.servers': bootstrap(),
+      'bootstrap.servers': bootstrapServers,
       'group.id': `reference-${Date.now()}-${Math.random()}`,
       'enable.auto.commit': false,
       'isolation.level': 'read_committed',

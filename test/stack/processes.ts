@@ -13,7 +13,7 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** Kills a server child of the test abruptly (like a crash or a network cut) and waits for it to be gone. */
 export async function killAndWait(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const ended = new Promise((r) => child.once('exit', r));
   child.kill('SIGKILL');
   await ended;

@@ -99,6 +99,11 @@ export class PrivateS3 {
     }
   }
 
+  /** The server's JVM while it runs (a nemesis pauses it with SIGSTOP). */
+  get pid(): number | undefined {
+    return this.child && this.child.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
+  }
+
   /** Stops the server abruptly (like a crash or a network cut); its data stays. */
   stop(): Promise<void> {
     return killAndWait(this.child);
