@@ -45,6 +45,7 @@ export class ClusterLeader {
   private held = false;
   private store: KafkaCheckpointStore | undefined;
   private offsetsStore: KafkaCheckpointStore | undefined;
+  private readonly writers: { configs?: TransactionalWriter; offsets?: TransactionalWriter } = {};
   private readonly queue = new SerialQueue();
   private queued = false;
   private timer: NodeJS.Timeout | undefined;
@@ -71,6 +72,20 @@ export class ClusterLeader {
     for (const store of [this.store, this.offsetsStore]) void store?.close().catch(() => undefined);
     this.store = undefined;
     this.offsetsStore = undefined;
+    this.writers.configs = undefined;
+    this.writers.offsets = undefined;
+  }
+
+  /**
+   * Leadership can come back to this worker after a generation it took no part in (cut off,
+   * then rejoined as leader): the leader of that generation fenced the writers kept here,
+   * and a fenced writer fails every write. The group named this worker leader again, so its
+   * writers are made anew, which fences the older leader in turn.
+   */
+  private dropFencedWriters(): void {
+    if (!this.writers.configs?.isFenced && !this.writers.offsets?.isFenced) return;
+    this.deps.worker.log.warn({}, 'the leader writers were fenced by a leader of a generation this worker missed; making them anew');
+    this.releaseWriters();
   }
 
   onMembership(change: MembershipChange): void {
@@ -117,8 +132,9 @@ export class ClusterLeader {
   /** The offsets topic written through the leader's own fenced writer (the backup catalogue's records). */
   async offsetsWriter(): Promise<KafkaCheckpointStore> {
     this.requireLeading();
+    this.dropFencedWriters();
     const store = (this.offsetsStore ??= this.deps.offsets.withWriter(
-      new TransactionalWriter(this.deps.worker.kafka, `coldstore-${this.deps.groupId}-leader-offsets`, this.deps.offsets.topic),
+      (this.writers.offsets = new TransactionalWriter(this.deps.worker.kafka, `coldstore-${this.deps.groupId}-leader-offsets`, this.deps.offsets.topic)),
     ));
     // Fences an older leader's catalogue writes before this one reads or writes the catalogue.
     await store.fence();
@@ -136,8 +152,9 @@ export class ClusterLeader {
   /** The config topic written through the leader's fenced writer; NOT_LEADER when this worker does not lead. */
   async writer(): Promise<KafkaCheckpointStore> {
     this.requireLeading();
+    this.dropFencedWriters();
     const store = (this.store ??= this.deps.configs.withWriter(
-      new TransactionalWriter(this.deps.worker.kafka, `coldstore-${this.deps.groupId}-leader`, this.deps.configs.topic),
+      (this.writers.configs = new TransactionalWriter(this.deps.worker.kafka, `coldstore-${this.deps.groupId}-leader`, this.deps.configs.topic)),
     ));
     // Fences an older leader and catches up with everything it wrote.
     await store.read(CONFIG_NAMESPACES.connectors);

@@ -56,6 +56,11 @@ export class TransactionalWriter {
     return this.ready;
   }
 
+  /** A newer holder of the transactional.id fenced this writer: every write fails from now on. */
+  get isFenced(): boolean {
+    return this.fenced !== undefined;
+  }
+
   write(records: KeyedValue[]): Promise<Delivery[]> {
     return this.queue.run(async () => {
       if (this.fenced) throw this.fenced;
