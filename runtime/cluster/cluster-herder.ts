@@ -22,6 +22,7 @@ import { Observers } from './observers.js';
 import { FenceGate } from './fence-gate.js';
 import { OwnedConnectors } from './owned-connectors.js';
 import type { StatusBoard } from './status-board.js';
+import { SparseWarning } from '../telemetry/sparse-warning.js';
 
 const RECONCILE_RETRY_MS = 2_000;
 
@@ -83,13 +84,13 @@ export class ClusterHerder implements HerderApi {
     this.view.configs.onChange(() => this.scheduleReconcile());
     this.view.offsets.onChange((namespace) => namespace === TASK_CONFIGS && this.scheduleReconcile());
     this.scheduleReconcile();
+    const failures = new SparseWarning(this.deps.worker.log, "publishing this worker's states to the status topic failed; retrying every second");
     this.publishTimer = setInterval(() => {
-      // Behind a slow reconcile, one queued publish is enough.
-      if (this.publishQueued) return;
+      if (this.publishQueued) return; // behind a slow reconcile, one queued publish is enough
       this.publishQueued = true;
       void this.queue
         .run(() => this.publish())
-        .catch(() => undefined)
+        .catch((err: unknown) => failures.report(err))
         .finally(() => (this.publishQueued = false));
     }, 1_000);
   }
@@ -269,7 +270,6 @@ export class ClusterHerder implements HerderApi {
     const plugin = record && this.view.plugin(record);
     return record && plugin && this.isLeader() ? this.observers.get(record, plugin) : undefined;
   }
-
   // ---- reads: the same on every worker ----
 
   names = () => this.view.names();

@@ -18,7 +18,7 @@ export interface KeyedValue {
  * TASK_FENCED and can no longer land.
  */
 export class TransactionalWriter {
-  private readonly producer: KafkaProducer;
+  private producer: KafkaProducer;
   private ready: Promise<void> | undefined;
   private readonly queue = new SerialQueue();
   private fenced: ColdstoreError | undefined;
@@ -28,15 +28,19 @@ export class TransactionalWriter {
    * no fencing, but nothing a killed writer leaves open can hold back the topic's readers.
    */
   constructor(
-    connection: KafkaConnection,
+    private readonly connection: KafkaConnection,
     readonly transactionalId: string,
     private readonly topic: string,
     private readonly transactional = true,
   ) {
-    this.producer = new KafkaProducer(connection, transactionalId, {
-      ...(transactional
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): KafkaProducer {
+    return new KafkaProducer(this.connection, this.transactionalId, {
+      ...(this.transactional
         ? {
-            'transactional.id': transactionalId,
+            'transactional.id': this.transactionalId,
             // A writer killed mid-transaction holds back every read_committed reader of the
             // partition until its successor aborts it or the broker times it out; keep that bounded.
             'transaction.timeout.ms': 15_000,
@@ -65,7 +69,19 @@ export class TransactionalWriter {
     return this.queue.run(async () => {
       if (this.fenced) throw this.fenced;
       await this.init();
-      if (!this.transactional) return Promise.all(records.map((r) => this.producer.send({ topic: this.topic, key: r.key, value: r.value })));
+      if (!this.transactional) {
+        try {
+          return await Promise.all(records.map((r) => this.producer.send({ topic: this.topic, key: r.key, value: r.value })));
+        } catch (err) {
+          // An idempotent producer can end in a fatal state (a broker that lost its producer state) and
+          // then fails every send: a plain writer starts over with a new one (its writes may repeat).
+          const failed = this.producer;
+          this.producer = this.newProducer();
+          this.ready = undefined;
+          await failed.disconnect().catch(() => undefined);
+          throw err;
+        }
+      }
       await this.producer.beginTransaction();
       try {
         const deliveries = await Promise.all(records.map((r) => this.producer.send({ topic: this.topic, key: r.key, value: r.value })));

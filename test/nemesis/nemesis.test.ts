@@ -171,6 +171,11 @@ describe('the nemesis: overlapping process, network, server, S3 and disk faults 
     );
     await backups.settle();
     const lastBackup = await backups.last();
+    if (lastBackup.status !== 'COMPLETED') {
+      // What each worker shows, to tell a stale status from a connector that really does not run.
+      for (const w of s.workers)
+        console.info(`[nemesis] ${w.name} shows`, JSON.stringify((await w.worker.api('GET', '/connectors?expand=status').catch(() => undefined))?.body));
+    }
     const notVerified = await backups.verifyCompleted();
     const byKind = figuresByKind(faults, probe);
 
