@@ -62,7 +62,8 @@ export class WorkerProcess {
       // Ended: `ended` says so; stop polling.
       if (child.exitCode !== null || child.signalCode !== null) return true;
       if (this.tlsCa) return (await secureCall(this.url, 'GET', '/health', { ca: this.tlsCa }).catch(() => undefined))?.status === 200;
-      const res = await fetch(`${this.url}/health`).catch(() => undefined);
+      // Bounded: a request sent while the worker is cut off (a nemesis namespace) would wait out undici's 300 s otherwise.
+      const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(3_000) }).catch(() => undefined);
       return res?.status === 200;
     });
     await Promise.race([healthy, ended]).catch((err: Error) => {
