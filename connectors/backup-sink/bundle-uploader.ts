@@ -1,6 +1,7 @@
 import { Backoff, ColdstoreError, ErrorCodes, gzipCodec, retry, type GzipCodec } from '../../runtime/api/index.js';
 import { failpoint, type TaskLogger, type TaskMetrics } from '../../runtime/api/index.js';
-import { encodeKafkaBundle } from '../layouts/kafka-v1/bundle-codec.js';
+import { sealKafkaBundle } from '../layouts/kafka-v1/bundle-codec.js';
+import type { OpenKafkaBundle } from '../layouts/kafka-v1/open-bundle.js';
 import { kafkaBundleKey } from '../layouts/kafka-v1/bundle-keys.js';
 import { TransientStoreError, type ObjectMetadata, type ObjectStore } from '../common/object-store/object-store.js';
 import { BackupLocation, type Location } from '../common/backup-location.js';
@@ -59,14 +60,13 @@ export class BundleUploader {
    * Resolves when the bundle is durable; rejects with PermanentUploadError, or once
    * `abandoned` says the partition was given up (its intent stays for the next owner).
    */
-  async upload(bundle: SealedBundle, abandoned: () => boolean = () => false): Promise<'created' | 'existing'> {
+  async upload(bundle: SealedBundle<OpenKafkaBundle>, abandoned: () => boolean = () => false): Promise<'created' | 'existing'> {
     const started = performance.now();
     const key = this.keyOf(bundle);
-    const { container, metadata } = encodeKafkaBundle(key, bundle.start, bundle.end, bundle.records);
-    const body = await this.gzip(container);
+    const { container, body, metadata } = await sealKafkaBundle(bundle.body, key, bundle.start, bundle.end, (raw) => this.gzip(raw));
     const outcome = (await this.storeChecked(key, body, metadata, abandoned)) as 'created' | 'existing';
     failpoint('backup.after-upload');
-    this.countBundle(bundle, { records: bundle.records.length, rawBytes: container.length, compressedBytes: body.length, outcome, started });
+    this.countBundle(bundle, { records: bundle.records, rawBytes: container.length, compressedBytes: body.length, outcome, started });
     return outcome;
   }
 

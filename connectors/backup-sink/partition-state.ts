@@ -1,12 +1,12 @@
 import type { TopicPartition } from '../../runtime/api/index.js';
 import { DurableChain } from './durable-chain.js';
-import { PartitionWriter, type BundleLimits } from './partition-writer.js';
+import { PartitionWriter, type BundleLimits, type OpenBundle } from './partition-writer.js';
 import type { RecoveryPlan } from './recovery.js';
 
 /** Everything BackupSink keeps for one partition it backs up. */
 export interface PartitionState {
   tp: TopicPartition;
-  writer: PartitionWriter;
+  writer: PartitionWriter<OpenBundle>;
   chain: DurableChain;
   uploads: Set<Promise<void>>;
   /** Claims are made in offset order, each after the one before: true while every claim so far was granted. */
@@ -22,12 +22,18 @@ export interface PartitionState {
 }
 
 /** A partition's state as recovery planned it: the writer and the chain start where the store says. */
-export function newPartitionState(tp: TopicPartition, limits: BundleLimits, recovery: RecoveryPlan, uploads: Set<Promise<void>>): PartitionState {
+export function newPartitionState(
+  tp: TopicPartition,
+  limits: BundleLimits,
+  recovery: RecoveryPlan,
+  uploads: Set<Promise<void>>,
+  openBundle: (expectedBytes: number) => OpenBundle,
+): PartitionState {
   const chain = new DurableChain(recovery.start, recovery.anchor);
   for (const range of recovery.plan) chain.add(range.start, range.end, range.durable);
   return {
     tp,
-    writer: new PartitionWriter(tp, limits, recovery.start, recovery.plan),
+    writer: new PartitionWriter(tp, limits, recovery.start, recovery.plan, openBundle),
     chain,
     uploads,
     claimed: Promise.resolve(true),

@@ -115,7 +115,10 @@ export class BackupSinkTask implements SinkTask {
       maxBytes: this.settings['bundle.max.bytes'],
       maxAgeMs: this.settings['bundle.max.age.ms'],
     };
-    this.partitions.set(tpKey(tp), newPartitionState(tp, limits, { start, plan, anchored, anchor }, uploads));
+    this.partitions.set(
+      tpKey(tp),
+      newPartitionState(tp, limits, { start, plan, anchored, anchor }, uploads, (expectedBytes) => this.layout.openBundle(expectedBytes)),
+    );
     if (plan.length > 0) this.context.log.info({ partition: tpKey(tp), ranges: plan.length }, 'resuming with ranges fixed earlier');
     return start;
   }
@@ -141,12 +144,16 @@ export class BackupSinkTask implements SinkTask {
     this.throwIfFailed();
     await this.slots.waitForOne(() => this.throwIfFailed());
     const now = Date.now();
+    // A poll's records come in runs of one partition: its state is looked up once per run.
+    let state: PartitionState | undefined;
     for (const record of records) {
-      const key = tpKey(record);
-      const state = this.partitions.get(key);
-      if (!state) {
-        this.excluded.set(key, record.offset + 1n);
-        continue;
+      if (!state || record.partition !== state.tp.partition || record.topic !== state.tp.topic) {
+        const key = tpKey(record);
+        state = this.partitions.get(key);
+        if (!state) {
+          this.excluded.set(key, record.offset + 1n);
+          continue;
+        }
       }
       if (state.fenced) continue;
       const { sealed, skipped } = state.writer.add(record, now);

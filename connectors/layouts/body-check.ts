@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { gunzip } from '../../runtime/api/index.js';
+import { sha256Hex } from '../common/sha256.js';
 import { decodeKafkaBundle, type BackedUpRecord } from './kafka-v1/bundle-codec.js';
 import type { ObjectDefectKind } from './object-defect.js';
 import type { OffsetRange } from './layout.js';
@@ -45,7 +45,7 @@ export async function gunzipChecked(body: Buffer, expected: readonly ExpectedSha
   } catch (err) {
     throw new BundleDefect('corrupt-gzip', `cannot be decompressed: ${(err as Error).message}`);
   }
-  const actual = createHash('sha256').update(plain).digest('hex');
+  const actual = await sha256Hex(plain);
   for (const { source, sha256 } of expected) {
     if (sha256 !== actual) throw new BundleDefect('checksum', `sha256 of the uncompressed body is ${actual}, ${source} says ${sha256 ?? 'nothing'}`);
   }

@@ -14,6 +14,7 @@ import { azulIndexKey, type AzulIndexEntry } from '../../connectors/layouts/azul
 import type { ObjectStore } from '../../connectors/common/object-store/object-store.js';
 import type { SinkRecord, TaskLogger, TaskMetrics } from '../../runtime/api/index.js';
 import { binaryEvent, vectorEvents } from './azul-vectors.js';
+import { sealedKeptBundle } from './sealed-bundle.js';
 
 export const quietLog: TaskLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 export const ignoredMetrics: TaskMetrics = { add: () => undefined, record: () => undefined, set: () => undefined };
@@ -135,7 +136,7 @@ async function writeRange(layout: AzulLayout, events: Location, store: ObjectSto
   const { topic, partition } = records[0]!;
   const start = records[0]!.offset;
   const end = records.at(-1)!.offset;
-  await layout.write({ topic, partition, start, end, records, bytes: records.reduce((n, r) => n + (r.value?.length ?? 0), 0) }, () => false);
+  await layout.write(sealedKeptBundle(records), () => false);
   const indexKey = azulIndexKey(topic, partition, start, end);
   const stored = await store.get(events.bucket, `${events.prefix}${indexKey}`);
   if (!stored) throw new Error(`${indexKey} was not written`);

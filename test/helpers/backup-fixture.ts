@@ -3,6 +3,7 @@
 // tests that read backups back (verify, inspect, ls).
 import { BundleUploader } from '../../connectors/backup-sink/bundle-uploader.js';
 import { PartitionWriter, type SealedBundle } from '../../connectors/backup-sink/partition-writer.js';
+import { OpenKafkaBundle } from '../../connectors/layouts/kafka-v1/open-bundle.js';
 import type { Location } from '../../connectors/common/backup-location.js';
 import {
   manifestKey,
@@ -53,8 +54,9 @@ export async function backUpPartition(
     metrics: ignoredMetrics,
     stopped: () => false,
   });
-  const writer = new PartitionWriter({ topic, partition }, { maxRecords: bundleRecords, maxBytes: 64 * 1024 * 1024, maxAgeMs: 60_000 }, undefined);
-  const sealed: SealedBundle[] = [];
+  const limits = { maxRecords: bundleRecords, maxBytes: 64 * 1024 * 1024, maxAgeMs: 60_000 };
+  const writer = new PartitionWriter({ topic, partition }, limits, undefined, [], (expectedBytes) => new OpenKafkaBundle(expectedBytes));
+  const sealed: SealedBundle<OpenKafkaBundle>[] = [];
   for (const offset of offsets) sealed.push(...writer.add(fixtureRecord(topic, partition, offset), 0).sealed);
   sealed.push(...writer.sealBuffered());
   const objects: ManifestObject[] = [];
@@ -67,7 +69,7 @@ export async function backUpPartition(
       key: fullKey.slice(location.prefix.length),
       size: stored.size,
       sha256: stored.metadata['coldstore-body-sha256']!,
-      records: bundle.records.length,
+      records: bundle.records,
       rangeStart: Number(bundle.start),
       rangeEnd: Number(bundle.end),
     });

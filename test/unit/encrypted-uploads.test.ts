@@ -17,9 +17,11 @@ import { fixtureRecord } from '../helpers/backup-fixture.js';
 import { writeKeyring } from '../helpers/encryption.js';
 import { recordingLog } from '../helpers/gzip-samples.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { sealedKafkaBundle } from '../helpers/sealed-bundle.js';
 
 const TOPIC = 'orders';
-const bundle = { topic: TOPIC, partition: 0, start: 0n, end: 49n, bytes: 0, records: Array.from({ length: 50 }, (_, i) => fixtureRecord(TOPIC, 0, i)) };
+const records = Array.from({ length: 50 }, (_, i) => fixtureRecord(TOPIC, 0, i));
+const bundle = sealedKafkaBundle(records);
 
 function encryptedUploader(dir: string) {
   const keyring = new KeyringProvider(writeKeyring(dir, 'k1', { k1: randomBytes(32).toString('base64') }, 'keyring.json'), true);
@@ -44,7 +46,7 @@ describe('BundleUploader with encryption', () => {
     const first = (await raw.get('events', key))!;
     expect(await uploader.upload(bundle)).toBe('existing');
     expect((await raw.get('events', key))!.body.equals(first.body)).toBe(true);
-    const other = { ...bundle, records: bundle.records.map((r) => ({ ...r, value: Buffer.from('changed') })) };
+    const other = sealedKafkaBundle(records.map((r) => ({ ...r, value: Buffer.from('changed') })));
     await expect(uploader.upload(other)).rejects.toThrow(/already exists with different content/);
   });
 

@@ -13,6 +13,7 @@ import { loadGzipCodec, NATIVE_GZIP_ENV, type GzipCodec } from '../../runtime/co
 import { fixtureRecord } from '../helpers/backup-fixture.js';
 import { jsonLike, recordingLog } from '../helpers/gzip-samples.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { sealedKafkaBundle } from '../helpers/sealed-bundle.js';
 
 const sample = jsonLike(200_000);
 const ZLIB_OS_UNIX = 0x03;
@@ -79,7 +80,8 @@ describe('the node:zlib fallback', () => {
 
 describe('BundleUploader and the compressor', () => {
   const TOPIC = 'orders';
-  const bundle = { topic: TOPIC, partition: 0, start: 0n, end: 99n, bytes: 0, records: Array.from({ length: 100 }, (_, i) => fixtureRecord(TOPIC, 0, i)) };
+  const records = Array.from({ length: 100 }, (_, i) => fixtureRecord(TOPIC, 0, i));
+  const bundle = sealedKafkaBundle(records);
 
   function uploader(store: LocalObjectStore, codec: GzipCodec, gzipLevel: number) {
     const added: { name: string; attributes: Record<string, unknown> }[] = [];
@@ -130,7 +132,7 @@ describe('BundleUploader and the compressor', () => {
     expect((await store.get('events', key))!.body.equals(stored)).toBe(true);
 
     // Other records under the same key are still a conflict: the check compares content, not bytes.
-    const other = { ...bundle, records: bundle.records.map((r) => ({ ...r, value: Buffer.from('changed') })) };
+    const other = sealedKafkaBundle(records.map((r) => ({ ...r, value: Buffer.from('changed') })));
     await expect(rebuilt.instance.upload(other)).rejects.toThrow(/already exists with different content/);
   });
 });

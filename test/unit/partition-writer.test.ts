@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SinkRecord } from '../../runtime/api/index.js';
 import {
+  KeptRecords,
   PartitionWriter,
   recordBytes,
   type BundleLimits,
@@ -31,7 +32,7 @@ const range = (start: number, end: number, durable = false): PlannedRange => ({ 
 
 /** A bundle as `[start, end, offsets of its records]`, easy to compare. */
 type Shape = [number, number, number[]];
-const shape = (b: SealedBundle): Shape => [Number(b.start), Number(b.end), b.records.map((r) => Number(r.offset))];
+const shape = (b: SealedBundle<KeptRecords>): Shape => [Number(b.start), Number(b.end), b.body.records.map((r) => Number(r.offset))];
 const skippedShape = (p: PlannedRange): [number, number, boolean] => [Number(p.start), Number(p.end), p.durable];
 
 /** Feeds offsets (all at time `now`) and collects everything the writer produced. */
@@ -39,7 +40,7 @@ function feed(writer: PartitionWriter, offsets: number[], now = 0): { sealed: Sh
   const sealed: Shape[] = [];
   const skipped: [number, number, boolean][] = [];
   for (const o of offsets) {
-    const out: WriterOutput = writer.add(rec(o), now);
+    const out: WriterOutput<KeptRecords> = writer.add(rec(o), now);
     sealed.push(...out.sealed.map(shape));
     skipped.push(...out.skipped.map(skippedShape));
   }

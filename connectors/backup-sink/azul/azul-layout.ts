@@ -4,7 +4,7 @@ import { collisionBundleKey, parseAzulTopic, streamKey, type AzulTopic } from '.
 import { azulRangeKeys } from '../../layouts/azul/layout.js';
 import type { BundleLayout } from '../bundle-layout.js';
 import type { BundleUploader } from '../bundle-uploader.js';
-import type { SealedBundle } from '../partition-writer.js';
+import { KeptRecords, type SealedBundle } from '../partition-writer.js';
 import { KeyTurns } from './key-turns.js';
 import { azulMetrics } from './metrics.js';
 import type { StreamArchiver } from './stream-archiver.js';
@@ -45,7 +45,7 @@ export interface AzulStreamsProgress {
  * taken goes under the collision key, which its bytes name (docs/formats.md). A crash
  * rebuilds the same range, hence the same key and bytes.
  */
-export class AzulLayout implements BundleLayout {
+export class AzulLayout implements BundleLayout<KeptRecords> {
   readonly ranges = azulRangeKeys;
   private readonly topics = new Map<string, AzulTopic>();
   private readonly keyTurns = new KeyTurns();
@@ -126,11 +126,15 @@ export class AzulLayout implements BundleLayout {
     return topic;
   }
 
-  async write(bundle: SealedBundle, abandoned: () => boolean): Promise<void> {
+  openBundle(): KeptRecords {
+    return new KeptRecords();
+  }
+
+  async write(bundle: SealedBundle<KeptRecords>, abandoned: () => boolean): Promise<void> {
     const started = performance.now();
     const { events: uploader, archiver, metrics } = this.options;
     const topic = this.topicOf(bundle.topic);
-    const split = splitRange(topic.model, bundle.records, (record, reason) =>
+    const split = splitRange(topic.model, bundle.body.records, (record, reason) =>
       this.options.log.warn(
         { topic: bundle.topic, partition: bundle.partition, offset: String(record.offset), reason },
         'not a valid Azul event; kept with the rejects',
@@ -180,6 +184,6 @@ export class AzulLayout implements BundleLayout {
     await uploader.storeChecked(uploader.location.key(index.key), index.body, index.metadata, abandoned);
     metrics.add(azulMetrics.events, split.events.length, { source: topic.source, result: 'ok' });
     if (split.rejects.length > 0) metrics.add(azulMetrics.events, split.rejects.length, { source: topic.source, result: 'invalid' });
-    uploader.countBundle(bundle, { records: bundle.records.length, rawBytes, compressedBytes, outcome, started });
+    uploader.countBundle(bundle, { records: bundle.records, rawBytes, compressedBytes, outcome, started });
   }
 }

@@ -26,6 +26,7 @@ import {
   type FetchedObject,
   type StoredObject,
 } from './object-store.js';
+import { withPayloadHash } from './payload-hash.js';
 import { httpsAgentTrusting, untrustedCertificate } from './s3-tls.js';
 
 export interface S3StoreOptions {
@@ -156,7 +157,7 @@ export class S3ObjectStore implements ObjectStore {
     const params: PutObjectCommandInput = { Bucket: bucket, Key: key, Body: body, Metadata: metadata, ...this.encryption() };
     if (body.length < this.options.multipartThresholdBytes) {
       try {
-        await this.client.send(new PutObjectCommand({ ...params, IfNoneMatch: '*' }));
+        await this.client.send(await withPayloadHash(new PutObjectCommand({ ...params, IfNoneMatch: '*' }), body));
         return { created: true };
       } catch (err) {
         if (statusOf(err) !== 412 && nameOf(err) !== 'PreconditionFailed') throw classify(err, `conditional-PUT ${bucket}/${key}`, this.options.endpoint);

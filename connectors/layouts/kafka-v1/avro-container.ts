@@ -13,6 +13,11 @@ export function syncMarkerFor(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest().subarray(0, 16);
 }
 
+/** The container's header: magic bytes and metadata holding exactly `avro.schema` and `avro.codec` (null). */
+export function containerHeader(schemaJson: string): Buffer {
+  return Buffer.concat([MAGIC, headerMetaType.toBuffer({ 'avro.schema': Buffer.from(schemaJson, 'utf8'), 'avro.codec': Buffer.from('null') })]);
+}
+
 /**
  * Writes an Avro Object Container File (codec `null`) deterministically: the
  * header holds exactly `avro.schema` and `avro.codec`, the sync marker comes from
@@ -30,7 +35,7 @@ export class AvroContainerWriter<T> {
     private readonly sync: Buffer,
     sizeHint = 64 * 1024,
   ) {
-    this.chunks.push(MAGIC, headerMetaType.toBuffer({ 'avro.schema': Buffer.from(schemaJson, 'utf8'), 'avro.codec': Buffer.from('null') }), sync);
+    this.chunks.push(containerHeader(schemaJson), sync);
     this.block = Buffer.allocUnsafe(Math.min(Math.max(sizeHint, 1024), BLOCK_BYTES * 2));
   }
 
