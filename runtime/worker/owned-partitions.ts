@@ -16,8 +16,15 @@ export class OwnedPartitions {
     return this.byKey.get(key);
   }
 
-  owns(record: SinkRecord): boolean {
-    return this.byKey.has(tpKey(record));
+  /** The records of partitions it owns, in order (all of them: the same array). */
+  keepOwned(records: SinkRecord[]): SinkRecord[] {
+    let kept: SinkRecord[] | undefined;
+    forEachRun(records, (first, from, to) => {
+      const owned = this.byKey.has(tpKey(first));
+      if (owned && kept) for (let i = from; i < to; i++) kept.push(records[i]!);
+      if (!owned && !kept) kept = records.slice(0, from);
+    });
+    return kept ?? records;
   }
 
   all(): OwnedPartition[] {
@@ -67,7 +74,7 @@ export class OwnedPartitions {
   }
 
   handed(records: readonly SinkRecord[]): void {
-    for (const r of records) this.byKey.get(tpKey(r))?.handed(r.offset);
+    forEachRun(records, (first, _from, to) => this.byKey.get(tpKey(first))?.handed(records[to - 1]!.offset));
   }
 
   /** Consumer positions sampled just now (absent: unknown); a partition sought since its last record keeps none. */
@@ -121,4 +128,19 @@ export function partitionsStatus(progress: readonly PartitionProgress[], own?: R
   }));
   if (partitions.length === 0) return own;
   return { ...own, partitions };
+}
+
+/**
+ * Calls `run` for each run of consecutive records of one partition (records[from..to)):
+ * a poll's records come in such runs, so per-partition work is done once per run, not per record.
+ */
+function forEachRun(records: readonly SinkRecord[], run: (first: SinkRecord, from: number, to: number) => void): void {
+  let from = 0;
+  while (from < records.length) {
+    const first = records[from]!;
+    let to = from + 1;
+    while (to < records.length && records[to]!.partition === first.partition && records[to]!.topic === first.topic) to++;
+    run(first, from, to);
+    from = to;
+  }
 }

@@ -107,7 +107,7 @@ export class SinkTaskRunner extends TaskRunner {
         await this.wakeup.sleep(backoff.next());
         continue;
       }
-      const mine = records.filter((r) => this.owned.owns(r));
+      const mine = this.owned.keepOwned(records);
       if (mine.length > 0) backlog = await this.deliver(mine);
       if (backlog.length === 0) this.samplePositions();
       if (this.flushRequested) await this.commit('flush');
@@ -136,7 +136,7 @@ export class SinkTaskRunner extends TaskRunner {
         this.syncPause();
         const until = Date.now() + backoff.next();
         while (Date.now() < until && !this.stopping) {
-          arrived.push(...(await this.consumer.consume(100).catch(() => [])).filter((r) => this.owned.owns(r)));
+          arrived.push(...this.owned.keepOwned(await this.consumer.consume(100).catch(() => [])));
         }
         if (this.stopping) throw err;
       }
