@@ -69,7 +69,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     .option('--json <path>', 'write every figure, raw run, ratio, target and the machine description here')
     .option(
       '--only <names>',
-      `comma-separated scenario ids or prefixes: ${SCENARIOS.join(', ')}; or finer, e.g. backup/random, backup/random/p64/gzip6, restore/poll`,
+      `comma-separated scenario ids or prefixes: ${SCENARIOS.join(', ')}; or finer, e.g. backup/random, backup/random/p64/gzip6, restore/poll, peer/aiven, peer/oso`,
     )
     .option('--keep-stack', 'leave Kafka and S3Proxy running even if this run started them', false)
     .option('--profile <dir>', 'run worker processes with --cpu-prof --cpu-prof-dir=<dir> and summarise the profiles')
@@ -97,7 +97,7 @@ export function matches(only: readonly string[], id: string): boolean {
 /** Every scenario id of a full run, for checking --only names. */
 export function allIds(): string[] {
   const backup = makePlan({ quick: false, runs: 1, only: [], keepStack: false }).backupCases.map((c) => c.id);
-  return [...backup, 'encryption', 'restore/plain', 'restore/poll', 'memory', 'freshness', 'freshness/low-rate', 'failover', 'rpo', 'peer'];
+  return [...backup, 'encryption', 'restore/plain', 'restore/poll', 'memory', 'freshness', 'freshness/low-rate', 'failover', 'rpo', 'peer/aiven', 'peer/oso'];
 }
 
 /** --only names that select nothing at all (typos). */
