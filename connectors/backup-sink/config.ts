@@ -46,6 +46,13 @@ export const backupSinkConfig = backupLocationConfig.extend({
     group: 'Bundles',
     doc: 'A bundle closes when its records hold this many bytes (keys, values, headers).',
   },
+  'bundle.open.max.bytes': {
+    type: 'int',
+    default: 256 * MiB,
+    min: 1024,
+    group: 'Bundles',
+    doc: "The open bundles of a task's partitions together hold at most this many bytes (keys, values, headers); past it the largest close early. Memory then grows with tasks, not with partitions × bundle.max.bytes.",
+  },
   'bundle.max.age.ms': {
     type: 'int',
     default: 600_000,

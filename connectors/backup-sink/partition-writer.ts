@@ -101,6 +101,16 @@ export class PartitionWriter<Body extends OpenBundle = KeptRecords> {
     return this.bufferRecords;
   }
 
+  /** The keys, values and headers of the open bundle. */
+  get bufferedBytes(): number {
+    return this.bufferBytes;
+  }
+
+  /** A range fixed before a crash is still to be rebuilt: bundles close only at their planned boundaries. */
+  get rebuilding(): boolean {
+    return this.plan.length > 0;
+  }
+
   /** Adds a record (offsets increasing); returns the bundles this closed, in order. */
   add(record: SinkRecord, now: number): WriterOutput<Body> {
     if (this.plan.length === 0) {

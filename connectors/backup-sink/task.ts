@@ -22,6 +22,7 @@ import { backupSinkConfig, type BackupSinkSettings } from './config.js';
 import { newPartitionState, type PartitionState } from './partition-state.js';
 import type { SealedBundle } from './partition-writer.js';
 import { RangeClaims } from './range-claims.js';
+import { overBudget } from './open-bytes-budget.js';
 import { settleWithin, UploadSlots } from './upload-slots.js';
 import { forgetPartitionState, planRecovery, saveAnchor } from './recovery.js';
 
@@ -159,6 +160,9 @@ export class BackupSinkTask implements SinkTask {
       const { sealed, skipped } = state.writer.add(record, now);
       for (const range of skipped) state.chain.markDone(range.start);
       for (const bundle of sealed) this.launch(state, bundle);
+    }
+    for (const over of overBudget(this.partitions.values(), this.settings['bundle.open.max.bytes'])) {
+      for (const bundle of over.writer.sealBuffered()) this.launch(over, bundle);
     }
   }
 
