@@ -13,6 +13,7 @@ import { figure, floorOf, measure, type Figure, type Target } from './figures.js
 import { ensureFilledTopic, type FilledTopic } from './kafka.js';
 import type { BackupCase } from './options.js';
 import type { RecordKind } from './records.js';
+import { serverCpuPerMb } from './servers.js';
 
 /** The sink loop's batch size and poll timeout (runtime/worker/sink-runner.ts, runtime/kafka/sink-consumer.ts). */
 export const SINK_MAX_POLL_RECORDS = 1000;
@@ -148,6 +149,7 @@ function backupFigure(r: BackupCaseResult): Figure {
   const baselineCpuMsPerMb = measure(r.baseline.map(cpuMsPerMbOf));
   const floorCpuMsPerMb = measure(r.floor.map(cpuMsPerMbOf));
   const compressor = r.floor[0]?.compression?.compressor ?? 'unknown compressor';
+  const servers = serverCpuPerMb(r.coldstore);
   return figure({
     id: r.case.id,
     title: caseTitle(r.case),
@@ -158,8 +160,10 @@ function backupFigure(r: BackupCaseResult): Figure {
     floor: floorOf(coldstore, floor, `plain consumer + gzip ${r.case.gzipLevel} of each batch, ${compressor}`, FLOOR_TARGET),
     note:
       `${Math.round(recordsPerSec.median).toLocaleString('en-US')} vs ${Math.round(baselineRecordsPerSec.median).toLocaleString('en-US')} rec/s; ` +
-      `CPU ${cpuMsPerMb.median.toFixed(0)} vs ${baselineCpuMsPerMb.median.toFixed(0)} ms/MB, floor ${floorCpuMsPerMb.median.toFixed(0)} ms/MB`,
+      `CPU ${cpuMsPerMb.median.toFixed(0)} vs ${baselineCpuMsPerMb.median.toFixed(0)} ms/MB, floor ${floorCpuMsPerMb.median.toFixed(0)} ms/MB; ${servers.note}`,
     details: {
+      kafkaCpuMsPerMb: servers.kafkaMsPerMb,
+      s3CpuMsPerMb: servers.s3MsPerMb,
       recordsPerSec,
       baselineRecordsPerSec,
       floorRecordsPerSec,

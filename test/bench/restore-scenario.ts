@@ -13,7 +13,7 @@ import { unique, type BenchContext, type KeptBackup } from './context.js';
 import { figure, measure, type Figure } from './figures.js';
 import { createTopic, deleteTopic, endOffsets, type FilledTopic } from './kafka.js';
 import { s3Settings } from './s3.js';
-import { serverCpu, serverCpuSince } from './servers.js';
+import { serverCpu, serverCpuPerMb, serverCpuSince } from './servers.js';
 import type { Topics } from './backup-scenario.js';
 import { BenchWorker, type WorkerRunFigures } from './worker.js';
 
@@ -126,6 +126,7 @@ export async function restoreScenario(ctx: BenchContext, topics: Topics): Promis
     const base = measure(baseline.map((b) => b.bytes / 1e6 / b.seconds));
     return modes.map((mode) => {
       const rs = runs.get(mode)!;
+      const servers = serverCpuPerMb(rs);
       return figure({
         id: `restore/${mode}`,
         title: `Restore ${mode === 'poll' ? 'transaction.boundary=poll' : 'plain (idempotent)'}, ${t.partitions} partitions`,
@@ -135,8 +136,9 @@ export async function restoreScenario(ctx: BenchContext, topics: Topics): Promis
         target: { of: 'ratio', op: '>=', value: TARGET },
         note:
           `${Math.round(measure(rs.map((r) => r.recordsPerSec)).median).toLocaleString('en-US')} vs ${Math.round(measure(baseline.map((b) => b.records / b.seconds)).median).toLocaleString('en-US')} rec/s; ` +
-          `CPU ${measure(rs.map((r) => (r.usage.cpuSeconds * 1000) / (r.bytes / 1e6))).median.toFixed(0)} vs ${measure(baseline.map((b) => (b.cpuSeconds * 1000) / (b.bytes / 1e6))).median.toFixed(0)} ms/MB`,
-        details: { backup, coldstoreRuns: rs, baselineRuns: baseline },
+          `CPU ${measure(rs.map((r) => (r.usage.cpuSeconds * 1000) / (r.bytes / 1e6))).median.toFixed(0)} vs ${measure(baseline.map((b) => (b.cpuSeconds * 1000) / (b.bytes / 1e6))).median.toFixed(0)} ms/MB; ` +
+          servers.note,
+        details: { backup, kafkaCpuMsPerMb: servers.kafkaMsPerMb, s3CpuMsPerMb: servers.s3MsPerMb, coldstoreRuns: rs, baselineRuns: baseline },
       });
     });
   } catch (err) {

@@ -34,3 +34,14 @@ export function serverCpuSince(before: ServerCpu): ServerCpu {
   const s = diff(now.s3CpuSeconds, before.s3CpuSeconds);
   return { ...(k !== undefined ? { kafkaCpuSeconds: k } : {}), ...(s !== undefined ? { s3CpuSeconds: s } : {}) };
 }
+
+/** The servers' CPU per MB of records over some runs (medians), for a figure's note and details. */
+export function serverCpuPerMb(runs: readonly { servers: ServerCpu; bytes: number }[]): { kafkaMsPerMb?: number; s3MsPerMb?: number; note: string } {
+  const median = (values: number[]) => (values.length === 0 ? undefined : [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]);
+  const perMb = (pick: (s: ServerCpu) => number | undefined) =>
+    median(runs.flatMap((r) => (pick(r.servers) === undefined ? [] : [(pick(r.servers)! * 1000) / (r.bytes / 1e6)])));
+  const kafkaMsPerMb = perMb((s) => s.kafkaCpuSeconds);
+  const s3MsPerMb = perMb((s) => s.s3CpuSeconds);
+  const shown = (v: number | undefined) => (v === undefined ? 'n/a' : v.toFixed(0));
+  return { kafkaMsPerMb, s3MsPerMb, note: `servers: Kafka ${shown(kafkaMsPerMb)}, S3Proxy ${shown(s3MsPerMb)} ms/MB` };
+}
