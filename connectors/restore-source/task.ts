@@ -41,6 +41,8 @@ export class RestoreSourceTask implements SourceTask {
   private cursor: PartitionCursor | undefined;
   private handedOut = 0;
   private acknowledged = 0;
+  /** An empty poll was answered after every record was acknowledged (see poll). */
+  private settleAsked = false;
   private readonly batcher = new RecordBatcher((max) => this.nextSlice(max));
 
   async start(config: RawConfig, context: SourceTaskContext): Promise<void> {
@@ -86,8 +88,13 @@ export class RestoreSourceTask implements SourceTask {
         this.handedOut += records.length;
         return { records };
       }
-      // Everything is handed out; wait until Kafka has it all before saying so.
-      if (this.acknowledged < this.handedOut) return { records: [] };
+      // Everything is handed out; wait until Kafka has it all and its offsets are persisted before
+      // saying so. A transactional runtime polls while the last transaction commits (delivered()
+      // comes before the commit), but after an empty poll it waits for that commit.
+      if (this.acknowledged < this.handedOut || (this.context.transactional && !this.settleAsked)) {
+        this.settleAsked = true;
+        return { records: [] };
+      }
       await this.offsetsPhase.recordsDone();
       this.phase = 'offsets';
     }

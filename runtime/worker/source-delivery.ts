@@ -28,8 +28,11 @@ export interface SourceDelivery {
   open(): Promise<void>;
   /** Takes one poll's records; may wait while too much is in flight. */
   submit(records: SourceRecord[]): Promise<void>;
-  /** Persists the offsets of every batch acknowledged so far. */
-  commitSettled(): Promise<void>;
+  /**
+   * Persists the offsets of every batch acknowledged so far. True when it waited for a
+   * transaction polled ahead of: the task may have more to hand over at once.
+   */
+  commitSettled(): Promise<boolean>;
   /** Waits for everything in flight and persists it. */
   drain(): Promise<void>;
   close(): Promise<void>;
@@ -84,7 +87,7 @@ export class PipelinedDelivery implements SourceDelivery {
   }
 
   async submit(records: SourceRecord[]): Promise<void> {
-    if (records.length === 0) return this.commitSettled();
+    if (records.length === 0) return void (await this.commitSettled());
     const producer = await this.connected();
     const batch: InFlightBatch = { records, placements: undefined, error: undefined, done: Promise.resolve() };
     batch.done = producer.sendAll(records).then(
@@ -96,8 +99,9 @@ export class PipelinedDelivery implements SourceDelivery {
     while (this.inFlight.length > this.maxInFlightBatches) await this.commitHead();
   }
 
-  async commitSettled(): Promise<void> {
+  async commitSettled(): Promise<boolean> {
     while (this.inFlight[0] && (this.inFlight[0].placements || this.inFlight[0].error)) await this.commitHead();
+    return false;
   }
 
   /** A failed delivery throws before anything of it or after it is persisted. */
@@ -151,10 +155,19 @@ export async function readConnectorOffsets(
  * (offsets in the offsets topic, as Kafka Connect does), so after a crash the
  * offsets topic says exactly which records were committed. The checkpoint store
  * mirrors it and is overwritten from it when the task starts.
+ *
+ * submit() returns once the transaction has begun: its records are acknowledged and
+ * it commits while the task polls again (a restore fetching and decoding its next
+ * records takes about as long as that). One transaction at a time, as a Kafka producer allows:
+ * the next begins only after this one committed and was mirrored, so offsets are
+ * persisted in poll order, and a failed one fails the next submit (or drain) before
+ * anything polled after it goes to Kafka.
  */
 export class TransactionalDelivery implements SourceDelivery {
   private readonly producer: RecordProducer;
   private readonly clientId: string;
+  /** The transaction committing meanwhile; resolves (never rejects) to its failure, if any. */
+  private committing: Promise<unknown> | undefined;
 
   constructor(
     private readonly deps: DeliveryDeps,
@@ -185,13 +198,32 @@ export class TransactionalDelivery implements SourceDelivery {
   }
 
   async submit(records: SourceRecord[]): Promise<void> {
+    await this.committed();
     await this.producer.beginTransaction();
-    let offsets: SourceOffsetEntry[];
+    this.committing = this.complete(records).then(
+      () => undefined,
+      (err: unknown) => err ?? new Error('transaction failed'),
+    );
+  }
+
+  /**
+   * Sends the records and, at once, their own offsets (they need no acknowledgement: the
+   * commit makes both visible or neither); once the records are acknowledged, what the
+   * task derives from where they landed; commits, then mirrors the offsets. Aborts on any
+   * failure before the commit. The derived offsets come after the own ones in the offsets
+   * topic, as in the mirror, so the same one wins where both name a source partition.
+   */
+  private async complete(records: SourceRecord[]): Promise<void> {
+    const own = latestOffsets(records.map((r) => ({ partition: r.sourcePartition, offset: r.sourceOffset })));
+    let offsets = own;
     try {
-      const placements = await this.producer.sendAll(records);
-      offsets = batchOffsets(this.deps.task, records, placements);
-      const latest = Object.values(latestOffsets(offsets));
-      await this.producer.sendAll(latest.map((entry) => ({ topic: this.offsetsTopic.name, ...offsetsTopicFormat.encode(this.deps.connector, entry) })));
+      const [placements] = await Promise.all([this.producer.sendAll(records), this.sendOffsets(own)]);
+      const derived = this.deps.task.delivered?.(records, placements) ?? [];
+      if (derived.length > 0) {
+        const latest = latestOffsets(derived);
+        await this.sendOffsets(latest);
+        offsets = { ...own, ...latest };
+      }
       failpoint('source.before-commit');
       await this.producer.commitTransaction();
     } catch (failure) {
@@ -201,15 +233,37 @@ export class TransactionalDelivery implements SourceDelivery {
       throw new RetriableError(`transaction aborted: ${(err as Error).message}; the task resumes from its last committed transaction`, { cause: err });
     }
     failpoint('source.after-commit');
-    await this.deps.store.write(namespaces.sourceOffsets(this.deps.connector), latestOffsets(offsets));
+    await this.deps.store.write(namespaces.sourceOffsets(this.deps.connector), offsets);
     await this.deps.onCommitted(records);
   }
 
-  async commitSettled(): Promise<void> {}
+  private sendOffsets(offsets: Record<string, StoredSourceOffset>): Promise<unknown> {
+    const name = this.offsetsTopic.name;
+    return this.producer.sendAll(Object.values(offsets).map((entry) => ({ topic: name, ...offsetsTopicFormat.encode(this.deps.connector, entry) })));
+  }
 
-  async drain(): Promise<void> {}
+  /** Waits for the transaction in flight to commit and be mirrored, throwing its failure; false when none was. */
+  private async committed(): Promise<boolean> {
+    const committing = this.committing;
+    if (!committing) return false;
+    const failure = await committing;
+    if (this.committing === committing) this.committing = undefined;
+    if (failure) throw failure;
+    return true;
+  }
 
+  commitSettled(): Promise<boolean> {
+    return this.committed();
+  }
+
+  async drain(): Promise<void> {
+    await this.committed();
+  }
+
+  /** A failed session still lets the transaction in flight end (committed and mirrored, or aborted) before the producer goes. */
   async close(): Promise<void> {
+    await this.committing;
+    this.committing = undefined;
     await this.producer.disconnect();
   }
 }

@@ -165,7 +165,8 @@ export class SourceTaskRunner extends TaskRunner {
         return;
       }
       if (result.records.length === 0) {
-        await delivery.commitSettled();
+        // Polled while a transaction committed, the task may have had nothing only until that commit.
+        if (await delivery.commitSettled()) continue;
         await this.wakeup.sleep(100);
         continue;
       }
