@@ -29,11 +29,17 @@ export type PollResult = { records: SourceRecord[] } | { done: true; summary?: R
 
 export interface SourceTask {
   start(config: RawConfig, context: SourceTaskContext): Promise<void>;
-  /** Returns the next records; an empty list means "nothing now", and the runtime polls again shortly. */
+  /**
+   * Returns the next records; an empty list means "nothing now", and the runtime polls
+   * again shortly. In transactional mode it may be called while the previous poll's
+   * transaction commits; after an empty poll the runtime waits for that commit (and its
+   * offsets to be persisted) before polling again.
+   */
   poll(): Promise<PollResult>;
   /**
    * Kafka stored these records (placements[i] is where records[i] landed), before
-   * their offsets are persisted. May return more offsets to persist with them (e.g.
+   * their offsets are persisted — in transactional mode before the transaction commits,
+   * and possibly after the next poll. May return more offsets to persist with them (e.g.
    * where a record landed), atomically — in the same transaction in transactional mode.
    */
   delivered?(records: readonly SourceRecord[], placements: readonly RecordPlacement[]): SourceOffsetEntry[];
