@@ -9,7 +9,7 @@
  * file and test/bench/peer/maven/ for what comes from where.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import KafkaLib from '@confluentinc/kafka-javascript';
 import { ensurePeerJars } from './peer/fetch.js';
+import { lastLines, statusBytes } from './proc.js';
 
 /** What one peer run measured: Apache Kafka Connect (standalone) with Aiven's S3 sink connector. */
 export interface PeerRun {
@@ -109,24 +110,6 @@ function getJson(port: number, path: string): Promise<{ status: number; body: un
 interface ConnectorStatus {
   connector: { state: string; trace?: string };
   tasks: { id: number; state: string; trace?: string }[];
-}
-
-/** VmHWM: the kernel's own high-water mark of the process's resident set. */
-function peakRss(pid: number): number {
-  try {
-    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function tail(file: string, lines = 40): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return `(no ${file})`;
-  }
 }
 
 async function stopJvm(child: ChildProcess): Promise<void> {
@@ -285,7 +268,7 @@ export async function runAivenPeer(options: PeerOptions): Promise<PeerRun> {
     process.once('exit', killOnExit);
     jvm.on('error', () => {}); // e.g. no `java`: reported just below; unhandled it would crash
     const pid = jvm.pid ?? (await new Promise<never>((_, reject) => jvm.once('error', reject)));
-    const fail = (why: string) => new Error(`peer: ${why}\n--- last lines of ${files.log} ---\n${tail(files.log)}`);
+    const fail = (why: string) => new Error(`peer: ${why}\n--- last lines of ${files.log} ---\n${lastLines(files.log)}`);
     const alive = () => jvm.exitCode === null && jvm.signalCode === null;
 
     // Up: the connector and its task report RUNNING over REST.
@@ -309,7 +292,7 @@ export async function runAivenPeer(options: PeerOptions): Promise<PeerRun> {
     // it holds before Connect commits, so a committed offset means the records before it are in S3.
     let lastLog = 0;
     for (;;) {
-      peak = Math.max(peak, peakRss(pid));
+      peak = Math.max(peak, statusBytes(pid, 'VmHWM') ?? 0);
       if (!alive()) throw fail(`Connect exited (${jvm.exitCode ?? jvm.signalCode}) before the backup was complete`);
       if (Date.now() > deadline) throw fail(`backup not complete within ${(options.timeoutMs ?? 15 * 60_000) / 1000} s`);
       const committed = new Map(
@@ -327,7 +310,7 @@ export async function runAivenPeer(options: PeerOptions): Promise<PeerRun> {
       await sleep(POLL_MS);
     }
     const seconds = (performance.now() - startedAt) / 1000;
-    peak = Math.max(peak, peakRss(pid));
+    peak = Math.max(peak, statusBytes(pid, 'VmHWM') ?? 0);
     log(`peer: all offsets committed after ${seconds.toFixed(1)} s; peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`);
 
     await stopJvm(jvm);

@@ -6,13 +6,14 @@
  * zstd, lz4 or none, no gzip: the peer uses its default, zstd level 3.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import KafkaLib from '@confluentinc/kafka-javascript';
 import type { PeerRun } from './peer-aiven.js';
 import { ensureOsoPeerBinary } from './peer/fetch-oso.js';
+import { lastLines, statusBytes } from './proc.js';
 
 export const OSO_CRATE = 'kafka-backup-core 0.25.2';
 export const OSO_COMPRESSION = { codec: 'zstd', level: 3 } as const;
@@ -59,24 +60,6 @@ interface ManifestSegment {
 interface Manifest {
   compression: string;
   topics: { name: string; partitions: { partition_id: number; segments: ManifestSegment[] }[] }[];
-}
-
-/** VmHWM: the kernel's own high-water mark of the process's resident set. */
-function peakRss(pid: number): number {
-  try {
-    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function tail(file: string, lines = 30): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return `(no ${file})`;
-  }
 }
 
 /** Runs the peer binary; its stdout is JSON lines, each stamped when it arrives. */
@@ -153,7 +136,7 @@ async function checkStored(
   const verified = run.events.find((e) => e.event === 'verified') as (Event & { records: number; distinctOffsets: number; keyValueBytes: number }) | undefined;
   if (code !== 0 || !verified) {
     const why = run.events.find((e) => e.event === 'error')?.message ?? `exit ${code}`;
-    throw new Error(`peer/oso: reading the segments back failed: ${why}\n--- ${logFile} ---\n${tail(logFile)}`);
+    throw new Error(`peer/oso: reading the segments back failed: ${why}\n--- ${logFile} ---\n${lastLines(logFile)}`);
   }
   if (verified.records !== expected || verified.distinctOffsets !== expected) {
     throw new Error(`peer/oso: the segments hold ${verified.records} records (${verified.distinctOffsets} distinct offsets), the topic ${expected}`);
@@ -197,7 +180,7 @@ export async function runOsoPeer(options: OsoPeerOptions): Promise<OsoPeerRun> {
     const deadline = Date.now() + (options.timeoutMs ?? 15 * 60_000);
     try {
       while (ended.code === undefined) {
-        if (pid !== undefined) peak = Math.max(peak, peakRss(pid));
+        if (pid !== undefined) peak = Math.max(peak, statusBytes(pid, 'VmHWM') ?? 0);
         if (Date.now() > deadline) throw new Error(`peer/oso: backup not complete within ${(options.timeoutMs ?? 15 * 60_000) / 1000} s`);
         await new Promise((r) => setTimeout(r, POLL_MS));
       }
@@ -209,7 +192,7 @@ export async function runOsoPeer(options: OsoPeerOptions): Promise<OsoPeerRun> {
     const [ready, engine, done] = [at('process-ready'), at('engine-ready'), at('done')];
     if (ended.code !== 0 || !ready || !engine || !done) {
       const why = at('error')?.message ?? `exit ${ended.code}`;
-      throw new Error(`peer/oso: the backup failed: ${why}\n--- last lines of ${logFile} ---\n${tail(logFile)}`);
+      throw new Error(`peer/oso: the backup failed: ${why}\n--- last lines of ${logFile} ---\n${lastLines(logFile)}`);
     }
     peak = Math.max(peak, done.vmHwmBytes ?? 0);
     const seconds = (done.at - startedAt) / 1000;

@@ -116,3 +116,12 @@ export class RssSampler {
     return this.maxBytes;
   }
 }
+
+/** The last lines of a log file, for an error message; says so when there is none. */
+export function lastLines(file: string, lines = 40): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return `(no ${file})`;
+  }
+}
