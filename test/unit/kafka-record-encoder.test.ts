@@ -151,8 +151,26 @@ describe('kafka-v1 record encoder', () => {
     expect(gunzipSync(body).equals(container)).toBe(true);
   });
 
-  it('refuses an offset from 2^53 - 1 on, as before', () => {
+  it('refuses an offset from 2^53 - 1 on, and a timestamp the format cannot hold exactly, before writing any of it', () => {
     const [record] = records(5, 1, 0n);
-    expect(() => new OpenKafkaBundle().add({ ...record!, offset: BigInt(Number.MAX_SAFE_INTEGER) })).toThrow(/exceeds 2\^53 - 2/);
+    const bundle = new OpenKafkaBundle();
+    expect(() => bundle.add({ ...record!, offset: BigInt(Number.MAX_SAFE_INTEGER) })).toThrow(/exceeds 2\^53 - 2/);
+    // A producer writing nanoseconds: rounded, it could not be read back.
+    expect(() => bundle.add({ ...record!, timestamp: 1_765_000_000_000_000_000 })).toThrow(/cannot hold exactly/);
+    expect(() => bundle.add({ ...record!, timestamp: -(2 ** 53) + 1 })).toThrow(/cannot hold exactly/);
+    expect(bundle.encodedBytes).toBe(new OpenKafkaBundle().encodedBytes);
+    bundle.add({ ...record!, timestamp: -(2 ** 53) + 2 });
+    expect(bundle.records).toBe(1);
+  });
+
+  it('gives the same container again for the same key (assembling moves blocks once), and refuses another key or more records', () => {
+    const input = records(2, 120, 0n, 0.3);
+    const bundle = new OpenKafkaBundle();
+    for (const r of input) bundle.add(r);
+    const first = Buffer.from(bundle.container('orders/3/k.avro.gz'));
+    expect(bundle.container('orders/3/k.avro.gz').equals(first)).toBe(true);
+    expect(first.equals(avscContainer('orders/3/k.avro.gz', input))).toBe(true);
+    expect(() => bundle.container('orders/3/other.avro.gz')).toThrow(/sealed as/);
+    expect(() => bundle.add(input[0]!)).toThrow(/sealed/);
   });
 });

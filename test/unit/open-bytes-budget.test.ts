@@ -42,8 +42,9 @@ describe('overBudget', () => {
     expect(partitionsOf(overBudget(states, 300))).toEqual([1, 2, 3]);
   });
 
-  it('leaves fenced partitions and ranges being rebuilt alone, counting their bytes', () => {
-    const states = [state(0, [900], { fenced: true }), state(1, [800], { planned: true }), state(2, [300]), state(3, [200])];
-    expect(partitionsOf(overBudget(states, 1500))).toEqual([2, 3]);
+  it('leaves fenced partitions and ranges being rebuilt alone, and does not count them', () => {
+    const states = [state(0, [900], { fenced: true }), state(1, [1100], { planned: true }), state(2, [300]), state(3, [200])];
+    expect(partitionsOf(overBudget(states, 1000))).toEqual([]);
+    expect(partitionsOf(overBudget(states, 400))).toEqual([2]);
   });
 });

@@ -39,6 +39,7 @@ export class OpenKafkaBundle {
   private blockFrom: number;
   private blockCount = 0;
   private figures: BundleFigures | undefined;
+  private assembled: { key: string; container: Buffer } | undefined;
 
   /** `expectedBytes`: about how large the bundle will be (the one before it, say), so its buffer rarely grows. */
   constructor(expectedBytes = 0) {
@@ -48,6 +49,7 @@ export class OpenKafkaBundle {
   }
 
   add(record: SinkRecord): void {
+    if (this.assembled) throw new Error('the bundle is sealed');
     this.encoder.write(record);
     this.blockCount++;
     if (this.encoder.length - this.blockFrom >= BLOCK_BYTES) this.cutBlock();
@@ -102,6 +104,11 @@ export class OpenKafkaBundle {
    * room their framing did not need. Call it once, when the bundle is sealed.
    */
   container(key: string): Buffer {
+    // Assembling moves later blocks down: a second call must not do it again.
+    if (this.assembled) {
+      if (this.assembled.key !== key) throw new Error(`the bundle was sealed as ${this.assembled.key}, not ${key}`);
+      return this.assembled.container;
+    }
     this.cutBlock();
     const sync = syncMarkerFor(key);
     const buffer = this.encoder.bytes;
@@ -120,7 +127,8 @@ export class OpenKafkaBundle {
       at += block.to - block.from;
       at += sync.copy(buffer, at);
     }
-    return buffer.subarray(start, at);
+    this.assembled = { key, container: buffer.subarray(start, at) };
+    return this.assembled.container;
   }
 }
 

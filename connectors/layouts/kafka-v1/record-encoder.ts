@@ -1,16 +1,36 @@
 import type { SinkRecord, TimestampType } from '../../../runtime/api/index.js';
 
 /** The enum's symbol indexes as Avro writes them: zig-zag longs, one byte each. */
-const TIMESTAMP_TYPE_BYTE: Record<TimestampType, number> = { CREATE_TIME: 0, LOG_APPEND_TIME: 2, NOT_AVAILABLE: 4 };
+const TIMESTAMP_TYPE_BYTE: Partial<Record<TimestampType, number>> = { CREATE_TIME: 0, LOG_APPEND_TIME: 2, NOT_AVAILABLE: 4 };
 /** The most bytes an Avro long takes (zig-zag varint of 64 bits). */
 const MAX_LONG_BYTES = 10;
 /** Room for a first bundle: later ones start at the size of the one before (see OpenKafkaBundle). */
 const DEFAULT_CAPACITY = 64 * 1024;
 
+/** The largest magnitude of a long the format's readers (avsc) take back exactly. */
+const MAX_EXACT_LONG = Number.MAX_SAFE_INTEGER - 1;
+const MAX_EXACT_OFFSET = BigInt(MAX_EXACT_LONG);
+
 /** Offsets from 2^53 - 1 on cannot be carried as a JavaScript number; Kafka's never get near. */
 export function safeOffset(offset: bigint): number {
-  if (offset >= BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`Offset ${offset} exceeds 2^53 - 2 and cannot be encoded`);
+  if (offset > MAX_EXACT_OFFSET) throw new Error(`Offset ${offset} exceeds 2^53 - 2 and cannot be encoded`);
   return Number(offset);
+}
+
+/**
+ * A timestamp the format holds exactly (milliseconds, within ±(2^53 - 2)). One beyond
+ * (a producer writing nanoseconds, say) would be stored rounded and could not be read
+ * back, so the record is refused and the task fails before any offset passes it.
+ */
+function safeTimestamp(record: SinkRecord, offset: number): number {
+  const ts = record.timestamp;
+  if (!Number.isInteger(ts) || Math.abs(ts) > MAX_EXACT_LONG) {
+    throw new Error(
+      `Record ${record.topic}/${record.partition}@${offset} has timestamp ${ts}, which the kafka-v1 format cannot hold exactly (milliseconds within ±(2^53 - 2)); ` +
+        'exclude the topic (topics.exclude.regex) or have its producers write millisecond timestamps',
+    );
+  }
+  return ts;
 }
 
 /**
@@ -52,13 +72,19 @@ export class KafkaRecordEncoder {
   }
 
   write(record: SinkRecord): void {
+    // Checked before anything is written, so a refused record leaves no partial bytes.
+    const offset = safeOffset(record.offset);
+    const timestamp = safeTimestamp(record, offset);
+    const timestampType = TIMESTAMP_TYPE_BYTE[record.timestampType];
+    if (timestampType === undefined)
+      throw new Error(`Record ${record.topic}/${record.partition}@${offset} has an unknown timestamp type ${String(record.timestampType)}`);
     const prefix = this.prefix(record.topic, record.partition);
     this.reserve(prefix.length + 2 * MAX_LONG_BYTES + 1 + bytesRoom(record.key) + bytesRoom(record.value) + headersRoom(record));
     this.buffer.set(prefix, this.used);
     this.used += prefix.length;
-    this.writeLong(safeOffset(record.offset));
-    this.writeLong(record.timestamp);
-    this.buffer[this.used++] = TIMESTAMP_TYPE_BYTE[record.timestampType];
+    this.writeLong(offset);
+    this.writeLong(timestamp);
+    this.buffer[this.used++] = timestampType;
     this.writeNullableBytes(record.key);
     this.writeNullableBytes(record.value);
     const headers = record.headers;
