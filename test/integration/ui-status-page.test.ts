@@ -151,8 +151,10 @@ describe('status page /ui in headless Chromium (real Kafka, local store)', () =>
     const status = (await call('GET', `/connectors/${restoreName}/status`)).body;
     const planned = status.tasks[0]?.progress?.planned;
     if (planned) {
-      // With a plan the bar measures bytes read against bytes planned.
-      expect(Number(await bar.getAttribute('value'))).toBeGreaterThan(0);
+      // With a plan the bar measures bytes read against bytes planned. The page may still
+      // show a sample from before the plan was listed (records are handed out meanwhile):
+      // the next samples must bring it.
+      await expect.poll(async () => Number(await bar.getAttribute('value')), { timeout: 10_000 }).toBeGreaterThan(0);
     } else {
       // No plan in the task's progress: an indeterminate bar (no value) beside the counts.
       expect(await bar.getAttribute('value')).toBeNull();
