@@ -64,14 +64,15 @@ export class GroupMembership {
       if (assignment.length > 0) this.consumer.pause(assignment);
       this.options.onChange({ kind: 'assigned', leader: assignment.some((a) => a.partition === 0), lost: false });
     } else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
-      let lost = false;
+      // The binding crashes if asked after disconnecting (see SinkConsumer.assignmentLost): then lost.
+      let lost = !this.consumer.isConnected();
       try {
-        lost = (this.consumer as unknown as { assignmentLost(): boolean }).assignmentLost();
+        if (!lost) lost = (this.consumer as unknown as { assignmentLost(): boolean }).assignmentLost();
       } catch {
         lost = false;
       }
       if (lost) this.drops++;
-      this.consumer.unassign();
+      if (this.consumer.isConnected()) this.consumer.unassign();
       this.options.onChange({ kind: 'revoked', leader: false, lost });
     }
   }
