@@ -15,6 +15,8 @@
 # bundled librdkafka: an admin request to a group coordinator that timed out while the
 # coordinator was unknown (a broker down longer than the request timeout) released its
 # enqueue-once handle twice (eonce->refcnt > 0; librdkafka#5397 reports a sibling).
+# And a crash in the binding: a consumer asked whether its assignment was lost after it
+# disconnected read its deleted native handle (SIGSEGV in KafkaConsumer::AssignmentLost).
 # Idempotent: a marker in the build directory records which patch the binary was built with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +26,7 @@ MARKER="$PKG/build/Release/.coldstore-patch"
 # Keep the prefix in sync with runtime/kafka/client-check.ts. The Node ABI is part of
 # the marker: a binary built for another Node major cannot load, so a Node upgrade
 # rebuilds.
-WANT="coldstore-fidelity-5 $(sha256sum "$PATCH" | cut -c1-16) node-abi-$(node -p process.versions.modules)"
+WANT="coldstore-fidelity-6 $(sha256sum "$PATCH" | cut -c1-16) node-abi-$(node -p process.versions.modules)"
 
 version=$(node -p "require('./$PKG/package.json').version")
 if [ "$version" != "1.10.1" ]; then

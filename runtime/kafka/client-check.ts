@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { ColdstoreError, ErrorCodes } from '../api/errors.js';
 
 /** Written by scripts/patch-kafka-client.sh once the client is built with the fidelity patch. */
-const MARKER_PREFIX = 'coldstore-fidelity-5';
+const MARKER_PREFIX = 'coldstore-fidelity-6';
 
 /**
  * Refuses to run on a Kafka client built without coldstore's fidelity patch: the
