@@ -11,12 +11,20 @@ export interface OpenBundle {
   readonly encodedBytes?: number;
 }
 
-/** Records kept as they came, for a layout that needs them whole when the bundle seals. */
+const copied = (bytes: Buffer | null): Buffer | null => (bytes === null ? null : Buffer.from(bytes));
+
+/**
+ * Records kept whole until the bundle seals, for a layout that needs them then. Their
+ * bytes are copied: a polled record's buffers are views of its whole batch, and keeping
+ * the views would keep every batch alive until the last bundle holding one of its
+ * records sealed, beyond what the open-bytes budget counts.
+ */
 export class KeptRecords implements OpenBundle {
   readonly records: SinkRecord[] = [];
 
   add(record: SinkRecord): void {
-    this.records.push(record);
+    const headers = record.headers.map((h) => ({ key: h.key, value: copied(h.value) }));
+    this.records.push({ ...record, key: copied(record.key), value: copied(record.value), headers });
   }
 }
 

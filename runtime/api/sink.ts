@@ -58,7 +58,12 @@ export interface SinkTask {
    * past data the task finds already durable); the runtime then commits from there.
    */
   open(partitions: AssignedPartition[]): Promise<PartitionOffsets | void>;
-  /** A batch in offset order per partition. May buffer; need not be durable on return. */
+  /**
+   * A batch in offset order per partition. May buffer; need not be durable on return.
+   * The records' keys, values and header values are views of one buffer holding the
+   * whole polled batch: a task that keeps some past put() should copy their bytes, or it
+   * keeps the whole batch in memory.
+   */
   put(records: SinkRecord[]): Promise<void>;
   /**
    * Called before each commit with the offsets consumed so far. Returns the

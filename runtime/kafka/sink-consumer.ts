@@ -4,7 +4,7 @@ import type { SinkRecord, TopicPartition } from '../api/records.js';
 import { clientConfig, type KafkaClientConfig, type KafkaConnection } from './client-config.js';
 import { connectClient } from './connect.js';
 import { fromKafkaError } from './errors.js';
-import { toSinkRecord } from './message.js';
+import { unpackRecords } from './message.js';
 import { boundPollTime } from './poll-timing.js';
 import type { TaskConsumer, TaskConsumerOptions } from '../worker/task-consumer.js';
 
@@ -83,9 +83,9 @@ export class SinkConsumer implements TaskConsumer {
   /** Up to `max` records; an empty list after the poll timeout. Serves rebalance callbacks too. */
   consume(max: number): Promise<SinkRecord[]> {
     return new Promise((resolve, reject) => {
-      this.consumer.consume(max, (err, messages) => {
+      this.consumer.consumePacked(max, (err, data, numbers, topics) => {
         if (err) return reject(fromKafkaError(err, 'consume'));
-        resolve(messages.map(toSinkRecord));
+        resolve(unpackRecords(data, numbers, topics));
       });
     });
   }

@@ -351,3 +351,25 @@ describe('PartitionWriter: planned ranges (rebuilt after a crash)', () => {
     expectTiling(produced);
   });
 });
+
+describe('KeptRecords', () => {
+  it('keeps copies, not views that would pin the whole polled batch', () => {
+    // Larger than node's buffer pool, like a polled batch: its own ArrayBuffer.
+    const batch = Buffer.concat([Buffer.from('kkvvhh'), Buffer.alloc(64 * 1024)]);
+    const record: SinkRecord = {
+      ...rec(5),
+      key: batch.subarray(0, 2),
+      value: batch.subarray(2, 4),
+      headers: [
+        { key: 'h', value: batch.subarray(4, 6) },
+        { key: 'n', value: null },
+      ],
+    };
+    const kept = new KeptRecords();
+    kept.add(record);
+    const [copy] = kept.records;
+    expect(copy).toEqual(record);
+    for (const bytes of [copy!.key, copy!.value, copy!.headers[0]!.value]) expect(bytes!.buffer).not.toBe(batch.buffer);
+    expect(copy!.headers[1]!.value).toBeNull();
+  });
+});
