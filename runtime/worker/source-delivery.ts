@@ -132,21 +132,30 @@ export class PipelinedDelivery implements SourceDelivery {
 /** Where transactional source tasks commit their offsets with their records (offset.storage.topic). */
 export interface OffsetsTopic {
   name: string;
-  /** This connector's offsets in the topic (null: reset), keyed as in the checkpoint store, read to its end. */
-  readOffsets(clientId: string): Promise<Record<string, StoredSourceOffset | null>>;
+  /**
+   * This connector's offsets in the topic (null: reset), keyed as in the checkpoint store,
+   * read to its end as it is once `after` settled (rejected: the read fails with it).
+   */
+  readOffsets(clientId: string, after?: Promise<unknown>): Promise<Record<string, StoredSourceOffset | null>>;
 }
 
-/** This connector's offsets in the offsets topic (null: reset), keyed as in the checkpoint store. */
+/**
+ * This connector's offsets in the offsets topic (null: reset), keyed as in the checkpoint
+ * store: the topic's end is taken once `after` settled; the reader connects meanwhile.
+ */
 export async function readConnectorOffsets(
   kafka: KafkaConnection,
   admin: KafkaCluster,
   topic: string,
   connector: string,
   clientId: string,
+  after: Promise<unknown> = Promise.resolve(),
 ): Promise<Record<string, StoredSourceOffset | null>> {
-  const described = await admin.describeTopic(topic);
-  if (!described) return {};
-  const ends = await admin.endOffsets(topic, described.partitions);
+  const ends = (async () => {
+    await after;
+    const described = await admin.describeTopic(topic);
+    return described ? admin.endOffsets(topic, described.partitions) : new Map<number, bigint>();
+  })();
   return offsetsTopicFormat.decode(connector, await readTopicToEnd(kafka, `${clientId}-offsets`, topic, ends));
 }
 
@@ -178,12 +187,22 @@ export class TransactionalDelivery implements SourceDelivery {
     this.producer = deps.createProducer({ clientId: this.clientId, transactionalId: this.clientId });
   }
 
+  /**
+   * Fences a previous incarnation of this task (initTransactions aborts its open
+   * transaction and bars it from committing another), then reads the offsets topic to
+   * its end as it is after that, as Kafka Connect does (KIP-618): an end taken before
+   * the fence could miss a transaction the zombie commits meanwhile, and this task would
+   * then deliver that transaction's records again. Only the end must wait for the fence:
+   * the offsets reader connects while the producer connects and fences.
+   */
   async open(): Promise<void> {
     await this.cluster.createTopic(this.offsetsTopic.name, 1, { configs: { 'cleanup.policy': 'compact' } });
-    await this.producer.connect();
-    // Fences a previous incarnation of this task and aborts its open transaction.
-    await this.producer.initTransactions();
-    await this.loadCommittedOffsets();
+    const fenced = this.producer.connect().then(() => this.producer.initTransactions());
+    // Both settled before going on: a failed read must not let close() disconnect a producer still fencing.
+    const [fencing, read] = await Promise.allSettled([fenced, this.offsetsTopic.readOffsets(this.clientId, fenced)]);
+    if (fencing.status === 'rejected') throw fencing.reason;
+    if (read.status === 'rejected') throw read.reason;
+    await this.loadCommittedOffsets(read.value);
   }
 
   /**
@@ -192,8 +211,7 @@ export class TransactionalDelivery implements SourceDelivery {
    * stay as they are: offsets from before transactions were turned on, or mirrored by
    * other tasks.
    */
-  private async loadCommittedOffsets(): Promise<void> {
-    const committed = await this.offsetsTopic.readOffsets(this.clientId);
+  private async loadCommittedOffsets(committed: Record<string, StoredSourceOffset | null>): Promise<void> {
     if (Object.keys(committed).length > 0) await this.deps.store.write(namespaces.sourceOffsets(this.deps.connector), committed);
   }
 

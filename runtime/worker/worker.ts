@@ -64,7 +64,7 @@ export class Worker {
   private offsetsTopic(connector: string): OffsetsTopic {
     const name = this.config['offset.storage.topic'];
     const cluster = this.cluster;
-    return { name, readOffsets: (clientId) => readConnectorOffsets(this.kafka, cluster, name, connector, clientId) };
+    return { name, readOffsets: (clientId, after) => readConnectorOffsets(this.kafka, cluster, name, connector, clientId, after) };
   }
 
   /**

@@ -2,6 +2,8 @@ import KafkaLib from '@confluentinc/kafka-javascript';
 import { describe, expect, it } from 'vitest';
 import { KafkaAdmin } from '../../runtime/kafka/admin.js';
 import { readTopicToEnd } from '../../runtime/kafka/topic-reader.js';
+import { readConnectorOffsets } from '../../runtime/worker/source-delivery.js';
+import { offsetsTopicFormat } from '../../runtime/worker/source-offsets.js';
 import { bootstrap, createTopic, produceRecords } from '../helpers/kafka.js';
 import { uniqueName } from '../helpers/tmp.js';
 
@@ -33,5 +35,28 @@ describe('readTopicToEnd', () => {
     await call((cb) => open.disconnect(cb));
     const messages = await reading;
     expect(messages.map((m) => `${m.key}=${m.value}`)).toEqual(['a=1', 'a=2']);
+  }, 60_000);
+
+  it('takes the end only once `after` settled, so offsets committed meanwhile (a zombie before its fencing) are read', async () => {
+    const topic = uniqueName('offsets-after');
+    await createTopic(topic, 1);
+    const entry = (position: number) => ({ topic, partition: 0, ...offsetsTopicFormat.encode('c', { partition: { file: 'f' }, offset: { position } }) });
+    await produceRecords([entry(1)]);
+    const kafka = { bootstrapServers: bootstrap(), extra: {} };
+    const admin = new KafkaAdmin(kafka, 'test-reader-after-admin');
+    try {
+      let release!: () => void;
+      const reading = readConnectorOffsets(kafka, admin, topic, 'c', 'test-reader-after', new Promise<void>((resolve) => (release = resolve)));
+      await produceRecords([entry(2)]);
+      release();
+      expect(Object.values(await reading)).toEqual([{ partition: { file: 'f' }, offset: { position: 2 } }]);
+    } finally {
+      admin.disconnect();
+    }
+  }, 60_000);
+
+  it('fails with the error of ends that could not be taken', async () => {
+    const reading = readTopicToEnd({ bootstrapServers: bootstrap(), extra: {} }, 'test-reader-no-ends', 'any', Promise.reject(new Error('no ends')));
+    await expect(reading).rejects.toThrow('no ends');
   }, 60_000);
 });
