@@ -57,8 +57,9 @@ export class SinkTaskRunner extends TaskRunner {
   private readonly attributes: { connector: string; task: number };
 
   constructor(private readonly sink: SinkRunnerDeps) {
-    super(sink);
-    this.bufferShare = (sink.bufferLedger ?? new SinkBufferLedger(Infinity)).join();
+    const share = (sink.bufferLedger ?? new SinkBufferLedger(Infinity)).join(); // left once the task ended, however (start failing too)
+    super({ ...sink, release: async () => (share.leave(), await sink.release?.()) });
+    this.bufferShare = share;
     this.offsetsNamespace = namespaces.sinkOffsets(sink.connector);
     this.attributes = { connector: sink.connector, task: sink.taskId };
   }
@@ -73,7 +74,6 @@ export class SinkTaskRunner extends TaskRunner {
       await this.commit('shutdown');
     } finally {
       this.closing = true;
-      this.bufferShare.leave();
       await this.closeOwned('revoked').catch((err) => this.sink.log.warn({ err }, 'closing partitions on shutdown failed'));
       await task.stop().catch((err) => this.sink.log.warn({ err }, 'task stop failed'));
       this.consumer.unassign();

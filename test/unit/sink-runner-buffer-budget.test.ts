@@ -115,6 +115,11 @@ describe('SinkTaskRunner with the worker buffer budget', () => {
     // The worker's open bytes fit once the busy task's last put returned.
     await waitFor('busy put returned', () => !busy.task.inPut, { intervalMs: 5 });
     expect(ledger.totalBytes).toBeLessThanOrEqual(200);
+    expect(ledger.totalBytes).toBeGreaterThan(0);
+
+    // A task that ended holds nothing any more.
+    await Promise.all(runners.splice(0).map((r) => r.stop()));
+    expect(ledger.totalBytes).toBe(0);
   });
 });
 
