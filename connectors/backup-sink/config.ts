@@ -51,7 +51,7 @@ export const backupSinkConfig = backupLocationConfig.extend({
     default: 256 * MiB,
     min: 1024,
     group: 'Bundles',
-    doc: "The open bundles of a task's partitions together hold at most this many bytes (keys, values, headers); past it the largest close early. Memory then grows with tasks, not with partitions × bundle.max.bytes.",
+    doc: "The open bundles of a task's partitions together hold at most this many bytes (keys, values, headers); past it the largest close early. A cap per task: the worker's sink.buffer.max.bytes bounds the open bundles of all its tasks together (the largest worker-wide close first).",
   },
   'bundle.max.age.ms': {
     type: 'int',

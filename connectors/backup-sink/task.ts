@@ -22,7 +22,7 @@ import { backupSinkConfig, type BackupSinkSettings } from './config.js';
 import { newPartitionState, type PartitionState } from './partition-state.js';
 import type { SealedBundle } from './partition-writer.js';
 import { RangeClaims } from './range-claims.js';
-import { overBudget } from './open-bytes-budget.js';
+import { OpenBytesBudgets } from './open-bytes-budget.js';
 import { settleWithin, UploadSlots } from './upload-slots.js';
 import { forgetPartitionState, planRecovery, saveAnchor } from './recovery.js';
 
@@ -30,6 +30,8 @@ import { forgetPartitionState, planRecovery, saveAnchor } from './recovery.js';
 const BACKPRESSURE_WAIT_MS = 10_000;
 /** How long a revocation or shutdown waits for in-flight uploads before committing what is durable. */
 const FLUSH_WAIT_MS = 30_000;
+
+const labelKey = (tp: TopicPartition) => `label/${tpKey(tp)}`;
 
 /**
  * Backs up its partitions into bundles. A bundle's range is claimed in the store
@@ -51,6 +53,7 @@ export class BackupSinkTask implements SinkTask {
   /** Partitions whose claim another writer got first, to plan again from the store. */
   private readonly resyncs = new Set<string>();
   private slots!: UploadSlots;
+  private budgets!: OpenBytesBudgets;
   private fatal: Error | undefined;
   private stopping = false;
 
@@ -58,6 +61,7 @@ export class BackupSinkTask implements SinkTask {
     this.settings = backupSinkConfig.validate(config).values;
     this.context = context;
     this.slots = new UploadSlots(this.settings['upload.max.in.flight'], BACKPRESSURE_WAIT_MS);
+    this.budgets = new OpenBytesBudgets(this.settings['bundle.open.max.bytes'], context.bufferBudget, (state, bundle) => this.launch(state, bundle));
     const exclude = this.settings['topics.exclude.regex'];
     this.exclude = exclude ? new RegExp(`^(?:${exclude})$`) : undefined;
     this.store = createObjectStore(this.settings);
@@ -77,21 +81,17 @@ export class BackupSinkTask implements SinkTask {
         : kafkaLayout(this.uploader);
   }
 
-  private labelKey(tp: TopicPartition): string {
-    return `label/${tpKey(tp)}`;
-  }
-
   async open(partitions: AssignedPartition[]): Promise<PartitionOffsets> {
     const starts: PartitionOffsets = new Map();
     const label = this.settings['backup.label'];
     for (const tp of partitions) {
       if (this.exclude?.test(tp.topic) || !this.layout.admits(tp.topic)) continue;
       // A new label is a new, full backup: the old label's offsets and anchors do not apply.
-      const previousLabel = await this.context.connectorState.get<string>(this.labelKey(tp));
+      const previousLabel = await this.context.connectorState.get<string>(labelKey(tp));
       const fresh = previousLabel !== undefined && previousLabel !== label;
       if (fresh) await forgetPartitionState(this.context.connectorState, tp);
       const start = await this.openPartition(tp, fresh ? undefined : tp.committed);
-      await this.context.connectorState.put(this.labelKey(tp), label);
+      await this.context.connectorState.put(labelKey(tp), label);
       if (start !== undefined && start !== tp.committed) starts.set(tpKey(tp), start);
       else if (fresh && start === undefined) starts.set(tpKey(tp), START_OF_PARTITION);
     }
@@ -161,9 +161,12 @@ export class BackupSinkTask implements SinkTask {
       for (const range of skipped) state.chain.markDone(range.start);
       for (const bundle of sealed) this.launch(state, bundle);
     }
-    for (const over of overBudget(this.partitions.values(), this.settings['bundle.open.max.bytes'])) {
-      for (const bundle of over.writer.sealBuffered()) this.launch(over, bundle);
-    }
+    await this.releaseBuffers();
+  }
+
+  /** After each put, and when the worker's buffer budget asks: closes the bundles either budget says, the largest first. */
+  releaseBuffers(): Promise<void> {
+    return this.budgets.keepWithin(() => this.partitions.values());
   }
 
   /**
@@ -232,6 +235,7 @@ export class BackupSinkTask implements SinkTask {
       const sealed = sealAll ? state.writer.sealBuffered() : [state.writer.sealIfAged(now)].filter((b) => b !== undefined);
       for (const bundle of sealed) this.launch(state, bundle);
     }
+    void this.budgets.report(this.partitions.values());
     // Before giving partitions up, let their uploads finish, but not forever: what is not
     // durable by then stays behind its claim and the next owner rebuilds it.
     if (flushAll)
@@ -279,6 +283,7 @@ export class BackupSinkTask implements SinkTask {
       this.excluded.delete(tpKey(tp));
       this.resyncs.delete(tpKey(tp));
     }
+    void this.budgets.report(this.partitions.values());
   }
 
   /** The layout's figures (azul: missing and spooled streams); the runtime adds the partitions. */

@@ -24,6 +24,33 @@ export type CommitReason = 'interval' | 'requested' | 'flush' | 'revoke' | 'shut
  */
 export type ClosedHow = 'revoked' | 'lost';
 
+/** What the worker's sink buffer budget says to a task after it reported its open buffers. */
+export interface BufferVerdict {
+  /** How many of the buffers just reported, the largest first, to close now. */
+  close: number;
+  /**
+   * Present while the worker is still over budget because other tasks, holding larger
+   * buffers, were asked to close theirs and have not yet: await it, then report again.
+   */
+  settled?: Promise<void>;
+}
+
+/**
+ * The budget every sink task of one worker process shares for bytes held in open (not
+ * yet written) buffers: `sink.buffer.max.bytes`. Past it the largest buffers worker-wide
+ * close first; a task holding some of them is asked through releaseBuffers. Under it
+ * nothing need close.
+ */
+export interface SinkBufferBudget {
+  readonly maxBytes: number;
+  /**
+   * Reports the sizes of every open buffer of this task that could close now (one entry
+   * per buffer; what cannot close is left out). The task must close at once as many of
+   * its largest as the verdict says.
+   */
+  report(open: readonly number[]): BufferVerdict;
+}
+
 export interface SinkTaskContext {
   readonly connectorName: string;
   readonly taskId: number;
@@ -37,6 +64,8 @@ export interface SinkTaskContext {
   readonly connectorState: TaskStateStore;
   /** The plugin's declared metrics, with connector and task attributes added. */
   readonly metrics: TaskMetrics;
+  /** The worker-wide budget for open buffers, shared with every other sink task of the worker. */
+  readonly bufferBudget: SinkBufferBudget;
   assignment(): TopicPartition[];
   /** Ask the runtime to rewind consumption of these partitions to these next-offsets. */
   seek(offsets: PartitionOffsets): void;
@@ -72,6 +101,12 @@ export interface SinkTask {
   preCommit(consumed: PartitionOffsets, reason: CommitReason): Promise<PartitionOffsets>;
   /** Partitions taken away (rebalance, lost assignment, stop); the task must not write them again. */
   close(partitions: TopicPartition[], how?: ClosedHow): Promise<void>;
+  /**
+   * The worker's buffer budget is exceeded and this task holds some of the largest open
+   * buffers: report to context.bufferBudget again and close what it says. The runner calls
+   * it between puts (never during one), soon after the task was asked.
+   */
+  releaseBuffers?(): Promise<void>;
   /** The task's own figures for its status `progress`, beside the partitions the runtime reports. */
   progress?(): Record<string, unknown> | undefined;
   stop(): Promise<void>;

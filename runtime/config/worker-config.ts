@@ -100,6 +100,12 @@ export const workerConfigDef = defineConfig({
     type: 'string',
     doc: 'PEM certificates trusted when forwarding a request to another worker over HTTPS; defaults to rest.tls.cert.file (one certificate for the cluster).',
   },
+  'sink.buffer.max.bytes': {
+    type: 'int',
+    default: 256 * 1024 * 1024,
+    min: 1024,
+    doc: "Every sink task of this worker process together holds at most this many bytes in open (not yet written) buffers, e.g. BackupSink's open bundles; past it the largest worker-wide close early, whichever task holds them. Memory then stays bounded however many tasks and partitions the worker runs. A connector's own cap (BackupSink bundle.open.max.bytes, per task) applies too.",
+  },
   'task.shutdown.graceful.timeout.ms': { type: 'int', default: 30_000, min: 0, doc: 'How long a stopping task may take to flush and commit.' },
   'plugin.path': { type: 'list', default: [], doc: 'Extra connector plugin modules (files exporting a ConnectorPlugin as default or `plugins`).' },
   'backups.timeout.ms': {

@@ -6,6 +6,7 @@ import type { ClosedHow, CommitReason, SinkTask, SinkTaskContext } from '../api/
 import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js';
 import { Backoff } from '../api/retry.js';
 import { OwnedPartitions, partitionsStatus } from './owned-partitions.js';
+import { SinkBufferLedger, type SinkBufferShare } from './sink-buffer-ledger.js';
 import { storedSinkOffset } from './sink-offsets.js';
 import { sinkTaskContext } from './sink-task-context.js';
 import { sinkConsumerMembership, type RebalanceEvent, type TaskConsumer, type TaskConsumerFactory } from './task-consumer.js';
@@ -19,14 +20,15 @@ export interface SinkRunnerDeps extends TaskRunnerDeps {
   createConsumer: TaskConsumerFactory;
   commitIntervalMs: number;
   maxPollRecords?: number;
+  /** The worker's budget for open buffers, shared by its sink tasks (unlimited when absent, e.g. unit tests). */
+  bufferLedger?: SinkBufferLedger;
 }
 
 /** How often consumer positions are sampled (a native call per owned partition). */
 const POSITION_SAMPLE_MS = 500;
 /**
- * Least time between commits a task asked for (e.g. each time a bundle became
- * durable): under load every upload asks, and each commit is an fsync'd write
- * the loop waits for, so asks within this window share one commit.
+ * Least time between commits a task asked for (e.g. each time a bundle became durable): under load every
+ * upload asks, and each commit is an fsync'd write the loop waits for, so asks within this window share one.
  */
 const REQUESTED_COMMIT_SPACING_MS = 250;
 
@@ -50,17 +52,16 @@ export class SinkTaskRunner extends TaskRunner {
   private lastPositionsAt = 0;
   private lastCommitAt = Date.now();
   private closing = false;
+  private readonly bufferShare: SinkBufferShare;
+  private readonly offsetsNamespace: string;
+  private readonly attributes: { connector: string; task: number };
 
   constructor(private readonly sink: SinkRunnerDeps) {
-    super(sink);
-  }
-
-  private get offsetsNamespace(): string {
-    return namespaces.sinkOffsets(this.sink.connector);
-  }
-
-  private get attributes() {
-    return { connector: this.sink.connector, task: this.sink.taskId };
+    const share = (sink.bufferLedger ?? new SinkBufferLedger(Infinity)).join(); // left once the task ended, however (start failing too)
+    super({ ...sink, release: async () => (share.leave(), await sink.release?.()) });
+    this.bufferShare = share;
+    this.offsetsNamespace = namespaces.sinkOffsets(sink.connector);
+    this.attributes = { connector: sink.connector, task: sink.taskId };
   }
 
   protected async run(): Promise<void> {
@@ -110,6 +111,7 @@ export class SinkTaskRunner extends TaskRunner {
       const mine = this.owned.keepOwned(records);
       if (mine.length > 0) backlog = await this.deliver(mine);
       if (backlog.length === 0) this.samplePositions();
+      if (this.bufferShare.asked) await this.sink.task.releaseBuffers?.(); // the worker's buffer budget asks: between puts, never during one
       if (this.flushRequested) await this.commit('flush');
       else if (this.commitRequested && Date.now() - this.lastCommitAt >= REQUESTED_COMMIT_SPACING_MS) await this.commit('requested');
       else if (Date.now() - this.lastCommitAt >= this.sink.commitIntervalMs) await this.commit('interval');
@@ -281,7 +283,7 @@ export class SinkTaskRunner extends TaskRunner {
   }
 
   private context(): SinkTaskContext {
-    return sinkTaskContext(this.sink, {
+    return sinkTaskContext(this.sink, this.bufferShare, {
       assignment: () => this.owned.topicPartitions(),
       seek: (offsets) => offsets.forEach((offset, key) => this.seeks.set(key, offset)),
       requestCommit: () => void (this.commitRequested = true),

@@ -1,5 +1,5 @@
 import type { PartitionOffsets, TopicPartition } from '../api/records.js';
-import type { SinkTaskContext } from '../api/sink.js';
+import type { SinkBufferBudget, SinkTaskContext } from '../api/sink.js';
 import { namespaces } from '../storage/checkpoint-store.js';
 import type { SinkRunnerDeps } from './sink-runner.js';
 import { taskLogger, taskStateStore } from './task-context.js';
@@ -13,8 +13,8 @@ export interface SinkTaskControls {
   resume(partitions: TopicPartition[]): void;
 }
 
-/** A sink task's context: its own state, the connector's, its metrics and logger, and what it may ask of the runner. */
-export function sinkTaskContext(deps: SinkRunnerDeps, controls: SinkTaskControls): SinkTaskContext {
+/** A sink task's context: its own state, the connector's, its metrics and logger, its share of the worker's buffer budget, and what it may ask of the runner. */
+export function sinkTaskContext(deps: SinkRunnerDeps, bufferBudget: SinkBufferBudget, controls: SinkTaskControls): SinkTaskContext {
   return {
     connectorName: deps.connector,
     taskId: deps.taskId,
@@ -22,6 +22,7 @@ export function sinkTaskContext(deps: SinkRunnerDeps, controls: SinkTaskControls
     state: taskStateStore(deps.store, namespaces.taskState(deps.connector, deps.taskId)),
     connectorState: deps.connectorState,
     metrics: deps.taskMetrics,
+    bufferBudget,
     ...controls,
   };
 }

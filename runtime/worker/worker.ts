@@ -12,6 +12,7 @@ import { namespaces, type CheckpointStore } from '../storage/checkpoint-store.js
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { ActiveTopics } from './active-topics.js';
+import { SinkBufferLedger } from './sink-buffer-ledger.js';
 import { SinkTaskRunner } from './sink-runner.js';
 import { readConnectorOffsets, type OffsetsTopic } from './source-delivery.js';
 import { taskStateStore } from './task-context.js';
@@ -38,6 +39,8 @@ export class Worker {
    * the status topic, which every worker writes for what it runs (Kafka Connect keeps them there too).
    */
   activeTopicsStore: CheckpointStore;
+  /** Bytes every sink task of this worker holds in open buffers, against sink.buffer.max.bytes. */
+  readonly bufferLedger: SinkBufferLedger;
 
   constructor(
     readonly config: WorkerConfig,
@@ -48,6 +51,7 @@ export class Worker {
   ) {
     this.kafka = { bootstrapServers: config['bootstrap.servers'], extra: config.kafka };
     this.activeTopicsStore = store;
+    this.bufferLedger = new SinkBufferLedger(config['sink.buffer.max.bytes']);
   }
 
   /** Cluster operations shared by connectors and tasks; connects on first use. */
@@ -104,6 +108,7 @@ export class Worker {
         ...common,
         task: connector.createTask() as SinkTask,
         commitIntervalMs: this.config['offset.flush.interval.ms'],
+        bufferLedger: this.bufferLedger,
         createConsumer: (options) => new SinkConsumer({ ...options, connection: this.kafka, overrides: withPrefix(taskConfig, 'consumer.override.') }),
       });
     }

@@ -7,6 +7,7 @@ import { BackupSinkTask } from '../../connectors/backup-sink/task.js';
 import type { PartitionOffsets, SinkRecord, SinkTaskContext, TaskStateStore } from '../../runtime/api/index.js';
 import { fixtureRecord } from '../helpers/backup-fixture.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { SinkBufferLedger } from '../../runtime/worker/sink-buffer-ledger.js';
 
 const TOPIC = 'claims';
 const tp = { topic: TOPIC, partition: 0 };
@@ -42,6 +43,7 @@ async function startWriter(root: string, state = new MemoryState()): Promise<Wri
     state: new MemoryState(),
     connectorState: state,
     metrics: { add: () => undefined, record: () => undefined, set: () => undefined },
+    bufferBudget: new SinkBufferLedger(Infinity).join(),
     assignment: () => [tp],
     seek: (offsets) => void seeks.push(offsets),
     requestCommit: () => undefined,
