@@ -4,15 +4,16 @@
  * batch size and poll timeout as the sink loop (runtime/worker/sink-runner.ts: consume
  * up to 1000 records, 200 ms), that reads the whole topic and discards it.
  *
- * With `gzipLevel` it is the floor instead: each polled batch is also gzipped with
- * coldstore's codec at that level (floor-compression.ts), and its clock stops only once
- * the last batch is compressed.
+ * The plain consumer polls with the client's stock consume (an object per message: what
+ * any consumer of this client gets). With `gzipLevel` it is the floor instead: it polls
+ * with the patched client's packed consume, as the sink does, and each polled batch is
+ * also gzipped with coldstore's codec at that level (floor-compression.ts); its clock
+ * stops only once the last batch is compressed.
  *
  * Input (argv[2], JSON): ConsumerInput. Prints `RESULT <json>` (ConsumerResult).
  */
 import { randomUUID } from 'node:crypto';
 import KafkaLib from '@confluentinc/kafka-javascript';
-import type { Message } from '@confluentinc/kafka-javascript';
 import { BatchCompressor, type FloorCompression } from './floor-compression.js';
 import { cpuSeconds, statusBytes } from './proc.js';
 import { SINK_CONSUMER_SETTINGS } from '../../runtime/kafka/sink-consumer.js';
@@ -67,17 +68,37 @@ let records = 0;
 let bytes = 0;
 let firstRecordSeconds = Number.NaN;
 const done = () => next.every((n, p) => n >= input.ends[p]!);
-while (!done()) {
-  const batch = await new Promise<Message[]>((resolve, reject) =>
-    consumer.consume(input.maxRecords, (err, messages) => (err ? reject(err) : resolve(messages))),
+const seen = (partition: number, offset: number, keyAndValueBytes: number) => {
+  records++;
+  bytes += keyAndValueBytes;
+  if (offset + 1 > next[partition]!) next[partition] = offset + 1;
+};
+const pollStock = () =>
+  new Promise<number>((resolve, reject) =>
+    consumer.consume(input.maxRecords, (err, messages) => {
+      if (err) return reject(err);
+      for (const m of messages) {
+        seen(m.partition, m.offset, (m.key ? (typeof m.key === 'string' ? Buffer.byteLength(m.key) : m.key.length) : 0) + (m.value ? m.value.length : 0));
+      }
+      resolve(messages.length);
+    }),
   );
-  if (batch.length > 0 && Number.isNaN(firstRecordSeconds)) firstRecordSeconds = (performance.now() - started) / 1000;
-  for (const m of batch) {
-    records++;
-    bytes += (m.key ? (typeof m.key === 'string' ? Buffer.byteLength(m.key) : m.key.length) : 0) + (m.value ? m.value.length : 0);
-    if (m.offset + 1 > next[m.partition]!) next[m.partition] = m.offset + 1;
-  }
-  await compressor?.add(batch);
+/** The packed answer's numbers: per record 8 (partition, offset, timestamp, type, topic, key length, value length, header count), then 2 per header. */
+const pollPacked = (floor: BatchCompressor) =>
+  new Promise<number>((resolve, reject) =>
+    consumer.consumePacked(input.maxRecords, (err, data, numbers) => {
+      if (err) return reject(err);
+      let count = 0;
+      for (let slot = 0; slot < numbers.length; count++) {
+        seen(numbers[slot]!, numbers[slot + 1]!, Math.max(0, numbers[slot + 5]!) + Math.max(0, numbers[slot + 6]!));
+        slot += 8 + 2 * numbers[slot + 7]!;
+      }
+      floor.add(data, numbers).then(() => resolve(count), reject);
+    }),
+  );
+while (!done()) {
+  const polled = await (compressor ? pollPacked(compressor) : pollStock());
+  if (polled > 0 && Number.isNaN(firstRecordSeconds)) firstRecordSeconds = (performance.now() - started) / 1000;
 }
 const compression = await compressor?.drain();
 const seconds = (performance.now() - started) / 1000;
