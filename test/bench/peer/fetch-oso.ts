@@ -1,16 +1,20 @@
 /**
  * The OSO kafka-backup peer's binary: test/bench/peer/oso/ built with cargo from crates.io
- * (kafka-backup-core pinned in Cargo.toml and Cargo.lock) into test/bench/peer/oso/target/
- * (git-ignored). cargo itself skips an up-to-date build, so every bench run calls it.
+ * (kafka-backup-core pinned in Cargo.toml and Cargo.lock) into a target directory shared
+ * by every checkout on the machine ($COLDSTORE_OSO_TARGET, default
+ * ~/.cache/coldstore/oso-peer-target), so its dependencies (minutes of C and Rust) are
+ * built once per machine, not once per clone. cargo itself skips an up-to-date build, so
+ * every bench run calls it.
  * Prebuilt kafka-backup binaries are only on GitHub releases, which this project cannot reach.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CRATE = resolve(dirname(fileURLToPath(import.meta.url)), 'oso');
-const TARGET = join(CRATE, 'target');
+const TARGET = process.env.COLDSTORE_OSO_TARGET ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'coldstore', 'oso-peer-target');
 const BUILD_LOG = join(TARGET, 'build.log');
 export const OSO_PEER_BINARY = join(TARGET, 'release', 'oso-peer');
 
@@ -45,7 +49,8 @@ export async function ensureOsoPeerBinary(log: (line: string) => void): Promise<
   ensureSystemTools(log);
   mkdirSync(TARGET, { recursive: true });
   writeFileSync(BUILD_LOG, '');
-  log(`peer/oso: cargo build --release --locked in ${CRATE} (the first build takes minutes; log ${BUILD_LOG})`);
+  log(`peer/oso: cargo build --release --locked in ${CRATE} into ${TARGET} (the first build on a machine takes minutes; log ${BUILD_LOG})`);
+  const started = performance.now();
   const fd = openSync(BUILD_LOG, 'a');
   try {
     const code = await new Promise<number>((resolveCode, reject) => {
@@ -64,5 +69,6 @@ export async function ensureOsoPeerBinary(log: (line: string) => void): Promise<
   } finally {
     closeSync(fd);
   }
+  log(`peer/oso: build took ${((performance.now() - started) / 1000).toFixed(0)} s`);
   return OSO_PEER_BINARY;
 }
