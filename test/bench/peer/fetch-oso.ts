@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CRATE = resolve(dirname(fileURLToPath(import.meta.url)), 'oso');
-const TARGET = process.env.COLDSTORE_OSO_TARGET ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'coldstore', 'oso-peer-target');
+const TARGET = process.env.COLDSTORE_OSO_TARGET || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'coldstore', 'oso-peer-target');
 const BUILD_LOG = join(TARGET, 'build.log');
 export const OSO_PEER_BINARY = join(TARGET, 'release', 'oso-peer');
 
