@@ -72,7 +72,7 @@ export async function memoryScenario(ctx: BenchContext, topics: Topics): Promise
       unit: 'MiB',
       coldstore: rss('p100'),
       baseline: { ...rss('p1'), label: 'coldstore, 1 partition' },
-      target: { of: 'ratio', op: '<=', value: 2 },
+      target: { of: 'ratio', op: '<=', value: 1.5 },
       note: `plain consumer ${consumerRss('p100').median.toFixed(0)} MiB`,
       details: details('p100'),
     }),

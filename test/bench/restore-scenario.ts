@@ -18,7 +18,8 @@ import type { Topics } from './backup-scenario.js';
 import { BenchWorker, type WorkerRunFigures } from './worker.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const TARGET = 0.7;
+/** The producer's throughput: plain restores at least 0.7×, transactional ones 0.6×. */
+const TARGETS = { plain: 0.7, poll: 0.6 } as const;
 const MODES = ['plain', 'poll'] as const;
 type Mode = (typeof MODES)[number];
 
@@ -133,7 +134,7 @@ export async function restoreScenario(ctx: BenchContext, topics: Topics): Promis
         unit: 'MB/s',
         coldstore: measure(rs.map((r) => r.mbPerSec)),
         baseline: { ...base, label: 'producer from memory, same client and settings' },
-        target: { of: 'ratio', op: '>=', value: TARGET },
+        target: { of: 'ratio', op: '>=', value: TARGETS[mode] },
         note:
           `${Math.round(measure(rs.map((r) => r.recordsPerSec)).median).toLocaleString('en-US')} vs ${Math.round(measure(baseline.map((b) => b.records / b.seconds)).median).toLocaleString('en-US')} rec/s; ` +
           `CPU ${measure(rs.map((r) => (r.usage.cpuSeconds * 1000) / (r.bytes / 1e6))).median.toFixed(0)} vs ${measure(baseline.map((b) => (b.cpuSeconds * 1000) / (b.bytes / 1e6))).median.toFixed(0)} ms/MB; ` +
@@ -148,7 +149,7 @@ export async function restoreScenario(ctx: BenchContext, topics: Topics): Promis
         id: `restore/${mode}`,
         title: `Restore ${mode}`,
         unit: 'MB/s',
-        target: { of: 'ratio', op: '>=', value: TARGET },
+        target: { of: 'ratio', op: '>=', value: TARGETS[mode] },
         error: (err as Error).message,
       }),
     );
